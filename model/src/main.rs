@@ -1,0 +1,125 @@
+//! The `airshed` command line.
+
+use airshed::config::Case;
+use airshed::run::{run_case, RunOptions};
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "airshed",
+    version,
+    about = "Regional air-quality dispersion and source-attribution model",
+    long_about = "Regional air-quality dispersion and source-attribution model.\n\n\
+Start with the embedded default case (Hunan and northern Guangxi):\n    \
+airshed run configs/default.toml\n\
+It writes a CF-NetCDF file of hourly mean concentrations and a JSON summary\n\
+with the mass budget to the case's output directory, and prints the budget.\n\n\
+Exit codes: 0 ok, 2 bad case file, 3 bad input data, 4 too big for memory,\n\
+5 numerical failure, 6 output could not be written."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a case end to end: met + emissions -> transport -> NetCDF + budget.
+    Run {
+        /// The case file (TOML); see docs/case-file.md for every key.
+        case: PathBuf,
+        /// Write outputs here instead of the case's output.dir.
+        #[arg(long)]
+        output_dir: Option<PathBuf>,
+        /// Worker threads (default: the case's run.threads, or all cores).
+        /// Results are identical whatever the count.
+        #[arg(long)]
+        threads: Option<usize>,
+        /// No progress bar.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Check a case file and its inputs without running it.
+    Check {
+        case: PathBuf,
+    },
+    /// List the built-in species and their deposition parameters.
+    Species,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match execute(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(e.exit_code() as u8)
+        }
+    }
+}
+
+fn execute(cli: Cli) -> airshed::Result<()> {
+    match cli.command {
+        Command::Run { case, output_dir, threads, quiet } => {
+            let case = Case::load(&case)?;
+            let n = threads.unwrap_or(case.run.threads);
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(n).build().expect("thread pool");
+            let summary = pool.install(|| run_case(&case, &RunOptions { output_dir, progress: !quiet }))?;
+            print_summary(&summary);
+            Ok(())
+        }
+        Command::Check { case } => {
+            let case = Case::load(&case)?;
+            let model = airshed::run::Model::from_case(&case)?;
+            println!(
+                "{}: ok ({} x {} x {} cells, {} tracers, {} processes)",
+                case.file.display(),
+                model.grid.nx,
+                model.grid.ny,
+                model.grid.nz,
+                model.state.tracers.len(),
+                model.processes.len()
+            );
+            for w in &model.outside_domain {
+                println!("warning: {w}");
+            }
+            Ok(())
+        }
+        Command::Species => {
+            println!("{:<8} {:<8} {:>10} {:>14}  description", "name", "phase", "M g/mol", "scav s-1/mm/h");
+            for s in airshed::species::table() {
+                let phase = match s.phase {
+                    airshed::species::Phase::Gas { .. } => "gas",
+                    airshed::species::Phase::Particle { .. } => "particle",
+                };
+                println!("{:<8} {:<8} {:>10.3} {:>14.1e}  {}", s.name, phase, s.molar_mass, s.scavenging_per_mm_h, s.long_name);
+            }
+            Ok(())
+        }
+    }
+}
+
+fn print_summary(s: &airshed::run::RunSummary) {
+    println!("run {}: {} h in {} steps of {} s, {:.1} s wall on {} threads", s.run, s.hours, s.steps, s.dt_s, s.wall_seconds, s.threads);
+    if s.synthetic_meteorology {
+        println!("meteorology: {} ", s.meteorology);
+    }
+    println!("output: {}", s.output_file);
+    println!(
+        "{:<7} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11} {:>9}",
+        "species", "initial kg", "emitted", "dry dep", "wet dep", "net in", "final kg", "residual", "rel."
+    );
+    for b in &s.budget {
+        let x = &b.budget;
+        let net_in = x.lateral_in_kg - x.lateral_out_kg + x.top_in_kg - x.top_out_kg;
+        println!(
+            "{:<7} {:>11.4e} {:>11.4e} {:>11.4e} {:>11.4e} {:>11.4e} {:>11.4e} {:>11.2e} {:>9.1e}",
+            b.species, x.initial_kg, x.emitted_kg, x.dry_deposited_kg, x.wet_deposited_kg, net_in, x.final_kg, b.residual_kg, b.relative_residual
+        );
+    }
+    for w in &s.emissions_outside_domain {
+        println!("warning: {w}");
+    }
+}

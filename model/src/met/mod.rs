@@ -1,0 +1,123 @@
+//! Meteorology on the model grid: winds on cell faces (Arakawa C), the
+//! thermodynamic state at cell centres, and the boundary-layer quantities the
+//! diffusion and deposition processes need.
+//!
+//! Vertical velocity is never read: like CMAQ, the vertical air-mass flux is
+//! diagnosed from continuity inside the advection process, so the transported
+//! air mass always matches the met density.
+
+pub mod analytic;
+pub mod netcdf;
+pub mod pbl;
+
+use crate::error::Result;
+use crate::grid::Grid;
+use ndarray::{Array2, Array3, Zip};
+
+/// Dry-air gas constant, J/(kg K).
+pub const R_DRY: f64 = 287.05;
+/// Gravity, m/s2.
+pub const GRAVITY: f64 = 9.80665;
+/// von Karman constant.
+pub const KARMAN: f64 = 0.4;
+/// Specific heat of dry air at constant pressure, J/(kg K).
+pub const CP_DRY: f64 = 1004.7;
+
+/// Met state at one instant on the model grid.
+#[derive(Debug, Clone)]
+pub struct MetFields {
+    /// Grid-relative wind normal to x-faces, m/s, [k, j, i in 0..=nx].
+    pub u_face: Array3<f64>,
+    /// Grid-relative wind normal to y-faces, m/s, [k, j in 0..=ny, i].
+    pub v_face: Array3<f64>,
+    /// Temperature K, pressure Pa, air density kg/m3 at cell centres.
+    pub temperature: Array3<f64>,
+    pub pressure: Array3<f64>,
+    pub density: Array3<f64>,
+    /// Vertical eddy diffusivity at layer tops, m2/s, [k, j, i] = top of layer k.
+    pub kz: Array3<f64>,
+    /// Mixing height m, friction velocity m/s, Obukhov length m, precipitation mm/h.
+    pub pblh: Array2<f64>,
+    pub ustar: Array2<f64>,
+    pub obukhov: Array2<f64>,
+    pub precip: Array2<f64>,
+    /// Surface roughness length, m.
+    pub z0: Array2<f64>,
+}
+
+impl MetFields {
+    pub fn zeros(g: &Grid) -> Self {
+        let (nz, ny, nx) = (g.nz, g.ny, g.nx);
+        MetFields {
+            u_face: Array3::zeros((nz, ny, nx + 1)),
+            v_face: Array3::zeros((nz, ny + 1, nx)),
+            temperature: Array3::zeros((nz, ny, nx)),
+            pressure: Array3::zeros((nz, ny, nx)),
+            density: Array3::zeros((nz, ny, nx)),
+            kz: Array3::zeros((nz, ny, nx)),
+            pblh: Array2::zeros((ny, nx)),
+            ustar: Array2::zeros((ny, nx)),
+            obukhov: Array2::zeros((ny, nx)),
+            precip: Array2::zeros((ny, nx)),
+            z0: Array2::zeros((ny, nx)),
+        }
+    }
+
+    /// Linear interpolation in time: (1-w) a + w b.
+    pub fn lerp(a: &MetFields, b: &MetFields, w: f64) -> MetFields {
+        let mut out = a.clone();
+        let mix3 = |o: &mut Array3<f64>, y: &Array3<f64>| Zip::from(o).and(y).for_each(|o, &y| *o += w * (y - *o));
+        let mix2 = |o: &mut Array2<f64>, y: &Array2<f64>| Zip::from(o).and(y).for_each(|o, &y| *o += w * (y - *o));
+        mix3(&mut out.u_face, &b.u_face);
+        mix3(&mut out.v_face, &b.v_face);
+        mix3(&mut out.temperature, &b.temperature);
+        mix3(&mut out.pressure, &b.pressure);
+        mix3(&mut out.density, &b.density);
+        mix3(&mut out.kz, &b.kz);
+        mix2(&mut out.pblh, &b.pblh);
+        mix2(&mut out.ustar, &b.ustar);
+        mix2(&mut out.precip, &b.precip);
+        mix2(&mut out.z0, &b.z0);
+        // The Obukhov length passes through infinity at neutral: interpolate 1/L.
+        Zip::from(&mut out.obukhov).and(&b.obukhov).for_each(|o, &y| {
+            let inv = (1.0 - w) / *o + w / y;
+            *o = if inv == 0.0 { f64::INFINITY } else { 1.0 / inv };
+        });
+        out
+    }
+
+    /// Air density from the ideal gas law, rho = p / (R_d T).
+    pub fn update_density(&mut self) {
+        Zip::from(&mut self.density)
+            .and(&self.pressure)
+            .and(&self.temperature)
+            .for_each(|d, &p, &t| *d = p / (R_DRY * t));
+    }
+
+    /// Fill `kz` from boundary-layer similarity (Holtslag & Boville 1993).
+    pub fn diagnose_kz(&mut self, g: &Grid, kz_min: f64) {
+        for j in 0..g.ny {
+            for i in 0..g.nx {
+                for k in 0..g.nz {
+                    self.kz[[k, j, i]] = pbl::kz_holtslag_boville(
+                        g.z_top[k],
+                        self.pblh[[j, i]],
+                        self.ustar[[j, i]],
+                        self.obukhov[[j, i]],
+                    )
+                    .max(kz_min);
+                }
+            }
+        }
+    }
+}
+
+/// A source of meteorology: analytic generator, CF-NetCDF file, later WRF
+/// and the diagnostic wind model. Time is seconds since the run start.
+pub trait MetSource: Send {
+    fn at(&mut self, t: f64) -> Result<MetFields>;
+    /// Human-readable provenance, stored in every output.
+    fn description(&self) -> String;
+    /// True when the meteorology is made up rather than observed/modelled.
+    fn synthetic(&self) -> bool;
+}

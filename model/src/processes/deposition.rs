@@ -1,0 +1,139 @@
+//! Removal at the surface and by precipitation. Both are first-order losses
+//! integrated exactly (m <- m exp(-k dt)), so they can never drive mass
+//! negative whatever the step.
+//!
+//! Dry deposition, resistance model (Seinfeld & Pandis 2016, Atmospheric
+//! Chemistry and Physics, 3rd ed., ch. 19):
+//! - gases: v_d = 1 / (r_a + r_b + r_c)                        (eq. 19.2)
+//! - particles: v_d = v_s + 1 / (r_a + r_b + r_a r_b v_s)      (eq. 19.7)
+//! - r_a = [ln(z/z0) - psi_h(z/L) + psi_h(z0/L)] / (k u*)      (eq. 19.13)
+//! - gas r_b = 2/(k u*) (Sc/Pr)^(2/3)                         (eq. 19.17)
+//! - particle r_b = 1 / (u* (Sc^(-2/3) + 10^(-3/St)))         (eq. 19.18)
+//!   with Stokes settling v_s (eq. 9.42), Cunningham slip (eq. 9.34) and
+//!   Stokes-Einstein Brownian diffusivity (eq. 9.73).
+//! The loss acts on the lowest layer, whose midpoint is the reference height.
+//!
+//! Wet deposition, below-cloud scavenging in the CALPUFF form (Scire et al.
+//! 2000, CALPUFF user's guide, eq. 2-123): Lambda = lambda (R / 1 mm h-1),
+//! applied through the whole column wherever it rains.
+
+use super::{Process, StepContext};
+use crate::budget::Budget;
+use crate::error::Result;
+use crate::met::pbl::psi_h;
+use crate::met::{GRAVITY, KARMAN};
+use crate::species::{Phase, Species};
+use ndarray::Axis;
+
+/// Kinematic viscosity of air, m2/s; dynamic viscosity, kg/(m s) (~293 K).
+const NU_AIR: f64 = 1.5e-5;
+const MU_AIR: f64 = 1.81e-5;
+/// Prandtl number of air; mean free path of air, m (S&P Table 9.? at 298 K).
+const PRANDTL: f64 = 0.72;
+const MEAN_FREE_PATH: f64 = 0.0651e-6;
+const BOLTZMANN: f64 = 1.380649e-23;
+
+/// Aerodynamic resistance r_a between height z and the roughness length, s/m.
+pub fn aerodynamic_resistance(z: f64, z0: f64, ustar: f64, obukhov: f64) -> f64 {
+    let ustar = ustar.max(0.01);
+    let (zeta, zeta0) = if obukhov.is_finite() { (z / obukhov, z0 / obukhov) } else { (0.0, 0.0) };
+    // Cap the stable correction (z/L <= 1) where log-linear profiles stop applying.
+    let (zeta, zeta0) = (zeta.min(1.0), zeta0.min(1.0));
+    ((z / z0).ln() - psi_h(zeta) + psi_h(zeta0)).max(1.0) / (KARMAN * ustar)
+}
+
+/// Stokes settling velocity with Cunningham slip correction, m/s.
+pub fn settling_velocity(diameter: f64, density: f64) -> f64 {
+    density * diameter * diameter * GRAVITY * cunningham(diameter) / (18.0 * MU_AIR)
+}
+
+fn cunningham(d: f64) -> f64 {
+    let l = MEAN_FREE_PATH;
+    1.0 + 2.0 * l / d * (1.257 + 0.4 * (-1.1 * d / (2.0 * l)).exp())
+}
+
+/// Dry deposition velocity of a species, m/s.
+pub fn deposition_velocity(sp: &Species, z: f64, z0: f64, ustar: f64, obukhov: f64, temperature: f64) -> f64 {
+    let ra = aerodynamic_resistance(z, z0, ustar, obukhov);
+    let us = ustar.max(0.01);
+    match sp.phase {
+        Phase::Gas { diffusivity, canopy_resistance } => {
+            if !canopy_resistance.is_finite() {
+                return 0.0;
+            }
+            let sc = NU_AIR / diffusivity;
+            let rb = 2.0 / (KARMAN * us) * (sc / PRANDTL).powf(2.0 / 3.0);
+            1.0 / (ra + rb + canopy_resistance)
+        }
+        Phase::Particle { diameter, density } => {
+            let vs = settling_velocity(diameter, density);
+            let db = BOLTZMANN * temperature * cunningham(diameter) / (3.0 * std::f64::consts::PI * MU_AIR * diameter);
+            let sc = NU_AIR / db;
+            let st = vs * us * us / (GRAVITY * NU_AIR);
+            let rb = 1.0 / (us * (sc.powf(-2.0 / 3.0) + 10f64.powf(-3.0 / st)));
+            vs + 1.0 / (ra + rb + ra * rb * vs)
+        }
+    }
+}
+
+pub struct DryDeposition;
+
+impl Process for DryDeposition {
+    fn name(&self) -> &'static str {
+        "dry deposition"
+    }
+
+    fn apply(&mut self, ctx: &StepContext, state: &mut State, budget: &mut Budget) -> Result<()> {
+        let g = ctx.grid;
+        let m = ctx.met_mid;
+        let z = g.z_mid[0];
+        for tr in 0..state.tracers.len() {
+            let sp = *state.tracers.species_of(tr);
+            let mut lost = 0.0;
+            let mut layer = state.mass.index_axis_mut(Axis(0), tr);
+            let mut surface = layer.index_axis_mut(Axis(0), 0);
+            for ((j, i), v) in surface.indexed_iter_mut() {
+                let vd = deposition_velocity(&sp, z, m.z0[[j, i]], m.ustar[[j, i]], m.obukhov[[j, i]], m.temperature[[0, j, i]]);
+                let kept = *v * (-vd * ctx.dt / g.dz[0]).exp();
+                lost += *v - kept;
+                *v = kept;
+            }
+            budget.tracers[tr].dry_deposited_kg += lost;
+        }
+        Ok(())
+    }
+}
+
+pub struct WetDeposition;
+
+use crate::state::State;
+
+impl Process for WetDeposition {
+    fn name(&self) -> &'static str {
+        "wet deposition"
+    }
+
+    fn apply(&mut self, ctx: &StepContext, state: &mut State, budget: &mut Budget) -> Result<()> {
+        let precip = &ctx.met_mid.precip;
+        if precip.iter().all(|&p| p <= 0.0) {
+            return Ok(());
+        }
+        for tr in 0..state.tracers.len() {
+            let lambda = state.tracers.species_of(tr).scavenging_per_mm_h;
+            if lambda == 0.0 {
+                continue;
+            }
+            let mut lost = 0.0;
+            for ((_, j, i), v) in state.mass.index_axis_mut(Axis(0), tr).indexed_iter_mut() {
+                let p = precip[[j, i]];
+                if p > 0.0 {
+                    let kept = *v * (-lambda * p * ctx.dt).exp();
+                    lost += *v - kept;
+                    *v = kept;
+                }
+            }
+            budget.tracers[tr].wet_deposited_kg += lost;
+        }
+        Ok(())
+    }
+}

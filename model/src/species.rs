@@ -1,0 +1,93 @@
+//! The built-in species table: what each transported species is and how it
+//! deposits. Secondary species arrive with the chemistry issue; adding one is
+//! a row here.
+//!
+//! Sources for the parameters:
+//! - Molecular diffusivities in air at 298 K: Massman (1998), Atmos. Environ.
+//!   32, 1111-1127, Table 2 (SO2 0.1089, NO2 0.1361, NH3 0.1978 cm2/s); VOC
+//!   lumped as toluene-like (Fuller method, ~0.08 cm2/s).
+//! - Bulk canopy resistances r_c: order of the daytime vegetated-land values of
+//!   Wesely (1989), Atmos. Environ. 23, 1293-1304 (SO2 ~100 s/m, NO2 ~500 s/m);
+//!   NH3 taken as SO2-like (soluble, stomatal + cuticular uptake);
+//!   VOC effectively non-depositing.
+//! - Below-cloud scavenging coefficients at 1 mm/h liquid precipitation:
+//!   CALPUFF user's guide (Scire et al. 2000), Table 2-9: SO2 3e-5 s^-1,
+//!   fine particles (SO4, NO3, PM) 1e-4 s^-1, NOx 0, HNO3 6e-5 s^-1; NH3 is
+//!   not in that table and is given the HNO3 value (highly soluble gas).
+
+/// Gas or particle, with the parameters each deposition path needs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Phase {
+    /// Gas: molecular diffusivity (m2/s) and bulk canopy resistance (s/m).
+    Gas { diffusivity: f64, canopy_resistance: f64 },
+    /// Particle: representative mass-median diameter (m) and density (kg/m3).
+    Particle { diameter: f64, density: f64 },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Species {
+    pub name: &'static str,
+    pub long_name: &'static str,
+    /// Molar mass, g/mol (gases); used for ppb output.
+    pub molar_mass: f64,
+    pub phase: Phase,
+    /// Below-cloud scavenging coefficient at 1 mm/h, s^-1 (CALPUFF form).
+    pub scavenging_per_mm_h: f64,
+}
+
+const TABLE: &[Species] = &[
+    Species {
+        name: "PM25",
+        long_name: "primary PM2.5",
+        molar_mass: 0.0,
+        phase: Phase::Particle { diameter: 0.5e-6, density: 1500.0 },
+        scavenging_per_mm_h: 1.0e-4,
+    },
+    Species {
+        name: "SO2",
+        long_name: "sulfur dioxide",
+        molar_mass: 64.066,
+        phase: Phase::Gas { diffusivity: 1.089e-5, canopy_resistance: 100.0 },
+        scavenging_per_mm_h: 3.0e-5,
+    },
+    Species {
+        name: "NOX",
+        long_name: "nitrogen oxides as NO2",
+        molar_mass: 46.0055,
+        phase: Phase::Gas { diffusivity: 1.361e-5, canopy_resistance: 500.0 },
+        scavenging_per_mm_h: 0.0,
+    },
+    Species {
+        name: "NH3",
+        long_name: "ammonia",
+        molar_mass: 17.031,
+        phase: Phase::Gas { diffusivity: 1.978e-5, canopy_resistance: 100.0 },
+        scavenging_per_mm_h: 6.0e-5,
+    },
+    Species {
+        name: "VOC",
+        long_name: "anthropogenic volatile organic compounds (lumped)",
+        molar_mass: 92.14,
+        phase: Phase::Gas { diffusivity: 0.8e-5, canopy_resistance: 1.0e5 },
+        scavenging_per_mm_h: 0.0,
+    },
+    Species {
+        name: "TRACER",
+        long_name: "passive tracer (no deposition)",
+        molar_mass: 0.0,
+        phase: Phase::Gas { diffusivity: 1.0e-5, canopy_resistance: f64::INFINITY },
+        scavenging_per_mm_h: 0.0,
+    },
+];
+
+pub fn lookup(name: &str) -> Option<Species> {
+    TABLE.iter().find(|s| s.name == name).copied()
+}
+
+pub fn known_names() -> String {
+    TABLE.iter().map(|s| s.name).collect::<Vec<_>>().join(", ")
+}
+
+pub fn table() -> &'static [Species] {
+    TABLE
+}

@@ -1,0 +1,106 @@
+//! The model state: tracer masses per cell and the air mass they ride in.
+//!
+//! A *tracer* is one (species, tag) pair. Tags are the attribution
+//! dimension (region x sector, background); until attribution lands there is
+//! one tag, "all". Tracer index = species * n_tags + tag, so the tags of one
+//! species are adjacent: linear processes loop over tracers blindly, and the
+//! chemistry wrapper can find a species' tags as one contiguous range.
+//!
+//! Tracers are stored as mass per cell (kg), laid out [tracer, k, j, i] with i
+//! fastest. Mass storage makes conservation a sum and keeps advection in flux
+//! form; concentrations are mass / volume and mixing ratios mass / air mass.
+
+use crate::grid::Grid;
+use crate::species::Species;
+use ndarray::{Array3, Array4, ArrayView3, Axis};
+
+#[derive(Debug, Clone)]
+pub struct TracerSet {
+    pub species: Vec<Species>,
+    pub tags: Vec<String>,
+}
+
+impl TracerSet {
+    pub fn new(species: Vec<Species>) -> Self {
+        TracerSet { species, tags: vec!["all".into()] }
+    }
+    pub fn len(&self) -> usize {
+        self.species.len() * self.tags.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    pub fn index(&self, species: usize, tag: usize) -> usize {
+        species * self.tags.len() + tag
+    }
+    /// The tracer an emission of (species, sector) is added to. With the
+    /// single tag "all" every sector goes to the species' bulk tracer.
+    pub fn emission_tracer(&self, species: usize, _sector: usize) -> usize {
+        self.index(species, 0)
+    }
+    pub fn species_of(&self, tracer: usize) -> &Species {
+        &self.species[tracer / self.tags.len()]
+    }
+    pub fn species_index(&self, name: &str) -> Option<usize> {
+        self.species.iter().position(|s| s.name == name)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct State {
+    pub tracers: TracerSet,
+    /// Tracer mass per cell, kg, [tracer, k, j, i].
+    pub mass: Array4<f64>,
+    /// Air mass per cell, kg, [k, j, i]; equals met density x volume at the
+    /// start of every step (advection carries it as Easter's pseudo-density).
+    pub air_mass: Array3<f64>,
+    /// Seconds since the run start.
+    pub time: f64,
+}
+
+impl State {
+    pub fn new(grid: &Grid, tracers: TracerSet, density: &Array3<f64>) -> Self {
+        let n = tracers.len();
+        let air_mass = air_mass_of(grid, density);
+        State {
+            mass: Array4::zeros((n, grid.nz, grid.ny, grid.nx)),
+            tracers,
+            air_mass,
+            time: 0.0,
+        }
+    }
+
+    /// Total mass of each tracer, kg, summed in a fixed order.
+    pub fn totals(&self) -> Vec<f64> {
+        self.mass.outer_iter().map(|m| m.iter().sum()).collect()
+    }
+
+    /// Concentration of one tracer, kg/m3.
+    pub fn concentration(&self, grid: &Grid, tracer: usize) -> Array3<f64> {
+        let mut c = self.mass.index_axis(Axis(0), tracer).to_owned();
+        for ((k, j, i), v) in c.indexed_iter_mut() {
+            *v /= grid.volume(k, j, i);
+        }
+        c
+    }
+
+    pub fn tracer(&self, tracer: usize) -> ArrayView3<'_, f64> {
+        self.mass.index_axis(Axis(0), tracer)
+    }
+
+    /// Fill every cell of a tracer with a uniform concentration (kg/m3).
+    pub fn set_uniform(&mut self, grid: &Grid, tracer: usize, conc: f64) {
+        for ((k, j, i), v) in self.mass.index_axis_mut(Axis(0), tracer).indexed_iter_mut() {
+            *v = conc * grid.volume(k, j, i);
+        }
+    }
+}
+
+/// Air mass per cell = density x volume.
+pub fn air_mass_of(grid: &Grid, density: &Array3<f64>) -> Array3<f64> {
+    let mut m = density.clone();
+    for ((k, j, i), v) in m.indexed_iter_mut() {
+        *v *= grid.volume(k, j, i);
+    }
+    m
+}
