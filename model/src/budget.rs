@@ -23,7 +23,8 @@ pub struct TracerBudget {
 
 impl TracerBudget {
     pub fn expected_final(&self) -> f64 {
-        self.initial_kg + self.emitted_kg - self.dry_deposited_kg - self.wet_deposited_kg + self.chemistry_kg
+        self.initial_kg + self.emitted_kg - self.dry_deposited_kg - self.wet_deposited_kg
+            + self.chemistry_kg
             + self.lateral_in_kg
             - self.lateral_out_kg
             + self.top_in_kg
@@ -67,7 +68,14 @@ pub struct Budget {
 impl Budget {
     pub fn new(initial: &[f64]) -> Self {
         Budget {
-            tracers: initial.iter().map(|&m| TracerBudget { initial_kg: m, final_kg: m, ..Default::default() }).collect(),
+            tracers: initial
+                .iter()
+                .map(|&m| TracerBudget {
+                    initial_kg: m,
+                    final_kg: m,
+                    ..Default::default()
+                })
+                .collect(),
         }
     }
 
@@ -78,6 +86,9 @@ impl Budget {
     }
 
     pub fn worst_relative_residual(&self) -> f64 {
-        self.tracers.iter().map(TracerBudget::relative_residual).fold(0.0, f64::max)
+        self.tracers
+            .iter()
+            .map(TracerBudget::relative_residual)
+            .fold(0.0, f64::max)
     }
 }

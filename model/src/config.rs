@@ -117,6 +117,10 @@ pub struct MetConfig {
     pub surface_temperature_k: Option<f64>,
     #[serde(default)]
     pub precip_mm_h: f64,
+    /// analytic: hold temperature and pressure constant with height (uniform
+    /// density), the idealisation of the analytic test solutions.
+    #[serde(default)]
+    pub constant_density: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -242,7 +246,20 @@ pub fn parse_start(s: &str) -> Option<StartTime> {
         return None;
     }
     let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    let days = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
     if d > days[mo as usize - 1] {
         return None;
     }
@@ -256,8 +273,9 @@ pub fn parse_start(s: &str) -> Option<StartTime> {
 
 impl Case {
     pub fn load(path: &Path) -> Result<Case> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::config(path, "(file)", format!("a readable TOML case file ({e})")))?;
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Error::config(path, "(file)", format!("a readable TOML case file ({e})"))
+        })?;
         Self::from_str(&text, path)
     }
 
@@ -267,11 +285,7 @@ impl Case {
                 .span()
                 .map(|s| text[..s.start.min(text.len())].lines().count().max(1))
                 .unwrap_or(0);
-            Error::config(
-                path,
-                format!("line {line}"),
-                e.message().trim().to_string(),
-            )
+            Error::config(path, format!("line {line}"), e.message().trim().to_string())
         })?;
         case.file = path.to_path_buf();
         case.base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -303,7 +317,10 @@ impl Case {
         if parse_start(&self.run.start).is_none() {
             return Err(self.err(
                 "run.start",
-                format!("a UTC time like 2023-01-20T00:00:00Z, got {:?}", self.run.start),
+                format!(
+                    "a UTC time like 2023-01-20T00:00:00Z, got {:?}",
+                    self.run.start
+                ),
             ));
         }
         positive("run.hours", self.run.hours)?;
@@ -313,7 +330,10 @@ impl Case {
         }
         let g = &self.grid;
         if g.nx < 4 || g.ny < 4 {
-            return Err(self.err("grid.nx/grid.ny", format!("at least 4 cells each way, got {} x {}", g.nx, g.ny)));
+            return Err(self.err(
+                "grid.nx/grid.ny",
+                format!("at least 4 cells each way, got {} x {}", g.nx, g.ny),
+            ));
         }
         positive("grid.dx", g.dx)?;
         positive("grid.dy", g.dy)?;
@@ -340,7 +360,10 @@ impl Case {
             }
             "latlon" => {
                 if g.centre_lon.is_none() || g.centre_lat.is_none() {
-                    return Err(self.err("grid.centre_lon/grid.centre_lat", "the south-west cell centre, required for latlon"));
+                    return Err(self.err(
+                        "grid.centre_lon/grid.centre_lat",
+                        "the south-west cell centre, required for latlon",
+                    ));
                 }
                 if g.dx > 5.0 || g.dy > 5.0 {
                     return Err(self.err("grid.dx", "degrees (at most 5) for a latlon grid"));
@@ -355,7 +378,10 @@ impl Case {
             }
         }
         if !matches!(g.lateral.as_str(), "open" | "periodic") {
-            return Err(self.err("grid.lateral", format!("\"open\" or \"periodic\", got {:?}", g.lateral)));
+            return Err(self.err(
+                "grid.lateral",
+                format!("\"open\" or \"periodic\", got {:?}", g.lateral),
+            ));
         }
         if g.layer_tops_m.is_empty() {
             return Err(self.err("grid.layer_tops_m", "at least one layer top height (m)"));
@@ -377,24 +403,39 @@ impl Case {
             if crate::species::lookup(name).is_none() {
                 return Err(self.err(
                     "species.names",
-                    format!("a species from the built-in table ({}), got {name:?}", crate::species::known_names()),
+                    format!(
+                        "a species from the built-in table ({}), got {name:?}",
+                        crate::species::known_names()
+                    ),
                 ));
             }
         }
-        for (table, key) in [(&self.boundary.background_ugm3, "boundary.background_ugm3"), (&self.boundary.initial_ugm3, "boundary.initial_ugm3")] {
+        for (table, key) in [
+            (&self.boundary.background_ugm3, "boundary.background_ugm3"),
+            (&self.boundary.initial_ugm3, "boundary.initial_ugm3"),
+        ] {
             for (name, &v) in table {
                 if !self.species.names.contains(name) {
-                    return Err(self.err(&format!("{key}.{name}"), "a species listed in species.names"));
+                    return Err(self.err(
+                        &format!("{key}.{name}"),
+                        "a species listed in species.names",
+                    ));
                 }
                 if !(v.is_finite() && v >= 0.0) {
-                    return Err(self.err(&format!("{key}.{name}"), format!("a non-negative concentration in ug/m3, got {v}")));
+                    return Err(self.err(
+                        &format!("{key}.{name}"),
+                        format!("a non-negative concentration in ug/m3, got {v}"),
+                    ));
                 }
             }
         }
         match self.met.kind.as_str() {
             "analytic" => {
                 let flow = self.met.flow.as_deref().unwrap_or("uniform");
-                if !matches!(flow, "uniform" | "rotation" | "deformation" | "shear" | "calm") {
+                if !matches!(
+                    flow,
+                    "uniform" | "rotation" | "deformation" | "shear" | "calm"
+                ) {
                     return Err(self.err(
                         "met.flow",
                         format!("one of uniform, rotation, deformation, shear, calm; got {flow:?}"),
@@ -414,29 +455,49 @@ impl Case {
             }
             "netcdf" => {
                 if self.met.file.is_none() {
-                    return Err(self.err("met.file", "a CF-NetCDF met file path for kind = \"netcdf\""));
+                    return Err(self.err(
+                        "met.file",
+                        "a CF-NetCDF met file path for kind = \"netcdf\"",
+                    ));
                 }
             }
-            other => return Err(self.err("met.kind", format!("\"analytic\" or \"netcdf\", got {other:?}"))),
+            other => {
+                return Err(self.err(
+                    "met.kind",
+                    format!("\"analytic\" or \"netcdf\", got {other:?}"),
+                ))
+            }
         }
         let p = &self.physics;
         if !(p.horizontal_kh_m2s.is_finite() && p.horizontal_kh_m2s >= 0.0) {
-            return Err(self.err("physics.horizontal_kh_m2s", "a non-negative diffusivity in m2/s"));
+            return Err(self.err(
+                "physics.horizontal_kh_m2s",
+                "a non-negative diffusivity in m2/s",
+            ));
         }
         positive("physics.kz_min_m2s", p.kz_min_m2s)?;
         if !(p.max_courant > 0.0 && p.max_courant <= 1.0) {
-            return Err(self.err("physics.max_courant", "a number in (0, 1]: PPM is monotone only below 1"));
+            return Err(self.err(
+                "physics.max_courant",
+                "a number in (0, 1]: PPM is monotone only below 1",
+            ));
         }
         if !(0.5..=1.0).contains(&p.vertical_diffusion_theta) {
             return Err(self.err("physics.vertical_diffusion_theta", "a number in [0.5, 1]"));
         }
         positive("output.interval_hours", self.output.interval_hours)?;
         if !matches!(self.output.mode.as_str(), "mean" | "instant") {
-            return Err(self.err("output.mode", format!("\"mean\" or \"instant\", got {:?}", self.output.mode)));
+            return Err(self.err(
+                "output.mode",
+                format!("\"mean\" or \"instant\", got {:?}", self.output.mode),
+            ));
         }
         if let Some(sectors) = &self.emissions.sectors {
             if sectors.is_empty() {
-                return Err(self.err("emissions.sectors", "at least one sector label, or leave it out for the default classes"));
+                return Err(self.err(
+                    "emissions.sectors",
+                    "at least one sector label, or leave it out for the default classes",
+                ));
             }
         }
         Ok(())

@@ -34,11 +34,19 @@ impl Lambert {
         };
         let f = p1.cos() * t(p1).powf(n) / n;
         let rho0 = EARTH_RADIUS * f / t(ref_lat.to_radians()).powf(n);
-        Lambert { n, f, rho0, lon0: stand_lon }
+        Lambert {
+            n,
+            f,
+            rho0,
+            lon0: stand_lon,
+        }
     }
 
     fn rho(&self, lat: f64) -> f64 {
-        EARTH_RADIUS * self.f / (std::f64::consts::FRAC_PI_4 + lat.to_radians() / 2.0).tan().powf(self.n)
+        EARTH_RADIUS * self.f
+            / (std::f64::consts::FRAC_PI_4 + lat.to_radians() / 2.0)
+                .tan()
+                .powf(self.n)
     }
 
     pub fn forward(&self, lon: f64, lat: f64) -> (f64, f64) {
@@ -51,7 +59,8 @@ impl Lambert {
         let s = self.n.signum();
         let rho = s * (x * x + (self.rho0 - y).powi(2)).sqrt();
         let theta = (s * x).atan2(s * (self.rho0 - y));
-        let lat = 2.0 * (EARTH_RADIUS * self.f / rho).powf(1.0 / self.n).atan() - std::f64::consts::FRAC_PI_2;
+        let lat = 2.0 * (EARTH_RADIUS * self.f / rho).powf(1.0 / self.n).atan()
+            - std::f64::consts::FRAC_PI_2;
         (self.lon0 + (theta / self.n).to_degrees(), lat.to_degrees())
     }
 
@@ -71,8 +80,19 @@ fn wrap_degrees(d: f64) -> f64 {
 
 #[derive(Debug, Clone)]
 pub enum Projection {
-    Lambert { proj: Lambert, x0: f64, y0: f64, truelat1: f64, truelat2: f64, stand_lon: f64, centre_lat: f64 },
-    LatLon { lon0: f64, lat0: f64 },
+    Lambert {
+        proj: Lambert,
+        x0: f64,
+        y0: f64,
+        truelat1: f64,
+        truelat2: f64,
+        stand_lon: f64,
+        centre_lat: f64,
+    },
+    LatLon {
+        lon0: f64,
+        lat0: f64,
+    },
     Cartesian,
 }
 
@@ -122,7 +142,11 @@ impl Grid {
         }
         let projection = match g.projection.as_str() {
             "lambert" => {
-                let (t1, t2, sl) = (g.truelat1.unwrap(), g.truelat2.unwrap(), g.stand_lon.unwrap());
+                let (t1, t2, sl) = (
+                    g.truelat1.unwrap(),
+                    g.truelat2.unwrap(),
+                    g.stand_lon.unwrap(),
+                );
                 let (clon, clat) = (g.centre_lon.unwrap(), g.centre_lat.unwrap());
                 let proj = Lambert::new(t1, t2, sl, clat);
                 let (xc, yc) = proj.forward(clon, clat);
@@ -136,7 +160,10 @@ impl Grid {
                     centre_lat: clat,
                 }
             }
-            "latlon" => Projection::LatLon { lon0: g.centre_lon.unwrap(), lat0: g.centre_lat.unwrap() },
+            "latlon" => Projection::LatLon {
+                lon0: g.centre_lon.unwrap(),
+                lat0: g.centre_lat.unwrap(),
+            },
             _ => Projection::Cartesian,
         };
         let mut grid = Grid {
@@ -180,7 +207,10 @@ impl Grid {
         match &self.projection {
             Projection::Lambert { proj, .. } => proj.inverse(x, y),
             Projection::LatLon { .. } => (x, y),
-            Projection::Cartesian => ((x / EARTH_RADIUS).to_degrees(), (y / EARTH_RADIUS).to_degrees()),
+            Projection::Cartesian => (
+                (x / EARTH_RADIUS).to_degrees(),
+                (y / EARTH_RADIUS).to_degrees(),
+            ),
         }
     }
 
@@ -204,7 +234,8 @@ impl Grid {
     pub fn cell_of(&self, lon: f64, lat: f64) -> Option<(usize, usize)> {
         let (fi, fj) = self.index_of(lon, lat);
         let (i, j) = ((fi + 0.5).floor(), (fj + 0.5).floor());
-        (i >= 0.0 && j >= 0.0 && (i as usize) < self.nx && (j as usize) < self.ny).then(|| (i as usize, j as usize))
+        (i >= 0.0 && j >= 0.0 && (i as usize) < self.nx && (j as usize) < self.ny)
+            .then(|| (i as usize, j as usize))
     }
 
     fn fill_metrics(&mut self) {
@@ -286,6 +317,9 @@ impl Grid {
 
     /// Layer index containing height z (m above ground), clamped to the grid.
     pub fn layer_of(&self, z: f64) -> usize {
-        self.z_top.iter().position(|&t| z < t).unwrap_or(self.nz - 1)
+        self.z_top
+            .iter()
+            .position(|&t| z < t)
+            .unwrap_or(self.nz - 1)
     }
 }

@@ -42,9 +42,7 @@ enum Command {
         quiet: bool,
     },
     /// Check a case file and its inputs without running it.
-    Check {
-        case: PathBuf,
-    },
+    Check { case: PathBuf },
     /// List the built-in species and their deposition parameters.
     Species,
 }
@@ -62,11 +60,27 @@ fn main() -> ExitCode {
 
 fn execute(cli: Cli) -> airshed::Result<()> {
     match cli.command {
-        Command::Run { case, output_dir, threads, quiet } => {
+        Command::Run {
+            case,
+            output_dir,
+            threads,
+            quiet,
+        } => {
             let case = Case::load(&case)?;
             let n = threads.unwrap_or(case.run.threads);
-            let pool = rayon::ThreadPoolBuilder::new().num_threads(n).build().expect("thread pool");
-            let summary = pool.install(|| run_case(&case, &RunOptions { output_dir, progress: !quiet }))?;
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(n)
+                .build()
+                .expect("thread pool");
+            let summary = pool.install(|| {
+                run_case(
+                    &case,
+                    &RunOptions {
+                        output_dir,
+                        progress: !quiet,
+                    },
+                )
+            })?;
             print_summary(&summary);
             Ok(())
         }
@@ -88,13 +102,19 @@ fn execute(cli: Cli) -> airshed::Result<()> {
             Ok(())
         }
         Command::Species => {
-            println!("{:<8} {:<8} {:>10} {:>14}  description", "name", "phase", "M g/mol", "scav s-1/mm/h");
+            println!(
+                "{:<8} {:<8} {:>10} {:>14}  description",
+                "name", "phase", "M g/mol", "scav s-1/mm/h"
+            );
             for s in airshed::species::table() {
                 let phase = match s.phase {
                     airshed::species::Phase::Gas { .. } => "gas",
                     airshed::species::Phase::Particle { .. } => "particle",
                 };
-                println!("{:<8} {:<8} {:>10.3} {:>14.1e}  {}", s.name, phase, s.molar_mass, s.scavenging_per_mm_h, s.long_name);
+                println!(
+                    "{:<8} {:<8} {:>10.3} {:>14.1e}  {}",
+                    s.name, phase, s.molar_mass, s.scavenging_per_mm_h, s.long_name
+                );
             }
             Ok(())
         }
@@ -102,21 +122,40 @@ fn execute(cli: Cli) -> airshed::Result<()> {
 }
 
 fn print_summary(s: &airshed::run::RunSummary) {
-    println!("run {}: {} h in {} steps of {} s, {:.1} s wall on {} threads", s.run, s.hours, s.steps, s.dt_s, s.wall_seconds, s.threads);
+    println!(
+        "run {}: {} h in {} steps of {} s, {:.1} s wall on {} threads",
+        s.run, s.hours, s.steps, s.dt_s, s.wall_seconds, s.threads
+    );
     if s.synthetic_meteorology {
         println!("meteorology: {} ", s.meteorology);
     }
     println!("output: {}", s.output_file);
     println!(
         "{:<7} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11} {:>9}",
-        "species", "initial kg", "emitted", "dry dep", "wet dep", "net in", "final kg", "residual", "rel."
+        "species",
+        "initial kg",
+        "emitted",
+        "dry dep",
+        "wet dep",
+        "net in",
+        "final kg",
+        "residual",
+        "rel."
     );
     for b in &s.budget {
         let x = &b.budget;
         let net_in = x.lateral_in_kg - x.lateral_out_kg + x.top_in_kg - x.top_out_kg;
         println!(
             "{:<7} {:>11.4e} {:>11.4e} {:>11.4e} {:>11.4e} {:>11.4e} {:>11.4e} {:>11.2e} {:>9.1e}",
-            b.species, x.initial_kg, x.emitted_kg, x.dry_deposited_kg, x.wet_deposited_kg, net_in, x.final_kg, b.residual_kg, b.relative_residual
+            b.species,
+            x.initial_kg,
+            x.emitted_kg,
+            x.dry_deposited_kg,
+            x.wet_deposited_kg,
+            net_in,
+            x.final_kg,
+            b.residual_kg,
+            b.relative_residual
         );
     }
     for w in &s.emissions_outside_domain {

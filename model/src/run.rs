@@ -62,31 +62,55 @@ impl Model {
         let ntr = case.species.names.len();
         // Size check before allocating anything grid-sized.
         let needed = (ntr as f64 * 4.0 + 48.0) * nx * ny * nz * 8.0;
-        let limit = case.run.max_memory_gib.map(|g| g * 1024f64.powi(3)).or_else(available_bytes);
+        let limit = case
+            .run
+            .max_memory_gib
+            .map(|g| g * 1024f64.powi(3))
+            .or_else(available_bytes);
         if let Some(limit) = limit {
             if needed > limit {
                 return Err(Error::Memory {
                     needed_gib: needed / 1024f64.powi(3),
                     available_gib: limit / 1024f64.powi(3),
-                    hint: format!("{}: reduce grid.nx/ny or the number of layers or species", case.file.display()),
+                    hint: format!(
+                        "{}: reduce grid.nx/ny or the number of layers or species",
+                        case.file.display()
+                    ),
                 });
             }
         }
         let grid = Grid::from_config(&case.grid);
-        let species: Vec<Species> = case.species.names.iter().map(|n| crate::species::lookup(n).expect("validated")).collect();
+        let species: Vec<Species> = case
+            .species
+            .names
+            .iter()
+            .map(|n| crate::species::lookup(n).expect("validated"))
+            .collect();
         let names: Vec<&str> = species.iter().map(|s| s.name).collect();
         let start = parse_start(&case.run.start).expect("validated");
         let seconds = case.run.hours * 3600.0;
         let mut met: Box<dyn MetSource> = match case.met.kind.as_str() {
-            "netcdf" => Box::new(NetcdfMet::open(&case.resolve(case.met.file.as_ref().unwrap()), &grid, case.physics.kz_min_m2s, seconds)?),
-            _ => Box::new(AnalyticMet::new(&grid, &case.met, start, case.physics.kz_min_m2s)),
+            "netcdf" => Box::new(NetcdfMet::open(
+                &case.resolve(case.met.file.as_ref().unwrap()),
+                &grid,
+                case.physics.kz_min_m2s,
+                seconds,
+            )?),
+            _ => Box::new(AnalyticMet::new(
+                &grid,
+                &case.met,
+                start,
+                case.physics.kz_min_m2s,
+            )),
         };
         let inventory = Inventory::load(case, &grid, &names)?;
         let outside_domain = inventory.outside_domain.clone();
         let met_now = met.at(0.0)?;
         let tracers = TracerSet::new(species);
         let mut state = State::new(&grid, tracers, &met_now.density);
-        let conc_of = |table: &std::collections::BTreeMap<String, f64>, s: &Species| table.get(s.name).copied().unwrap_or(0.0) * UG;
+        let conc_of = |table: &std::collections::BTreeMap<String, f64>, s: &Species| {
+            table.get(s.name).copied().unwrap_or(0.0) * UG
+        };
         let ntr = state.tracers.len();
         let mut lateral = vec![0.0; ntr];
         let mut top = vec![0.0; ntr];
@@ -102,13 +126,19 @@ impl Model {
         let p = &case.physics;
         let mut processes: Vec<Box<dyn Process>> = vec![Box::new(EmissionInjection { inventory })];
         if p.advection {
-            processes.push(Box::new(Advection { max_courant: p.max_courant }));
+            processes.push(Box::new(Advection {
+                max_courant: p.max_courant,
+            }));
         }
         if p.horizontal_kh_m2s > 0.0 {
-            processes.push(Box::new(HorizontalDiffusion { kh: p.horizontal_kh_m2s }));
+            processes.push(Box::new(HorizontalDiffusion {
+                kh: p.horizontal_kh_m2s,
+            }));
         }
         if p.vertical_diffusion {
-            processes.push(Box::new(VerticalDiffusion { theta: p.vertical_diffusion_theta }));
+            processes.push(Box::new(VerticalDiffusion {
+                theta: p.vertical_diffusion_theta,
+            }));
         }
         if p.dry_deposition {
             processes.push(Box::new(DryDeposition));
@@ -117,7 +147,18 @@ impl Model {
             processes.push(Box::new(WetDeposition));
         }
         let budget = Budget::new(&state.totals());
-        Ok(Model { grid, state, met, processes, boundary: Boundary { lateral, top }, budget, dt: case.run.dt_s, step_index: 0, outside_domain, met_now })
+        Ok(Model {
+            grid,
+            state,
+            met,
+            processes,
+            boundary: Boundary { lateral, top },
+            budget,
+            dt: case.run.dt_s,
+            step_index: 0,
+            outside_domain,
+            met_now,
+        })
     }
 
     /// Advance one outer step of length `dt`.
@@ -151,10 +192,16 @@ impl Model {
         for tr in 0..self.state.tracers.len() {
             let m = self.state.tracer(tr);
             let max = m.iter().fold(0.0f64, |a, &v| a.max(v.abs()));
-            if let Some(((k, j, i), v)) = m.indexed_iter().find(|(_, v)| !v.is_finite() || **v < -1e-10 * max) {
+            if let Some(((k, j, i), v)) = m
+                .indexed_iter()
+                .find(|(_, v)| !v.is_finite() || **v < -1e-10 * max)
+            {
                 return Err(Error::Numerics {
                     process: "state check".into(),
-                    detail: format!("tracer {} has mass {v} kg in cell (k={k}, j={j}, i={i})", self.state.tracers.species_of(tr).name),
+                    detail: format!(
+                        "tracer {} has mass {v} kg in cell (k={k}, j={j}, i={i})",
+                        self.state.tracers.species_of(tr).name
+                    ),
                 });
             }
         }
@@ -178,7 +225,8 @@ impl Model {
                     for k in 0..nlev {
                         for j in 0..g.ny {
                             for i in 0..g.nx {
-                                out[(k * g.ny + j) * g.nx + i] += (m[[k, j, i]] / g.volume(k, j, i) / UG) as f32;
+                                out[(k * g.ny + j) * g.nx + i] +=
+                                    (m[[k, j, i]] / g.volume(k, j, i) / UG) as f32;
                             }
                         }
                     }
@@ -226,12 +274,25 @@ pub struct RunOptions {
 pub fn run_case(case: &Case, opts: &RunOptions) -> Result<RunSummary> {
     let wall = std::time::Instant::now();
     let mut model = Model::from_case(case)?;
-    let dir = opts.output_dir.clone().unwrap_or_else(|| case.resolve(&case.output.dir));
+    let dir = opts
+        .output_dir
+        .clone()
+        .unwrap_or_else(|| case.resolve(&case.output.dir));
     std::fs::create_dir_all(&dir).map_err(|e| Error::output(&dir, e))?;
     let nc_path = dir.join(format!("{}.nc", case.run.name));
     let json_path = dir.join(format!("{}.summary.json", case.run.name));
-    let species: Vec<String> = model.state.tracers.species.iter().map(|s| s.name.to_string()).collect();
-    let nlev = case.output.layers.unwrap_or(model.grid.nz).clamp(1, model.grid.nz);
+    let species: Vec<String> = model
+        .state
+        .tracers
+        .species
+        .iter()
+        .map(|s| s.name.to_string())
+        .collect();
+    let nlev = case
+        .output
+        .layers
+        .unwrap_or(model.grid.nz)
+        .clamp(1, model.grid.nz);
     let met_desc = model.met.description();
     let synthetic = model.met.synthetic();
     let case_file = case.file.display().to_string();
@@ -240,7 +301,14 @@ pub fn run_case(case: &Case, opts: &RunOptions) -> Result<RunSummary> {
         &model.grid,
         nlev,
         &species,
-        &Provenance { title: &case.run.name, start: &case.run.start, met: &met_desc, synthetic_met: synthetic, case_file: &case_file, mode: &case.output.mode },
+        &Provenance {
+            title: &case.run.name,
+            start: &case.run.start,
+            met: &met_desc,
+            synthetic_met: synthetic,
+            case_file: &case_file,
+            mode: &case.output.mode,
+        },
     )?;
     // Steps per output interval; dt is shortened if needed to divide it.
     let interval_s = case.output.interval_hours * 3600.0;
@@ -265,18 +333,32 @@ pub fn run_case(case: &Case, opts: &RunOptions) -> Result<RunSummary> {
         }
         model.check_state()?;
         let fields: Vec<Vec<f32>> = match acc {
-            Some(a) => a.into_iter().map(|v| v.into_iter().map(|x| x as f32).collect()).collect(),
+            Some(a) => a
+                .into_iter()
+                .map(|v| v.into_iter().map(|x| x as f32).collect())
+                .collect(),
             None => model.species_concentrations(nlev),
         };
         // Means are stamped at the end of their interval.
         writer.write_record((n + 1) as f64 * case.output.interval_hours, &fields)?;
-        bar.set_message(format!("{:.0} h simulated", (n + 1) as f64 * case.output.interval_hours));
+        bar.set_message(format!(
+            "{:.0} h simulated",
+            (n + 1) as f64 * case.output.interval_hours
+        ));
         bar.inc(1);
     }
     bar.finish_and_clear();
     model.close_budget();
     let nc = writer.finish()?;
-    let summary = summarise(case, &model, dt, wall.elapsed().as_secs_f64(), &met_desc, synthetic, &nc);
+    let summary = summarise(
+        case,
+        &model,
+        dt,
+        wall.elapsed().as_secs_f64(),
+        &met_desc,
+        synthetic,
+        &nc,
+    );
     let json = serde_json::to_string_pretty(&summary).expect("summary serialises");
     write_atomic(&json_path, &json)?;
     Ok(summary)
@@ -294,7 +376,15 @@ fn progress_bar(show: bool, len: u64) -> indicatif::ProgressBar {
     bar
 }
 
-fn summarise(case: &Case, model: &Model, dt: f64, wall: f64, met: &str, synthetic: bool, nc: &Path) -> RunSummary {
+fn summarise(
+    case: &Case,
+    model: &Model,
+    dt: f64,
+    wall: f64,
+    met: &str,
+    synthetic: bool,
+    nc: &Path,
+) -> RunSummary {
     let t = &model.state.tracers;
     let budget: Vec<SpeciesBudget> = t
         .species
@@ -315,7 +405,12 @@ fn summarise(case: &Case, model: &Model, dt: f64, wall: f64, met: &str, syntheti
                 b.top_out_kg += x.top_out_kg;
                 b.final_kg += x.final_kg;
             }
-            SpeciesBudget { species: sp.name.to_string(), residual_kg: b.residual(), relative_residual: b.relative_residual(), budget: b }
+            SpeciesBudget {
+                species: sp.name.to_string(),
+                residual_kg: b.residual(),
+                relative_residual: b.relative_residual(),
+                budget: b,
+            }
         })
         .collect();
     RunSummary {
@@ -330,7 +425,10 @@ fn summarise(case: &Case, model: &Model, dt: f64, wall: f64, met: &str, syntheti
         meteorology: met.to_string(),
         synthetic_meteorology: synthetic,
         output_file: nc.display().to_string(),
-        worst_relative_residual: budget.iter().map(|b| b.relative_residual).fold(0.0, f64::max),
+        worst_relative_residual: budget
+            .iter()
+            .map(|b| b.relative_residual)
+            .fold(0.0, f64::max),
         budget,
         emissions_outside_domain: model.outside_domain.clone(),
     }

@@ -19,7 +19,10 @@
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Phase {
     /// Gas: molecular diffusivity (m2/s) and bulk canopy resistance (s/m).
-    Gas { diffusivity: f64, canopy_resistance: f64 },
+    Gas {
+        diffusivity: f64,
+        canopy_resistance: f64,
+    },
     /// Particle: representative mass-median diameter (m) and density (kg/m3).
     Particle { diameter: f64, density: f64 },
 }
@@ -40,42 +43,60 @@ const TABLE: &[Species] = &[
         name: "PM25",
         long_name: "primary PM2.5",
         molar_mass: 0.0,
-        phase: Phase::Particle { diameter: 0.5e-6, density: 1500.0 },
+        phase: Phase::Particle {
+            diameter: 0.5e-6,
+            density: 1500.0,
+        },
         scavenging_per_mm_h: 1.0e-4,
     },
     Species {
         name: "SO2",
         long_name: "sulfur dioxide",
         molar_mass: 64.066,
-        phase: Phase::Gas { diffusivity: 1.089e-5, canopy_resistance: 100.0 },
+        phase: Phase::Gas {
+            diffusivity: 1.089e-5,
+            canopy_resistance: 100.0,
+        },
         scavenging_per_mm_h: 3.0e-5,
     },
     Species {
         name: "NOX",
         long_name: "nitrogen oxides as NO2",
         molar_mass: 46.0055,
-        phase: Phase::Gas { diffusivity: 1.361e-5, canopy_resistance: 500.0 },
+        phase: Phase::Gas {
+            diffusivity: 1.361e-5,
+            canopy_resistance: 500.0,
+        },
         scavenging_per_mm_h: 0.0,
     },
     Species {
         name: "NH3",
         long_name: "ammonia",
         molar_mass: 17.031,
-        phase: Phase::Gas { diffusivity: 1.978e-5, canopy_resistance: 100.0 },
+        phase: Phase::Gas {
+            diffusivity: 1.978e-5,
+            canopy_resistance: 100.0,
+        },
         scavenging_per_mm_h: 6.0e-5,
     },
     Species {
         name: "VOC",
         long_name: "anthropogenic volatile organic compounds (lumped)",
         molar_mass: 92.14,
-        phase: Phase::Gas { diffusivity: 0.8e-5, canopy_resistance: 1.0e5 },
+        phase: Phase::Gas {
+            diffusivity: 0.8e-5,
+            canopy_resistance: 1.0e5,
+        },
         scavenging_per_mm_h: 0.0,
     },
     Species {
         name: "TRACER",
         long_name: "passive tracer (no deposition)",
         molar_mass: 0.0,
-        phase: Phase::Gas { diffusivity: 1.0e-5, canopy_resistance: f64::INFINITY },
+        phase: Phase::Gas {
+            diffusivity: 1.0e-5,
+            canopy_resistance: f64::INFINITY,
+        },
         scavenging_per_mm_h: 0.0,
     },
 ];

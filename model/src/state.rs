@@ -22,7 +22,10 @@ pub struct TracerSet {
 
 impl TracerSet {
     pub fn new(species: Vec<Species>) -> Self {
-        TracerSet { species, tags: vec!["all".into()] }
+        TracerSet {
+            species,
+            tags: vec!["all".into()],
+        }
     }
     pub fn len(&self) -> usize {
         self.species.len() * self.tags.len()

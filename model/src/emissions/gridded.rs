@@ -20,33 +20,65 @@ fn text_attr(var: &netcdf::Variable, name: &str) -> Option<String> {
 }
 
 pub fn load(path: &Path, grid: &Grid, species: &[&str], inv: &mut Inventory) -> Result<()> {
-    let file = netcdf::open(path).map_err(|e| Error::input(path, "(file)", format!("a readable NetCDF file ({e})")))?;
+    let file = netcdf::open(path)
+        .map_err(|e| Error::input(path, "(file)", format!("a readable NetCDF file ({e})")))?;
     for var in file.variables() {
         let vname = var.name();
-        let Some(sp_name) = text_attr(&var, "species") else { continue };
+        let Some(sp_name) = text_attr(&var, "species") else {
+            continue;
+        };
         if crate::species::lookup(&sp_name).is_none() {
-            return Err(Error::input(path, format!("{vname}:species"), format!("a species from [{}], got {sp_name:?}", crate::species::known_names())));
+            return Err(Error::input(
+                path,
+                format!("{vname}:species"),
+                format!(
+                    "a species from [{}], got {sp_name:?}",
+                    crate::species::known_names()
+                ),
+            ));
         }
-        let sector_label = text_attr(&var, "sector").ok_or_else(|| Error::input(path, format!("{vname}:sector"), "a `sector` attribute naming the emission sector"))?;
+        let sector_label = text_attr(&var, "sector").ok_or_else(|| {
+            Error::input(
+                path,
+                format!("{vname}:sector"),
+                "a `sector` attribute naming the emission sector",
+            )
+        })?;
         let sector = inv.sector_index(path, &format!("{vname}:sector"), &sector_label)?;
-        let units = text_attr(&var, "units").ok_or_else(|| Error::input(path, format!("{vname}:units"), format!("a `units` attribute, {UNITS_HELP}")))?;
+        let units = text_attr(&var, "units").ok_or_else(|| {
+            Error::input(
+                path,
+                format!("{vname}:units"),
+                format!("a `units` attribute, {UNITS_HELP}"),
+            )
+        })?;
         if to_kg_per_s(1.0, &units, 1.0).is_none() {
-            return Err(Error::input(path, format!("{vname}:units"), format!("{UNITS_HELP}, got {units:?}")));
+            return Err(Error::input(
+                path,
+                format!("{vname}:units"),
+                format!("{UNITS_HELP}, got {units:?}"),
+            ));
         }
         let dims: Vec<usize> = var.dimensions().iter().map(|d| d.len()).collect();
-        let nlev = match dims.as_slice() {
-            [ny, nx] if *ny == grid.ny && *nx == grid.nx => 1,
-            [nz, ny, nx] if *ny == grid.ny && *nx == grid.nx && *nz <= grid.nz => *nz,
-            _ => {
-                return Err(Error::input(
+        let nlev =
+            match dims.as_slice() {
+                [ny, nx] if *ny == grid.ny && *nx == grid.nx => 1,
+                [nz, ny, nx] if *ny == grid.ny && *nx == grid.nx && *nz <= grid.nz => *nz,
+                _ => return Err(Error::input(
                     path,
                     &vname,
-                    format!("dimensions (y, x) = [{}, {}] or (z, y, x) with z <= {}, found {dims:?}", grid.ny, grid.nx, grid.nz),
-                ))
-            }
+                    format!(
+                        "dimensions (y, x) = [{}, {}] or (z, y, x) with z <= {}, found {dims:?}",
+                        grid.ny, grid.nx, grid.nz
+                    ),
+                )),
+            };
+        let vals: Vec<f64> = var
+            .get_values::<f64, _>(..)
+            .map_err(|e| Error::input(path, &vname, format!("numeric values ({e})")))?;
+        let Some(s) = species.iter().position(|n| *n == sp_name) else {
+            continue;
         };
-        let vals: Vec<f64> = var.get_values::<f64, _>(..).map_err(|e| Error::input(path, &vname, format!("numeric values ({e})")))?;
-        let Some(s) = species.iter().position(|n| *n == sp_name) else { continue };
         let plane = grid.ny * grid.nx;
         for (idx, &v) in vals.iter().enumerate() {
             let (k, j, i) = (idx / plane, (idx % plane) / grid.nx, idx % grid.nx);
@@ -55,7 +87,14 @@ pub fn load(path: &Path, grid: &Grid, species: &[&str], inv: &mut Inventory) -> 
                 continue;
             }
             let rate = to_kg_per_s(v, &units, grid.area[[j, i]]).expect("unit checked");
-            inv.cells.push(CellEmission { species: s, sector, k, j, i, rate });
+            inv.cells.push(CellEmission {
+                species: s,
+                sector,
+                k,
+                j,
+                i,
+                rate,
+            });
         }
         debug_assert!(nlev >= 1);
     }

@@ -58,7 +58,10 @@ impl Inventory {
             Some(s) => s.clone(),
             None => DEFAULT_SECTORS.iter().map(|s| s.to_string()).collect(),
         };
-        let mut inv = Inventory { sectors, ..Default::default() };
+        let mut inv = Inventory {
+            sectors,
+            ..Default::default()
+        };
         for f in &case.emissions.gridded {
             gridded::load(&case.resolve(f), grid, species, &mut inv)?;
         }
@@ -73,7 +76,11 @@ impl Inventory {
 
     pub fn sector_index(&self, file: &std::path::Path, field: &str, label: &str) -> Result<usize> {
         self.sectors.iter().position(|s| s == label).ok_or_else(|| {
-            Error::input(file, field, format!("a sector from [{}], got {label:?}", self.sectors.join(", ")))
+            Error::input(
+                file,
+                field,
+                format!("a sector from [{}], got {label:?}", self.sectors.join(", ")),
+            )
         })
     }
 
@@ -112,6 +119,10 @@ pub fn check_rate(file: &std::path::Path, field: &str, v: f64) -> Result<()> {
     if v.is_finite() && v >= 0.0 {
         Ok(())
     } else {
-        Err(Error::input(file, field, format!("a finite, non-negative emission rate, got {v}")))
+        Err(Error::input(
+            file,
+            field,
+            format!("a finite, non-negative emission rate, got {v}"),
+        ))
     }
 }

@@ -41,7 +41,8 @@ pub fn briggs_rise(p: &PointSource, ta: f64, u: f64, l: f64) -> f64 {
     if p.temperature <= ta {
         return 0.0; // no buoyancy; momentum rise neglected
     }
-    let f = GRAVITY * p.velocity * p.diameter * p.diameter * (p.temperature - ta) / (4.0 * p.temperature);
+    let f = GRAVITY * p.velocity * p.diameter * p.diameter * (p.temperature - ta)
+        / (4.0 * p.temperature);
     let u = u.max(1.0); // ISC3 minimum wind speed
     if l > 0.0 && l.is_finite() {
         let s = GRAVITY / ta * STABLE_DTHETA_DZ;
@@ -61,9 +62,17 @@ pub fn layer_fractions(p: &PointSource, g: &Grid, met: &MetFields) -> Vec<f64> {
     let k = g.layer_of(p.height);
     let u = 0.5 * (met.u_face[[k, j, i]] + met.u_face[[k, j, i + 1]]);
     let v = 0.5 * (met.v_face[[k, j, i]] + met.v_face[[k, j + 1, i]]);
-    let dh = briggs_rise(p, met.temperature[[k, j, i]], u.hypot(v), met.obukhov[[j, i]]);
+    let dh = briggs_rise(
+        p,
+        met.temperature[[k, j, i]],
+        u.hypot(v),
+        met.obukhov[[j, i]],
+    );
     let top_of_model = *g.z_top.last().unwrap();
-    let (bot, top) = ((p.height + 0.5 * dh).min(top_of_model), (p.height + 1.5 * dh).min(top_of_model));
+    let (bot, top) = (
+        (p.height + 0.5 * dh).min(top_of_model),
+        (p.height + 1.5 * dh).min(top_of_model),
+    );
     let mut frac = vec![0.0; g.nz];
     if top - bot < 1e-6 {
         frac[g.layer_of(bot)] = 1.0;
@@ -86,47 +95,123 @@ pub fn load(path: &Path, grid: &Grid, species: &[&str], inv: &mut Inventory) -> 
         .comment(Some(b'#'))
         .from_path(path)
         .map_err(|e| Error::input(path, "(file)", format!("a readable CSV file ({e})")))?;
-    let headers = rdr.headers().map_err(|e| Error::input(path, "(header)", e.to_string()))?.clone();
-    let cols = ["name", "lon", "lat", "height_m", "diameter_m", "velocity_m_s", "temperature_k", "sector", "species", "rate", "units"];
+    let headers = rdr
+        .headers()
+        .map_err(|e| Error::input(path, "(header)", e.to_string()))?
+        .clone();
+    let cols = [
+        "name",
+        "lon",
+        "lat",
+        "height_m",
+        "diameter_m",
+        "velocity_m_s",
+        "temperature_k",
+        "sector",
+        "species",
+        "rate",
+        "units",
+    ];
     let idx: Vec<usize> = cols
         .iter()
-        .map(|c| headers.iter().position(|h| h == *c).ok_or_else(|| Error::input(path, *c, format!("a column `{c}`; the header must name {}", cols.join(",")))))
+        .map(|c| {
+            headers.iter().position(|h| h == *c).ok_or_else(|| {
+                Error::input(
+                    path,
+                    *c,
+                    format!("a column `{c}`; the header must name {}", cols.join(",")),
+                )
+            })
+        })
         .collect::<Result<_>>()?;
     for (row, rec) in rdr.records().enumerate() {
         let line = row + 2;
-        let rec = rec.map_err(|e| Error::input(path, format!("line {line}"), format!("a well-formed CSV row ({e})")))?;
+        let rec = rec.map_err(|e| {
+            Error::input(
+                path,
+                format!("line {line}"),
+                format!("a well-formed CSV row ({e})"),
+            )
+        })?;
         let get = |c: usize| rec.get(idx[c]).unwrap_or("");
         let num = |c: usize| -> Result<f64> {
-            get(c).parse::<f64>().map_err(|_| Error::input(path, format!("line {line}, {}", cols[c]), format!("a number, got {:?}", get(c))))
+            get(c).parse::<f64>().map_err(|_| {
+                Error::input(
+                    path,
+                    format!("line {line}, {}", cols[c]),
+                    format!("a number, got {:?}", get(c)),
+                )
+            })
         };
         let name = get(0).to_string();
         let (lon, lat) = (num(1)?, num(2)?);
         let (h, d, w, t) = (num(3)?, num(4)?, num(5)?, num(6)?);
-        for (c, v, ok) in [(3, h, h >= 0.0 && h < 1000.0), (4, d, d > 0.0 && d < 50.0), (5, w, (0.0..200.0).contains(&w)), (6, t, t > 150.0 && t < 2000.0)] {
+        for (c, v, ok) in [
+            (3, h, h >= 0.0 && h < 1000.0),
+            (4, d, d > 0.0 && d < 50.0),
+            (5, w, (0.0..200.0).contains(&w)),
+            (6, t, t > 150.0 && t < 2000.0),
+        ] {
             if !(v.is_finite() && ok) {
-                return Err(Error::input(path, format!("line {line}, {}", cols[c]), format!("a physical stack parameter, got {v}")));
+                return Err(Error::input(
+                    path,
+                    format!("line {line}, {}", cols[c]),
+                    format!("a physical stack parameter, got {v}"),
+                ));
             }
         }
         let sector = inv.sector_index(path, &format!("line {line}, sector"), get(7))?;
         let sp_name = get(8);
         if crate::species::lookup(sp_name).is_none() {
-            return Err(Error::input(path, format!("line {line}, species"), format!("a species from [{}], got {sp_name:?}", crate::species::known_names())));
+            return Err(Error::input(
+                path,
+                format!("line {line}, species"),
+                format!(
+                    "a species from [{}], got {sp_name:?}",
+                    crate::species::known_names()
+                ),
+            ));
         }
         let rate_field = format!("line {line}, rate");
         let rate = num(9)?;
         check_rate(path, &rate_field, rate)?;
-        let kgs = to_kg_per_s(rate, get(10), 0.0).filter(|_| get(10) != "kg m-2 s-1").ok_or_else(|| {
-            Error::input(path, format!("line {line}, units"), format!("a per-source unit: {UNITS_HELP}, not a flux"))
-        })?;
-        let Some(s) = species.iter().position(|n| *n == sp_name) else { continue };
-        let Some((i, j)) = grid.cell_of(lon, lat) else {
-            inv.outside_domain.push(format!("{}: stack {name:?} at ({lon}, {lat}) is outside the grid", path.display()));
+        let kgs = to_kg_per_s(rate, get(10), 0.0)
+            .filter(|_| get(10) != "kg m-2 s-1")
+            .ok_or_else(|| {
+                Error::input(
+                    path,
+                    format!("line {line}, units"),
+                    format!("a per-source unit: {UNITS_HELP}, not a flux"),
+                )
+            })?;
+        let Some(s) = species.iter().position(|n| *n == sp_name) else {
             continue;
         };
-        if let Some(p) = inv.points.iter_mut().find(|p| p.name == name && p.i == i && p.j == j && p.height == h && p.sector == sector) {
+        let Some((i, j)) = grid.cell_of(lon, lat) else {
+            inv.outside_domain.push(format!(
+                "{}: stack {name:?} at ({lon}, {lat}) is outside the grid",
+                path.display()
+            ));
+            continue;
+        };
+        if let Some(p) = inv
+            .points
+            .iter_mut()
+            .find(|p| p.name == name && p.i == i && p.j == j && p.height == h && p.sector == sector)
+        {
             p.rates.push((s, kgs));
         } else {
-            inv.points.push(PointSource { name, i, j, height: h, diameter: d, velocity: w, temperature: t, sector, rates: vec![(s, kgs)] });
+            inv.points.push(PointSource {
+                name,
+                i,
+                j,
+                height: h,
+                diameter: d,
+                velocity: w,
+                temperature: t,
+                sector,
+                rates: vec![(s, kgs)],
+            });
         }
     }
     Ok(())

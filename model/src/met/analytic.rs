@@ -24,7 +24,12 @@ const Z0: f64 = 0.1;
 
 impl AnalyticMet {
     pub fn new(grid: &Grid, cfg: &MetConfig, start: StartTime, kz_min: f64) -> Self {
-        AnalyticMet { grid: grid.clone(), cfg: cfg.clone(), start, kz_min }
+        AnalyticMet {
+            grid: grid.clone(),
+            cfg: cfg.clone(),
+            start,
+            kz_min,
+        }
     }
 
     fn flow(&self) -> &str {
@@ -33,7 +38,10 @@ impl AnalyticMet {
 
     /// Domain extent in metres along x and y (nominal spacing).
     fn extent(&self) -> (f64, f64) {
-        (self.grid.nx as f64 * self.grid.dx, self.grid.ny as f64 * self.grid.dy)
+        (
+            self.grid.nx as f64 * self.grid.dx,
+            self.grid.ny as f64 * self.grid.dy,
+        )
     }
 
     /// Streamfunction at a corner (fractional position in [0,1]^2 of the domain).
@@ -52,7 +60,10 @@ impl AnalyticMet {
                 // unit square with T = 1.5, u = sin^2(pi x) sin(2 pi y) cos(pi t/T),
                 // v = -sin^2(pi y) sin(2 pi x) cos(pi t/T). Scaled to the domain.
                 let speed = lx * 1.5 / period;
-                -speed * lx / PI * (PI * xf).sin().powi(2) * (PI * yf).sin().powi(2) * (PI * t / period).cos()
+                -speed * lx / PI
+                    * (PI * xf).sin().powi(2)
+                    * (PI * yf).sin().powi(2)
+                    * (PI * t / period).cos()
             }
             _ => 0.0,
         }
@@ -88,8 +99,12 @@ impl AnalyticMet {
                 let top = *g.z_top.last().unwrap();
                 for k in 0..g.nz {
                     let f = g.z_mid[k] / top;
-                    m.u_face.index_axis_mut(ndarray::Axis(0), k).fill(self.cfg.u_ms * f);
-                    m.v_face.index_axis_mut(ndarray::Axis(0), k).fill(self.cfg.v_ms * f);
+                    m.u_face
+                        .index_axis_mut(ndarray::Axis(0), k)
+                        .fill(self.cfg.u_ms * f);
+                    m.v_face
+                        .index_axis_mut(ndarray::Axis(0), k)
+                        .fill(self.cfg.v_ms * f);
                 }
             }
             "calm" => {}
@@ -116,7 +131,12 @@ impl MetSource for AnalyticMet {
         self.fill_winds(&mut m, t);
         let t0 = self.cfg.surface_temperature_k.unwrap_or(288.15);
         for k in 0..g.nz {
-            let (tk, pk) = standard_atmosphere(g.z_mid[k], t0);
+            let z = if self.cfg.constant_density {
+                0.0
+            } else {
+                g.z_mid[k]
+            };
+            let (tk, pk) = standard_atmosphere(z, t0);
             m.temperature.index_axis_mut(ndarray::Axis(0), k).fill(tk);
             m.pressure.index_axis_mut(ndarray::Axis(0), k).fill(pk);
         }
@@ -134,7 +154,8 @@ impl MetSource for AnalyticMet {
                 let solar = (hour_utc + g.lon[[j, i]] / 15.0).rem_euclid(24.0);
                 let sun = ((solar - 6.0) / 12.0 * PI).sin().max(0.0);
                 let h = night + (day - night) * sun;
-                let u1 = (0.5 * (m.u_face[[0, j, i]] + m.u_face[[0, j, i + 1]])).hypot(0.5 * (m.v_face[[0, j, i]] + m.v_face[[0, j + 1, i]]));
+                let u1 = (0.5 * (m.u_face[[0, j, i]] + m.u_face[[0, j, i + 1]]))
+                    .hypot(0.5 * (m.v_face[[0, j, i]] + m.v_face[[0, j + 1, i]]));
                 // Neutral log law at the first level, floored at 0.05 m/s in calms.
                 let ustar = (KARMAN * u1 / (g.z_mid[0] / Z0).ln()).max(0.05);
                 let heat_flux = if sun > 0.0 { 150.0 * sun } else { -10.0 };

@@ -66,8 +66,12 @@ impl MetFields {
     /// Linear interpolation in time: (1-w) a + w b.
     pub fn lerp(a: &MetFields, b: &MetFields, w: f64) -> MetFields {
         let mut out = a.clone();
-        let mix3 = |o: &mut Array3<f64>, y: &Array3<f64>| Zip::from(o).and(y).for_each(|o, &y| *o += w * (y - *o));
-        let mix2 = |o: &mut Array2<f64>, y: &Array2<f64>| Zip::from(o).and(y).for_each(|o, &y| *o += w * (y - *o));
+        let mix3 = |o: &mut Array3<f64>, y: &Array3<f64>| {
+            Zip::from(o).and(y).for_each(|o, &y| *o += w * (y - *o))
+        };
+        let mix2 = |o: &mut Array2<f64>, y: &Array2<f64>| {
+            Zip::from(o).and(y).for_each(|o, &y| *o += w * (y - *o))
+        };
         mix3(&mut out.u_face, &b.u_face);
         mix3(&mut out.v_face, &b.v_face);
         mix3(&mut out.temperature, &b.temperature);
@@ -79,10 +83,12 @@ impl MetFields {
         mix2(&mut out.precip, &b.precip);
         mix2(&mut out.z0, &b.z0);
         // The Obukhov length passes through infinity at neutral: interpolate 1/L.
-        Zip::from(&mut out.obukhov).and(&b.obukhov).for_each(|o, &y| {
-            let inv = (1.0 - w) / *o + w / y;
-            *o = if inv == 0.0 { f64::INFINITY } else { 1.0 / inv };
-        });
+        Zip::from(&mut out.obukhov)
+            .and(&b.obukhov)
+            .for_each(|o, &y| {
+                let inv = (1.0 - w) / *o + w / y;
+                *o = if inv == 0.0 { f64::INFINITY } else { 1.0 / inv };
+            });
         out
     }
 

@@ -34,15 +34,27 @@ pub struct NetcdfMet {
 
 impl NetcdfMet {
     pub fn open(path: &Path, grid: &Grid, kz_min: f64, run_seconds: f64) -> Result<Self> {
-        let file = netcdf::open(path).map_err(|e| Error::input(path, "(file)", format!("a readable NetCDF file ({e})")))?;
-        let var = file
-            .variable("time")
-            .ok_or_else(|| Error::input(path, "time", "a variable `time` (hours since the run start)"))?;
+        let file = netcdf::open(path)
+            .map_err(|e| Error::input(path, "(file)", format!("a readable NetCDF file ({e})")))?;
+        let var = file.variable("time").ok_or_else(|| {
+            Error::input(
+                path,
+                "time",
+                "a variable `time` (hours since the run start)",
+            )
+        })?;
         let times: Vec<f64> = var
             .get_values::<f64, _>(..)
             .map_err(|e| Error::input(path, "time", format!("numeric values ({e})")))?;
-        if times.is_empty() || times.windows(2).any(|w| !(w[1] > w[0])) || times.iter().any(|t| !t.is_finite()) {
-            return Err(Error::input(path, "time", "finite, strictly increasing hours"));
+        if times.is_empty()
+            || times.windows(2).any(|w| !(w[1] > w[0]))
+            || times.iter().any(|t| !t.is_finite())
+        {
+            return Err(Error::input(
+                path,
+                "time",
+                "finite, strictly increasing hours",
+            ));
         }
         let times_s: Vec<f64> = times.iter().map(|h| h * 3600.0).collect();
         if times_s[0] > 0.0 || *times_s.last().unwrap() < run_seconds {
@@ -58,7 +70,13 @@ impl NetcdfMet {
             ));
         }
         drop(file);
-        let met = NetcdfMet { path: path.to_path_buf(), grid: grid.clone(), times_s, kz_min, cache: Vec::new() };
+        let met = NetcdfMet {
+            path: path.to_path_buf(),
+            grid: grid.clone(),
+            times_s,
+            kz_min,
+            cache: Vec::new(),
+        };
         // Read the first record now so a bad file fails before the run starts.
         met.read_record(0)?;
         Ok(met)
@@ -67,40 +85,74 @@ impl NetcdfMet {
     fn read_record(&self, rec: usize) -> Result<MetFields> {
         let g = &self.grid;
         let path = &self.path;
-        let file = netcdf::open(path).map_err(|e| Error::input(path, "(file)", format!("a readable NetCDF file ({e})")))?;
+        let file = netcdf::open(path)
+            .map_err(|e| Error::input(path, "(file)", format!("a readable NetCDF file ({e})")))?;
         let read = |name: &str, dims3: bool| -> Result<Option<Vec<f64>>> {
-            let Some(var) = file.variable(name) else { return Ok(None) };
-            let want: Vec<usize> = if dims3 { vec![self.times_s.len(), g.nz, g.ny, g.nx] } else { vec![self.times_s.len(), g.ny, g.nx] };
+            let Some(var) = file.variable(name) else {
+                return Ok(None);
+            };
+            let want: Vec<usize> = if dims3 {
+                vec![self.times_s.len(), g.nz, g.ny, g.nx]
+            } else {
+                vec![self.times_s.len(), g.ny, g.nx]
+            };
             let have: Vec<usize> = var.dimensions().iter().map(|d| d.len()).collect();
             if have != want {
-                let names = if dims3 { "(time, z, y, x)" } else { "(time, y, x)" };
-                return Err(Error::input(path, name, format!("dimensions {names} = {want:?}, found {have:?}")));
+                let names = if dims3 {
+                    "(time, z, y, x)"
+                } else {
+                    "(time, y, x)"
+                };
+                return Err(Error::input(
+                    path,
+                    name,
+                    format!("dimensions {names} = {want:?}, found {have:?}"),
+                ));
             }
-            let ext: Vec<std::ops::Range<usize>> =
-                std::iter::once(rec..rec + 1).chain(want[1..].iter().map(|&n| 0..n)).collect();
+            let ext: Vec<std::ops::Range<usize>> = std::iter::once(rec..rec + 1)
+                .chain(want[1..].iter().map(|&n| 0..n))
+                .collect();
             let vals: Vec<f64> = var
                 .get_values::<f64, _>(ext.as_slice())
                 .map_err(|e| Error::input(path, name, format!("numeric values ({e})")))?;
             let fill: Option<f64> = var.fill_value::<f64>().ok().flatten();
-            if let Some(bad) = vals.iter().position(|v| !v.is_finite() || Some(*v) == fill || v.abs() >= 9.9e36) {
+            if let Some(bad) = vals
+                .iter()
+                .position(|v| !v.is_finite() || Some(*v) == fill || v.abs() >= 9.9e36)
+            {
                 return Err(Error::input(
                     path,
                     name,
-                    format!("finite values without fill; record {rec}, flat index {bad} is {}", vals[bad]),
+                    format!(
+                        "finite values without fill; record {rec}, flat index {bad} is {}",
+                        vals[bad]
+                    ),
                 ));
             }
             Ok(Some(vals))
         };
         let need = |name: &str, dims3: bool| -> Result<Vec<f64>> {
-            read(name, dims3)?.ok_or_else(|| Error::input(path, name, "a required variable (see the met format table in docs/case-file.md)"))
+            read(name, dims3)?.ok_or_else(|| {
+                Error::input(
+                    path,
+                    name,
+                    "a required variable (see the met format table in docs/case-file.md)",
+                )
+            })
         };
-        let check = |name: &str, vals: &[f64], ok: &dyn Fn(f64) -> bool, what: &str| -> Result<()> {
-            match vals.iter().position(|&v| !ok(v)) {
-                Some(i) => Err(Error::input(path, name, format!("{what}; record {rec}, flat index {i} is {}", vals[i]))),
-                None => Ok(()),
-            }
-        };
-        let a3 = |v: Vec<f64>| Array3::from_shape_vec((g.nz, g.ny, g.nx), v).expect("shape checked");
+        let check =
+            |name: &str, vals: &[f64], ok: &dyn Fn(f64) -> bool, what: &str| -> Result<()> {
+                match vals.iter().position(|&v| !ok(v)) {
+                    Some(i) => Err(Error::input(
+                        path,
+                        name,
+                        format!("{what}; record {rec}, flat index {i} is {}", vals[i]),
+                    )),
+                    None => Ok(()),
+                }
+            };
+        let a3 =
+            |v: Vec<f64>| Array3::from_shape_vec((g.nz, g.ny, g.nx), v).expect("shape checked");
         let a2 = |v: Vec<f64>| Array2::from_shape_vec((g.ny, g.nx), v).expect("shape checked");
 
         let u = need("u", true)?;
@@ -108,15 +160,40 @@ impl NetcdfMet {
         check("u", &u, &|x| x.abs() < 150.0, "wind speeds below 150 m/s")?;
         check("v", &v, &|x| x.abs() < 150.0, "wind speeds below 150 m/s")?;
         let t = need("temperature", true)?;
-        check("temperature", &t, &|x| (150.0..350.0).contains(&x), "temperatures between 150 and 350 K")?;
+        check(
+            "temperature",
+            &t,
+            &|x| (150.0..350.0).contains(&x),
+            "temperatures between 150 and 350 K",
+        )?;
         let p = need("pressure", true)?;
-        check("pressure", &p, &|x| (1000.0..110_000.0).contains(&x), "pressures between 1000 and 110000 Pa")?;
+        check(
+            "pressure",
+            &p,
+            &|x| (1000.0..110_000.0).contains(&x),
+            "pressures between 1000 and 110000 Pa",
+        )?;
         let pblh = need("pblh", false)?;
-        check("pblh", &pblh, &|x| (0.0..8000.0).contains(&x), "mixing heights between 0 and 8000 m")?;
+        check(
+            "pblh",
+            &pblh,
+            &|x| (0.0..8000.0).contains(&x),
+            "mixing heights between 0 and 8000 m",
+        )?;
         let ustar = need("ustar", false)?;
-        check("ustar", &ustar, &|x| (0.0..5.0).contains(&x), "friction velocities between 0 and 5 m/s")?;
+        check(
+            "ustar",
+            &ustar,
+            &|x| (0.0..5.0).contains(&x),
+            "friction velocities between 0 and 5 m/s",
+        )?;
         let precip = need("precip", false)?;
-        check("precip", &precip, &|x| (0.0..500.0).contains(&x), "precipitation rates between 0 and 500 mm/h")?;
+        check(
+            "precip",
+            &precip,
+            &|x| (0.0..500.0).contains(&x),
+            "precipitation rates between 0 and 500 mm/h",
+        )?;
 
         let mut m = MetFields::zeros(g);
         let (u, v) = (a3(u), a3(v));
@@ -143,31 +220,69 @@ impl NetcdfMet {
         m.precip = a2(precip);
         m.z0 = match file.variable("z0") {
             Some(var) => {
-                let vals: Vec<f64> = var.get_values::<f64, _>(..).map_err(|e| Error::input(path, "z0", format!("numeric values ({e})")))?;
+                let vals: Vec<f64> = var
+                    .get_values::<f64, _>(..)
+                    .map_err(|e| Error::input(path, "z0", format!("numeric values ({e})")))?;
                 if vals.len() != g.ny * g.nx {
-                    return Err(Error::input(path, "z0", format!("dimensions (y, x) = [{}, {}]", g.ny, g.nx)));
+                    return Err(Error::input(
+                        path,
+                        "z0",
+                        format!("dimensions (y, x) = [{}, {}]", g.ny, g.nx),
+                    ));
                 }
-                check("z0", &vals, &|x| x > 0.0 && x < 10.0, "roughness lengths between 0 and 10 m")?;
+                check(
+                    "z0",
+                    &vals,
+                    &|x| x > 0.0 && x < 10.0,
+                    "roughness lengths between 0 and 10 m",
+                )?;
                 a2(vals)
             }
             None => Array2::from_elem((g.ny, g.nx), 0.1),
         };
         if let Some(l) = read("obukhov_length", false)? {
-            check("obukhov_length", &l, &|x| x != 0.0, "a non-zero Obukhov length (use a large value for neutral)")?;
+            check(
+                "obukhov_length",
+                &l,
+                &|x| x != 0.0,
+                "a non-zero Obukhov length (use a large value for neutral)",
+            )?;
             m.obukhov = a2(l);
         } else if let Some(h) = read("sensible_heat_flux", false)? {
-            check("sensible_heat_flux", &h, &|x| x.abs() < 2000.0, "heat fluxes below 2000 W/m2 in magnitude")?;
+            check(
+                "sensible_heat_flux",
+                &h,
+                &|x| x.abs() < 2000.0,
+                "heat fluxes below 2000 W/m2 in magnitude",
+            )?;
             // L = -rho cp T u*^3 / (k g H) (Stull 1988, eq. 5.7c).
             for ((j, i), &hf) in a2(h).indexed_iter() {
-                let (rho, tt, us) = (m.density[[0, j, i]], m.temperature[[0, j, i]], m.ustar[[j, i]].max(0.01));
-                m.obukhov[[j, i]] = if hf == 0.0 { f64::INFINITY } else { -rho * CP_DRY * tt * us.powi(3) / (KARMAN * GRAVITY * hf) };
+                let (rho, tt, us) = (
+                    m.density[[0, j, i]],
+                    m.temperature[[0, j, i]],
+                    m.ustar[[j, i]].max(0.01),
+                );
+                m.obukhov[[j, i]] = if hf == 0.0 {
+                    f64::INFINITY
+                } else {
+                    -rho * CP_DRY * tt * us.powi(3) / (KARMAN * GRAVITY * hf)
+                };
             }
         } else {
-            return Err(Error::input(path, "obukhov_length", "obukhov_length (m) or sensible_heat_flux (W/m2)"));
+            return Err(Error::input(
+                path,
+                "obukhov_length",
+                "obukhov_length (m) or sensible_heat_flux (W/m2)",
+            ));
         }
         match read("kz", true)? {
             Some(kz) => {
-                check("kz", &kz, &|x| (0.0..5000.0).contains(&x), "diffusivities between 0 and 5000 m2/s")?;
+                check(
+                    "kz",
+                    &kz,
+                    &|x| (0.0..5000.0).contains(&x),
+                    "diffusivities between 0 and 5000 m2/s",
+                )?;
                 m.kz = a3(kz).mapv(|k| k.max(self.kz_min));
             }
             None => m.diagnose_kz(g, self.kz_min),

@@ -34,7 +34,10 @@ use rayon::prelude::*;
 pub enum LineEnds {
     Periodic,
     /// Inflow mixing ratios (kg tracer / kg air) at the low and high ends.
-    Open { low: f64, high: f64 },
+    Open {
+        low: f64,
+        high: f64,
+    },
 }
 
 /// Mass crossing the ends of a line during one sweep, kg.
@@ -68,7 +71,13 @@ pub struct Scratch {
 /// `flux[f]`: air mass crossing face f during the sweep (kg), face f lies
 /// between cells f-1 and f, positive towards higher index; n+1 faces.
 /// `mass[i]`: tracer mass, updated in place. Returns mass through the ends.
-pub fn ppm_sweep(air: &[f64], flux: &[f64], mass: &mut [f64], ends: LineEnds, s: &mut Scratch) -> EndFluxes {
+pub fn ppm_sweep(
+    air: &[f64],
+    flux: &[f64],
+    mass: &mut [f64],
+    ends: LineEnds,
+    s: &mut Scratch,
+) -> EndFluxes {
     let n = air.len();
     debug_assert_eq!(flux.len(), n + 1);
     debug_assert_eq!(mass.len(), n);
@@ -166,7 +175,10 @@ pub fn ppm_sweep(air: &[f64], flux: &[f64], mass: &mut [f64], ends: LineEnds, s:
         LineEnds::Periodic => EndFluxes::default(),
         LineEnds::Open { .. } => {
             let (a, b) = (s.tflux[0], s.tflux[n]);
-            EndFluxes { inflow: a.max(0.0) + (-b).max(0.0), outflow: (-a).max(0.0) + b.max(0.0) }
+            EndFluxes {
+                inflow: a.max(0.0) + (-b).max(0.0),
+                outflow: (-a).max(0.0) + b.max(0.0),
+            }
         }
     }
 }
@@ -204,14 +216,22 @@ fn face_fluxes(ctx: &StepContext) -> FaceFluxes {
         let dz = g.dz[k];
         for j in 0..ny {
             for f in 0..=nx {
-                let (a, b) = if g.periodic { ((f + nx - 1) % nx, f % nx) } else { (f.saturating_sub(1), f.min(nx - 1)) };
+                let (a, b) = if g.periodic {
+                    ((f + nx - 1) % nx, f % nx)
+                } else {
+                    (f.saturating_sub(1), f.min(nx - 1))
+                };
                 let rho = 0.5 * (m.density[[k, j, a]] + m.density[[k, j, b]]);
                 x[[k, j, f]] = rho * m.u_face[[k, j, f]] * g.x_face_len[[j, f]] * dz * ctx.dt;
             }
         }
         for f in 0..=ny {
             for i in 0..nx {
-                let (a, b) = if g.periodic { ((f + ny - 1) % ny, f % ny) } else { (f.saturating_sub(1), f.min(ny - 1)) };
+                let (a, b) = if g.periodic {
+                    ((f + ny - 1) % ny, f % ny)
+                } else {
+                    (f.saturating_sub(1), f.min(ny - 1))
+                };
                 let rho = 0.5 * (m.density[[k, a, i]] + m.density[[k, b, i]]);
                 y[[k, f, i]] = rho * m.v_face[[k, f, i]] * g.y_face_len[[f, i]] * dz * ctx.dt;
             }
@@ -236,7 +256,10 @@ fn horizontal_courant(f: &FaceFluxes, air: &Array3<f64>) -> f64 {
     for k in 0..nz {
         for j in 0..ny {
             for i in 0..nx {
-                let out = (-f.x[[k, j, i]]).max(0.0) + f.x[[k, j, i + 1]].max(0.0) + (-f.y[[k, j, i]]).max(0.0) + f.y[[k, j + 1, i]].max(0.0);
+                let out = (-f.x[[k, j, i]]).max(0.0)
+                    + f.x[[k, j, i + 1]].max(0.0)
+                    + (-f.y[[k, j, i]]).max(0.0)
+                    + f.y[[k, j + 1, i]].max(0.0);
                 worst = worst.max(out / air[[k, j, i]]);
             }
         }
@@ -254,7 +277,15 @@ impl Advection {
     /// Sweep every tracer along x or y with air-mass fluxes `flux` (already
     /// scaled to the sub-step), then update the air mass. Returns lateral
     /// in/out per tracer.
-    fn horizontal_sweep(&self, g: &Grid, dir: Dir, flux: &Array3<f64>, state: &mut State, bnd: &[f64], rho_edge: &Array3<f64>) -> Vec<EndFluxes> {
+    fn horizontal_sweep(
+        &self,
+        g: &Grid,
+        dir: Dir,
+        flux: &Array3<f64>,
+        state: &mut State,
+        bnd: &[f64],
+        rho_edge: &Array3<f64>,
+    ) -> Vec<EndFluxes> {
         let (nz, ny, nx) = (g.nz, g.ny, g.nx);
         let plane = ny * nx;
         let air = &state.air_mass;
@@ -273,7 +304,10 @@ impl Advection {
                     if periodic {
                         LineEnds::Periodic
                     } else {
-                        LineEnds::Open { low: bnd[tr] / lo, high: bnd[tr] / hi }
+                        LineEnds::Open {
+                            low: bnd[tr] / lo,
+                            high: bnd[tr] / hi,
+                        }
                     }
                 };
                 match dir {
@@ -283,7 +317,13 @@ impl Advection {
                             let f = flux.slice(ndarray::s![k, j, ..]);
                             let ends = ends_for(rho_edge[[k, j, 0]], rho_edge[[k, j, nx - 1]]);
                             let line = &mut cells[j * nx..(j + 1) * nx];
-                            ends_total += ppm_sweep(a.as_slice().unwrap(), f.as_slice().unwrap(), line, ends, &mut s);
+                            ends_total += ppm_sweep(
+                                a.as_slice().unwrap(),
+                                f.as_slice().unwrap(),
+                                line,
+                                ends,
+                                &mut s,
+                            );
                         }
                     }
                     Dir::Y => {
@@ -324,7 +364,8 @@ impl Advection {
                         let f: Vec<f64> = flux.slice(ndarray::s![k, .., i]).to_vec();
                         let mut a: Vec<f64> = air.slice(ndarray::s![k, .., i]).to_vec();
                         update_air(&mut a, &f, periodic);
-                        air.slice_mut(ndarray::s![k, .., i]).assign(&ndarray::Array1::from(a));
+                        air.slice_mut(ndarray::s![k, .., i])
+                            .assign(&ndarray::Array1::from(a));
                     }
                 }
             }
@@ -334,7 +375,14 @@ impl Advection {
 
     /// Vertical sweep with air-mass fluxes diagnosed from continuity so the
     /// air mass ends at `target`. Returns top in/out per tracer.
-    fn vertical_sweep(&self, g: &Grid, state: &mut State, target: &Array3<f64>, top_bnd: &[f64], rho_top: &ndarray::Array2<f64>) -> Result<Vec<EndFluxes>> {
+    fn vertical_sweep(
+        &self,
+        g: &Grid,
+        state: &mut State,
+        target: &Array3<f64>,
+        top_bnd: &[f64],
+        rho_top: &ndarray::Array2<f64>,
+    ) -> Result<Vec<EndFluxes>> {
         let (nz, ny, nx) = (g.nz, g.ny, g.nx);
         // W[k] = air mass crossing the top of layer k upward, from the bottom up.
         let mut w = Array3::<f64>::zeros((nz + 1, ny, nx));
@@ -349,7 +397,10 @@ impl Advection {
             }
         }
         if !courant.is_finite() {
-            return Err(Error::Numerics { process: "advection".into(), detail: "non-finite vertical Courant number (zero air mass?)".into() });
+            return Err(Error::Numerics {
+                process: "advection".into(),
+                detail: "non-finite vertical Courant number (zero air mass?)".into(),
+            });
         }
         let pieces = ((courant / self.max_courant).ceil() as usize).max(1);
         let scale = 1.0 / pieces as f64;
@@ -365,7 +416,8 @@ impl Advection {
                 .enumerate()
                 .map(|(tr, block)| {
                     let mut s = Scratch::default();
-                    let (mut col, mut acol, mut fcol) = (vec![0.0; nz], vec![0.0; nz], vec![0.0; nz + 1]);
+                    let (mut col, mut acol, mut fcol) =
+                        (vec![0.0; nz], vec![0.0; nz], vec![0.0; nz + 1]);
                     let mut total = EndFluxes::default();
                     for j in 0..ny {
                         for i in 0..nx {
@@ -376,7 +428,10 @@ impl Advection {
                             }
                             fcol[nz] = w[[nz, j, i]];
                             // Ground is closed (flux 0); the top is open to the background.
-                            let ends = LineEnds::Open { low: 0.0, high: top_bnd[tr] / rho_top[[j, i]] };
+                            let ends = LineEnds::Open {
+                                low: 0.0,
+                                high: top_bnd[tr] / rho_top[[j, i]],
+                            };
                             total += ppm_sweep(&acol, &fcol, &mut col, ends, &mut s);
                             for k in 0..nz {
                                 block[(k * ny + j) * nx + i] = col[k];
@@ -426,9 +481,21 @@ impl Process for Advection {
         let mut fluxes = face_fluxes(ctx);
         let start_air = state.air_mass.clone();
         let end_air = crate::state::air_mass_of(g, &ctx.met_end.density);
-        let courant = horizontal_courant(&fluxes, &start_air.iter().zip(end_air.iter()).map(|(a, b)| a.min(*b)).collect::<ndarray::Array1<f64>>().into_shape_with_order(start_air.dim()).unwrap());
+        let courant = horizontal_courant(
+            &fluxes,
+            &start_air
+                .iter()
+                .zip(end_air.iter())
+                .map(|(a, b)| a.min(*b))
+                .collect::<ndarray::Array1<f64>>()
+                .into_shape_with_order(start_air.dim())
+                .unwrap(),
+        );
         if !courant.is_finite() {
-            return Err(Error::Numerics { process: "advection".into(), detail: "non-finite Courant number: check the met winds and density".into() });
+            return Err(Error::Numerics {
+                process: "advection".into(),
+                detail: "non-finite Courant number: check the met winds and density".into(),
+            });
         }
         let nsub = ((courant / self.max_courant).ceil() as usize).max(1);
         let frac = 1.0 / nsub as f64;
@@ -438,7 +505,11 @@ impl Process for Advection {
         let rho_top = rho.index_axis(Axis(0), g.nz - 1).to_owned();
         for sub in 0..nsub {
             let x_first = (ctx.step_index as usize * nsub + sub) % 2 == 0;
-            let order = if x_first { [Dir::X, Dir::Y] } else { [Dir::Y, Dir::X] };
+            let order = if x_first {
+                [Dir::X, Dir::Y]
+            } else {
+                [Dir::Y, Dir::X]
+            };
             for dir in order {
                 let f = match dir {
                     Dir::X => &fluxes.x,

@@ -36,7 +36,11 @@ const BOLTZMANN: f64 = 1.380649e-23;
 /// Aerodynamic resistance r_a between height z and the roughness length, s/m.
 pub fn aerodynamic_resistance(z: f64, z0: f64, ustar: f64, obukhov: f64) -> f64 {
     let ustar = ustar.max(0.01);
-    let (zeta, zeta0) = if obukhov.is_finite() { (z / obukhov, z0 / obukhov) } else { (0.0, 0.0) };
+    let (zeta, zeta0) = if obukhov.is_finite() {
+        (z / obukhov, z0 / obukhov)
+    } else {
+        (0.0, 0.0)
+    };
     // Cap the stable correction (z/L <= 1) where log-linear profiles stop applying.
     let (zeta, zeta0) = (zeta.min(1.0), zeta0.min(1.0));
     ((z / z0).ln() - psi_h(zeta) + psi_h(zeta0)).max(1.0) / (KARMAN * ustar)
@@ -53,11 +57,21 @@ fn cunningham(d: f64) -> f64 {
 }
 
 /// Dry deposition velocity of a species, m/s.
-pub fn deposition_velocity(sp: &Species, z: f64, z0: f64, ustar: f64, obukhov: f64, temperature: f64) -> f64 {
+pub fn deposition_velocity(
+    sp: &Species,
+    z: f64,
+    z0: f64,
+    ustar: f64,
+    obukhov: f64,
+    temperature: f64,
+) -> f64 {
     let ra = aerodynamic_resistance(z, z0, ustar, obukhov);
     let us = ustar.max(0.01);
     match sp.phase {
-        Phase::Gas { diffusivity, canopy_resistance } => {
+        Phase::Gas {
+            diffusivity,
+            canopy_resistance,
+        } => {
             if !canopy_resistance.is_finite() {
                 return 0.0;
             }
@@ -67,7 +81,8 @@ pub fn deposition_velocity(sp: &Species, z: f64, z0: f64, ustar: f64, obukhov: f
         }
         Phase::Particle { diameter, density } => {
             let vs = settling_velocity(diameter, density);
-            let db = BOLTZMANN * temperature * cunningham(diameter) / (3.0 * std::f64::consts::PI * MU_AIR * diameter);
+            let db = BOLTZMANN * temperature * cunningham(diameter)
+                / (3.0 * std::f64::consts::PI * MU_AIR * diameter);
             let sc = NU_AIR / db;
             let st = vs * us * us / (GRAVITY * NU_AIR);
             let rb = 1.0 / (us * (sc.powf(-2.0 / 3.0) + 10f64.powf(-3.0 / st)));
@@ -93,7 +108,14 @@ impl Process for DryDeposition {
             let mut layer = state.mass.index_axis_mut(Axis(0), tr);
             let mut surface = layer.index_axis_mut(Axis(0), 0);
             for ((j, i), v) in surface.indexed_iter_mut() {
-                let vd = deposition_velocity(&sp, z, m.z0[[j, i]], m.ustar[[j, i]], m.obukhov[[j, i]], m.temperature[[0, j, i]]);
+                let vd = deposition_velocity(
+                    &sp,
+                    z,
+                    m.z0[[j, i]],
+                    m.ustar[[j, i]],
+                    m.obukhov[[j, i]],
+                    m.temperature[[0, j, i]],
+                );
                 let kept = *v * (-vd * ctx.dt / g.dz[0]).exp();
                 lost += *v - kept;
                 *v = kept;

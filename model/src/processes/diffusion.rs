@@ -49,7 +49,13 @@ impl Process for VerticalDiffusion {
             }
         }
         let (th, dt) = (self.theta, ctx.dt);
-        let d = |k: isize, p: usize| if k < 0 || k as usize >= nz - 1 { 0.0 } else { cond[k as usize * plane + p] };
+        let d = |k: isize, p: usize| {
+            if k < 0 || k as usize >= nz - 1 {
+                0.0
+            } else {
+                cond[k as usize * plane + p]
+            }
+        };
         // Thomas factorisation: sub = -th D_{k-1}, diag = M/dt + th (D_{k-1}+D_k), sup = -th D_k.
         let mut cp = vec![0.0; nz * plane];
         let mut inv = vec![0.0; nz * plane];
@@ -84,8 +90,16 @@ impl Process for VerticalDiffusion {
                         let idx = k * plane + p;
                         let mut v = air[idx] / dt * r[idx];
                         if th < 1.0 {
-                            let up = if k + 1 < nz { d(ki, p) * (r[idx + plane] - r[idx]) } else { 0.0 };
-                            let down = if k > 0 { d(ki - 1, p) * (r[idx] - r[idx - plane]) } else { 0.0 };
+                            let up = if k + 1 < nz {
+                                d(ki, p) * (r[idx + plane] - r[idx])
+                            } else {
+                                0.0
+                            };
+                            let down = if k > 0 {
+                                d(ki - 1, p) * (r[idx] - r[idx - plane])
+                            } else {
+                                0.0
+                            };
                             v += (1.0 - th) * (up - down);
                         }
                         let sub = -th * d(ki - 1, p);
@@ -134,7 +148,8 @@ impl Process for HorizontalDiffusion {
                     if interior || periodic {
                         let (a, b) = ((f + nx - 1) % nx, f % nx);
                         let rf = 0.5 * (rho[[k, j, a]] + rho[[k, j, b]]);
-                        cx[[k, j, f]] = rf * self.kh * g.x_face_len[[j, f]] * g.dz[k] / g.x_face_dist[[j, f]];
+                        cx[[k, j, f]] =
+                            rf * self.kh * g.x_face_len[[j, f]] * g.dz[k] / g.x_face_dist[[j, f]];
                     }
                 }
             }
@@ -144,7 +159,8 @@ impl Process for HorizontalDiffusion {
                     if interior || periodic {
                         let (a, b) = ((f + ny - 1) % ny, f % ny);
                         let rf = 0.5 * (rho[[k, a, i]] + rho[[k, b, i]]);
-                        cy[[k, f, i]] = rf * self.kh * g.y_face_len[[f, i]] * g.dz[k] / g.y_face_dist[[f, i]];
+                        cy[[k, f, i]] =
+                            rf * self.kh * g.y_face_len[[f, i]] * g.dz[k] / g.y_face_dist[[f, i]];
                     }
                 }
             }
@@ -177,42 +193,47 @@ impl Process for HorizontalDiffusion {
         let nsub = ((worst * ctx.dt / 0.5).ceil() as usize).max(1);
         let dts = ctx.dt / nsub as f64;
         let air = air.as_slice().unwrap();
-        state.mass.as_slice_mut().unwrap().par_chunks_mut(nz * ny * nx).for_each(|block| {
-            let mut r = vec![0.0; block.len()];
-            for _ in 0..nsub {
-                for (idx, v) in r.iter_mut().enumerate() {
-                    *v = block[idx] / air[idx];
-                }
-                for k in 0..nz {
-                    for j in 0..ny {
-                        let row = (k * ny + j) * nx;
-                        for f in 0..=nx {
-                            let c = cx[[k, j, f]];
-                            if c == 0.0 {
-                                continue;
+        state
+            .mass
+            .as_slice_mut()
+            .unwrap()
+            .par_chunks_mut(nz * ny * nx)
+            .for_each(|block| {
+                let mut r = vec![0.0; block.len()];
+                for _ in 0..nsub {
+                    for (idx, v) in r.iter_mut().enumerate() {
+                        *v = block[idx] / air[idx];
+                    }
+                    for k in 0..nz {
+                        for j in 0..ny {
+                            let row = (k * ny + j) * nx;
+                            for f in 0..=nx {
+                                let c = cx[[k, j, f]];
+                                if c == 0.0 {
+                                    continue;
+                                }
+                                let (a, b) = ((f + nx - 1) % nx, f % nx);
+                                let flow = c * dts * (r[row + a] - r[row + b]);
+                                block[row + a] -= flow;
+                                block[row + b] += flow;
                             }
-                            let (a, b) = ((f + nx - 1) % nx, f % nx);
-                            let flow = c * dts * (r[row + a] - r[row + b]);
-                            block[row + a] -= flow;
-                            block[row + b] += flow;
+                        }
+                        for f in 0..=ny {
+                            let (a, b) = ((f + ny - 1) % ny, f % ny);
+                            for i in 0..nx {
+                                let c = cy[[k, f, i]];
+                                if c == 0.0 {
+                                    continue;
+                                }
+                                let (ia, ib) = ((k * ny + a) * nx + i, (k * ny + b) * nx + i);
+                                let flow = c * dts * (r[ia] - r[ib]);
+                                block[ia] -= flow;
+                                block[ib] += flow;
+                            }
                         }
                     }
-                    for f in 0..=ny {
-                        let (a, b) = ((f + ny - 1) % ny, f % ny);
-                        for i in 0..nx {
-                            let c = cy[[k, f, i]];
-                            if c == 0.0 {
-                                continue;
-                            }
-                            let (ia, ib) = ((k * ny + a) * nx + i, (k * ny + b) * nx + i);
-                            let flow = c * dts * (r[ia] - r[ib]);
-                            block[ia] -= flow;
-                            block[ib] += flow;
-                        }
-                    }
                 }
-            }
-        });
+            });
         Ok(())
     }
 }
