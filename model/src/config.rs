@@ -280,12 +280,32 @@ impl Case {
     }
 
     pub fn from_str(text: &str, path: &Path) -> Result<Case> {
-        let mut case: Case = toml::from_str(text).map_err(|e| {
-            let line = e
-                .span()
+        let line_of = |e: &toml::de::Error| {
+            e.span()
                 .map(|s| text[..s.start.min(text.len())].lines().count().max(1))
-                .unwrap_or(0);
-            Error::config(path, format!("line {line}"), e.message().trim().to_string())
+                .unwrap_or(0)
+        };
+        let de = toml::Deserializer::parse(text).map_err(|e| {
+            Error::config(
+                path,
+                format!("(syntax, line {})", line_of(&e)),
+                e.message().trim().to_string(),
+            )
+        })?;
+        let mut case: Case = serde_path_to_error::deserialize(de).map_err(|e| {
+            let key = e.path().to_string();
+            let inner = e.into_inner();
+            let msg = inner.message().trim().to_string();
+            // A missing field is reported at its parent table: name the field itself.
+            let key = match msg
+                .strip_prefix("missing field `")
+                .and_then(|m| m.split('`').next())
+            {
+                Some(field) if key == "." => field.to_string(),
+                Some(field) => format!("{key}.{field}"),
+                None => key,
+            };
+            Error::config(path, format!("{key} (line {})", line_of(&inner)), msg)
         })?;
         case.file = path.to_path_buf();
         case.base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();

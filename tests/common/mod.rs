@@ -94,3 +94,135 @@ pub fn set_mixing_ratio(m: &mut Model, f: impl Fn(usize, usize) -> f64) {
 
 /// Serialise tests that spawn the binary or touch NetCDF files.
 pub static IO_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// What to write into a test met file.
+pub struct MetSpec {
+    pub nx: usize,
+    pub ny: usize,
+    pub nz: usize,
+    pub hours: usize,
+    /// Variables to leave out.
+    pub skip: Vec<&'static str>,
+    /// Change a variable's values: (name, record, values of that record).
+    pub edit: fn(&str, usize, &mut Vec<f64>),
+    /// Write `u` with one cell too many along x.
+    pub wrong_u_dims: bool,
+}
+
+impl MetSpec {
+    pub fn new(nx: usize, ny: usize, nz: usize, hours: usize) -> Self {
+        MetSpec {
+            nx,
+            ny,
+            nz,
+            hours,
+            skip: vec![],
+            edit: |_, _, _| {},
+            wrong_u_dims: false,
+        }
+    }
+}
+
+/// Write a CF-NetCDF met file in the documented format (classic CDF-5).
+pub fn write_met(path: &Path, spec: &MetSpec) {
+    let (nx, ny, nz, nt) = (spec.nx, spec.ny, spec.nz, spec.hours + 1);
+    let mut f = netcdf::create_with(path, netcdf::Options::_64BIT_DATA).unwrap();
+    f.add_dimension("time", nt).unwrap();
+    f.add_dimension("z", nz).unwrap();
+    f.add_dimension("y", ny).unwrap();
+    f.add_dimension("x", nx).unwrap();
+    f.add_dimension("x_bad", nx + 1).unwrap();
+    let three = ["u", "v", "temperature", "pressure"];
+    let two = ["pblh", "ustar", "obukhov_length", "precip"];
+    f.add_variable::<f64>("time", &["time"]).unwrap();
+    for name in three.iter().chain(&two) {
+        if spec.skip.contains(name) {
+            continue;
+        }
+        let dims: &[&str] = if three.contains(name) {
+            if *name == "u" && spec.wrong_u_dims {
+                &["time", "z", "y", "x_bad"]
+            } else {
+                &["time", "z", "y", "x"]
+            }
+        } else {
+            &["time", "y", "x"]
+        };
+        f.add_variable::<f64>(name, dims).unwrap();
+    }
+    f.enddef().unwrap();
+    let times: Vec<f64> = (0..nt).map(|t| t as f64).collect();
+    f.variable_mut("time")
+        .unwrap()
+        .put_values(&times, ..)
+        .unwrap();
+    for t in 0..nt {
+        for name in three.iter().chain(&two) {
+            if spec.skip.contains(name) {
+                continue;
+            }
+            let nxx = if *name == "u" && spec.wrong_u_dims {
+                nx + 1
+            } else {
+                nx
+            };
+            let n = if three.contains(name) {
+                nz * ny * nxx
+            } else {
+                ny * nx
+            };
+            let base = match *name {
+                "u" => 2.0 + t as f64 * 0.5,
+                "v" => -1.0,
+                "temperature" => 280.0,
+                "pressure" => 95_000.0,
+                "pblh" => 800.0,
+                "ustar" => 0.3,
+                "obukhov_length" => -100.0,
+                _ => 0.0,
+            };
+            let mut vals = vec![base; n];
+            (spec.edit)(name, t, &mut vals);
+            let ext: Vec<std::ops::Range<usize>> = if three.contains(name) {
+                vec![t..t + 1, 0..nz, 0..ny, 0..nxx]
+            } else {
+                vec![t..t + 1, 0..ny, 0..nx]
+            };
+            f.variable_mut(name)
+                .unwrap()
+                .put_values(&vals, ext.as_slice())
+                .unwrap();
+        }
+    }
+    f.close().unwrap();
+}
+
+/// A NetCDF-met case on a small Cartesian grid (nx=8, ny=6, nz=3).
+pub fn netcdf_case(hours: usize, extra: &str) -> String {
+    format!(
+        r#"
+[run]
+name = "ncmet"
+start = "2023-01-20T00:00:00Z"
+hours = {hours}
+dt_s = 600
+[grid]
+projection = "cartesian"
+nx = 8
+ny = 6
+dx = 3000.0
+dy = 3000.0
+layer_tops_m = [60, 250, 1000]
+[species]
+names = ["PM25", "SO2"]
+[met]
+kind = "netcdf"
+file = "met.nc"
+[boundary]
+background_ugm3 = {{ PM25 = 10.0 }}
+{extra}
+[output]
+dir = "out"
+"#
+    )
+}

@@ -60,19 +60,20 @@ pub fn load(path: &Path, grid: &Grid, species: &[&str], inv: &mut Inventory) -> 
             ));
         }
         let dims: Vec<usize> = var.dimensions().iter().map(|d| d.len()).collect();
-        let nlev =
-            match dims.as_slice() {
-                [ny, nx] if *ny == grid.ny && *nx == grid.nx => 1,
-                [nz, ny, nx] if *ny == grid.ny && *nx == grid.nx && *nz <= grid.nz => *nz,
-                _ => return Err(Error::input(
+        let nlev = match dims.as_slice() {
+            [ny, nx] if *ny == grid.ny && *nx == grid.nx => 1,
+            [nz, ny, nx] if *ny == grid.ny && *nx == grid.nx && *nz <= grid.nz => *nz,
+            _ => {
+                return Err(Error::input(
                     path,
                     &vname,
                     format!(
                         "dimensions (y, x) = [{}, {}] or (z, y, x) with z <= {}, found {dims:?}",
                         grid.ny, grid.nx, grid.nz
                     ),
-                )),
-            };
+                ))
+            }
+        };
         let vals: Vec<f64> = var
             .get_values::<f64, _>(..)
             .map_err(|e| Error::input(path, &vname, format!("numeric values ({e})")))?;

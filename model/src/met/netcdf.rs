@@ -87,6 +87,16 @@ impl NetcdfMet {
         let path = &self.path;
         let file = netcdf::open(path)
             .map_err(|e| Error::input(path, "(file)", format!("a readable NetCDF file ({e})")))?;
+        // Name a flat index as its record and (z, y, x) position.
+        let at = |rec: usize, flat: usize, len: usize| {
+            let plane = g.ny * g.nx;
+            let (k, j, i) = (flat / plane, (flat % plane) / g.nx, flat % g.nx);
+            if len <= plane {
+                format!("record {rec} at (y={j}, x={i})")
+            } else {
+                format!("record {rec} at (z={k}, y={j}, x={i})")
+            }
+        };
         let read = |name: &str, dims3: bool| -> Result<Option<Vec<f64>>> {
             let Some(var) = file.variable(name) else {
                 return Ok(None);
@@ -124,7 +134,8 @@ impl NetcdfMet {
                     path,
                     name,
                     format!(
-                        "finite values without fill; record {rec}, flat index {bad} is {}",
+                        "finite values without fill; {} is {}",
+                        at(rec, bad, vals.len()),
                         vals[bad]
                     ),
                 ));
@@ -146,7 +157,7 @@ impl NetcdfMet {
                     Some(i) => Err(Error::input(
                         path,
                         name,
-                        format!("{what}; record {rec}, flat index {i} is {}", vals[i]),
+                        format!("{what}; {} is {}", at(rec, i, vals.len()), vals[i]),
                     )),
                     None => Ok(()),
                 }
