@@ -279,6 +279,7 @@ pub fn run_case(case: &Case, opts: &RunOptions) -> Result<RunSummary> {
         .clone()
         .unwrap_or_else(|| case.resolve(&case.output.dir));
     std::fs::create_dir_all(&dir).map_err(|e| Error::output(&dir, e))?;
+    let dir = dir.canonicalize().map_err(|e| Error::output(&dir, e))?;
     let nc_path = dir.join(format!("{}.nc", case.run.name));
     let json_path = dir.join(format!("{}.summary.json", case.run.name));
     let species: Vec<String> = model
