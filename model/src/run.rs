@@ -126,9 +126,7 @@ impl Model {
         let p = &case.physics;
         let mut processes: Vec<Box<dyn Process>> = vec![Box::new(EmissionInjection { inventory })];
         if p.advection {
-            processes.push(Box::new(Advection {
-                max_courant: p.max_courant,
-            }));
+            processes.push(Box::new(Advection::new(p.max_courant)));
         }
         if p.horizontal_kh_m2s > 0.0 {
             processes.push(Box::new(HorizontalDiffusion {

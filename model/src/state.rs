@@ -101,9 +101,21 @@ impl State {
 
 /// Air mass per cell = density x volume.
 pub fn air_mass_of(grid: &Grid, density: &Array3<f64>) -> Array3<f64> {
-    let mut m = density.clone();
-    for ((k, j, i), v) in m.indexed_iter_mut() {
-        *v *= grid.volume(k, j, i);
-    }
+    let mut m = Array3::zeros(density.dim());
+    air_mass_into(grid, density, &mut m);
     m
+}
+
+/// Air mass per cell into an existing array, layers in parallel.
+pub fn air_mass_into(grid: &Grid, density: &Array3<f64>, out: &mut Array3<f64>) {
+    use rayon::prelude::*;
+    out.axis_iter_mut(Axis(0))
+        .into_par_iter()
+        .enumerate()
+        .for_each(|(k, mut o)| {
+            ndarray::Zip::from(&mut o)
+                .and(density.index_axis(Axis(0), k))
+                .and(&grid.area)
+                .for_each(|o, &d, &a| *o = d * a * grid.dz[k]);
+        });
 }

@@ -16,9 +16,15 @@
 //! - Edge values: CW84 eq. 1.6 (fourth-order, uniform index space, as in CAMx
 //!   and CMAQ); monotonicity limiter CW84 eq. 1.10; swept-region means CW84
 //!   eq. 1.12.
-//! - Sub-steps: the total horizontal outflow of any cell per sub-step is kept
-//!   below `max_courant` of its air mass, which bounds the y-sweep after the
-//!   x-sweep as well; the vertical sweep is sub-divided on its own.
+//! - Sub-steps: the fewest that keep every sweep's outflow from a cell below
+//!   `max_courant` of the air mass it has at that sweep (the second sweep sees
+//!   the air mass the first one left), in either sweep order; the vertical
+//!   sweep is sub-divided on its own.
+//! - Layout for speed: one kernel works on n rows x L lanes with every inner
+//!   loop running along contiguous lanes (vectorised, branch-free selects).
+//!   y- and z-sweeps run in place (lanes = x), x-sweeps on a cache-blocked
+//!   transpose. Tracer-independent work (1/air, Courant fractions' inputs) is
+//!   done once per sweep and stays in cache while all tracers pass through.
 //! - Sweep order alternates x-y / y-x between steps (Strang-type symmetry).
 
 use super::{Process, StepContext};
@@ -26,10 +32,10 @@ use crate::budget::Budget;
 use crate::error::{Error, Result};
 use crate::grid::Grid;
 use crate::state::State;
-use ndarray::{Array3, Axis};
+use ndarray::{s, Array3, ArrayView2, ArrayViewMut2, Axis, Zip};
 use rayon::prelude::*;
 
-/// How a 1-D line ends.
+/// How a 1-D line ends (single-line API used by tests and tools).
 #[derive(Debug, Clone, Copy)]
 pub enum LineEnds {
     Periodic,
@@ -40,8 +46,19 @@ pub enum LineEnds {
     },
 }
 
+/// How the rows of a sweep end, per lane.
+#[derive(Debug, Clone, Copy)]
+pub enum RowEnds<'a> {
+    Periodic,
+    /// Inflow mixing ratio per lane at the low and high ends.
+    Open {
+        low: &'a [f64],
+        high: &'a [f64],
+    },
+}
+
 /// Mass crossing the ends of a line during one sweep, kg.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct EndFluxes {
     pub inflow: f64,
     pub outflow: f64,
@@ -54,23 +71,54 @@ impl std::ops::AddAssign for EndFluxes {
     }
 }
 
-/// Work arrays for one line, reused across lines of a plane.
+/// Work arrays, reused across calls: the mixing ratios with ghost rows, and
+/// one-row rolling buffers (row length = lanes) that stay in L1.
 #[derive(Default)]
 pub struct Scratch {
     ext: Vec<f64>,
     edge: Vec<f64>,
-    left: Vec<f64>,
-    right: Vec<f64>,
-    curv: Vec<f64>,
+    par: [Vec<f64>; 3],
+    first: [Vec<f64>; 3],
     tflux: Vec<f64>,
 }
 
-/// One PPM sweep along a line of `n` cells.
+/// Lanes per block in the x- and y-sweeps: keeps the scratch rows in L2.
+const LANE_BLOCK: usize = 64;
+
+/// Run a kernel in the widest vector instruction set the CPU has. The
+/// variants perform the same IEEE operations in the same order (no FMA
+/// contraction in Rust), so results are bit-identical whichever runs.
+macro_rules! dispatch {
+    ($imp:ident, $avx512:ident, $avx2:ident, ($($arg:ident: $ty:ty),*) -> $ret:ty) => {
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx512f")]
+        unsafe fn $avx512($($arg: $ty),*) -> $ret {
+            $imp($($arg),*)
+        }
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx2")]
+        unsafe fn $avx2($($arg: $ty),*) -> $ret {
+            $imp($($arg),*)
+        }
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                return unsafe { $avx512($($arg),*) };
+            }
+            if std::arch::is_x86_feature_detected!("avx2") {
+                return unsafe { $avx2($($arg),*) };
+            }
+        }
+        return $imp($($arg),*);
+    };
+}
+
+/// One PPM sweep along a contiguous line of `n` cells.
 ///
-/// `air[i]`: air mass of cell i at the start of the sweep (kg).
-/// `flux[f]`: air mass crossing face f during the sweep (kg), face f lies
-/// between cells f-1 and f, positive towards higher index; n+1 faces.
-/// `mass[i]`: tracer mass, updated in place. Returns mass through the ends.
+/// `air[i]`: air mass of cell i at the start of the sweep (kg); `flux[f]`:
+/// air mass crossing face f (between cells f-1 and f) during the sweep,
+/// positive towards higher index, n+1 faces; `mass[i]`: tracer mass,
+/// updated in place. Returns the mass that crossed the two ends.
 pub fn ppm_sweep(
     air: &[f64],
     flux: &[f64],
@@ -78,193 +126,500 @@ pub fn ppm_sweep(
     ends: LineEnds,
     s: &mut Scratch,
 ) -> EndFluxes {
-    let n = air.len();
-    debug_assert_eq!(flux.len(), n + 1);
-    debug_assert_eq!(mass.len(), n);
+    let inv: Vec<f64> = air.iter().map(|a| 1.0 / a).collect();
+    ppm_line(mass, &inv, flux, ends, s)
+}
+
+/// `ppm_sweep` with 1 / air given: the x-sweep kernel (vectorised along the line).
+pub fn ppm_line(
+    mass: &mut [f64],
+    inv_air: &[f64],
+    flux: &[f64],
+    ends: LineEnds,
+    s: &mut Scratch,
+) -> EndFluxes {
+    dispatch!(ppm_line_impl, ppm_line_avx512, ppm_line_avx2, (mass: &mut [f64], inv_air: &[f64], flux: &[f64], ends: LineEnds, s: &mut Scratch) -> EndFluxes);
+}
+
+#[inline(always)]
+fn ppm_line_impl(
+    mass: &mut [f64],
+    inv_air: &[f64],
+    flux: &[f64],
+    ends: LineEnds,
+    s: &mut Scratch,
+) -> EndFluxes {
+    let n = mass.len();
+    let (inv_air, flux) = (&inv_air[..n], &flux[..n + 1]);
     s.ext.resize(n + 4, 0.0);
     s.edge.resize(n + 1, 0.0);
-    s.left.resize(n, 0.0);
-    s.right.resize(n, 0.0);
-    s.curv.resize(n, 0.0);
     s.tflux.resize(n + 1, 0.0);
-    let ext = &mut s.ext;
+    for p in s.par.iter_mut() {
+        p.resize(n, 0.0);
+    }
+    let ext = &mut s.ext[..n + 4];
     for i in 0..n {
-        ext[i + 2] = mass[i] / air[i];
+        ext[i + 2] = mass[i] * inv_air[i];
     }
     match ends {
         LineEnds::Periodic => {
-            ext[0] = ext[n];
-            ext[1] = ext[n + 1];
-            ext[n + 2] = ext[2];
-            ext[n + 3] = ext[3];
+            (ext[0], ext[1], ext[n + 2], ext[n + 3]) = (ext[n], ext[n + 1], ext[2], ext[3]);
         }
         LineEnds::Open { low, high } => {
             // Inflow ends see the boundary value; outflow ends extrapolate flat.
             let lo = if flux[0] > 0.0 { low } else { ext[2] };
             let hi = if flux[n] < 0.0 { high } else { ext[n + 1] };
-            ext[0] = lo;
-            ext[1] = lo;
-            ext[n + 2] = hi;
-            ext[n + 3] = hi;
+            (ext[0], ext[1], ext[n + 2], ext[n + 3]) = (lo, lo, hi, hi);
         }
     }
-    // CW84 eq. 1.6 on a uniform index grid, bounded by its two neighbours.
+    let ext = &s.ext[..n + 4];
+    let edge = &mut s.edge[..n + 1];
     for f in 0..=n {
-        let (a, b, c, d) = (ext[f], ext[f + 1], ext[f + 2], ext[f + 3]);
-        let v = (7.0 * (b + c) - (a + d)) / 12.0;
-        s.edge[f] = v.clamp(b.min(c), b.max(c));
+        edge[f] = edge_value(ext[f], ext[f + 1], ext[f + 2], ext[f + 3]);
     }
-    // CW84 eq. 1.10: monotone parabola per cell.
-    for i in 0..n {
-        let r = ext[i + 2];
-        let (mut al, mut ar) = (s.edge[i], s.edge[i + 1]);
-        if (ar - r) * (r - al) <= 0.0 {
-            al = r;
-            ar = r;
-        } else {
-            let da = ar - al;
-            let a6 = 6.0 * (r - 0.5 * (al + ar));
-            if da * a6 > da * da {
-                al = 3.0 * r - 2.0 * ar;
-            } else if -da * da > da * a6 {
-                ar = 3.0 * r - 2.0 * al;
-            }
-        }
-        s.left[i] = al;
-        s.right[i] = ar;
-        s.curv[i] = 6.0 * (r - 0.5 * (al + ar));
+    let [pl, pr, pc] = &mut s.par;
+    let (pl, pr, pc) = (&mut pl[..n], &mut pr[..n], &mut pc[..n]);
+    for c in 0..n {
+        (pl[c], pr[c], pc[c]) = limited_parabola(ext[c + 2], edge[c], edge[c + 1]);
     }
-    // CW84 eq. 1.12: mean of the parabola over the swept fraction x.
-    let from_right = |c: usize, x: f64| {
-        let (al, ar, a6) = (s.left[c], s.right[c], s.curv[c]);
-        ar - 0.5 * x * ((ar - al) - (1.0 - 2.0 / 3.0 * x) * a6)
-    };
-    let from_left = |c: usize, x: f64| {
-        let (al, ar, a6) = (s.left[c], s.right[c], s.curv[c]);
-        al + 0.5 * x * ((ar - al) + (1.0 - 2.0 / 3.0 * x) * a6)
-    };
-    for f in 0..=n {
-        let fl = flux[f];
-        s.tflux[f] = if fl > 0.0 {
-            match (f, ends) {
-                (0, LineEnds::Open { low, .. }) => fl * low,
-                _ => {
-                    let c = if f == 0 { n - 1 } else { f - 1 };
-                    fl * from_right(c, fl / air[c])
-                }
-            }
-        } else if fl < 0.0 {
-            match ends {
-                LineEnds::Open { high, .. } if f == n => fl * high,
-                _ => {
-                    let c = if f == n { 0 } else { f };
-                    fl * from_left(c, -fl / air[c])
-                }
-            }
-        } else {
-            0.0
-        };
+    let tf = &mut s.tflux[..n + 1];
+    for f in 1..n {
+        tf[f] = face_flux(
+            flux[f],
+            (pl[f - 1], pr[f - 1], pc[f - 1]),
+            inv_air[f - 1],
+            (pl[f], pr[f], pc[f]),
+            inv_air[f],
+        );
     }
-    if let LineEnds::Periodic = ends {
-        s.tflux[0] = s.tflux[n];
-    }
-    for i in 0..n {
-        mass[i] += s.tflux[i] - s.tflux[i + 1];
-    }
+    let (a, b) = (flux[0], flux[n]);
+    let mut ends_total = EndFluxes::default();
     match ends {
-        LineEnds::Periodic => EndFluxes::default(),
-        LineEnds::Open { .. } => {
-            let (a, b) = (s.tflux[0], s.tflux[n]);
-            EndFluxes {
-                inflow: a.max(0.0) + (-b).max(0.0),
-                outflow: (-a).max(0.0) + b.max(0.0),
-            }
+        LineEnds::Periodic => {
+            // Faces 0 and n are one face, between cell n-1 and cell 0.
+            let t = face_flux(
+                b,
+                (pl[n - 1], pr[n - 1], pc[n - 1]),
+                inv_air[n - 1],
+                (pl[0], pr[0], pc[0]),
+                inv_air[0],
+            );
+            (tf[0], tf[n]) = (t, t);
         }
+        LineEnds::Open { low, high } => {
+            tf[0] = a * if a > 0.0 {
+                low
+            } else {
+                swept_mean_left(pl[0], pr[0], pc[0], -a * inv_air[0])
+            };
+            tf[n] = b * if b > 0.0 {
+                swept_mean_right(pl[n - 1], pr[n - 1], pc[n - 1], b * inv_air[n - 1])
+            } else {
+                high
+            };
+            ends_total.inflow = tf[0].max(0.0) + (-tf[n]).max(0.0);
+            ends_total.outflow = (-tf[0]).max(0.0) + tf[n].max(0.0);
+        }
+    }
+    for c in 0..n {
+        mass[c] += tf[c] - tf[c + 1];
+    }
+    ends_total
+}
+
+/// Mean of the parabola (al, ar, a6) over the rightmost fraction x of its cell.
+#[inline(always)]
+fn swept_mean_right(al: f64, ar: f64, a6: f64, x: f64) -> f64 {
+    ar - 0.5 * x * ((ar - al) - (1.0 - 2.0 / 3.0 * x) * a6)
+}
+
+/// Mean of the parabola (al, ar, a6) over the leftmost fraction x of its cell.
+#[inline(always)]
+fn swept_mean_left(al: f64, ar: f64, a6: f64, x: f64) -> f64 {
+    al + 0.5 * x * ((ar - al) + (1.0 - 2.0 / 3.0 * x) * a6)
+}
+
+#[inline(always)]
+fn row<'a>(v: &'a ArrayView2<f64>, p: usize) -> &'a [f64] {
+    // Rows are contiguous along lanes by construction of every caller.
+    v.row(p).to_slice().expect("lanes contiguous")
+}
+
+/// One PPM sweep over `n` rows of `L` independent lanes.
+///
+/// `mass` [n, L]: tracer mass, updated in place. `inv_air` [n, L]: 1 / air
+/// mass at the start of the sweep. `flux` [n+1, L]: air mass crossing face f
+/// (between rows f-1 and f) during the sweep, positive towards higher rows.
+/// Returns the mass that crossed the two ends, summed over lanes.
+pub fn ppm_rows(
+    mass: &mut ArrayViewMut2<f64>,
+    inv_air: &ArrayView2<f64>,
+    flux: &ArrayView2<f64>,
+    ends: RowEnds,
+    s: &mut Scratch,
+) -> EndFluxes {
+    dispatch!(ppm_rows_impl, ppm_rows_avx512, ppm_rows_avx2, (mass: &mut ArrayViewMut2<f64>, inv_air: &ArrayView2<f64>, flux: &ArrayView2<f64>, ends: RowEnds, s: &mut Scratch) -> EndFluxes);
+}
+
+/// CW84 eq. 1.6 edge value from four mixing ratios, bounded by the middle two.
+#[inline(always)]
+fn edge_value(a: f64, b: f64, c: f64, d: f64) -> f64 {
+    // Plain compare-selects (inputs are finite): min/max without NaN handling.
+    let v = (7.0 * (b + c) - (a + d)) * (1.0 / 12.0);
+    let (lo, hi) = if b < c { (b, c) } else { (c, b) };
+    if v < lo {
+        lo
+    } else if v > hi {
+        hi
+    } else {
+        v
     }
 }
 
-/// Apply a sweep's air-mass fluxes to the air mass of one line.
-fn update_air(air: &mut [f64], flux: &[f64], periodic: bool) {
-    let n = air.len();
-    for i in 0..n {
-        air[i] += flux[i] - flux[i + 1];
+/// CW84 eq. 1.10: the monotone parabola (al, ar, a6) of a cell with mean r.
+#[inline(always)]
+fn limited_parabola(r: f64, el: f64, er: f64) -> (f64, f64, f64) {
+    let extremum = (er - r) * (r - el) <= 0.0;
+    let al = if extremum { r } else { el };
+    let ar = if extremum { r } else { er };
+    let da = ar - al;
+    let a6 = 6.0 * (r - 0.5 * (al + ar));
+    let al2 = if da * a6 > da * da {
+        3.0 * r - 2.0 * ar
+    } else {
+        al
+    };
+    let ar2 = if -da * da > da * a6 {
+        3.0 * r - 2.0 * al
+    } else {
+        ar
+    };
+    (al2, ar2, 6.0 * (r - 0.5 * (al2 + ar2)))
+}
+
+/// Tracer flux through a face with air flux `f`: the upwind parabola's mean
+/// over the swept fraction (west/south cell if f > 0, else east/north).
+#[inline(always)]
+fn face_flux(
+    f: f64,
+    west: (f64, f64, f64),
+    inv_west: f64,
+    east: (f64, f64, f64),
+    inv_east: f64,
+) -> f64 {
+    // Both candidates, then a select: branch-free and vectorised.
+    let mr = swept_mean_right(west.0, west.1, west.2, f * inv_west);
+    let ml = swept_mean_left(east.0, east.1, east.2, -f * inv_east);
+    f * if f > 0.0 { mr } else { ml }
+}
+
+#[inline(always)]
+fn ppm_rows_impl(
+    mass: &mut ArrayViewMut2<f64>,
+    inv_air: &ArrayView2<f64>,
+    flux: &ArrayView2<f64>,
+    ends: RowEnds,
+    s: &mut Scratch,
+) -> EndFluxes {
+    let (n, l) = mass.dim();
+    debug_assert_eq!(inv_air.dim(), (n, l));
+    debug_assert_eq!(flux.dim(), (n + 1, l));
+    s.ext.resize((n + 4) * l, 0.0);
+    for v in [&mut s.edge, &mut s.tflux]
+        .into_iter()
+        .chain(s.par.iter_mut())
+        .chain(s.first.iter_mut())
+    {
+        v.resize(l, 0.0);
     }
-    if periodic {
-        // Faces 0 and n are one face; `flux` holds the same value at both.
-        debug_assert!(flux[0] == flux[n]);
+    let ext = &mut s.ext;
+    // Mixing ratios, with two ghost rows at each end.
+    for p in 0..n {
+        let mv = mass.row(p);
+        let (m, ia) = (
+            &mv.to_slice().expect("lanes contiguous")[..l],
+            &row(inv_air, p)[..l],
+        );
+        let e = &mut ext[(p + 2) * l..(p + 3) * l];
+        for q in 0..l {
+            e[q] = m[q] * ia[q];
+        }
     }
+    match ends {
+        RowEnds::Periodic => {
+            ext.copy_within(n * l..(n + 2) * l, 0);
+            ext.copy_within(2 * l..4 * l, (n + 2) * l);
+        }
+        RowEnds::Open { low, high } => {
+            // Inflow ends see the boundary value; outflow ends extrapolate flat.
+            let (f0, fnn) = (row(flux, 0), row(flux, n));
+            for q in 0..l {
+                let lo = if f0[q] > 0.0 { low[q] } else { ext[2 * l + q] };
+                let hi = if fnn[q] < 0.0 {
+                    high[q]
+                } else {
+                    ext[(n + 1) * l + q]
+                };
+                ext[q] = lo;
+                ext[l + q] = lo;
+                ext[(n + 2) * l + q] = hi;
+                ext[(n + 3) * l + q] = hi;
+            }
+        }
+    }
+    let ext = &s.ext;
+    let r = |p: usize| &ext[p * l..(p + 1) * l];
+    // Edge at face 0 (between ghost row -1 and row 0).
+    {
+        let (a, b, c, d) = (r(0), r(1), r(2), r(3));
+        for q in 0..l {
+            s.edge[q] = edge_value(a[q], b[q], c[q], d[q]);
+        }
+    }
+    let [pl, pr, pc] = &mut s.par;
+    let (edge, tf) = (&mut s.edge[..l], &mut s.tflux[..l]);
+    let (pl, pr, pc) = (&mut pl[..l], &mut pr[..l], &mut pc[..l]);
+    let mut ends_total = EndFluxes::default();
+    // One pass over rows: edge above row c, parabola of row c, flux through
+    // face c (from the parabolas of rows c-1 and c), and the mass update of
+    // row c-1. Rolling buffers carry row c-1's parabola and face c-1's flux.
+    for c in 0..n {
+        let (a, b, cc, d, rc) = (
+            &r(c + 1)[..l],
+            &r(c + 2)[..l],
+            &r(c + 3)[..l],
+            &r(c + 4)[..l],
+            &r(c + 2)[..l],
+        );
+        let fl = &row(flux, c)[..l];
+        let ie = &row(inv_air, c)[..l];
+        if c == 0 {
+            for q in 0..l {
+                let er = edge_value(a[q], b[q], cc[q], d[q]);
+                let p = limited_parabola(rc[q], edge[q], er);
+                edge[q] = er;
+                (pl[q], pr[q], pc[q]) = p;
+            }
+            match ends {
+                RowEnds::Open { low, .. } => {
+                    for q in 0..l {
+                        let f = fl[q];
+                        let t = f * if f > 0.0 {
+                            low[q]
+                        } else {
+                            swept_mean_left(pl[q], pr[q], pc[q], -f * ie[q])
+                        };
+                        tf[q] = t;
+                        ends_total.inflow += t.max(0.0);
+                        ends_total.outflow += (-t).max(0.0);
+                    }
+                }
+                RowEnds::Periodic => {
+                    // Face 0 needs row n-1: keep row 0's parabola for the end,
+                    // and count face 0's flux into row 0 there (start from 0).
+                    for (dst, src) in s.first.iter_mut().zip([&*pl, &*pr, &*pc]) {
+                        dst[..l].copy_from_slice(src);
+                    }
+                    tf.fill(0.0);
+                }
+            }
+            continue;
+        }
+        let iw = &row(inv_air, c - 1)[..l];
+        let mut mv = mass.row_mut(c - 1);
+        let m = &mut mv.as_slice_mut().expect("lanes contiguous")[..l];
+        for q in 0..l {
+            let er = edge_value(a[q], b[q], cc[q], d[q]);
+            let cur = limited_parabola(rc[q], edge[q], er);
+            edge[q] = er;
+            let t = face_flux(fl[q], (pl[q], pr[q], pc[q]), iw[q], cur, ie[q]);
+            m[q] += tf[q] - t;
+            tf[q] = t;
+            (pl[q], pr[q], pc[q]) = cur;
+        }
+    }
+    // Face n, then the last row (and row 0 when periodic).
+    let fl = &row(flux, n)[..l];
+    let iw = &row(inv_air, n - 1)[..l];
+    let mut mv = mass.row_mut(n - 1);
+    let m = &mut mv.as_slice_mut().expect("lanes contiguous")[..l];
+    match ends {
+        RowEnds::Open { high, .. } => {
+            for q in 0..l {
+                let f = fl[q];
+                let t = f * if f > 0.0 {
+                    swept_mean_right(pl[q], pr[q], pc[q], f * iw[q])
+                } else {
+                    high[q]
+                };
+                m[q] += tf[q] - t;
+                ends_total.inflow += (-t).max(0.0);
+                ends_total.outflow += t.max(0.0);
+            }
+        }
+        RowEnds::Periodic => {
+            let ie = &row(inv_air, 0)[..l];
+            let (fl0, fr0, fc0) = (&s.first[0][..l], &s.first[1][..l], &s.first[2][..l]);
+            let mut seam = vec![0.0; l];
+            for q in 0..l {
+                let t = face_flux(
+                    fl[q],
+                    (pl[q], pr[q], pc[q]),
+                    iw[q],
+                    (fl0[q], fr0[q], fc0[q]),
+                    ie[q],
+                );
+                m[q] += tf[q] - t;
+                seam[q] = t;
+            }
+            drop(mv);
+            let mut mv0 = mass.row_mut(0);
+            let m0 = &mut mv0.as_slice_mut().expect("lanes contiguous")[..l];
+            for q in 0..l {
+                m0[q] += seam[q];
+            }
+        }
+    }
+    ends_total
 }
 
 pub struct Advection {
     pub max_courant: f64,
+    work: Option<Work>,
 }
 
-/// Air-mass fluxes of one outer step, kg per step: x-faces [k, j, 0..=nx],
-/// y-faces [k, 0..=ny, i].
-struct FaceFluxes {
-    x: Array3<f64>,
-    y: Array3<f64>,
+impl Advection {
+    pub fn new(max_courant: f64) -> Self {
+        Advection {
+            max_courant,
+            work: None,
+        }
+    }
 }
 
-fn face_fluxes(ctx: &StepContext) -> FaceFluxes {
+/// Grid-sized work arrays, kept between steps so no step allocates.
+struct Work {
+    /// Air-mass fluxes per sub-step, kg: x-faces [k, j, 0..=nx], y-faces [k, 0..=ny, i].
+    fx: Array3<f64>,
+    fy: Array3<f64>,
+    /// Air mass at the start and end of the step, their minimum, a sub-step's target.
+    start: Array3<f64>,
+    end: Array3<f64>,
+    lower: Array3<f64>,
+    target: Array3<f64>,
+    inv_air: Array3<f64>,
+    /// Vertical air-mass flux through the bottom of each layer [0..=nz, j, i].
+    w: Array3<f64>,
+}
+
+impl Work {
+    fn new(nz: usize, ny: usize, nx: usize) -> Self {
+        let c = || Array3::zeros((nz, ny, nx));
+        Work {
+            fx: Array3::zeros((nz, ny, nx + 1)),
+            fy: Array3::zeros((nz, ny + 1, nx)),
+            start: c(),
+            end: c(),
+            lower: c(),
+            target: c(),
+            inv_air: c(),
+            w: Array3::zeros((nz + 1, ny, nx)),
+        }
+    }
+}
+
+/// Air-mass fluxes through x- and y-faces over `dt`: rho u L dz dt, with rho
+/// the mean of the two cells (periodic seams use the wrapped neighbour).
+fn face_fluxes(ctx: &StepContext, fx: &mut Array3<f64>, fy: &mut Array3<f64>) {
     let g = ctx.grid;
     let m = ctx.met_mid;
-    let (nz, ny, nx) = (g.nz, g.ny, g.nx);
-    let mut x = Array3::zeros((nz, ny, nx + 1));
-    let mut y = Array3::zeros((nz, ny + 1, nx));
-    for k in 0..nz {
-        let dz = g.dz[k];
-        for j in 0..ny {
-            for f in 0..=nx {
-                let (a, b) = if g.periodic {
-                    ((f + nx - 1) % nx, f % nx)
-                } else {
-                    (f.saturating_sub(1), f.min(nx - 1))
-                };
-                let rho = 0.5 * (m.density[[k, j, a]] + m.density[[k, j, b]]);
-                x[[k, j, f]] = rho * m.u_face[[k, j, f]] * g.x_face_len[[j, f]] * dz * ctx.dt;
+    let (ny, nx) = (g.ny, g.nx);
+    let dt = ctx.dt;
+    fx.axis_iter_mut(Axis(0))
+        .into_par_iter()
+        .zip(fy.axis_iter_mut(Axis(0)))
+        .enumerate()
+        .for_each(|(k, (mut x, mut y))| {
+            let (dz, rho, u, v) = (
+                g.dz[k],
+                m.density.index_axis(Axis(0), k),
+                m.u_face.index_axis(Axis(0), k),
+                m.v_face.index_axis(Axis(0), k),
+            );
+            for j in 0..ny {
+                for f in 0..=nx {
+                    let (a, b) = if g.periodic {
+                        ((f + nx - 1) % nx, f % nx)
+                    } else {
+                        (f.saturating_sub(1), f.min(nx - 1))
+                    };
+                    x[[j, f]] = 0.5
+                        * (rho[[j, a]] + rho[[j, b]])
+                        * u[[j, f]]
+                        * g.x_face_len[[j, f]]
+                        * dz
+                        * dt;
+                }
             }
-        }
-        for f in 0..=ny {
-            for i in 0..nx {
+            for f in 0..=ny {
                 let (a, b) = if g.periodic {
                     ((f + ny - 1) % ny, f % ny)
                 } else {
                     (f.saturating_sub(1), f.min(ny - 1))
                 };
-                let rho = 0.5 * (m.density[[k, a, i]] + m.density[[k, b, i]]);
-                y[[k, f, i]] = rho * m.v_face[[k, f, i]] * g.y_face_len[[f, i]] * dz * ctx.dt;
+                for i in 0..nx {
+                    y[[f, i]] = 0.5
+                        * (rho[[a, i]] + rho[[b, i]])
+                        * v[[f, i]]
+                        * g.y_face_len[[f, i]]
+                        * dz
+                        * dt;
+                }
             }
-        }
-        if g.periodic {
-            // One physical face at each periodic seam: use the low side's value.
-            for j in 0..ny {
-                x[[k, j, nx]] = x[[k, j, 0]];
+            if g.periodic {
+                // One physical face at each periodic seam: use the low side's value.
+                for j in 0..ny {
+                    x[[j, nx]] = x[[j, 0]];
+                }
+                for i in 0..nx {
+                    y[[ny, i]] = y[[0, i]];
+                }
             }
-            for i in 0..nx {
-                y[[k, ny, i]] = y[[k, 0, i]];
-            }
-        }
-    }
-    FaceFluxes { x, y }
+        });
 }
 
-/// Largest total horizontal outflow of a cell as a fraction of its air mass.
-fn horizontal_courant(f: &FaceFluxes, air: &Array3<f64>) -> f64 {
+/// The fewest horizontal sub-steps n such that, with fluxes F/n, each sweep's
+/// outflow from a cell stays below `c` times the air mass the cell holds at
+/// that sweep, for either sweep order. `air` is a lower bound of the air mass
+/// at the start of every sub-step.
+fn horizontal_substeps(fx: &Array3<f64>, fy: &Array3<f64>, air: &Array3<f64>, c: f64) -> f64 {
     let (nz, ny, nx) = air.dim();
-    let mut worst: f64 = 0.0;
-    for k in 0..nz {
-        for j in 0..ny {
-            for i in 0..nx {
-                let out = (-f.x[[k, j, i]]).max(0.0)
-                    + f.x[[k, j, i + 1]].max(0.0)
-                    + (-f.y[[k, j, i]]).max(0.0)
-                    + f.y[[k, j + 1, i]].max(0.0);
-                worst = worst.max(out / air[[k, j, i]]);
+    (0..nz)
+        .into_par_iter()
+        .map(|k| {
+            let mut worst: f64 = 0.0;
+            for j in 0..ny {
+                let xr = &fx.slice(s![k, j, ..]).to_slice().expect("contiguous")[..nx + 1];
+                let (ys, yn) = (
+                    &fy.slice(s![k, j, ..]).to_slice().expect("contiguous")[..nx],
+                    &fy.slice(s![k, j + 1, ..]).to_slice().expect("contiguous")[..nx],
+                );
+                let m = &air.slice(s![k, j, ..]).to_slice().expect("contiguous")[..nx];
+                for i in 0..nx {
+                    let (w, e, so, no) = (xr[i], xr[i + 1], ys[i], yn[i]);
+                    let (ox, ix) = ((-w).max(0.0) + e.max(0.0), w.max(0.0) + (-e).max(0.0));
+                    let (oy, iy) = ((-so).max(0.0) + no.max(0.0), so.max(0.0) + (-no).max(0.0));
+                    // ox/n <= c m; oy/n <= c m; oy/n <= c (m + (ix - ox)/n); and x<->y.
+                    let need = (ox / (c * m[i]))
+                        .max(oy / (c * m[i]))
+                        .max((oy / c - ix + ox) / m[i])
+                        .max((ox / c - iy + oy) / m[i]);
+                    worst = worst.max(need);
+                }
             }
-        }
-    }
-    worst
+            worst
+        })
+        .reduce(|| 0.0, f64::max)
 }
 
 #[derive(Clone, Copy)]
@@ -273,104 +628,122 @@ enum Dir {
     Y,
 }
 
+fn reciprocal_into(a: &Array3<f64>, inv: &mut Array3<f64>) {
+    Zip::from(inv).and(a).par_for_each(|i, &a| *i = 1.0 / a);
+}
+
+fn sum_over_planes(per_plane: Vec<Vec<EndFluxes>>, ntr: usize) -> Vec<EndFluxes> {
+    let mut total = vec![EndFluxes::default(); ntr];
+    for plane in per_plane {
+        for (t, e) in total.iter_mut().zip(plane) {
+            *t += e;
+        }
+    }
+    total
+}
+
+/// Per-lane inflow mixing ratios for one tracer: background / density.
+fn inflow_ratio(bnd: f64, rho: ndarray::ArrayView1<f64>) -> Vec<f64> {
+    rho.iter().map(|r| bnd / r).collect()
+}
+
 impl Advection {
     /// Sweep every tracer along x or y with air-mass fluxes `flux` (already
     /// scaled to the sub-step), then update the air mass. Returns lateral
     /// in/out per tracer.
     fn horizontal_sweep(
-        &self,
         g: &Grid,
         dir: Dir,
         flux: &Array3<f64>,
+        inv_air: &mut Array3<f64>,
         state: &mut State,
         bnd: &[f64],
-        rho_edge: &Array3<f64>,
+        rho: &Array3<f64>,
     ) -> Vec<EndFluxes> {
-        let (nz, ny, nx) = (g.nz, g.ny, g.nx);
-        let plane = ny * nx;
-        let air = &state.air_mass;
+        let (ny, nx) = (g.ny, g.nx);
+        let ntr = state.tracers.len();
+        reciprocal_into(&state.air_mass, inv_air);
+        let inv_air = &*inv_air;
         let periodic = g.periodic;
-        let per_plane: Vec<EndFluxes> = state
+        let per_plane: Vec<Vec<EndFluxes>> = state
             .mass
-            .as_slice_mut()
-            .expect("standard layout")
-            .par_chunks_mut(plane)
+            .axis_iter_mut(Axis(1))
+            .into_par_iter()
             .enumerate()
-            .map(|(p, cells)| {
-                let (tr, k) = (p / nz, p % nz);
-                let mut s = Scratch::default();
-                let mut ends_total = EndFluxes::default();
-                let ends_for = |lo: f64, hi: f64| {
-                    if periodic {
-                        LineEnds::Periodic
-                    } else {
-                        LineEnds::Open {
-                            low: bnd[tr] / lo,
-                            high: bnd[tr] / hi,
-                        }
-                    }
-                };
+            .map_init(Scratch::default, |s, (k, mut planes)| {
+                let mut out = vec![EndFluxes::default(); ntr];
                 match dir {
-                    Dir::X => {
-                        for j in 0..ny {
-                            let a = air.slice(ndarray::s![k, j, ..]);
-                            let f = flux.slice(ndarray::s![k, j, ..]);
-                            let ends = ends_for(rho_edge[[k, j, 0]], rho_edge[[k, j, nx - 1]]);
-                            let line = &mut cells[j * nx..(j + 1) * nx];
-                            ends_total += ppm_sweep(
-                                a.as_slice().unwrap(),
-                                f.as_slice().unwrap(),
-                                line,
-                                ends,
-                                &mut s,
-                            );
+                    Dir::Y => {
+                        let ia = inv_air.index_axis(Axis(0), k);
+                        let fl = flux.index_axis(Axis(0), k);
+                        let (rho_lo, rho_hi) =
+                            (rho.slice(s![k, 0, ..]), rho.slice(s![k, ny - 1, ..]));
+                        for (tr, mut plane) in planes.outer_iter_mut().enumerate() {
+                            let (lo, hi) =
+                                (inflow_ratio(bnd[tr], rho_lo), inflow_ratio(bnd[tr], rho_hi));
+                            for i0 in (0..nx).step_by(LANE_BLOCK) {
+                                let i1 = (i0 + LANE_BLOCK).min(nx);
+                                let ends = if periodic {
+                                    RowEnds::Periodic
+                                } else {
+                                    RowEnds::Open {
+                                        low: &lo[i0..i1],
+                                        high: &hi[i0..i1],
+                                    }
+                                };
+                                let mut m = plane.slice_mut(s![.., i0..i1]);
+                                out[tr] += ppm_rows(
+                                    &mut m,
+                                    &ia.slice(s![.., i0..i1]),
+                                    &fl.slice(s![.., i0..i1]),
+                                    ends,
+                                    s,
+                                );
+                            }
                         }
                     }
-                    Dir::Y => {
-                        let mut col = vec![0.0; ny];
-                        let mut acol = vec![0.0; ny];
-                        let mut fcol = vec![0.0; ny + 1];
-                        for i in 0..nx {
-                            for j in 0..ny {
-                                col[j] = cells[j * nx + i];
-                                acol[j] = air[[k, j, i]];
-                                fcol[j] = flux[[k, j, i]];
-                            }
-                            fcol[ny] = flux[[k, ny, i]];
-                            let ends = ends_for(rho_edge[[k, 0, i]], rho_edge[[k, ny - 1, i]]);
-                            ends_total += ppm_sweep(&acol, &fcol, &mut col, ends, &mut s);
-                            for j in 0..ny {
-                                cells[j * nx + i] = col[j];
+                    Dir::X => {
+                        // Along the contiguous direction: one line per row.
+                        let ia = inv_air.index_axis(Axis(0), k);
+                        let fl = flux.index_axis(Axis(0), k);
+                        for (tr, mut plane) in planes.outer_iter_mut().enumerate() {
+                            for (j, mut line) in plane.outer_iter_mut().enumerate() {
+                                let ends = if periodic {
+                                    LineEnds::Periodic
+                                } else {
+                                    LineEnds::Open {
+                                        low: bnd[tr] / rho[[k, j, 0]],
+                                        high: bnd[tr] / rho[[k, j, nx - 1]],
+                                    }
+                                };
+                                let m = line.as_slice_mut().expect("rows contiguous");
+                                out[tr] += ppm_line(
+                                    m,
+                                    ia.row(j).to_slice().expect("rows contiguous"),
+                                    fl.row(j).to_slice().expect("rows contiguous"),
+                                    ends,
+                                    s,
+                                );
                             }
                         }
                     }
                 }
-                ends_total
+                out
             })
             .collect();
         // Air mass follows the same fluxes (pseudo-density).
         let air = &mut state.air_mass;
-        for k in 0..nz {
-            match dir {
-                Dir::X => {
-                    for j in 0..ny {
-                        let f = flux.slice(ndarray::s![k, j, ..]);
-                        let mut a = air.slice_mut(ndarray::s![k, j, ..]);
-                        update_air(a.as_slice_mut().unwrap(), f.as_slice().unwrap(), periodic);
-                    }
-                }
-                Dir::Y => {
-                    for i in 0..nx {
-                        let f: Vec<f64> = flux.slice(ndarray::s![k, .., i]).to_vec();
-                        let mut a: Vec<f64> = air.slice(ndarray::s![k, .., i]).to_vec();
-                        update_air(&mut a, &f, periodic);
-                        air.slice_mut(ndarray::s![k, .., i])
-                            .assign(&ndarray::Array1::from(a));
-                    }
-                }
-            }
+        match dir {
+            Dir::X => Zip::from(air)
+                .and(flux.slice(s![.., .., ..nx]))
+                .and(flux.slice(s![.., .., 1..]))
+                .par_for_each(|a, &w, &e| *a += w - e),
+            Dir::Y => Zip::from(air)
+                .and(flux.slice(s![.., ..ny, ..]))
+                .and(flux.slice(s![.., 1.., ..]))
+                .par_for_each(|a, &so, &no| *a += so - no),
         }
-        sum_per_tracer(&per_plane, nz)
+        sum_over_planes(per_plane, ntr)
     }
 
     /// Vertical sweep with air-mass fluxes diagnosed from continuity so the
@@ -379,23 +752,35 @@ impl Advection {
         &self,
         g: &Grid,
         state: &mut State,
-        target: &Array3<f64>,
+        work: &mut Work,
         top_bnd: &[f64],
-        rho_top: &ndarray::Array2<f64>,
+        rho_top: ndarray::ArrayView2<f64>,
     ) -> Result<Vec<EndFluxes>> {
-        let (nz, ny, nx) = (g.nz, g.ny, g.nx);
-        // W[k] = air mass crossing the top of layer k upward, from the bottom up.
-        let mut w = Array3::<f64>::zeros((nz + 1, ny, nx));
-        let mut courant: f64 = 0.0;
-        for j in 0..ny {
-            for i in 0..nx {
+        let (nz, nx) = (g.nz, g.nx);
+        let ntr = state.tracers.len();
+        let (target, w, inv_air) = (&work.target, &mut work.w, &mut work.inv_air);
+        let air = &state.air_mass;
+        // W[k] = air mass crossing the bottom of layer k upward; W[0] = 0 at
+        // the ground; continuity from the bottom up, column rows in parallel.
+        let courant = w
+            .axis_iter_mut(Axis(1))
+            .into_par_iter()
+            .enumerate()
+            .map(|(j, mut wj)| {
+                let mut worst: f64 = 0.0;
+                wj.row_mut(0).fill(0.0);
                 for k in 0..nz {
-                    w[[k + 1, j, i]] = w[[k, j, i]] + state.air_mass[[k, j, i]] - target[[k, j, i]];
-                    let out = (-w[[k, j, i]]).max(0.0) + w[[k + 1, j, i]].max(0.0);
-                    courant = courant.max(out / state.air_mass[[k, j, i]].min(target[[k, j, i]]));
+                    for i in 0..nx {
+                        let (m, t) = (air[[k, j, i]], target[[k, j, i]]);
+                        let lo = wj[[k, i]];
+                        let hi = lo + m - t;
+                        wj[[k + 1, i]] = hi;
+                        worst = worst.max(((-lo).max(0.0) + hi.max(0.0)) / m.min(t));
+                    }
                 }
-            }
-        }
+                worst
+            })
+            .reduce(|| 0.0, f64::max);
         if !courant.is_finite() {
             return Err(Error::Numerics {
                 process: "advection".into(),
@@ -403,72 +788,60 @@ impl Advection {
             });
         }
         let pieces = ((courant / self.max_courant).ceil() as usize).max(1);
-        let scale = 1.0 / pieces as f64;
-        w.mapv_inplace(|v| v * scale);
-        let mut per_tracer = vec![EndFluxes::default(); state.tracers.len()];
+        if pieces > 1 {
+            w.par_mapv_inplace(|v| v / pieces as f64);
+        }
+        let w = &*w;
+        let mut per_tracer = vec![EndFluxes::default(); ntr];
         for _ in 0..pieces {
-            let air = state.air_mass.clone();
-            let res: Vec<EndFluxes> = state
+            reciprocal_into(&state.air_mass, inv_air);
+            let inv_air = &*inv_air;
+            let per_row: Vec<Vec<EndFluxes>> = state
                 .mass
-                .as_slice_mut()
-                .unwrap()
-                .par_chunks_mut(nz * ny * nx)
+                .axis_iter_mut(Axis(2))
+                .into_par_iter()
                 .enumerate()
-                .map(|(tr, block)| {
-                    let mut s = Scratch::default();
-                    let (mut col, mut acol, mut fcol) =
-                        (vec![0.0; nz], vec![0.0; nz], vec![0.0; nz + 1]);
-                    let mut total = EndFluxes::default();
-                    for j in 0..ny {
-                        for i in 0..nx {
-                            for k in 0..nz {
-                                col[k] = block[(k * ny + j) * nx + i];
-                                acol[k] = air[[k, j, i]];
-                                fcol[k] = w[[k, j, i]];
-                            }
-                            fcol[nz] = w[[nz, j, i]];
-                            // Ground is closed (flux 0); the top is open to the background.
-                            let ends = LineEnds::Open {
-                                low: 0.0,
-                                high: top_bnd[tr] / rho_top[[j, i]],
-                            };
-                            total += ppm_sweep(&acol, &fcol, &mut col, ends, &mut s);
-                            for k in 0..nz {
-                                block[(k * ny + j) * nx + i] = col[k];
-                            }
+                .map_init(Scratch::default, |s, (j, mut slabs)| {
+                    let ia = inv_air.slice(s![.., j, ..]);
+                    let fl = w.slice(s![.., j, ..]);
+                    let low = vec![0.0; nx];
+                    let mut high = vec![0.0; nx];
+                    let mut out = vec![EndFluxes::default(); ntr];
+                    for (tr, mut slab) in slabs.outer_iter_mut().enumerate() {
+                        // Ground closed (flux 0); the top open to the background above.
+                        for (h, r) in high.iter_mut().zip(rho_top.row(j)) {
+                            *h = top_bnd[tr] / r;
                         }
+                        out[tr] += ppm_rows(
+                            &mut slab,
+                            &ia,
+                            &fl,
+                            RowEnds::Open {
+                                low: &low,
+                                high: &high,
+                            },
+                            s,
+                        );
                     }
-                    total
+                    out
                 })
                 .collect();
-            for (acc, r) in per_tracer.iter_mut().zip(res) {
-                *acc += r;
+            for (acc, e) in per_tracer.iter_mut().zip(sum_over_planes(per_row, ntr)) {
+                *acc += e;
             }
-            for j in 0..ny {
-                for i in 0..nx {
-                    for k in 0..nz {
-                        state.air_mass[[k, j, i]] += w[[k, j, i]] - w[[k + 1, j, i]];
-                    }
-                }
+            if pieces > 1 {
+                Zip::from(&mut state.air_mass)
+                    .and(w.slice(s![..nz, .., ..]))
+                    .and(w.slice(s![1.., .., ..]))
+                    .par_for_each(|a, &lo, &hi| *a += lo - hi);
             }
         }
         // Continuity holds to round-off; pin the air mass to the target exactly.
-        state.air_mass.assign(target);
+        Zip::from(&mut state.air_mass)
+            .and(target)
+            .par_for_each(|a, &t| *a = t);
         Ok(per_tracer)
     }
-}
-
-fn sum_per_tracer(per_plane: &[EndFluxes], nz: usize) -> Vec<EndFluxes> {
-    per_plane
-        .chunks(nz)
-        .map(|c| {
-            let mut t = EndFluxes::default();
-            for e in c {
-                t += *e;
-            }
-            t
-        })
-        .collect()
 }
 
 impl Process for Advection {
@@ -478,31 +851,34 @@ impl Process for Advection {
 
     fn apply(&mut self, ctx: &StepContext, state: &mut State, budget: &mut Budget) -> Result<()> {
         let g = ctx.grid;
-        let mut fluxes = face_fluxes(ctx);
-        let start_air = state.air_mass.clone();
-        let end_air = crate::state::air_mass_of(g, &ctx.met_end.density);
-        let courant = horizontal_courant(
-            &fluxes,
-            &start_air
-                .iter()
-                .zip(end_air.iter())
-                .map(|(a, b)| a.min(*b))
-                .collect::<ndarray::Array1<f64>>()
-                .into_shape_with_order(start_air.dim())
-                .unwrap(),
-        );
-        if !courant.is_finite() {
+        let mut work = match self.work.take() {
+            Some(w) if w.start.dim() == state.air_mass.dim() => w,
+            _ => Work::new(g.nz, g.ny, g.nx),
+        };
+        face_fluxes(ctx, &mut work.fx, &mut work.fy);
+        Zip::from(&mut work.start)
+            .and(&state.air_mass)
+            .par_for_each(|a, &b| *a = b);
+        crate::state::air_mass_into(g, &ctx.met_end.density, &mut work.end);
+        Zip::from(&mut work.lower)
+            .and(&work.start)
+            .and(&work.end)
+            .par_for_each(|l, &a, &b| *l = a.min(b));
+        let need = horizontal_substeps(&work.fx, &work.fy, &work.lower, self.max_courant);
+        if !need.is_finite() {
             return Err(Error::Numerics {
                 process: "advection".into(),
                 detail: "non-finite Courant number: check the met winds and density".into(),
             });
         }
-        let nsub = ((courant / self.max_courant).ceil() as usize).max(1);
+        let nsub = (need.ceil() as usize).max(1);
         let frac = 1.0 / nsub as f64;
-        fluxes.x.mapv_inplace(|v| v * frac);
-        fluxes.y.mapv_inplace(|v| v * frac);
+        if nsub > 1 {
+            work.fx.par_mapv_inplace(|v| v * frac);
+            work.fy.par_mapv_inplace(|v| v * frac);
+        }
         let rho = &ctx.met_mid.density;
-        let rho_top = rho.index_axis(Axis(0), g.nz - 1).to_owned();
+        let rho_top = rho.index_axis(Axis(0), g.nz - 1);
         for sub in 0..nsub {
             let x_first = (ctx.step_index as usize * nsub + sub) % 2 == 0;
             let order = if x_first {
@@ -512,23 +888,35 @@ impl Process for Advection {
             };
             for dir in order {
                 let f = match dir {
-                    Dir::X => &fluxes.x,
-                    Dir::Y => &fluxes.y,
+                    Dir::X => &work.fx,
+                    Dir::Y => &work.fy,
                 };
-                let ends = self.horizontal_sweep(g, dir, f, state, &ctx.boundary.lateral, rho);
+                let ends = Self::horizontal_sweep(
+                    g,
+                    dir,
+                    f,
+                    &mut work.inv_air,
+                    state,
+                    &ctx.boundary.lateral,
+                    rho,
+                );
                 for (b, e) in budget.tracers.iter_mut().zip(ends) {
                     b.lateral_in_kg += e.inflow;
                     b.lateral_out_kg += e.outflow;
                 }
             }
-            let w = (sub + 1) as f64 * frac;
-            let target = &start_air + &((&end_air - &start_air) * w);
-            let ends = self.vertical_sweep(g, state, &target, &ctx.boundary.top, &rho_top)?;
+            let wgt = (sub + 1) as f64 * frac;
+            Zip::from(&mut work.target)
+                .and(&work.start)
+                .and(&work.end)
+                .par_for_each(|t, &a, &b| *t = a + (b - a) * wgt);
+            let ends = self.vertical_sweep(g, state, &mut work, &ctx.boundary.top, rho_top)?;
             for (b, e) in budget.tracers.iter_mut().zip(ends) {
                 b.top_in_kg += e.inflow;
                 b.top_out_kg += e.outflow;
             }
         }
+        self.work = Some(work);
         Ok(())
     }
 }
