@@ -172,25 +172,40 @@ fn ppm_line_impl(
             (ext[0], ext[1], ext[n + 2], ext[n + 3]) = (lo, lo, hi, hi);
         }
     }
+    // Shifted equal-length slices and exclusive ranges: no bounds checks,
+    // so every loop below vectorises (`0..=n` would stop LLVM doing so).
     let ext = &s.ext[..n + 4];
+    let (e0, e1, e2, e3) = (
+        &ext[..n + 1],
+        &ext[1..n + 2],
+        &ext[2..n + 3],
+        &ext[3..n + 4],
+    );
     let edge = &mut s.edge[..n + 1];
-    for f in 0..=n {
-        edge[f] = edge_value(ext[f], ext[f + 1], ext[f + 2], ext[f + 3]);
+    for f in 0..n + 1 {
+        edge[f] = edge_value(e0[f], e1[f], e2[f], e3[f]);
     }
     let [pl, pr, pc] = &mut s.par;
     let (pl, pr, pc) = (&mut pl[..n], &mut pr[..n], &mut pc[..n]);
+    let (r, el, er) = (&ext[2..n + 2], &edge[..n], &edge[1..n + 1]);
     for c in 0..n {
-        (pl[c], pr[c], pc[c]) = limited_parabola(ext[c + 2], edge[c], edge[c + 1]);
+        (pl[c], pr[c], pc[c]) = limited_parabola(r[c], el[c], er[c]);
     }
     let tf = &mut s.tflux[..n + 1];
-    for f in 1..n {
-        tf[f] = face_flux(
-            flux[f],
-            (pl[f - 1], pr[f - 1], pc[f - 1]),
-            inv_air[f - 1],
-            (pl[f], pr[f], pc[f]),
-            inv_air[f],
-        );
+    {
+        let m = n - 1;
+        let (lw, rw, cw, iw) = (&pl[..m], &pr[..m], &pc[..m], &inv_air[..m]);
+        let (le, re, ce, ie) = (&pl[1..n], &pr[1..n], &pc[1..n], &inv_air[1..n]);
+        let (fl, t) = (&flux[1..n], &mut tf[1..n]);
+        for f in 0..m {
+            t[f] = face_flux(
+                fl[f],
+                (lw[f], rw[f], cw[f]),
+                iw[f],
+                (le[f], re[f], ce[f]),
+                ie[f],
+            );
+        }
     }
     let (a, b) = (flux[0], flux[n]);
     let mut ends_total = EndFluxes::default();
@@ -221,8 +236,9 @@ fn ppm_line_impl(
             ends_total.outflow = (-tf[0]).max(0.0) + tf[n].max(0.0);
         }
     }
+    let (tin, tout) = (&tf[..n], &tf[1..n + 1]);
     for c in 0..n {
-        mass[c] += tf[c] - tf[c + 1];
+        mass[c] += tin[c] - tout[c];
     }
     ends_total
 }
@@ -642,108 +658,164 @@ fn sum_over_planes(per_plane: Vec<Vec<EndFluxes>>, ntr: usize) -> Vec<EndFluxes>
     total
 }
 
-/// Per-lane inflow mixing ratios for one tracer: background / density.
-fn inflow_ratio(bnd: f64, rho: ndarray::ArrayView1<f64>) -> Vec<f64> {
-    rho.iter().map(|r| bnd / r).collect()
+/// Per-worker buffers of the horizontal step: 1 / air before each sweep,
+/// and what one plane sweep needs.
+#[derive(Default)]
+struct PlaneWork {
+    inv_first: Vec<f64>,
+    inv_second: Vec<f64>,
+    sweep: SweepWork,
+}
+
+#[derive(Default)]
+struct SweepWork {
+    kernel: Scratch,
+    low: Vec<f64>,
+    high: Vec<f64>,
+}
+
+/// One directional sweep of one tracer plane [ny, nx].
+#[allow(clippy::too_many_arguments)]
+fn sweep_plane(
+    dir: Dir,
+    plane: &mut ArrayViewMut2<f64>,
+    inv_air: &ArrayView2<f64>,
+    flux: &ArrayView2<f64>,
+    bnd: f64,
+    rho: &ArrayView2<f64>,
+    periodic: bool,
+    w: &mut SweepWork,
+) -> EndFluxes {
+    let (ny, nx) = plane.dim();
+    let mut total = EndFluxes::default();
+    match dir {
+        Dir::X => {
+            // Along the contiguous direction: one line per row.
+            for (j, mut line) in plane.outer_iter_mut().enumerate() {
+                let ends = if periodic {
+                    LineEnds::Periodic
+                } else {
+                    LineEnds::Open {
+                        low: bnd / rho[[j, 0]],
+                        high: bnd / rho[[j, nx - 1]],
+                    }
+                };
+                let m = line.as_slice_mut().expect("rows contiguous");
+                total += ppm_line(m, row(inv_air, j), row(flux, j), ends, &mut w.kernel);
+            }
+        }
+        Dir::Y => {
+            // Across rows, vectorised along x in lane blocks.
+            w.low.clear();
+            w.low.extend(rho.row(0).iter().map(|r| bnd / r));
+            w.high.clear();
+            w.high.extend(rho.row(ny - 1).iter().map(|r| bnd / r));
+            for i0 in (0..nx).step_by(LANE_BLOCK) {
+                let i1 = (i0 + LANE_BLOCK).min(nx);
+                let ends = if periodic {
+                    RowEnds::Periodic
+                } else {
+                    RowEnds::Open {
+                        low: &w.low[i0..i1],
+                        high: &w.high[i0..i1],
+                    }
+                };
+                let mut m = plane.slice_mut(s![.., i0..i1]);
+                total += ppm_rows(
+                    &mut m,
+                    &inv_air.slice(s![.., i0..i1]),
+                    &flux.slice(s![.., i0..i1]),
+                    ends,
+                    &mut w.kernel,
+                );
+            }
+        }
+    }
+    total
+}
+
+/// Add a sweep's air-mass convergence to a plane of air mass.
+fn converge_air(dir: Dir, air: &mut ArrayViewMut2<f64>, flux: &ArrayView2<f64>) {
+    let (ny, nx) = air.dim();
+    match dir {
+        Dir::X => Zip::from(air)
+            .and(flux.slice(s![.., ..nx]))
+            .and(flux.slice(s![.., 1..]))
+            .for_each(|a, &w, &e| *a += w - e),
+        Dir::Y => Zip::from(air)
+            .and(flux.slice(s![..ny, ..]))
+            .and(flux.slice(s![1.., ..]))
+            .for_each(|a, &so, &no| *a += so - no),
+    }
 }
 
 impl Advection {
-    /// Sweep every tracer along x or y with air-mass fluxes `flux` (already
-    /// scaled to the sub-step), then update the air mass. Returns lateral
+    /// Both horizontal sweeps, fused per layer: the tracer-independent air
+    /// mass bookkeeping (1/air before each sweep, the pseudo-density between
+    /// them) is done once per layer, then each tracer plane is swept along
+    /// `order[0]` and `order[1]` while it sits in cache. Returns lateral
     /// in/out per tracer.
-    fn horizontal_sweep(
+    #[allow(clippy::too_many_arguments)]
+    fn horizontal_step(
         g: &Grid,
-        dir: Dir,
-        flux: &Array3<f64>,
-        inv_air: &mut Array3<f64>,
+        order: [Dir; 2],
+        fx: &Array3<f64>,
+        fy: &Array3<f64>,
         state: &mut State,
         bnd: &[f64],
         rho: &Array3<f64>,
     ) -> Vec<EndFluxes> {
         let (ny, nx) = (g.ny, g.nx);
         let ntr = state.tracers.len();
-        reciprocal_into(&state.air_mass, inv_air);
-        let inv_air = &*inv_air;
         let periodic = g.periodic;
-        let per_plane: Vec<Vec<EndFluxes>> = state
+        let flux_of = |d: Dir, k: usize| match d {
+            Dir::X => fx.index_axis(Axis(0), k),
+            Dir::Y => fy.index_axis(Axis(0), k),
+        };
+        let per_layer: Vec<Vec<EndFluxes>> = state
             .mass
             .axis_iter_mut(Axis(1))
             .into_par_iter()
+            .zip(state.air_mass.axis_iter_mut(Axis(0)).into_par_iter())
             .enumerate()
-            .map_init(Scratch::default, |s, (k, mut planes)| {
+            .map_init(PlaneWork::default, |w, (k, (mut planes, mut air))| {
+                let rho_k = rho.index_axis(Axis(0), k);
+                let (f1, f2) = (flux_of(order[0], k), flux_of(order[1], k));
+                w.inv_first.clear();
+                w.inv_first.extend(air.iter().map(|a| 1.0 / a));
+                converge_air(order[0], &mut air, &f1);
+                w.inv_second.clear();
+                w.inv_second.extend(air.iter().map(|a| 1.0 / a));
+                converge_air(order[1], &mut air, &f2);
+                let inv1 = ArrayView2::from_shape((ny, nx), &w.inv_first).expect("plane");
+                let inv2 = ArrayView2::from_shape((ny, nx), &w.inv_second).expect("plane");
                 let mut out = vec![EndFluxes::default(); ntr];
-                match dir {
-                    Dir::Y => {
-                        let ia = inv_air.index_axis(Axis(0), k);
-                        let fl = flux.index_axis(Axis(0), k);
-                        let (rho_lo, rho_hi) =
-                            (rho.slice(s![k, 0, ..]), rho.slice(s![k, ny - 1, ..]));
-                        for (tr, mut plane) in planes.outer_iter_mut().enumerate() {
-                            let (lo, hi) =
-                                (inflow_ratio(bnd[tr], rho_lo), inflow_ratio(bnd[tr], rho_hi));
-                            for i0 in (0..nx).step_by(LANE_BLOCK) {
-                                let i1 = (i0 + LANE_BLOCK).min(nx);
-                                let ends = if periodic {
-                                    RowEnds::Periodic
-                                } else {
-                                    RowEnds::Open {
-                                        low: &lo[i0..i1],
-                                        high: &hi[i0..i1],
-                                    }
-                                };
-                                let mut m = plane.slice_mut(s![.., i0..i1]);
-                                out[tr] += ppm_rows(
-                                    &mut m,
-                                    &ia.slice(s![.., i0..i1]),
-                                    &fl.slice(s![.., i0..i1]),
-                                    ends,
-                                    s,
-                                );
-                            }
-                        }
-                    }
-                    Dir::X => {
-                        // Along the contiguous direction: one line per row.
-                        let ia = inv_air.index_axis(Axis(0), k);
-                        let fl = flux.index_axis(Axis(0), k);
-                        for (tr, mut plane) in planes.outer_iter_mut().enumerate() {
-                            for (j, mut line) in plane.outer_iter_mut().enumerate() {
-                                let ends = if periodic {
-                                    LineEnds::Periodic
-                                } else {
-                                    LineEnds::Open {
-                                        low: bnd[tr] / rho[[k, j, 0]],
-                                        high: bnd[tr] / rho[[k, j, nx - 1]],
-                                    }
-                                };
-                                let m = line.as_slice_mut().expect("rows contiguous");
-                                out[tr] += ppm_line(
-                                    m,
-                                    ia.row(j).to_slice().expect("rows contiguous"),
-                                    fl.row(j).to_slice().expect("rows contiguous"),
-                                    ends,
-                                    s,
-                                );
-                            }
-                        }
-                    }
+                for (tr, mut plane) in planes.outer_iter_mut().enumerate() {
+                    out[tr] += sweep_plane(
+                        order[0],
+                        &mut plane,
+                        &inv1,
+                        &f1,
+                        bnd[tr],
+                        &rho_k,
+                        periodic,
+                        &mut w.sweep,
+                    );
+                    out[tr] += sweep_plane(
+                        order[1],
+                        &mut plane,
+                        &inv2,
+                        &f2,
+                        bnd[tr],
+                        &rho_k,
+                        periodic,
+                        &mut w.sweep,
+                    );
                 }
                 out
             })
             .collect();
-        // Air mass follows the same fluxes (pseudo-density).
-        let air = &mut state.air_mass;
-        match dir {
-            Dir::X => Zip::from(air)
-                .and(flux.slice(s![.., .., ..nx]))
-                .and(flux.slice(s![.., .., 1..]))
-                .par_for_each(|a, &w, &e| *a += w - e),
-            Dir::Y => Zip::from(air)
-                .and(flux.slice(s![.., ..ny, ..]))
-                .and(flux.slice(s![.., 1.., ..]))
-                .par_for_each(|a, &so, &no| *a += so - no),
-        }
-        sum_over_planes(per_plane, ntr)
+        sum_over_planes(per_layer, ntr)
     }
 
     /// Vertical sweep with air-mass fluxes diagnosed from continuity so the
@@ -886,24 +958,18 @@ impl Process for Advection {
             } else {
                 [Dir::Y, Dir::X]
             };
-            for dir in order {
-                let f = match dir {
-                    Dir::X => &work.fx,
-                    Dir::Y => &work.fy,
-                };
-                let ends = Self::horizontal_sweep(
-                    g,
-                    dir,
-                    f,
-                    &mut work.inv_air,
-                    state,
-                    &ctx.boundary.lateral,
-                    rho,
-                );
-                for (b, e) in budget.tracers.iter_mut().zip(ends) {
-                    b.lateral_in_kg += e.inflow;
-                    b.lateral_out_kg += e.outflow;
-                }
+            let ends = Self::horizontal_step(
+                g,
+                order,
+                &work.fx,
+                &work.fy,
+                state,
+                &ctx.boundary.lateral,
+                rho,
+            );
+            for (b, e) in budget.tracers.iter_mut().zip(ends) {
+                b.lateral_in_kg += e.inflow;
+                b.lateral_out_kg += e.outflow;
             }
             let wgt = (sub + 1) as f64 * frac;
             Zip::from(&mut work.target)
