@@ -518,12 +518,13 @@ struct Work {
     /// Air-mass fluxes per sub-step, kg: x-faces [k, j, 0..=nx], y-faces [k, 0..=ny, i].
     fx: Array3<f64>,
     fy: Array3<f64>,
-    /// Air mass at the start and end of the step, their minimum, a sub-step's target.
+    /// Air mass at the start and end of the step, and a sub-step's target.
     start: Array3<f64>,
     end: Array3<f64>,
-    lower: Array3<f64>,
     target: Array3<f64>,
+    /// 1 / air mass before the first and the second horizontal sweep.
     inv_air: Array3<f64>,
+    inv_second: Array3<f64>,
     /// Vertical air-mass flux through the bottom of each layer [0..=nz, j, i].
     w: Array3<f64>,
 }
@@ -536,9 +537,9 @@ impl Work {
             fy: Array3::zeros((nz, ny + 1, nx)),
             start: c(),
             end: c(),
-            lower: c(),
             target: c(),
             inv_air: c(),
+            inv_second: c(),
             w: Array3::zeros((nz + 1, ny, nx)),
         }
     }
@@ -606,9 +607,16 @@ fn face_fluxes(ctx: &StepContext, fx: &mut Array3<f64>, fy: &mut Array3<f64>) {
 
 /// The fewest horizontal sub-steps n such that, with fluxes F/n, each sweep's
 /// outflow from a cell stays below `c` times the air mass the cell holds at
-/// that sweep, for either sweep order. `air` is a lower bound of the air mass
-/// at the start of every sub-step.
-fn horizontal_substeps(fx: &Array3<f64>, fy: &Array3<f64>, air: &Array3<f64>, c: f64) -> f64 {
+/// that sweep, for either sweep order. The smaller of the `start` and `end`
+/// air mass of a cell bounds what it holds at the start of every sub-step.
+fn horizontal_substeps(
+    fx: &Array3<f64>,
+    fy: &Array3<f64>,
+    start: &Array3<f64>,
+    end: &Array3<f64>,
+    c: f64,
+) -> f64 {
+    let air = start;
     let (nz, ny, nx) = air.dim();
     (0..nz)
         .into_par_iter()
@@ -620,16 +628,19 @@ fn horizontal_substeps(fx: &Array3<f64>, fy: &Array3<f64>, air: &Array3<f64>, c:
                     &fy.slice(s![k, j, ..]).to_slice().expect("contiguous")[..nx],
                     &fy.slice(s![k, j + 1, ..]).to_slice().expect("contiguous")[..nx],
                 );
-                let m = &air.slice(s![k, j, ..]).to_slice().expect("contiguous")[..nx];
+                let m0 = &air.slice(s![k, j, ..]).to_slice().expect("contiguous")[..nx];
+                let m1 = &end.slice(s![k, j, ..]).to_slice().expect("contiguous")[..nx];
                 for i in 0..nx {
+                    // The smaller of the start and end air mass bounds every sub-step's.
+                    let m = if m0[i] < m1[i] { m0[i] } else { m1[i] };
                     let (w, e, so, no) = (xr[i], xr[i + 1], ys[i], yn[i]);
                     let (ox, ix) = ((-w).max(0.0) + e.max(0.0), w.max(0.0) + (-e).max(0.0));
                     let (oy, iy) = ((-so).max(0.0) + no.max(0.0), so.max(0.0) + (-no).max(0.0));
                     // ox/n <= c m; oy/n <= c m; oy/n <= c (m + (ix - ox)/n); and x<->y.
-                    let need = (ox / (c * m[i]))
-                        .max(oy / (c * m[i]))
-                        .max((oy / c - ix + ox) / m[i])
-                        .max((ox / c - iy + oy) / m[i]);
+                    let need = (ox / (c * m))
+                        .max(oy / (c * m))
+                        .max((oy / c - ix + ox) / m)
+                        .max((ox / c - iy + oy) / m);
                     worst = worst.max(need);
                 }
             }
@@ -656,15 +667,6 @@ fn sum_over_planes(per_plane: Vec<Vec<EndFluxes>>, ntr: usize) -> Vec<EndFluxes>
         }
     }
     total
-}
-
-/// Per-worker buffers of the horizontal step: 1 / air before each sweep,
-/// and what one plane sweep needs.
-#[derive(Default)]
-struct PlaneWork {
-    inv_first: Vec<f64>,
-    inv_second: Vec<f64>,
-    sweep: SweepWork,
 }
 
 #[derive(Default)]
@@ -759,15 +761,14 @@ impl Advection {
     fn horizontal_step(
         g: &Grid,
         order: [Dir; 2],
-        fx: &Array3<f64>,
-        fy: &Array3<f64>,
+        work: &mut Work,
         state: &mut State,
         bnd: &[f64],
         rho: &Array3<f64>,
     ) -> Vec<EndFluxes> {
-        let (ny, nx) = (g.ny, g.nx);
         let ntr = state.tracers.len();
         let periodic = g.periodic;
+        let (fx, fy) = (&work.fx, &work.fy);
         let flux_of = |d: Dir, k: usize| match d {
             Dir::X => fx.index_axis(Axis(0), k),
             Dir::Y => fy.index_axis(Axis(0), k),
@@ -777,43 +778,48 @@ impl Advection {
             .axis_iter_mut(Axis(1))
             .into_par_iter()
             .zip(state.air_mass.axis_iter_mut(Axis(0)).into_par_iter())
+            .zip(work.inv_air.axis_iter_mut(Axis(0)).into_par_iter())
+            .zip(work.inv_second.axis_iter_mut(Axis(0)).into_par_iter())
             .enumerate()
-            .map_init(PlaneWork::default, |w, (k, (mut planes, mut air))| {
-                let rho_k = rho.index_axis(Axis(0), k);
-                let (f1, f2) = (flux_of(order[0], k), flux_of(order[1], k));
-                w.inv_first.clear();
-                w.inv_first.extend(air.iter().map(|a| 1.0 / a));
-                converge_air(order[0], &mut air, &f1);
-                w.inv_second.clear();
-                w.inv_second.extend(air.iter().map(|a| 1.0 / a));
-                converge_air(order[1], &mut air, &f2);
-                let inv1 = ArrayView2::from_shape((ny, nx), &w.inv_first).expect("plane");
-                let inv2 = ArrayView2::from_shape((ny, nx), &w.inv_second).expect("plane");
-                let mut out = vec![EndFluxes::default(); ntr];
-                for (tr, mut plane) in planes.outer_iter_mut().enumerate() {
-                    out[tr] += sweep_plane(
-                        order[0],
-                        &mut plane,
-                        &inv1,
-                        &f1,
-                        bnd[tr],
-                        &rho_k,
-                        periodic,
-                        &mut w.sweep,
-                    );
-                    out[tr] += sweep_plane(
-                        order[1],
-                        &mut plane,
-                        &inv2,
-                        &f2,
-                        bnd[tr],
-                        &rho_k,
-                        periodic,
-                        &mut w.sweep,
-                    );
-                }
-                out
-            })
+            .map_init(
+                SweepWork::default,
+                |w, (k, (((mut planes, mut air), mut inv1), mut inv2))| {
+                    let rho_k = rho.index_axis(Axis(0), k);
+                    let (f1, f2) = (flux_of(order[0], k), flux_of(order[1], k));
+                    Zip::from(&mut inv1)
+                        .and(&air)
+                        .for_each(|i, &a| *i = 1.0 / a);
+                    converge_air(order[0], &mut air, &f1);
+                    Zip::from(&mut inv2)
+                        .and(&air)
+                        .for_each(|i, &a| *i = 1.0 / a);
+                    converge_air(order[1], &mut air, &f2);
+                    let mut out = vec![EndFluxes::default(); ntr];
+                    for (tr, mut plane) in planes.outer_iter_mut().enumerate() {
+                        out[tr] += sweep_plane(
+                            order[0],
+                            &mut plane,
+                            &inv1.view(),
+                            &f1,
+                            bnd[tr],
+                            &rho_k,
+                            periodic,
+                            w,
+                        );
+                        out[tr] += sweep_plane(
+                            order[1],
+                            &mut plane,
+                            &inv2.view(),
+                            &f2,
+                            bnd[tr],
+                            &rho_k,
+                            periodic,
+                            w,
+                        );
+                    }
+                    out
+                },
+            )
             .collect();
         sum_over_planes(per_layer, ntr)
     }
@@ -841,14 +847,19 @@ impl Advection {
             .map(|(j, mut wj)| {
                 let mut worst: f64 = 0.0;
                 wj.row_mut(0).fill(0.0);
+                let mut lo = vec![0.0; nx];
                 for k in 0..nz {
+                    let m = &air.slice(s![k, j, ..]).to_slice().expect("contiguous")[..nx];
+                    let t = &target.slice(s![k, j, ..]).to_slice().expect("contiguous")[..nx];
+                    let mut up = wj.row_mut(k + 1);
+                    let hi = &mut up.as_slice_mut().expect("contiguous")[..nx];
                     for i in 0..nx {
-                        let (m, t) = (air[[k, j, i]], target[[k, j, i]]);
-                        let lo = wj[[k, i]];
-                        let hi = lo + m - t;
-                        wj[[k + 1, i]] = hi;
-                        worst = worst.max(((-lo).max(0.0) + hi.max(0.0)) / m.min(t));
+                        hi[i] = lo[i] + m[i] - t[i];
+                        let least = if m[i] < t[i] { m[i] } else { t[i] };
+                        let c = ((-lo[i]).max(0.0) + hi[i].max(0.0)) / least;
+                        worst = if c > worst { c } else { worst };
                     }
+                    lo.copy_from_slice(hi);
                 }
                 worst
             })
@@ -928,15 +939,14 @@ impl Process for Advection {
             _ => Work::new(g.nz, g.ny, g.nx),
         };
         face_fluxes(ctx, &mut work.fx, &mut work.fy);
-        Zip::from(&mut work.start)
-            .and(&state.air_mass)
-            .par_for_each(|a, &b| *a = b);
         crate::state::air_mass_into(g, &ctx.met_end.density, &mut work.end);
-        Zip::from(&mut work.lower)
-            .and(&work.start)
-            .and(&work.end)
-            .par_for_each(|l, &a, &b| *l = a.min(b));
-        let need = horizontal_substeps(&work.fx, &work.fy, &work.lower, self.max_courant);
+        let need = horizontal_substeps(
+            &work.fx,
+            &work.fy,
+            &state.air_mass,
+            &work.end,
+            self.max_courant,
+        );
         if !need.is_finite() {
             return Err(Error::Numerics {
                 process: "advection".into(),
@@ -948,6 +958,10 @@ impl Process for Advection {
         if nsub > 1 {
             work.fx.par_mapv_inplace(|v| v * frac);
             work.fy.par_mapv_inplace(|v| v * frac);
+            // Sub-step targets interpolate from the start air mass.
+            Zip::from(&mut work.start)
+                .and(&state.air_mass)
+                .par_for_each(|a, &b| *a = b);
         }
         let rho = &ctx.met_mid.density;
         let rho_top = rho.index_axis(Axis(0), g.nz - 1);
@@ -958,24 +972,21 @@ impl Process for Advection {
             } else {
                 [Dir::Y, Dir::X]
             };
-            let ends = Self::horizontal_step(
-                g,
-                order,
-                &work.fx,
-                &work.fy,
-                state,
-                &ctx.boundary.lateral,
-                rho,
-            );
+            let ends =
+                Self::horizontal_step(g, order, &mut work, state, &ctx.boundary.lateral, rho);
             for (b, e) in budget.tracers.iter_mut().zip(ends) {
                 b.lateral_in_kg += e.inflow;
                 b.lateral_out_kg += e.outflow;
             }
-            let wgt = (sub + 1) as f64 * frac;
-            Zip::from(&mut work.target)
-                .and(&work.start)
-                .and(&work.end)
-                .par_for_each(|t, &a, &b| *t = a + (b - a) * wgt);
+            if nsub == 1 {
+                std::mem::swap(&mut work.target, &mut work.end);
+            } else {
+                let wgt = (sub + 1) as f64 * frac;
+                Zip::from(&mut work.target)
+                    .and(&work.start)
+                    .and(&work.end)
+                    .par_for_each(|t, &a, &b| *t = a + (b - a) * wgt);
+            }
             let ends = self.vertical_sweep(g, state, &mut work, &ctx.boundary.top, rho_top)?;
             for (b, e) in budget.tracers.iter_mut().zip(ends) {
                 b.top_in_kg += e.inflow;
