@@ -72,18 +72,30 @@ impl std::ops::AddAssign for EndFluxes {
 }
 
 /// Work arrays, reused across calls: the mixing ratios with ghost rows, and
-/// one-row rolling buffers (row length = lanes) that stay in L1.
+/// one-row rolling buffers (row length = lanes) that stay in L1: the edge
+/// above the current row, the parabolas (left, right, curvature) of the
+/// current and previous rows and of row 0, and the last face's flux.
 #[derive(Default)]
 pub struct Scratch {
     ext: Vec<f64>,
     edge: Vec<f64>,
+    edge_next: Vec<f64>,
     par: [Vec<f64>; 3],
+    prev: [Vec<f64>; 3],
     first: [Vec<f64>; 3],
     tflux: Vec<f64>,
 }
 
-/// Lanes per block in the x- and y-sweeps: keeps the scratch rows in L2.
-const LANE_BLOCK: usize = 64;
+/// Most lanes per block in the y-sweep: long enough to amortise per-row
+/// work, short enough to keep the scratch in L2.
+const LANE_BLOCK: usize = 128;
+
+/// Split `n` lanes into equal blocks of at most `LANE_BLOCK`.
+fn lane_blocks(n: usize) -> impl Iterator<Item = (usize, usize)> {
+    let nb = n.div_ceil(LANE_BLOCK);
+    let size = n.div_ceil(nb);
+    (0..nb).map(move |b| (b * size, ((b + 1) * size).min(n)))
+}
 
 /// Run a kernel in the widest vector instruction set the CPU has. The
 /// variants perform the same IEEE operations in the same order (no FMA
@@ -341,10 +353,10 @@ fn ppm_rows_impl(
     debug_assert_eq!(inv_air.dim(), (n, l));
     debug_assert_eq!(flux.dim(), (n + 1, l));
     s.ext.resize((n + 4) * l, 0.0);
-    for v in [&mut s.edge, &mut s.tflux]
+    for v in [&mut s.edge, &mut s.edge_next, &mut s.tflux]
         .into_iter()
         .chain(s.par.iter_mut())
-        .chain(s.first.iter_mut())
+        .chain(s.prev.iter_mut())
     {
         v.resize(l, 0.0);
     }
@@ -392,30 +404,37 @@ fn ppm_rows_impl(
             s.edge[q] = edge_value(a[q], b[q], c[q], d[q]);
         }
     }
-    let [pl, pr, pc] = &mut s.par;
-    let (edge, tf) = (&mut s.edge[..l], &mut s.tflux[..l]);
-    let (pl, pr, pc) = (&mut pl[..l], &mut pr[..l], &mut pc[..l]);
     let mut ends_total = EndFluxes::default();
-    // One pass over rows: edge above row c, parabola of row c, flux through
-    // face c (from the parabolas of rows c-1 and c), and the mass update of
-    // row c-1. Rolling buffers carry row c-1's parabola and face c-1's flux.
+    // Row by row: (1) the edge above row c and row c's parabola into `par`;
+    // (2) the flux through face c from rows c-1 (`prev`) and c, and the mass
+    // update of row c-1. Two small loops instead of one big one: each has
+    // few enough streams for LLVM to vectorise it.
     for c in 0..n {
-        let (a, b, cc, d, rc) = (
-            &r(c + 1)[..l],
-            &r(c + 2)[..l],
-            &r(c + 3)[..l],
-            &r(c + 4)[..l],
-            &r(c + 2)[..l],
-        );
+        {
+            let (a, b, cc, d) = (
+                &r(c + 1)[..l],
+                &r(c + 2)[..l],
+                &r(c + 3)[..l],
+                &r(c + 4)[..l],
+            );
+            let up = &mut s.edge_next[..l];
+            for q in 0..l {
+                up[q] = edge_value(a[q], b[q], cc[q], d[q]);
+            }
+            let (lo, up) = (&s.edge[..l], &s.edge_next[..l]);
+            let [pl, pr, pc] = &mut s.par;
+            let (pl, pr, pc) = (&mut pl[..l], &mut pr[..l], &mut pc[..l]);
+            for q in 0..l {
+                (pl[q], pr[q], pc[q]) = limited_parabola(b[q], lo[q], up[q]);
+            }
+            std::mem::swap(&mut s.edge, &mut s.edge_next);
+        }
         let fl = &row(flux, c)[..l];
         let ie = &row(inv_air, c)[..l];
+        let [pl, pr, pc] = &s.par;
+        let (pl, pr, pc) = (&pl[..l], &pr[..l], &pc[..l]);
+        let tf = &mut s.tflux[..l];
         if c == 0 {
-            for q in 0..l {
-                let er = edge_value(a[q], b[q], cc[q], d[q]);
-                let p = limited_parabola(rc[q], edge[q], er);
-                edge[q] = er;
-                (pl[q], pr[q], pc[q]) = p;
-            }
             match ends {
                 RowEnds::Open { low, .. } => {
                     for q in 0..l {
@@ -430,33 +449,40 @@ fn ppm_rows_impl(
                         ends_total.outflow += (-t).max(0.0);
                     }
                 }
-                RowEnds::Periodic => {
-                    // Face 0 needs row n-1: keep row 0's parabola for the end,
-                    // and count face 0's flux into row 0 there (start from 0).
-                    for (dst, src) in s.first.iter_mut().zip([&*pl, &*pr, &*pc]) {
-                        dst[..l].copy_from_slice(src);
-                    }
-                    tf.fill(0.0);
-                }
+                // Face 0 needs row n-1: row 0's parabola is kept in `first`
+                // and face 0's flux into row 0 is added at the end.
+                RowEnds::Periodic => tf.fill(0.0),
             }
-            continue;
+            for (dst, src) in s.first.iter_mut().zip(&s.par) {
+                dst.clear();
+                dst.extend_from_slice(&src[..l]);
+            }
+        } else {
+            let iw = &row(inv_air, c - 1)[..l];
+            let [ql, qr, qc] = &s.prev;
+            let (ql, qr, qc) = (&ql[..l], &qr[..l], &qc[..l]);
+            let mut mv = mass.row_mut(c - 1);
+            let m = &mut mv.as_slice_mut().expect("lanes contiguous")[..l];
+            for q in 0..l {
+                let t = face_flux(
+                    fl[q],
+                    (ql[q], qr[q], qc[q]),
+                    iw[q],
+                    (pl[q], pr[q], pc[q]),
+                    ie[q],
+                );
+                m[q] += tf[q] - t;
+                tf[q] = t;
+            }
         }
-        let iw = &row(inv_air, c - 1)[..l];
-        let mut mv = mass.row_mut(c - 1);
-        let m = &mut mv.as_slice_mut().expect("lanes contiguous")[..l];
-        for q in 0..l {
-            let er = edge_value(a[q], b[q], cc[q], d[q]);
-            let cur = limited_parabola(rc[q], edge[q], er);
-            edge[q] = er;
-            let t = face_flux(fl[q], (pl[q], pr[q], pc[q]), iw[q], cur, ie[q]);
-            m[q] += tf[q] - t;
-            tf[q] = t;
-            (pl[q], pr[q], pc[q]) = cur;
-        }
+        std::mem::swap(&mut s.prev, &mut s.par);
     }
-    // Face n, then the last row (and row 0 when periodic).
+    // Face n, then the last row (and row 0 when periodic). `prev` holds row n-1.
     let fl = &row(flux, n)[..l];
     let iw = &row(inv_air, n - 1)[..l];
+    let [pl, pr, pc] = &s.prev;
+    let (pl, pr, pc) = (&pl[..l], &pr[..l], &pc[..l]);
+    let tf = &s.tflux[..l];
     let mut mv = mass.row_mut(n - 1);
     let m = &mut mv.as_slice_mut().expect("lanes contiguous")[..l];
     match ends {
@@ -712,8 +738,7 @@ fn sweep_plane(
             w.low.extend(rho.row(0).iter().map(|r| bnd / r));
             w.high.clear();
             w.high.extend(rho.row(ny - 1).iter().map(|r| bnd / r));
-            for i0 in (0..nx).step_by(LANE_BLOCK) {
-                let i1 = (i0 + LANE_BLOCK).min(nx);
+            for (i0, i1) in lane_blocks(nx) {
                 let ends = if periodic {
                     RowEnds::Periodic
                 } else {
