@@ -191,3 +191,69 @@ fn results_do_not_depend_on_the_thread_count() {
     assert!(same, "concentrations differ between 1 and 2 threads");
     assert_eq!(b1, b2, "budgets differ between 1 and 2 threads");
 }
+
+#[test]
+fn a_well_mixed_background_stays_exactly_uniform() {
+    // Uniform mixing ratio inside and flowing in, sheared wind, diurnal Kz,
+    // horizontal diffusion, no sources or sinks: nothing may change.
+    let dir = tempfile::tempdir().unwrap();
+    let text = r#"
+[run]
+name = "mixed"
+start = "2023-01-20T00:00:00Z"
+hours = 1
+dt_s = 900
+[grid]
+projection = "lambert"
+truelat1 = 22.0
+truelat2 = 30.0
+stand_lon = 111.0
+centre_lon = 112.0
+centre_lat = 27.0
+nx = 20
+ny = 16
+dx = 12000.0
+dy = 12000.0
+layer_tops_m = [40, 120, 300, 700, 1500, 3000]
+[species]
+names = ["PM25", "SO2"]
+[met]
+kind = "analytic"
+flow = "shear"
+u_ms = 7.0
+v_ms = -3.0
+pblh_day_m = 1200
+pblh_night_m = 150
+[physics]
+dry_deposition = false
+wet_deposition = false
+[boundary]
+background_ugm3 = { PM25 = 25.0, SO2 = 6.0 }
+initial_ugm3 = { PM25 = 25.0, SO2 = 6.0 }
+[output]
+dir = "out"
+"#;
+    let mut m = model(text, dir.path());
+    let ratio = |m: &airshed::run::Model, tr: usize| -> Vec<f64> {
+        m.state
+            .tracer(tr)
+            .iter()
+            .zip(m.state.air_mass.iter())
+            .map(|(t, a)| t / a)
+            .collect()
+    };
+    let r0: Vec<f64> = (0..2).map(|tr| ratio(&m, tr)[0]).collect();
+    for _ in 0..48 {
+        m.step(900.0).unwrap();
+    }
+    for tr in 0..2 {
+        let worst = ratio(&m, tr)
+            .iter()
+            .map(|r| (r - r0[tr]).abs() / r0[tr])
+            .fold(0.0, f64::max);
+        println!(
+            "well-mixed background, tracer {tr}: largest relative departure after 12 h {worst:.1e}"
+        );
+        assert!(worst < 1e-12, "tracer {tr}: departure {worst}");
+    }
+}

@@ -143,10 +143,11 @@ pub struct EmissionsConfig {
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct BoundaryConfig {
-    /// Lateral and top inflow concentration per species, ug/m3 (default 0).
+    /// Lateral and top inflow per species, ug/m3 at the domain-mean surface
+    /// air density, applied as a uniform mixing ratio (default 0).
     #[serde(default)]
     pub background_ugm3: BTreeMap<String, f64>,
-    /// Initial concentration per species, ug/m3 (default 0).
+    /// Initial value per species, same convention (default 0).
     #[serde(default)]
     pub initial_ugm3: BTreeMap<String, f64>,
 }

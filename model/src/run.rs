@@ -108,19 +108,28 @@ impl Model {
         let met_now = met.at(0.0)?;
         let tracers = TracerSet::new(species);
         let mut state = State::new(&grid, tracers, &met_now.density);
-        let conc_of = |table: &std::collections::BTreeMap<String, f64>, s: &Species| {
-            table.get(s.name).copied().unwrap_or(0.0) * UG
+        // Background and initial values are given in ug/m3 at the domain-mean
+        // surface-layer density and applied as a uniform mixing ratio (a
+        // well-mixed column), which transport leaves unchanged.
+        let surface = met_now.density.index_axis(ndarray::Axis(0), 0);
+        let rho_surface = surface.sum() / surface.len() as f64;
+        let ratio_of = |table: &std::collections::BTreeMap<String, f64>, s: &Species| {
+            table.get(s.name).copied().unwrap_or(0.0) * UG / rho_surface
         };
         let ntr = state.tracers.len();
         let mut lateral = vec![0.0; ntr];
         let mut top = vec![0.0; ntr];
         for tr in 0..ntr {
             let sp = *state.tracers.species_of(tr);
-            lateral[tr] = conc_of(&case.boundary.background_ugm3, &sp);
+            lateral[tr] = ratio_of(&case.boundary.background_ugm3, &sp);
             top[tr] = lateral[tr];
-            let init = conc_of(&case.boundary.initial_ugm3, &sp);
+            let init = ratio_of(&case.boundary.initial_ugm3, &sp);
             if init > 0.0 {
-                state.set_uniform(&grid, tr, init);
+                let air = state.air_mass.clone();
+                state
+                    .mass
+                    .index_axis_mut(ndarray::Axis(0), tr)
+                    .zip_mut_with(&air, |m, &a| *m = init * a);
             }
         }
         let p = &case.physics;

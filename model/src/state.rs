@@ -90,13 +90,6 @@ impl State {
     pub fn tracer(&self, tracer: usize) -> ArrayView3<'_, f64> {
         self.mass.index_axis(Axis(0), tracer)
     }
-
-    /// Fill every cell of a tracer with a uniform concentration (kg/m3).
-    pub fn set_uniform(&mut self, grid: &Grid, tracer: usize, conc: f64) {
-        for ((k, j, i), v) in self.mass.index_axis_mut(Axis(0), tracer).indexed_iter_mut() {
-            *v = conc * grid.volume(k, j, i);
-        }
-    }
 }
 
 /// Air mass per cell = density x volume.

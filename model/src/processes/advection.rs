@@ -142,6 +142,31 @@ pub fn ppm_sweep(
     ppm_line(mass, &inv, flux, ends, s)
 }
 
+/// The same kernels compiled for the baseline instruction set only, so tests
+/// can check that every variant gives bit-identical results.
+#[doc(hidden)]
+pub mod portable {
+    use super::*;
+    pub fn ppm_line(
+        mass: &mut [f64],
+        inv_air: &[f64],
+        flux: &[f64],
+        ends: LineEnds,
+        s: &mut Scratch,
+    ) -> EndFluxes {
+        ppm_line_impl(mass, inv_air, flux, ends, s)
+    }
+    pub fn ppm_rows(
+        mass: &mut ArrayViewMut2<f64>,
+        inv_air: &ArrayView2<f64>,
+        flux: &ArrayView2<f64>,
+        ends: RowEnds,
+        s: &mut Scratch,
+    ) -> EndFluxes {
+        ppm_rows_impl(mass, inv_air, flux, ends, s)
+    }
+}
+
 /// `ppm_sweep` with 1 / air given: the x-sweep kernel (vectorised along the line).
 pub fn ppm_line(
     mass: &mut [f64],
@@ -698,8 +723,8 @@ fn sum_over_planes(per_plane: Vec<Vec<EndFluxes>>, ntr: usize) -> Vec<EndFluxes>
 #[derive(Default)]
 struct SweepWork {
     kernel: Scratch,
-    low: Vec<f64>,
-    high: Vec<f64>,
+    /// The inflow mixing ratio, one per lane.
+    inflow: Vec<f64>,
 }
 
 /// One directional sweep of one tracer plane [ny, nx].
@@ -710,11 +735,10 @@ fn sweep_plane(
     inv_air: &ArrayView2<f64>,
     flux: &ArrayView2<f64>,
     bnd: f64,
-    rho: &ArrayView2<f64>,
     periodic: bool,
     w: &mut SweepWork,
 ) -> EndFluxes {
-    let (ny, nx) = plane.dim();
+    let nx = plane.ncols();
     let mut total = EndFluxes::default();
     match dir {
         Dir::X => {
@@ -724,8 +748,8 @@ fn sweep_plane(
                     LineEnds::Periodic
                 } else {
                     LineEnds::Open {
-                        low: bnd / rho[[j, 0]],
-                        high: bnd / rho[[j, nx - 1]],
+                        low: bnd,
+                        high: bnd,
                     }
                 };
                 let m = line.as_slice_mut().expect("rows contiguous");
@@ -734,17 +758,15 @@ fn sweep_plane(
         }
         Dir::Y => {
             // Across rows, vectorised along x in lane blocks.
-            w.low.clear();
-            w.low.extend(rho.row(0).iter().map(|r| bnd / r));
-            w.high.clear();
-            w.high.extend(rho.row(ny - 1).iter().map(|r| bnd / r));
+            w.inflow.clear();
+            w.inflow.resize(nx, bnd);
             for (i0, i1) in lane_blocks(nx) {
                 let ends = if periodic {
                     RowEnds::Periodic
                 } else {
                     RowEnds::Open {
-                        low: &w.low[i0..i1],
-                        high: &w.high[i0..i1],
+                        low: &w.inflow[i0..i1],
+                        high: &w.inflow[i0..i1],
                     }
                 };
                 let mut m = plane.slice_mut(s![.., i0..i1]);
@@ -789,7 +811,6 @@ impl Advection {
         work: &mut Work,
         state: &mut State,
         bnd: &[f64],
-        rho: &Array3<f64>,
     ) -> Vec<EndFluxes> {
         let ntr = state.tracers.len();
         let periodic = g.periodic;
@@ -809,7 +830,6 @@ impl Advection {
             .map_init(
                 SweepWork::default,
                 |w, (k, (((mut planes, mut air), mut inv1), mut inv2))| {
-                    let rho_k = rho.index_axis(Axis(0), k);
                     let (f1, f2) = (flux_of(order[0], k), flux_of(order[1], k));
                     Zip::from(&mut inv1)
                         .and(&air)
@@ -827,7 +847,6 @@ impl Advection {
                             &inv1.view(),
                             &f1,
                             bnd[tr],
-                            &rho_k,
                             periodic,
                             w,
                         );
@@ -837,7 +856,6 @@ impl Advection {
                             &inv2.view(),
                             &f2,
                             bnd[tr],
-                            &rho_k,
                             periodic,
                             w,
                         );
@@ -857,7 +875,6 @@ impl Advection {
         state: &mut State,
         work: &mut Work,
         top_bnd: &[f64],
-        rho_top: ndarray::ArrayView2<f64>,
     ) -> Result<Vec<EndFluxes>> {
         let (nz, nx) = (g.nz, g.nx);
         let ntr = state.tracers.len();
@@ -917,9 +934,7 @@ impl Advection {
                     let mut out = vec![EndFluxes::default(); ntr];
                     for (tr, mut slab) in slabs.outer_iter_mut().enumerate() {
                         // Ground closed (flux 0); the top open to the background above.
-                        for (h, r) in high.iter_mut().zip(rho_top.row(j)) {
-                            *h = top_bnd[tr] / r;
-                        }
+                        high.fill(top_bnd[tr]);
                         out[tr] += ppm_rows(
                             &mut slab,
                             &ia,
@@ -988,8 +1003,6 @@ impl Process for Advection {
                 .and(&state.air_mass)
                 .par_for_each(|a, &b| *a = b);
         }
-        let rho = &ctx.met_mid.density;
-        let rho_top = rho.index_axis(Axis(0), g.nz - 1);
         for sub in 0..nsub {
             let x_first = (ctx.step_index as usize * nsub + sub) % 2 == 0;
             let order = if x_first {
@@ -997,8 +1010,7 @@ impl Process for Advection {
             } else {
                 [Dir::Y, Dir::X]
             };
-            let ends =
-                Self::horizontal_step(g, order, &mut work, state, &ctx.boundary.lateral, rho);
+            let ends = Self::horizontal_step(g, order, &mut work, state, &ctx.boundary.lateral);
             for (b, e) in budget.tracers.iter_mut().zip(ends) {
                 b.lateral_in_kg += e.inflow;
                 b.lateral_out_kg += e.outflow;
@@ -1012,7 +1024,7 @@ impl Process for Advection {
                     .and(&work.end)
                     .par_for_each(|t, &a, &b| *t = a + (b - a) * wgt);
             }
-            let ends = self.vertical_sweep(g, state, &mut work, &ctx.boundary.top, rho_top)?;
+            let ends = self.vertical_sweep(g, state, &mut work, &ctx.boundary.top)?;
             for (b, e) in budget.tracers.iter_mut().zip(ends) {
                 b.top_in_kg += e.inflow;
                 b.top_out_kg += e.outflow;

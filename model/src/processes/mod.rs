@@ -15,9 +15,11 @@ use crate::grid::Grid;
 use crate::met::MetFields;
 use crate::state::State;
 
-/// Boundary conditions per tracer: inflow concentration, kg/m3, on the
-/// lateral sides and through the model top. Attribution will give the
-/// background tag these values and every other tag zero.
+/// Boundary conditions per tracer: the inflow mixing ratio (kg tracer per kg
+/// air) on the lateral sides and through the model top. A uniform mixing
+/// ratio is a well-mixed background, which transport leaves exactly
+/// unchanged. Attribution will give the background tag these values and
+/// every other tag zero.
 #[derive(Debug, Clone)]
 pub struct Boundary {
     pub lateral: Vec<f64>,
