@@ -352,6 +352,10 @@ fn limited_parabola(r: f64, el: f64, er: f64) -> (f64, f64, f64) {
 
 /// Tracer flux through a face with air flux `f`: the upwind parabola's mean
 /// over the swept fraction (west/south cell if f > 0, else east/north).
+/// The upwind cell is selected first and one mean evaluated: with x = |f| /
+/// air, the right-end mean ar - h and the left-end mean al + h share
+/// h = x/2 ((ar - al) -+ (1 - 2x/3) a6), so this equals `swept_mean_right` /
+/// `swept_mean_left` exactly, branch-free and vectorised.
 #[inline(always)]
 fn face_flux(
     f: f64,
@@ -360,10 +364,16 @@ fn face_flux(
     east: (f64, f64, f64),
     inv_east: f64,
 ) -> f64 {
-    // Both candidates, then a select: branch-free and vectorised.
-    let mr = swept_mean_right(west.0, west.1, west.2, f * inv_west);
-    let ml = swept_mean_left(east.0, east.1, east.2, -f * inv_east);
-    f * if f > 0.0 { mr } else { ml }
+    let from_west = f > 0.0;
+    let (al, ar, a6) = if from_west { west } else { east };
+    let x = if from_west {
+        f * inv_west
+    } else {
+        -f * inv_east
+    };
+    let g = (1.0 - 2.0 / 3.0 * x) * a6;
+    let h = 0.5 * x * ((ar - al) + if from_west { -g } else { g });
+    f * if from_west { ar - h } else { al + h }
 }
 
 #[inline(always)]
@@ -727,6 +737,17 @@ struct SweepWork {
     inflow: Vec<f64>,
 }
 
+thread_local! {
+    /// Each worker thread keeps its sweep buffers for the whole run: the
+    /// y-sweep scratch is above malloc's mmap threshold, and allocating it
+    /// per task cost page faults on every step.
+    static SWEEP_WORK: std::cell::RefCell<SweepWork> = std::cell::RefCell::new(SweepWork::default());
+}
+
+fn with_sweep_work<R>(f: impl FnOnce(&mut SweepWork) -> R) -> R {
+    SWEEP_WORK.with(|w| f(&mut w.borrow_mut()))
+}
+
 /// One directional sweep of one tracer plane [ny, nx].
 #[allow(clippy::too_many_arguments)]
 fn sweep_plane(
@@ -827,9 +848,8 @@ impl Advection {
             .zip(work.inv_air.axis_iter_mut(Axis(0)).into_par_iter())
             .zip(work.inv_second.axis_iter_mut(Axis(0)).into_par_iter())
             .enumerate()
-            .map_init(
-                SweepWork::default,
-                |w, (k, (((mut planes, mut air), mut inv1), mut inv2))| {
+            .map(|(k, (((mut planes, mut air), mut inv1), mut inv2))| {
+                with_sweep_work(|w| {
                     let (f1, f2) = (flux_of(order[0], k), flux_of(order[1], k));
                     Zip::from(&mut inv1)
                         .and(&air)
@@ -861,8 +881,8 @@ impl Advection {
                         );
                     }
                     out
-                },
-            )
+                })
+            })
             .collect();
         sum_over_planes(per_layer, ntr)
     }
@@ -926,27 +946,30 @@ impl Advection {
                 .axis_iter_mut(Axis(2))
                 .into_par_iter()
                 .enumerate()
-                .map_init(Scratch::default, |s, (j, mut slabs)| {
-                    let ia = inv_air.slice(s![.., j, ..]);
-                    let fl = w.slice(s![.., j, ..]);
-                    let low = vec![0.0; nx];
-                    let mut high = vec![0.0; nx];
-                    let mut out = vec![EndFluxes::default(); ntr];
-                    for (tr, mut slab) in slabs.outer_iter_mut().enumerate() {
-                        // Ground closed (flux 0); the top open to the background above.
-                        high.fill(top_bnd[tr]);
-                        out[tr] += ppm_rows(
-                            &mut slab,
-                            &ia,
-                            &fl,
-                            RowEnds::Open {
-                                low: &low,
-                                high: &high,
-                            },
-                            s,
-                        );
-                    }
-                    out
+                .map(|(j, mut slabs)| {
+                    with_sweep_work(|buffers| {
+                        let s = &mut buffers.kernel;
+                        let ia = inv_air.slice(s![.., j, ..]);
+                        let fl = w.slice(s![.., j, ..]);
+                        let low = vec![0.0; nx];
+                        let mut high = vec![0.0; nx];
+                        let mut out = vec![EndFluxes::default(); ntr];
+                        for (tr, mut slab) in slabs.outer_iter_mut().enumerate() {
+                            // Ground closed (flux 0); the top open to the background above.
+                            high.fill(top_bnd[tr]);
+                            out[tr] += ppm_rows(
+                                &mut slab,
+                                &ia,
+                                &fl,
+                                RowEnds::Open {
+                                    low: &low,
+                                    high: &high,
+                                },
+                                s,
+                            );
+                        }
+                        out
+                    })
                 })
                 .collect();
             for (acc, e) in per_tracer.iter_mut().zip(sum_over_planes(per_row, ntr)) {
