@@ -618,25 +618,43 @@ fn face_fluxes(ctx: &StepContext, fx: &mut Array3<f64>, fy: &mut Array3<f64>) {
         .zip(fy.axis_iter_mut(Axis(0)))
         .enumerate()
         .for_each(|(k, (mut x, mut y))| {
-            let (dz, rho, u, v) = (
-                g.dz[k],
+            let (c, rho, u, v) = (
+                g.dz[k] * dt,
                 m.density.index_axis(Axis(0), k),
                 m.u_face.index_axis(Axis(0), k),
                 m.v_face.index_axis(Axis(0), k),
             );
             for j in 0..ny {
-                for f in 0..=nx {
-                    let (a, b) = if g.periodic {
-                        ((f + nx - 1) % nx, f % nx)
-                    } else {
-                        (f.saturating_sub(1), f.min(nx - 1))
-                    };
-                    x[[j, f]] = 0.5
-                        * (rho[[j, a]] + rho[[j, b]])
-                        * u[[j, f]]
-                        * g.x_face_len[[j, f]]
-                        * dz
-                        * dt;
+                let (r, uu, len) = (rho.row(j), u.row(j), g.x_face_len.row(j));
+                let (r, uu, len) = (
+                    r.to_slice().expect("contiguous rows"),
+                    uu.to_slice().expect("contiguous rows"),
+                    len.to_slice().expect("contiguous rows"),
+                );
+                let mut xr = x.row_mut(j);
+                let xr = xr.as_slice_mut().expect("contiguous rows");
+                // Interior faces: density averaged over the two neighbours.
+                let (rw, re) = (&r[..nx - 1], &r[1..nx]);
+                let (ui, li, xi) = (&uu[1..nx], &len[1..nx], &mut xr[1..nx]);
+                for f in 0..nx - 1 {
+                    xi[f] = 0.5 * (rw[f] + re[f]) * ui[f] * li[f] * c;
+                }
+                // Edge faces: the wrapped neighbour (periodic) or the edge cell (open).
+                let edge_rho = if g.periodic {
+                    0.5 * (r[nx - 1] + r[0])
+                } else {
+                    r[0]
+                };
+                xr[0] = edge_rho * uu[0] * len[0] * c;
+                let edge_rho = if g.periodic {
+                    0.5 * (r[nx - 1] + r[0])
+                } else {
+                    r[nx - 1]
+                };
+                xr[nx] = edge_rho * uu[nx] * len[nx] * c;
+                if g.periodic {
+                    // One physical face at each periodic seam: use the low side's value.
+                    xr[nx] = xr[0];
                 }
             }
             for f in 0..=ny {
@@ -645,23 +663,25 @@ fn face_fluxes(ctx: &StepContext, fx: &mut Array3<f64>, fy: &mut Array3<f64>) {
                 } else {
                     (f.saturating_sub(1), f.min(ny - 1))
                 };
+                let (ra, rb) = (rho.row(a), rho.row(b));
+                let (ra, rb) = (
+                    ra.to_slice().expect("contiguous rows"),
+                    rb.to_slice().expect("contiguous rows"),
+                );
+                let (vv, len) = (v.row(f), g.y_face_len.row(f));
+                let (vv, len) = (
+                    vv.to_slice().expect("contiguous rows"),
+                    len.to_slice().expect("contiguous rows"),
+                );
+                let mut yr = y.row_mut(f);
+                let yr = yr.as_slice_mut().expect("contiguous rows");
                 for i in 0..nx {
-                    y[[f, i]] = 0.5
-                        * (rho[[a, i]] + rho[[b, i]])
-                        * v[[f, i]]
-                        * g.y_face_len[[f, i]]
-                        * dz
-                        * dt;
+                    yr[i] = 0.5 * (ra[i] + rb[i]) * vv[i] * len[i] * c;
                 }
             }
             if g.periodic {
-                // One physical face at each periodic seam: use the low side's value.
-                for j in 0..ny {
-                    x[[j, nx]] = x[[j, 0]];
-                }
-                for i in 0..nx {
-                    y[[ny, i]] = y[[0, i]];
-                }
+                let low = y.row(0).to_owned();
+                y.row_mut(ny).assign(&low);
             }
         });
 }
