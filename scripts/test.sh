@@ -2,9 +2,14 @@
 # Set up (system libraries), build, and run the whole test suite in release
 # mode (the numerical tests are slow unoptimised). Extra arguments go to the
 # test binaries, e.g. `bash scripts/test.sh -- --nocapture` prints every
-# measured figure. Long runs are behind `--ignored`:
-#   bash scripts/test.sh -- --ignored
+# measured figure. Ends with one line totalling every test binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
-cargo test --release "$@"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+cargo test --release "$@" 2>&1 | tee "$log" || status=$?
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     END { printf "all tests: %d passed, %d failed\n", p, f }' "$log"
+exit "$status"

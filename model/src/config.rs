@@ -524,3 +524,23 @@ impl Case {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn start_times_parse_and_bad_ones_do_not() {
+        let t = parse_start("2024-03-01T06:30:00Z").unwrap();
+        assert_eq!((t.year, t.day_of_year), (2024, 61)); // leap year
+        assert!((t.hour_utc - 6.5).abs() < 1e-12);
+        for bad in [
+            "2023-02-29T00:00:00Z",
+            "2023-13-01T00:00:00Z",
+            "2023-01-01 00:00:00",
+            "2023-01-01T24:00:00Z",
+        ] {
+            assert!(parse_start(bad).is_none(), "{bad}");
+        }
+    }
+}

@@ -323,3 +323,50 @@ impl Grid {
             .unwrap_or(self.nz - 1)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lambert_round_trips_and_is_true_scale_on_the_standard_parallels() {
+        let p = Lambert::new(22.0, 30.0, 111.0, 26.0);
+        for (lon, lat) in [(108.0, 21.5), (111.0, 26.0), (114.5, 30.5), (109.4, 24.3)] {
+            let (x, y) = p.forward(lon, lat);
+            let (lo, la) = p.inverse(x, y);
+            assert!(
+                (lo - lon).abs() < 1e-9 && (la - lat).abs() < 1e-9,
+                "({lon}, {lat}) -> ({lo}, {la})"
+            );
+        }
+        // Snyder eq. 15-4: k = 1 on both standard parallels, < 1 between them.
+        assert!((p.scale(22.0) - 1.0).abs() < 1e-12);
+        assert!((p.scale(30.0) - 1.0).abs() < 1e-12);
+        assert!(p.scale(26.0) < 1.0 && p.scale(26.0) > 0.99);
+    }
+
+    #[test]
+    fn latlon_cell_areas_sum_to_the_spherical_band() {
+        let cfg = crate::config::GridConfig {
+            projection: "latlon".into(),
+            nx: 36,
+            ny: 10,
+            dx: 10.0,
+            dy: 1.0,
+            truelat1: None,
+            truelat2: None,
+            stand_lon: None,
+            centre_lon: Some(5.0),
+            centre_lat: Some(20.5),
+            layer_tops_m: vec![100.0],
+            lateral: "open".into(),
+        };
+        let g = Grid::from_config(&cfg);
+        // Cells span 20..30 N all round the globe: area 2 pi R^2 (sin 30 - sin 20).
+        let band = 2.0
+            * std::f64::consts::PI
+            * EARTH_RADIUS.powi(2)
+            * (30f64.to_radians().sin() - 20f64.to_radians().sin());
+        assert!((g.area.sum() / band - 1.0).abs() < 1e-12);
+    }
+}

@@ -216,3 +216,40 @@ pub fn load(path: &Path, grid: &Grid, species: &[&str], inv: &mut Inventory) -> 
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stack(t: f64) -> PointSource {
+        PointSource {
+            name: "s".into(),
+            i: 0,
+            j: 0,
+            height: 120.0,
+            diameter: 6.0,
+            velocity: 15.0,
+            temperature: t,
+            sector: 0,
+            rates: vec![],
+        }
+    }
+
+    #[test]
+    fn briggs_neutral_rise_matches_the_formula() {
+        // F = g v d^2 (Ts - Ta) / (4 Ts); F >= 55: dh = 38.71 F^0.6 / u.
+        let (ta, u) = (283.0, 5.0);
+        let f = GRAVITY * 15.0 * 36.0 * (423.0 - ta) / (4.0 * 423.0);
+        let dh = briggs_rise(&stack(423.0), ta, u, -1e9);
+        assert!((dh - 38.71 * f.powf(0.6) / u).abs() < 1e-9);
+        assert!(dh > 100.0 && dh < 1000.0, "{dh}");
+    }
+
+    #[test]
+    fn stable_air_caps_the_rise_and_cold_plumes_do_not_rise() {
+        let unstable = briggs_rise(&stack(423.0), 283.0, 3.0, -50.0);
+        let stable = briggs_rise(&stack(423.0), 283.0, 3.0, 50.0);
+        assert!(stable < unstable);
+        assert_eq!(briggs_rise(&stack(280.0), 283.0, 3.0, -50.0), 0.0);
+    }
+}

@@ -45,3 +45,45 @@ pub fn kz_holtslag_boville(z: f64, h: f64, ustar: f64, obukhov: f64) -> f64 {
     };
     KARMAN * wt * z * (1.0 - z / h).powi(2)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn neutral_kz_is_the_surface_layer_law_with_the_cubic_taper() {
+        // L -> infinity: K = k u* z (1 - z/h)^2.
+        let (z, h, us) = (50.0, 1000.0, 0.4);
+        let k = kz_holtslag_boville(z, h, us, f64::INFINITY);
+        assert!((k - KARMAN * us * z * (1.0f64 - z / h).powi(2)).abs() < 1e-12);
+        assert_eq!(kz_holtslag_boville(1200.0, h, us, -50.0), 0.0);
+    }
+
+    #[test]
+    fn stability_reduces_mixing_and_convection_raises_it() {
+        let (z, h, us) = (300.0, 1000.0, 0.3);
+        let neutral = kz_holtslag_boville(z, h, us, 1e9);
+        assert!(kz_holtslag_boville(z, h, us, 50.0) < neutral);
+        assert!(kz_holtslag_boville(z, h, us, -20.0) > neutral);
+    }
+
+    #[test]
+    fn psi_h_matches_the_integral_of_one_minus_phi_h() {
+        // psi_h(zeta) = integral_0^zeta (1 - phi_h(s)) / s ds (Paulson 1970).
+        for zeta in [-2.0, -0.5, -0.05, 0.05, 0.5] {
+            let n = 200_000;
+            let h = zeta / n as f64;
+            let integral: f64 = (0..n)
+                .map(|i| {
+                    let s = (i as f64 + 0.5) * h;
+                    (1.0 - phi_h(s)) / s * h
+                })
+                .sum();
+            assert!(
+                (integral - psi_h(zeta)).abs() < 1e-6,
+                "zeta {zeta}: {integral} vs {}",
+                psi_h(zeta)
+            );
+        }
+    }
+}

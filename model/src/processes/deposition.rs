@@ -159,3 +159,36 @@ impl Process for WetDeposition {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settling_velocity_of_a_10_micron_unit_density_sphere() {
+        // Stokes law with slip: ~3.0e-3 m/s (Seinfeld & Pandis Table 9.5: 0.305 cm/s).
+        let v = settling_velocity(10e-6, 1000.0);
+        assert!((v - 3.05e-3).abs() < 0.1e-3, "{v}");
+    }
+
+    #[test]
+    fn gas_deposition_is_bounded_by_the_canopy_resistance() {
+        let so2 = crate::species::lookup("SO2").unwrap();
+        let vd = deposition_velocity(&so2, 20.0, 0.1, 0.4, -100.0, 290.0);
+        // 1 / (ra + rb + rc) with rc = 100 s/m: just below 1 cm/s.
+        assert!(vd > 0.005 && vd < 0.01, "{vd}");
+        let tracer = crate::species::lookup("TRACER").unwrap();
+        assert_eq!(
+            deposition_velocity(&tracer, 20.0, 0.1, 0.4, -100.0, 290.0),
+            0.0
+        );
+    }
+
+    #[test]
+    fn stable_air_deposits_more_slowly() {
+        let so2 = crate::species::lookup("SO2").unwrap();
+        let unstable = deposition_velocity(&so2, 20.0, 0.1, 0.3, -30.0, 290.0);
+        let stable = deposition_velocity(&so2, 20.0, 0.1, 0.3, 30.0, 290.0);
+        assert!(stable < unstable);
+    }
+}
