@@ -472,14 +472,19 @@ fn ppm_rows_impl(
         if c == 0 {
             match ends {
                 RowEnds::Open { low, .. } => {
+                    // The inflow as a flat ghost parabola: its swept mean is
+                    // exactly `low`, so the shared vectorised flux applies.
                     for q in 0..l {
-                        let f = fl[q];
-                        let t = f * if f > 0.0 {
-                            low[q]
-                        } else {
-                            swept_mean_left(pl[q], pr[q], pc[q], -f * ie[q])
-                        };
-                        tf[q] = t;
+                        tf[q] = face_flux(
+                            fl[q],
+                            (low[q], low[q], 0.0),
+                            1.0,
+                            (pl[q], pr[q], pc[q]),
+                            ie[q],
+                        );
+                    }
+                    // Budget sums apart: a reduction would keep the loop above scalar.
+                    for &t in tf.iter() {
                         ends_total.inflow += t.max(0.0);
                         ends_total.outflow += (-t).max(0.0);
                     }
@@ -522,14 +527,18 @@ fn ppm_rows_impl(
     let m = &mut mv.as_slice_mut().expect("lanes contiguous")[..l];
     match ends {
         RowEnds::Open { high, .. } => {
+            let last = &mut s.edge_next[..l];
             for q in 0..l {
-                let f = fl[q];
-                let t = f * if f > 0.0 {
-                    swept_mean_right(pl[q], pr[q], pc[q], f * iw[q])
-                } else {
-                    high[q]
-                };
-                m[q] += tf[q] - t;
+                last[q] = face_flux(
+                    fl[q],
+                    (pl[q], pr[q], pc[q]),
+                    iw[q],
+                    (high[q], high[q], 0.0),
+                    1.0,
+                );
+                m[q] += tf[q] - last[q];
+            }
+            for &t in last.iter() {
                 ends_total.inflow += (-t).max(0.0);
                 ends_total.outflow += t.max(0.0);
             }
