@@ -82,41 +82,30 @@ fn transport(c: &mut Criterion) {
     g.throughput(Throughput::Elements(cells));
     // Each iteration advances the same state one more step: no copies timed.
     let mut state = m.state.clone();
-    g.bench_function("advection_step", |b| {
-        let mut adv = Advection::new(0.9);
-        b.iter(|| {
-            let ctx = StepContext {
-                grid: &m.grid,
-                met_start: &start,
-                met_mid: &mid,
-                met_end: &end,
-                dt: 600.0,
-                time: 0.0,
-                step_index: 0,
-                boundary: &m.boundary,
-            };
-            adv.apply(&ctx, &mut state, &mut m.budget).unwrap();
-            black_box(state.mass[[0, 0, 0, 0]])
-        })
-    });
-    g.bench_function("full_transport_step", |b| {
-        b.iter(|| {
-            let ctx = StepContext {
-                grid: &m.grid,
-                met_start: &start,
-                met_mid: &mid,
-                met_end: &end,
-                dt: 600.0,
-                time: 0.0,
-                step_index: 0,
-                boundary: &m.boundary,
-            };
-            for p in m.processes.iter_mut() {
-                p.apply(&ctx, &mut state, &mut m.budget).unwrap();
-            }
-            black_box(state.mass[[0, 0, 0, 0]])
-        })
-    });
+    let ctx = StepContext {
+        grid: &m.grid,
+        met_start: &start,
+        met_mid: &mid,
+        met_end: &end,
+        dt: 600.0,
+        time: 0.0,
+        step_index: 0,
+        boundary: &m.boundary,
+    };
+    let mut advection: Vec<Box<dyn Process>> = vec![Box::new(Advection::new(0.9))];
+    for (name, processes) in [
+        ("advection_step", &mut advection),
+        ("full_transport_step", &mut m.processes),
+    ] {
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                for p in processes.iter_mut() {
+                    p.apply(&ctx, &mut state, &mut m.budget).unwrap();
+                }
+                black_box(state.mass[[0, 0, 0, 0]])
+            })
+        });
+    }
     g.finish();
 }
 

@@ -86,6 +86,19 @@ fn square_wave_converges_without_oscillation() {
     assert!(rows[2].1 .0 < 0.05, "L1 at n=200 is {}", rows[2].1 .0);
 }
 
+/// No negative mixing ratio and no new maximum above `peak` (2-D tests).
+fn assert_within(m: &airshed::run::Model, peak: f64, step: usize) {
+    let r = mixing_ratio_layer0(m);
+    let (mn, mx) = r
+        .iter()
+        .fold((f64::MAX, f64::MIN), |(a, b), &v| (a.min(v), b.max(v)));
+    assert!(mn >= -1e-15, "step {step}: negative mixing ratio {mn}");
+    assert!(
+        mx <= peak * (1.0 + 1e-12),
+        "step {step}: new maximum {mx} > {peak}"
+    );
+}
+
 /// Run one revolution of solid-body rotation on a 100 x 100 periodic grid,
 /// checking bounds every step. Returns (L1, L2, peak ratio).
 fn rotate(init: impl Fn(f64, f64) -> f64) -> (f64, f64, f64) {
@@ -99,15 +112,7 @@ fn rotate(init: impl Fn(f64, f64) -> f64) -> (f64, f64, f64) {
     let steps = 628;
     for step in 0..steps {
         m.step(period / steps as f64).unwrap();
-        let r = mixing_ratio_layer0(&m);
-        let (mn, mx) = r
-            .iter()
-            .fold((f64::MAX, f64::MIN), |(a, b), &v| (a.min(v), b.max(v)));
-        assert!(mn >= -1e-15, "step {step}: negative mixing ratio {mn}");
-        assert!(
-            mx <= peak * (1.0 + 1e-12),
-            "step {step}: new maximum {mx} > {peak}"
-        );
+        assert_within(&m, peak, step);
     }
     let end = mixing_ratio_layer0(&m);
     let (l1, l2, _) = norms(&end, &start);
@@ -162,14 +167,7 @@ fn leveque_deformation_returns_the_initial_state() {
     let steps = 600;
     for step in 0..steps {
         m.step(period / steps as f64).unwrap();
-        let r = mixing_ratio_layer0(&m);
-        let (mn, mx) = r
-            .iter()
-            .fold((f64::MAX, f64::MIN), |(a, b), &v| (a.min(v), b.max(v)));
-        assert!(
-            mn >= -1e-15 && mx <= 1.0 + 1e-12,
-            "step {step}: bounds broken ({mn}, {mx})"
-        );
+        assert_within(&m, 1.0, step);
     }
     let end = mixing_ratio_layer0(&m);
     let (l1, l2, li) = norms(&end, &start);

@@ -6,21 +6,14 @@
 //!
 //! CSV header: `city,lon,lat,radius_km,sector,species,t_per_yr,source`
 
-use super::{check_rate, CellEmission, Inventory, SECONDS_PER_YEAR};
+use super::{
+    check_rate, check_species, for_each_csv_row, CellEmission, Inventory, SECONDS_PER_YEAR,
+};
 use crate::error::{Error, Result};
 use crate::grid::Grid;
 use std::path::Path;
 
 pub fn load(path: &Path, grid: &Grid, species: &[&str], inv: &mut Inventory) -> Result<()> {
-    let mut rdr = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .comment(Some(b'#'))
-        .from_path(path)
-        .map_err(|e| Error::input(path, "(file)", format!("a readable CSV file ({e})")))?;
-    let headers = rdr
-        .headers()
-        .map_err(|e| Error::input(path, "(header)", e.to_string()))?
-        .clone();
     let cols = [
         "city",
         "lon",
@@ -30,97 +23,86 @@ pub fn load(path: &Path, grid: &Grid, species: &[&str], inv: &mut Inventory) -> 
         "species",
         "t_per_yr",
     ];
-    let idx: Vec<usize> = cols
-        .iter()
-        .map(|c| {
-            headers.iter().position(|h| h == *c).ok_or_else(|| {
-                Error::input(
-                    path,
-                    *c,
-                    format!("a column `{c}`; the header must name {}", cols.join(",")),
-                )
-            })
-        })
-        .collect::<Result<_>>()?;
-    for (row, rec) in rdr.records().enumerate() {
-        let line = row + 2;
-        let rec = rec.map_err(|e| {
-            Error::input(
-                path,
-                format!("line {line}"),
-                format!("a well-formed CSV row ({e})"),
-            )
-        })?;
-        let get = |c: usize| rec.get(idx[c]).unwrap_or("");
-        let num = |c: usize| -> Result<f64> {
-            get(c).parse::<f64>().map_err(|_| {
-                Error::input(
-                    path,
-                    format!("line {line}, {}", cols[c]),
-                    format!("a number, got {:?}", get(c)),
-                )
-            })
-        };
-        let city = get(0);
-        let (lon, lat, radius) = (num(1)?, num(2)?, num(3)?);
+    for_each_csv_row(path, &cols, |row| {
+        let city = row.text("city");
+        let (lon, lat, radius) = (
+            row.number("lon")?,
+            row.number("lat")?,
+            row.number("radius_km")?,
+        );
         if !(radius.is_finite() && radius > 0.0) {
             return Err(Error::input(
                 path,
-                format!("line {line}, radius_km"),
+                row.field("radius_km"),
                 format!("a positive radius in km, got {radius}"),
             ));
         }
-        let sector = inv.sector_index(path, &format!("line {line}, sector"), get(4))?;
-        let sp_name = get(5);
-        if crate::species::lookup(sp_name).is_none() {
-            return Err(Error::input(
-                path,
-                format!("line {line}, species"),
-                format!(
-                    "a species from [{}], got {sp_name:?}",
-                    crate::species::known_names()
-                ),
-            ));
-        }
-        let total = num(6)?;
-        check_rate(path, &format!("line {line}, t_per_yr"), total)?;
+        let sector = inv.sector_index(path, &row.field("sector"), row.text("sector"))?;
+        let sp_name = row.text("species");
+        check_species(path, &row.field("species"), sp_name)?;
+        let total = row.number("t_per_yr")?;
+        check_rate(path, &row.field("t_per_yr"), total)?;
         let Some(s) = species.iter().position(|n| *n == sp_name) else {
-            continue;
+            return Ok(());
         };
         if grid.cell_of(lon, lat).is_none() {
             inv.outside_domain.push(format!(
                 "{}: {city} {sp_name} {} at ({lon}, {lat}) is outside the grid",
                 path.display(),
-                get(4)
+                row.text("sector")
             ));
-            continue;
+            return Ok(());
         }
-        let kgs = total * 1000.0 / SECONDS_PER_YEAR;
-        let (fi, fj) = grid.index_of(lon, lat);
-        let mut weights = Vec::new();
-        let sigma_m = radius * 1000.0;
-        for j in 0..grid.ny {
-            for i in 0..grid.nx {
-                // Distance on the sphere is not needed at city scale: use grid metres.
-                let dx = (i as f64 - fi) * grid.x_face_dist[[j, i]];
-                let dy = (j as f64 - fj) * grid.y_face_dist[[j, i]];
-                let r2 = (dx * dx + dy * dy) / (sigma_m * sigma_m);
-                if r2 < 16.0 {
-                    weights.push((j, i, (-0.5 * r2).exp() * grid.area[[j, i]]));
-                }
+        spread_gaussian(
+            grid,
+            lon,
+            lat,
+            radius,
+            total * 1000.0 / SECONDS_PER_YEAR,
+            s,
+            sector,
+            inv,
+        );
+        Ok(())
+    })
+}
+
+/// Spread `kgs` over an isotropic Gaussian of standard deviation
+/// `radius_km` around (lon, lat), truncated at 4 sigma and renormalised.
+#[allow(clippy::too_many_arguments)]
+fn spread_gaussian(
+    grid: &Grid,
+    lon: f64,
+    lat: f64,
+    radius_km: f64,
+    kgs: f64,
+    species: usize,
+    sector: usize,
+    inv: &mut Inventory,
+) {
+    let (fi, fj) = grid.index_of(lon, lat);
+    let sigma_m = radius_km * 1000.0;
+    let mut weights = Vec::new();
+    for j in 0..grid.ny {
+        for i in 0..grid.nx {
+            // Distance on the sphere is not needed at city scale: use grid metres.
+            let dx = (i as f64 - fi) * grid.x_face_dist[[j, i]];
+            let dy = (j as f64 - fj) * grid.y_face_dist[[j, i]];
+            let r2 = (dx * dx + dy * dy) / (sigma_m * sigma_m);
+            if r2 < 16.0 {
+                weights.push((j, i, (-0.5 * r2).exp() * grid.area[[j, i]]));
             }
         }
-        let wsum: f64 = weights.iter().map(|w| w.2).sum();
-        for (j, i, w) in weights {
-            inv.cells.push(CellEmission {
-                species: s,
-                sector,
-                k: 0,
-                j,
-                i,
-                rate: kgs * w / wsum,
-            });
-        }
     }
-    Ok(())
+    let wsum: f64 = weights.iter().map(|w| w.2).sum();
+    for (j, i, w) in weights {
+        inv.cells.push(CellEmission {
+            species,
+            sector,
+            k: 0,
+            j,
+            i,
+            rate: kgs * w / wsum,
+        });
+    }
 }

@@ -6,7 +6,7 @@
 //! and `units` (kg s-1, g s-1, kg h-1 or t yr-1 per cell, or kg m-2 s-1).
 //! Variables without a `species` attribute (coordinates) are ignored.
 
-use super::{check_rate, to_kg_per_s, CellEmission, Inventory, UNITS_HELP};
+use super::{check_rate, check_species, to_kg_per_s, CellEmission, Inventory, UNITS_HELP};
 use crate::error::{Error, Result};
 use crate::grid::Grid;
 use netcdf::AttributeValue;
@@ -27,16 +27,7 @@ pub fn load(path: &Path, grid: &Grid, species: &[&str], inv: &mut Inventory) -> 
         let Some(sp_name) = text_attr(&var, "species") else {
             continue;
         };
-        if crate::species::lookup(&sp_name).is_none() {
-            return Err(Error::input(
-                path,
-                format!("{vname}:species"),
-                format!(
-                    "a species from [{}], got {sp_name:?}",
-                    crate::species::known_names()
-                ),
-            ));
-        }
+        check_species(path, &format!("{vname}:species"), &sp_name)?;
         let sector_label = text_attr(&var, "sector").ok_or_else(|| {
             Error::input(
                 path,

@@ -114,6 +114,21 @@ pub fn to_kg_per_s(value: f64, unit: &str, area: f64) -> Option<f64> {
 
 pub const UNITS_HELP: &str = "one of \"kg s-1\", \"g s-1\", \"kg h-1\", \"t yr-1\" (per cell or per source) or \"kg m-2 s-1\" (flux)";
 
+/// Check a species name is in the built-in table.
+pub fn check_species(file: &std::path::Path, field: &str, name: &str) -> Result<()> {
+    match crate::species::lookup(name) {
+        Some(_) => Ok(()),
+        None => Err(Error::input(
+            file,
+            field,
+            format!(
+                "a species from [{}], got {name:?}",
+                crate::species::known_names()
+            ),
+        )),
+    }
+}
+
 /// Check a rate is finite and non-negative.
 pub fn check_rate(file: &std::path::Path, field: &str, v: f64) -> Result<()> {
     if v.is_finite() && v >= 0.0 {
@@ -125,4 +140,82 @@ pub fn check_rate(file: &std::path::Path, field: &str, v: f64) -> Result<()> {
             format!("a finite, non-negative emission rate, got {v}"),
         ))
     }
+}
+
+/// One row of an inventory CSV, with its real line number for messages.
+pub struct CsvRow<'a> {
+    path: &'a std::path::Path,
+    line: u64,
+    cols: &'a [&'a str],
+    values: Vec<&'a str>,
+}
+
+impl CsvRow<'_> {
+    fn position(&self, col: &str) -> usize {
+        self.cols
+            .iter()
+            .position(|c| *c == col)
+            .expect("column listed by the reader")
+    }
+    /// The field's name in messages: `line N, column`.
+    pub fn field(&self, col: &str) -> String {
+        format!("line {}, {col}", self.line)
+    }
+    pub fn text(&self, col: &str) -> &str {
+        self.values[self.position(col)]
+    }
+    pub fn number(&self, col: &str) -> Result<f64> {
+        let v = self.text(col);
+        v.parse::<f64>()
+            .map_err(|_| Error::input(self.path, self.field(col), format!("a number, got {v:?}")))
+    }
+}
+
+/// Read a CSV file whose header names (at least) `cols`, calling `each` per
+/// row. `#` starts a comment line; fields are trimmed.
+pub fn for_each_csv_row(
+    path: &std::path::Path,
+    cols: &[&str],
+    mut each: impl FnMut(&CsvRow) -> Result<()>,
+) -> Result<()> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .comment(Some(b'#'))
+        .from_path(path)
+        .map_err(|e| Error::input(path, "(file)", format!("a readable CSV file ({e})")))?;
+    let headers = rdr
+        .headers()
+        .map_err(|e| Error::input(path, "(header)", e.to_string()))?
+        .clone();
+    let idx: Vec<usize> = cols
+        .iter()
+        .map(|c| {
+            headers.iter().position(|h| h == *c).ok_or_else(|| {
+                Error::input(
+                    path,
+                    *c,
+                    format!("a column `{c}`; the header must name {}", cols.join(",")),
+                )
+            })
+        })
+        .collect::<Result<_>>()?;
+    for rec in rdr.records() {
+        let rec = rec.map_err(|e| {
+            let line = e.position().map(|p| p.line()).unwrap_or(0);
+            Error::input(
+                path,
+                format!("line {line}"),
+                format!("a well-formed CSV row ({e})"),
+            )
+        })?;
+        let line = rec.position().map(|p| p.line()).unwrap_or(0);
+        let values = idx.iter().map(|&i| rec.get(i).unwrap_or("")).collect();
+        each(&CsvRow {
+            path,
+            line,
+            cols,
+            values,
+        })?;
+    }
+    Ok(())
 }

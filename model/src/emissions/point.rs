@@ -11,7 +11,7 @@
 //! The plume is spread evenly between h + 0.5 dh and h + 1.5 dh, the
 //! layer-fraction rule of SMOKE's laypoint program.
 
-use super::{check_rate, to_kg_per_s, Inventory, UNITS_HELP};
+use super::{check_rate, check_species, for_each_csv_row, to_kg_per_s, Inventory, UNITS_HELP};
 use crate::error::{Error, Result};
 use crate::grid::Grid;
 use crate::met::{MetFields, GRAVITY};
@@ -90,15 +90,6 @@ pub fn layer_fractions(p: &PointSource, g: &Grid, met: &MetFields) -> Vec<f64> {
 }
 
 pub fn load(path: &Path, grid: &Grid, species: &[&str], inv: &mut Inventory) -> Result<()> {
-    let mut rdr = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .comment(Some(b'#'))
-        .from_path(path)
-        .map_err(|e| Error::input(path, "(file)", format!("a readable CSV file ({e})")))?;
-    let headers = rdr
-        .headers()
-        .map_err(|e| Error::input(path, "(header)", e.to_string()))?
-        .clone();
     let cols = [
         "name",
         "lon",
@@ -112,87 +103,53 @@ pub fn load(path: &Path, grid: &Grid, species: &[&str], inv: &mut Inventory) -> 
         "rate",
         "units",
     ];
-    let idx: Vec<usize> = cols
-        .iter()
-        .map(|c| {
-            headers.iter().position(|h| h == *c).ok_or_else(|| {
-                Error::input(
-                    path,
-                    *c,
-                    format!("a column `{c}`; the header must name {}", cols.join(",")),
-                )
-            })
-        })
-        .collect::<Result<_>>()?;
-    for (row, rec) in rdr.records().enumerate() {
-        let line = row + 2;
-        let rec = rec.map_err(|e| {
-            Error::input(
-                path,
-                format!("line {line}"),
-                format!("a well-formed CSV row ({e})"),
-            )
-        })?;
-        let get = |c: usize| rec.get(idx[c]).unwrap_or("");
-        let num = |c: usize| -> Result<f64> {
-            get(c).parse::<f64>().map_err(|_| {
-                Error::input(
-                    path,
-                    format!("line {line}, {}", cols[c]),
-                    format!("a number, got {:?}", get(c)),
-                )
-            })
-        };
-        let name = get(0).to_string();
-        let (lon, lat) = (num(1)?, num(2)?);
-        let (h, d, w, t) = (num(3)?, num(4)?, num(5)?, num(6)?);
+    for_each_csv_row(path, &cols, |row| {
+        let name = row.text("name").to_string();
+        let (lon, lat) = (row.number("lon")?, row.number("lat")?);
+        let (h, d, w, t) = (
+            row.number("height_m")?,
+            row.number("diameter_m")?,
+            row.number("velocity_m_s")?,
+            row.number("temperature_k")?,
+        );
         for (c, v, ok) in [
-            (3, h, h >= 0.0 && h < 1000.0),
-            (4, d, d > 0.0 && d < 50.0),
-            (5, w, (0.0..200.0).contains(&w)),
-            (6, t, t > 150.0 && t < 2000.0),
+            ("height_m", h, (0.0..1000.0).contains(&h)),
+            ("diameter_m", d, d > 0.0 && d < 50.0),
+            ("velocity_m_s", w, (0.0..200.0).contains(&w)),
+            ("temperature_k", t, t > 150.0 && t < 2000.0),
         ] {
             if !(v.is_finite() && ok) {
                 return Err(Error::input(
                     path,
-                    format!("line {line}, {}", cols[c]),
+                    row.field(c),
                     format!("a physical stack parameter, got {v}"),
                 ));
             }
         }
-        let sector = inv.sector_index(path, &format!("line {line}, sector"), get(7))?;
-        let sp_name = get(8);
-        if crate::species::lookup(sp_name).is_none() {
-            return Err(Error::input(
-                path,
-                format!("line {line}, species"),
-                format!(
-                    "a species from [{}], got {sp_name:?}",
-                    crate::species::known_names()
-                ),
-            ));
-        }
-        let rate_field = format!("line {line}, rate");
-        let rate = num(9)?;
-        check_rate(path, &rate_field, rate)?;
-        let kgs = to_kg_per_s(rate, get(10), 0.0)
-            .filter(|_| get(10) != "kg m-2 s-1")
+        let sector = inv.sector_index(path, &row.field("sector"), row.text("sector"))?;
+        let sp_name = row.text("species");
+        check_species(path, &row.field("species"), sp_name)?;
+        let rate = row.number("rate")?;
+        check_rate(path, &row.field("rate"), rate)?;
+        let units = row.text("units");
+        let kgs = to_kg_per_s(rate, units, 0.0)
+            .filter(|_| units != "kg m-2 s-1")
             .ok_or_else(|| {
                 Error::input(
                     path,
-                    format!("line {line}, units"),
+                    row.field("units"),
                     format!("a per-source unit: {UNITS_HELP}, not a flux"),
                 )
             })?;
         let Some(s) = species.iter().position(|n| *n == sp_name) else {
-            continue;
+            return Ok(());
         };
         let Some((i, j)) = grid.cell_of(lon, lat) else {
             inv.outside_domain.push(format!(
                 "{}: stack {name:?} at ({lon}, {lat}) is outside the grid",
                 path.display()
             ));
-            continue;
+            return Ok(());
         };
         if let Some(p) = inv
             .points
@@ -213,8 +170,8 @@ pub fn load(path: &Path, grid: &Grid, species: &[&str], inv: &mut Inventory) -> 
                 rates: vec![(s, kgs)],
             });
         }
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 #[cfg(test)]

@@ -517,52 +517,51 @@ fn ppm_rows_impl(
         }
         std::mem::swap(&mut s.prev, &mut s.par);
     }
-    // Face n, then the last row (and row 0 when periodic). `prev` holds row n-1.
-    let fl = &row(flux, n)[..l];
-    let iw = &row(inv_air, n - 1)[..l];
+    // Face n: row n-1 (`prev`) against what lies beyond it: row 0 when
+    // periodic (kept in `first`), else the inflow as a flat ghost parabola,
+    // whose swept mean is exactly the inflow whatever 1/air it is given.
+    if let RowEnds::Open { high, .. } = ends {
+        let [gl, gr, gc] = &mut s.first;
+        gl[..l].copy_from_slice(&high[..l]);
+        gr[..l].copy_from_slice(&high[..l]);
+        gc[..l].fill(0.0);
+    }
+    let (fl, iw, ie) = (
+        &row(flux, n)[..l],
+        &row(inv_air, n - 1)[..l],
+        &row(inv_air, 0)[..l],
+    );
     let [pl, pr, pc] = &s.prev;
     let (pl, pr, pc) = (&pl[..l], &pr[..l], &pc[..l]);
-    let tf = &s.tflux[..l];
-    let mut mv = mass.row_mut(n - 1);
-    let m = &mut mv.as_slice_mut().expect("lanes contiguous")[..l];
+    let (el, er, ec) = (&s.first[0][..l], &s.first[1][..l], &s.first[2][..l]);
+    let (tf, last) = (&s.tflux[..l], &mut s.edge_next[..l]);
+    {
+        let mut mv = mass.row_mut(n - 1);
+        let m = &mut mv.as_slice_mut().expect("lanes contiguous")[..l];
+        for q in 0..l {
+            last[q] = face_flux(
+                fl[q],
+                (pl[q], pr[q], pc[q]),
+                iw[q],
+                (el[q], er[q], ec[q]),
+                ie[q],
+            );
+            m[q] += tf[q] - last[q];
+        }
+    }
     match ends {
-        RowEnds::Open { high, .. } => {
-            let last = &mut s.edge_next[..l];
-            for q in 0..l {
-                last[q] = face_flux(
-                    fl[q],
-                    (pl[q], pr[q], pc[q]),
-                    iw[q],
-                    (high[q], high[q], 0.0),
-                    1.0,
-                );
-                m[q] += tf[q] - last[q];
-            }
+        RowEnds::Open { .. } => {
             for &t in last.iter() {
                 ends_total.inflow += (-t).max(0.0);
                 ends_total.outflow += t.max(0.0);
             }
         }
         RowEnds::Periodic => {
-            let ie = &row(inv_air, 0)[..l];
-            let (fl0, fr0, fc0) = (&s.first[0][..l], &s.first[1][..l], &s.first[2][..l]);
-            let mut seam = vec![0.0; l];
-            for q in 0..l {
-                let t = face_flux(
-                    fl[q],
-                    (pl[q], pr[q], pc[q]),
-                    iw[q],
-                    (fl0[q], fr0[q], fc0[q]),
-                    ie[q],
-                );
-                m[q] += tf[q] - t;
-                seam[q] = t;
-            }
-            drop(mv);
+            // Face n is face 0: its flux enters row 0.
             let mut mv0 = mass.row_mut(0);
             let m0 = &mut mv0.as_slice_mut().expect("lanes contiguous")[..l];
             for q in 0..l {
-                m0[q] += seam[q];
+                m0[q] += last[q];
             }
         }
     }
