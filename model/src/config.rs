@@ -20,6 +20,8 @@ pub struct Case {
     pub boundary: BoundaryConfig,
     #[serde(default)]
     pub physics: PhysicsConfig,
+    #[serde(default)]
+    pub chemistry: ChemistryConfig,
     pub output: OutputConfig,
     /// Directory the case file lives in; relative input paths resolve against it.
     #[serde(skip)]
@@ -207,6 +209,38 @@ fn default_kzmin() -> f64 {
 }
 fn default_courant() -> f64 {
     0.9
+}
+
+/// Secondary inorganic chemistry; active when the run carries the species
+/// it links (SO2 and SO4; NOX and HNO3; NH3, NH4, HNO3 and NO3).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChemistryConfig {
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Daytime OH peak at overhead sun, molecules cm-3 (OH = peak cos SZA).
+    #[serde(default = "default_oh")]
+    pub oh_peak_cm3: f64,
+    /// Fixed OH everywhere and always, molecules cm-3 (box tests and
+    /// sensitivity runs); overrides the diurnal field.
+    #[serde(default)]
+    pub oh_cm3: Option<f64>,
+}
+
+impl Default for ChemistryConfig {
+    fn default() -> Self {
+        ChemistryConfig {
+            enabled: true,
+            oh_peak_cm3: default_oh(),
+            oh_cm3: None,
+        }
+    }
+}
+
+/// Order of the observed daytime OH maximum in polluted eastern China
+/// (several 10^6 cm-3); a case parameter, not a tuned constant.
+fn default_oh() -> f64 {
+    5.0e6
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -505,6 +539,19 @@ impl Case {
         }
         if !(0.5..=1.0).contains(&p.vertical_diffusion_theta) {
             return Err(self.err("physics.vertical_diffusion_theta", "a number in [0.5, 1]"));
+        }
+        for (key, v) in [
+            ("chemistry.oh_peak_cm3", Some(self.chemistry.oh_peak_cm3)),
+            ("chemistry.oh_cm3", self.chemistry.oh_cm3),
+        ] {
+            if let Some(v) = v {
+                if !(v.is_finite() && (0.0..1e8).contains(&v)) {
+                    return Err(self.err(
+                        key,
+                        "a non-negative OH number density below 1e8 molecules/cm3",
+                    ));
+                }
+            }
         }
         positive("output.interval_hours", self.output.interval_hours)?;
         if !matches!(self.output.mode.as_str(), "mean" | "instant") {

@@ -3,8 +3,9 @@
 //!
 //! Operator splitting per outer step dt (the CMAQ/CAMx sequence):
 //!   emissions -> advection (x/y alternating, then z by continuity)
-//!   -> horizontal diffusion -> vertical diffusion -> dry dep -> wet dep
-//! Chemistry (issue 4) and plume-in-grid hand-over slot into the list.
+//!   -> horizontal diffusion -> vertical diffusion
+//!   -> chemistry (when the run carries secondary species) -> dry dep -> wet dep
+//! Plume-in-grid hand-over will slot into the list.
 
 use crate::budget::Budget;
 use crate::config::{parse_start, Case};
@@ -14,6 +15,7 @@ use crate::grid::Grid;
 use crate::met::{analytic::AnalyticMet, netcdf::NetcdfMet, MetFields, MetSource};
 use crate::output::{write_atomic, NetcdfWriter, Provenance};
 use crate::processes::advection::Advection;
+use crate::processes::chemistry::Chemistry;
 use crate::processes::deposition::{DryDeposition, WetDeposition};
 use crate::processes::diffusion::{HorizontalDiffusion, VerticalDiffusion};
 use crate::processes::emission::EmissionInjection;
@@ -145,6 +147,13 @@ impl Model {
         if p.vertical_diffusion {
             processes.push(Box::new(VerticalDiffusion {
                 theta: p.vertical_diffusion_theta,
+            }));
+        }
+        if case.chemistry.enabled && Chemistry::applies(&names) {
+            processes.push(Box::new(Chemistry {
+                oh_peak_cm3: case.chemistry.oh_peak_cm3,
+                oh_fixed_cm3: case.chemistry.oh_cm3,
+                start,
             }));
         }
         if p.dry_deposition {

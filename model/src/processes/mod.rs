@@ -5,6 +5,7 @@
 //! to the driver.
 
 pub mod advection;
+pub mod chemistry;
 pub mod deposition;
 pub mod diffusion;
 pub mod emission;

@@ -1,0 +1,234 @@
+//! Secondary inorganic PM2.5: gas-phase oxidation of SO2 and NO2 by OH, and
+//! the partitioning of ammonia and nitric acid with sulfate. Every step is
+//! exact in moles, so sulfur, oxidised nitrogen and reduced nitrogen are
+//! each conserved to round-off.
+//!
+//! - Rate constants: the IUPAC/JPL fall-off expressions adopted by CB6r5
+//!   (CMAQ mechanism table, reactions R52 and R45):
+//!   SO2 + OH: k0 = 2.8e-31 (T/300)^-2.6, kinf = 2.0e-12, F = 0.53, n = 1.10;
+//!   NO2 + OH: k0 = 1.8e-30 (T/300)^-3.0, kinf = 2.8e-11, F = 0.60, n = 1.00;
+//!   k = k0 M / (1 + k0 M / kinf) F^G, G = 1 / (1 + (log10(k0 M / kinf) / n)^2).
+//! - OH: a prescribed diurnal field, OH = OH_peak cos(SZA) in daylight and 0
+//!   at night, with the solar zenith angle from latitude, day of year and
+//!   local solar time (declination of Cooper 1969). A documented stand-in
+//!   until a photochemical mechanism (roadmap item 8) computes OH.
+//! - Each first-order loss is integrated exactly over the step,
+//!   x <- x exp(-k OH dt), so it is stable for any step.
+//! - Thermodynamics: sulfate takes ammonia first (to ammonium sulfate, or as
+//!   much as there is); the ammonia left and the nitric acid then reach the
+//!   NH4NO3(s) <-> NH3 + HNO3 equilibrium with Kp from Mozurkewich (1993),
+//!   Atmos. Environ. 27A, 261: ln Kp = 118.87 - 24084/T - 6.025 ln T
+//!   (Kp in nbar^2, taken as ppb^2; as given by Finlayson-Pitts & Pitts,
+//!   Chemistry of the Upper and Lower Atmosphere, 2000, ch. 7). Not yet
+//!   included: the lower Kp of deliquesced particles above the DRH (62 % at
+//!   25 C), which favours particle nitrate in humid air.
+
+use super::{Process, StepContext};
+use crate::budget::Budget;
+use crate::config::StartTime;
+use crate::error::Result;
+use crate::state::State;
+use ndarray::Axis;
+use rayon::prelude::*;
+
+/// Molar mass of dry air, kg/mol; Boltzmann constant, J/K.
+const M_AIR: f64 = 0.028_964_4;
+const BOLTZMANN: f64 = 1.380_649e-23;
+
+/// Termolecular fall-off rate constant (cm3 molecule-1 s-1) in the CB6r5 form.
+pub fn falloff(k0_300: f64, n0: f64, kinf: f64, f: f64, n: f64, temperature: f64, m: f64) -> f64 {
+    let k0 = k0_300 * (temperature / 300.0).powf(-n0) * m;
+    let r = k0 / kinf;
+    let g = 1.0 / (1.0 + (r.log10() / n).powi(2));
+    k0 / (1.0 + r) * f.powf(g)
+}
+
+/// SO2 + OH (+M) -> sulfate, cm3 molecule-1 s-1 (CB6r5 R52).
+pub fn k_so2_oh(temperature: f64, m: f64) -> f64 {
+    falloff(2.8e-31, 2.6, 2.0e-12, 0.53, 1.10, temperature, m)
+}
+
+/// NO2 + OH (+M) -> HNO3, cm3 molecule-1 s-1 (CB6r5 R45).
+pub fn k_no2_oh(temperature: f64, m: f64) -> f64 {
+    falloff(1.8e-30, 3.0, 2.8e-11, 0.60, 1.00, temperature, m)
+}
+
+/// Air number density, molecules cm-3, from pressure (Pa) and temperature (K).
+pub fn air_number_density(pressure: f64, temperature: f64) -> f64 {
+    pressure / (BOLTZMANN * temperature) * 1e-6
+}
+
+/// NH4NO3 dissociation constant, ppb^2 (Mozurkewich 1993, solid salt).
+pub fn kp_nh4no3(temperature: f64) -> f64 {
+    (118.87 - 24084.0 / temperature - 6.025 * temperature.ln()).exp()
+}
+
+/// Cosine of the solar zenith angle at a latitude (deg), day of year and
+/// local solar time (h). Declination after Cooper (1969), Solar Energy 12, 333.
+pub fn cos_zenith(lat: f64, day_of_year: f64, solar_hour: f64) -> f64 {
+    let decl = (23.45f64).to_radians()
+        * (2.0 * std::f64::consts::PI * (284.0 + day_of_year) / 365.0).sin();
+    let hour_angle = (15.0 * (solar_hour - 12.0)).to_radians();
+    let phi = lat.to_radians();
+    phi.sin() * decl.sin() + phi.cos() * decl.cos() * hour_angle.cos()
+}
+
+/// Moles of each participant in one cell.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Inorganic {
+    pub sulfate: f64,
+    pub nh3: f64,
+    pub nh4: f64,
+    pub hno3: f64,
+    pub no3: f64,
+}
+
+/// Equilibrium partitioning of one cell. `air_moles` converts moles to ppb.
+/// Totals of reduced N (NH3 + NH4) and oxidised N (HNO3 + NO3) are kept.
+pub fn partition(c: Inorganic, air_moles: f64, temperature: f64) -> Inorganic {
+    let ammonia = c.nh3 + c.nh4;
+    let nitrate = c.hno3 + c.no3;
+    // Sulfate first: up to two ammonium per sulfate.
+    let bound = ammonia.min(2.0 * c.sulfate);
+    let free_nh3 = ammonia - bound;
+    // (free_nh3 - x)(nitrate - x) = Kp, in moles: Kp(ppb^2) (n_air 1e-9)^2.
+    let kp = kp_nh4no3(temperature) * (air_moles * 1e-9).powi(2);
+    let x = if free_nh3 * nitrate <= kp {
+        0.0
+    } else {
+        // The smaller root, in a cancellation-free form.
+        let sum = free_nh3 + nitrate;
+        let disc = ((free_nh3 - nitrate).powi(2) + 4.0 * kp).sqrt();
+        2.0 * (free_nh3 * nitrate - kp) / (sum + disc)
+    };
+    let x = x.clamp(0.0, free_nh3.min(nitrate));
+    Inorganic {
+        sulfate: c.sulfate,
+        nh3: free_nh3 - x,
+        nh4: bound + x,
+        hno3: nitrate - x,
+        no3: x,
+    }
+}
+
+/// Which tracers take part (species indices in the run, tag 0).
+#[derive(Debug, Clone, Copy)]
+struct Participants {
+    so2: Option<usize>,
+    so4: Option<usize>,
+    nox: Option<usize>,
+    hno3: Option<usize>,
+    nh3: Option<usize>,
+    nh4: Option<usize>,
+    no3: Option<usize>,
+}
+
+pub struct Chemistry {
+    pub oh_peak_cm3: f64,
+    /// Fixed OH, overriding the diurnal field when set.
+    pub oh_fixed_cm3: Option<f64>,
+    pub start: StartTime,
+}
+
+impl Chemistry {
+    /// True when the run carries any pair of species this process links.
+    pub fn applies(species: &[&str]) -> bool {
+        let has = |n: &str| species.contains(&n);
+        (has("SO2") && has("SO4"))
+            || (has("NOX") && has("HNO3"))
+            || (has("NH3") && has("NH4") && has("HNO3") && has("NO3"))
+    }
+}
+
+impl Process for Chemistry {
+    fn name(&self) -> &'static str {
+        "chemistry"
+    }
+
+    fn apply(&mut self, ctx: &StepContext, state: &mut State, budget: &mut Budget) -> Result<()> {
+        let t = &state.tracers;
+        let find = |n: &str| t.species_index(n).map(|s| t.index(s, 0));
+        let p = Participants {
+            so2: find("SO2"),
+            so4: find("SO4"),
+            nox: find("NOX"),
+            hno3: find("HNO3"),
+            nh3: find("NH3"),
+            nh4: find("NH4"),
+            no3: find("NO3"),
+        };
+        let molar =
+            |tr: Option<usize>| tr.map(|i| t.species_of(i).molar_mass * 1e-3).unwrap_or(1.0);
+        let (m_so2, m_so4, m_nox, m_hno3, m_nh3, m_nh4, m_no3) = (
+            molar(p.so2),
+            molar(p.so4),
+            molar(p.nox),
+            molar(p.hno3),
+            molar(p.nh3),
+            molar(p.nh4),
+            molar(p.no3),
+        );
+        let g = ctx.grid;
+        let met = ctx.met_mid;
+        let dt = ctx.dt;
+        let hour_utc = self.start.hour_utc + (ctx.time + 0.5 * dt) / 3600.0;
+        let day = self.start.day_of_year as f64 + (hour_utc / 24.0).floor();
+        let ntr = t.len();
+        let before = state.totals();
+        let air = &state.air_mass;
+        state
+            .mass
+            .axis_iter_mut(Axis(1))
+            .into_par_iter()
+            .enumerate()
+            .for_each(|(k, mut layer)| {
+                for j in 0..g.ny {
+                    for i in 0..g.nx {
+                        let temp = met.temperature[[k, j, i]];
+                        let m_cm3 = air_number_density(met.pressure[[k, j, i]], temp);
+                        let solar = (hour_utc + g.lon[[j, i]] / 15.0).rem_euclid(24.0);
+                        let oh = self.oh_fixed_cm3.unwrap_or_else(|| {
+                            self.oh_peak_cm3 * cos_zenith(g.lat[[j, i]], day, solar).max(0.0)
+                        });
+                        // Gas-phase oxidation, exact first-order decay over the step.
+                        if let (Some(so2), Some(so4)) = (p.so2, p.so4) {
+                            let lost =
+                                layer[[so2, j, i]] * -(-k_so2_oh(temp, m_cm3) * oh * dt).exp_m1();
+                            layer[[so2, j, i]] -= lost;
+                            layer[[so4, j, i]] += lost / m_so2 * m_so4;
+                        }
+                        if let (Some(nox), Some(hno3)) = (p.nox, p.hno3) {
+                            let lost =
+                                layer[[nox, j, i]] * -(-k_no2_oh(temp, m_cm3) * oh * dt).exp_m1();
+                            layer[[nox, j, i]] -= lost;
+                            layer[[hno3, j, i]] += lost / m_nox * m_hno3;
+                        }
+                        // Equilibrium partitioning, in moles.
+                        if let (Some(nh3), Some(nh4), Some(hno3), Some(no3)) =
+                            (p.nh3, p.nh4, p.hno3, p.no3)
+                        {
+                            let sulfate = p.so4.map(|s| layer[[s, j, i]] / m_so4).unwrap_or(0.0);
+                            let c = Inorganic {
+                                sulfate,
+                                nh3: layer[[nh3, j, i]] / m_nh3,
+                                nh4: layer[[nh4, j, i]] / m_nh4,
+                                hno3: layer[[hno3, j, i]] / m_hno3,
+                                no3: layer[[no3, j, i]] / m_no3,
+                            };
+                            let e = partition(c, air[[k, j, i]] / M_AIR, temp);
+                            layer[[nh3, j, i]] = e.nh3 * m_nh3;
+                            layer[[nh4, j, i]] = e.nh4 * m_nh4;
+                            layer[[hno3, j, i]] = e.hno3 * m_hno3;
+                            layer[[no3, j, i]] = e.no3 * m_no3;
+                        }
+                    }
+                }
+            });
+        // Net chemical change per tracer (the budget's chemistry term).
+        let after = state.totals();
+        for tr in 0..ntr {
+            budget.tracers[tr].chemistry_kg += after[tr] - before[tr];
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,299 @@
+//! Secondary inorganic PM2.5: rate constants against the published
+//! values, box-model behaviour, regimes, temperature dependence, element
+//! budgets, and the diurnal shape.
+
+mod common;
+use airshed::processes::chemistry::{
+    air_number_density, k_no2_oh, k_so2_oh, kp_nh4no3, partition, Inorganic,
+};
+use common::*;
+
+#[test]
+fn rate_constants_match_the_cb6r5_table_at_298_k() {
+    // CMAQ CB6r5 mechanism table values at 298 K and 1 atm: R52 9.3422e-13, R45 1.0589e-11.
+    let m = air_number_density(101_325.0, 298.0);
+    let (so2, no2) = (k_so2_oh(298.0, m), k_no2_oh(298.0, m));
+    println!("k(SO2+OH) = {so2:.4e} (table 9.3422e-13), k(NO2+OH) = {no2:.4e} (table 1.0589e-11)");
+    assert!((so2 / 9.3422e-13 - 1.0).abs() < 5e-3);
+    assert!((no2 / 1.0589e-11 - 1.0).abs() < 5e-3);
+}
+
+#[test]
+fn kp_follows_mozurkewich_at_several_temperatures() {
+    // ln Kp = 118.87 - 24084/T - 6.025 ln T, evaluated independently.
+    for (t, want) in [
+        (263.15, 1.974166e-3),
+        (278.15, 0.1967067),
+        (288.15, 3.209316),
+        (298.15, 43.11401),
+        (308.15, 486.1287),
+    ] {
+        let k = kp_nh4no3(t);
+        assert!((k / want - 1.0).abs() < 1e-6, "T {t}: {k} vs {want}");
+    }
+}
+
+fn box_case(species: &str, chemistry: &str, start: &str) -> String {
+    let initial: Vec<&str> = [
+        ("SO2", "SO2 = 20.0"),
+        ("NOX", "NOX = 40.0"),
+        ("NH3", "NH3 = 10.0"),
+    ]
+    .iter()
+    .filter(|(n, _)| species.contains(&format!("\"{n}\"")))
+    .map(|(_, v)| *v)
+    .collect();
+    let initial = initial.join(", ");
+    format!(
+        r#"
+[run]
+name = "box"
+start = "{start}"
+hours = 48
+dt_s = 900
+[grid]
+projection = "latlon"
+nx = 4
+ny = 4
+dx = 0.1
+dy = 0.1
+centre_lon = 112.5
+centre_lat = 27.0
+layer_tops_m = [500.0]
+lateral = "periodic"
+[species]
+names = [{species}]
+[met]
+kind = "analytic"
+flow = "calm"
+surface_temperature_k = 288.15
+[physics]
+horizontal_kh_m2s = 0.0
+vertical_diffusion = false
+dry_deposition = false
+wet_deposition = false
+[chemistry]
+{chemistry}
+[boundary]
+initial_ugm3 = {{ {initial} }}
+[output]
+dir = "out"
+"#
+    )
+}
+
+#[test]
+fn so2_decays_with_the_lifetime_one_over_k_oh() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut m = model(
+        &box_case(r#""SO2", "SO4""#, "oh_cm3 = 1.0e6", "2023-01-20T00:00:00Z"),
+        dir.path(),
+    );
+    let so2_0 = m.state.totals()[0];
+    let met = m.met.at(0.0).unwrap();
+    let (t, p) = (met.temperature[[0, 0, 0]], met.pressure[[0, 0, 0]]);
+    let k = k_so2_oh(t, air_number_density(p, t));
+    for _ in 0..96 {
+        m.step(900.0).unwrap();
+    }
+    let expected = so2_0 * (-k * 1.0e6 * 86_400.0).exp();
+    let got = m.state.totals()[0];
+    println!("SO2 at OH = 1e6 cm-3: lifetime {:.2} days; after 24 h {got:.6e} kg vs exp(-k OH t) {expected:.6e}", 1.0 / (k * 1.0e6) / 86_400.0);
+    assert!((got / expected - 1.0).abs() < 1e-12);
+    // Sulfur is conserved: SO4 gained the SO2 lost, in moles.
+    let so4 = m.state.totals()[1];
+    assert!(((so2_0 - got) / 64.066 - so4 / 96.06).abs() < 1e-12 * so2_0 / 64.066);
+}
+
+#[test]
+fn ammonia_and_nitric_acid_limited_regimes() {
+    let air = 1.0; // moles of air: ppb = 1e9 x mole fraction
+    let ppb = 1e-9;
+    let t = 278.15; // Kp = 0.197 ppb^2
+                    // Ammonia-limited: 2 ppb NH3, 20 ppb HNO3 -> nearly all NH3 into particles.
+    let e = partition(
+        Inorganic {
+            nh3: 2.0 * ppb,
+            hno3: 20.0 * ppb,
+            ..Default::default()
+        },
+        air,
+        t,
+    );
+    assert!(
+        e.nh3 < 0.02 * ppb && (e.no3 - (2.0 * ppb - e.nh3)).abs() < 1e-20,
+        "{e:?}"
+    );
+    assert!(e.hno3 > 18.0 * ppb);
+    // Nitric-acid-limited: the mirror image.
+    let e = partition(
+        Inorganic {
+            nh3: 20.0 * ppb,
+            hno3: 2.0 * ppb,
+            ..Default::default()
+        },
+        air,
+        t,
+    );
+    assert!(e.hno3 < 0.02 * ppb && e.nh3 > 18.0 * ppb, "{e:?}");
+    // Below the product Kp nothing condenses.
+    let e = partition(
+        Inorganic {
+            nh3: 0.3 * ppb,
+            hno3: 0.3 * ppb,
+            ..Default::default()
+        },
+        air,
+        t,
+    );
+    assert_eq!(e.no3, 0.0);
+    // Sulfate takes ammonia first: with 6 ppb sulfate, 10 ppb NH3 and 10 ppb
+    // HNO3, only ~0 ppb NH3 is left for nitrate... (2 x 6 > 10).
+    let e = partition(
+        Inorganic {
+            sulfate: 6.0 * ppb,
+            nh3: 10.0 * ppb,
+            hno3: 10.0 * ppb,
+            ..Default::default()
+        },
+        air,
+        t,
+    );
+    assert_eq!(e.no3, 0.0);
+    assert!((e.nh4 - 10.0 * ppb).abs() < 1e-20);
+}
+
+#[test]
+fn nitrate_moves_to_the_gas_as_it_warms() {
+    let ppb = 1e-9;
+    let mut last = f64::INFINITY;
+    println!("particle fraction of total nitrate, 10 ppb NH3 + 10 ppb HNO3:");
+    for t in [263.15, 273.15, 283.15, 293.15, 303.15, 313.15] {
+        let e = partition(
+            Inorganic {
+                nh3: 10.0 * ppb,
+                hno3: 10.0 * ppb,
+                ..Default::default()
+            },
+            1.0,
+            t,
+        );
+        let frac = e.no3 / (e.no3 + e.hno3);
+        println!("  {:.0} C: {frac:.3}", t - 273.15);
+        // Falls with temperature until none condenses (product below Kp).
+        assert!(
+            frac < last || (frac == 0.0 && last == 0.0),
+            "the particle fraction must fall with temperature"
+        );
+        last = frac;
+    }
+    // Winter (5 C) keeps most nitrate in particles, summer (30 C) loses most.
+    let winter = partition(
+        Inorganic {
+            nh3: 10.0 * ppb,
+            hno3: 10.0 * ppb,
+            ..Default::default()
+        },
+        1.0,
+        278.15,
+    );
+    let summer = partition(
+        Inorganic {
+            nh3: 10.0 * ppb,
+            hno3: 10.0 * ppb,
+            ..Default::default()
+        },
+        1.0,
+        303.15,
+    );
+    assert!(
+        winter.no3 > 0.9 * 10.0 * ppb && summer.no3 < 0.5 * 10.0 * ppb,
+        "{winter:?} {summer:?}"
+    );
+}
+
+const ALL: &str = r#""SO2", "SO4", "NOX", "HNO3", "NH3", "NH4", "NO3""#;
+
+#[test]
+fn sulfur_and_nitrogen_are_conserved_through_chemistry() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut m = model(
+        &box_case(ALL, "oh_peak_cm3 = 8.0e6", "2023-07-01T00:00:00Z"),
+        dir.path(),
+    );
+    let mol = |m: &airshed::run::Model, names: &[&str]| -> f64 {
+        let totals = m.state.totals();
+        names
+            .iter()
+            .map(|n| {
+                let s = m.state.tracers.species_index(n).unwrap();
+                totals[s] / m.state.tracers.species[s].molar_mass
+            })
+            .sum()
+    };
+    let sulfur = |m: &airshed::run::Model| mol(m, &["SO2", "SO4"]);
+    let oxn = |m: &airshed::run::Model| mol(m, &["NOX", "HNO3", "NO3"]);
+    let redn = |m: &airshed::run::Model| mol(m, &["NH3", "NH4"]);
+    let (s0, o0, r0) = (sulfur(&m), oxn(&m), redn(&m));
+    for _ in 0..192 {
+        m.step(900.0).unwrap();
+    }
+    let (ds, dox, dred) = (
+        (sulfur(&m) - s0) / s0,
+        (oxn(&m) - o0) / o0,
+        (redn(&m) - r0) / r0,
+    );
+    println!("closed box, 48 h: relative change of S {ds:.1e}, oxidised N {dox:.1e}, reduced N {dred:.1e}");
+    assert!(ds.abs() < 1e-12 && dox.abs() < 1e-12 && dred.abs() < 1e-12);
+    // Secondary mass formed, and the budget's chemistry term accounts for it.
+    m.close_budget();
+    for b in &m.budget.tracers {
+        assert!(b.relative_residual() < 1e-12);
+    }
+    let so4 = m.state.totals()[m.state.tracers.species_index("SO4").unwrap()];
+    assert!(so4 > 0.0);
+}
+
+#[test]
+fn diurnal_box_makes_sulfate_by_day_and_nitrate_follows_temperature() {
+    let dir = tempfile::tempdir().unwrap();
+    // Start at local midnight (UTC+7.5 h at 112.5 E).
+    let mut m = model(
+        &box_case(ALL, "oh_peak_cm3 = 5.0e6", "2023-01-19T16:30:00Z"),
+        dir.path(),
+    );
+    let idx = |n: &str| m.state.tracers.species_index(n).unwrap();
+    let (so4, no3, nh4) = (idx("SO4"), idx("NO3"), idx("NH4"));
+    let mut last = m.state.totals();
+    println!("hour  SO4 kg      NO3 kg      NH4 kg");
+    let mut made_by_day = 0.0;
+    for hour in 0..48 {
+        for _ in 0..4 {
+            m.step(900.0).unwrap();
+        }
+        let now = m.state.totals();
+        let local = (hour + 1) % 24;
+        let made = now[so4] - last[so4];
+        println!(
+            "{:>4} {:.4e} {:.4e} {:.4e}",
+            hour + 1,
+            now[so4],
+            now[no3],
+            now[nh4]
+        );
+        if !(7..=18).contains(&local) {
+            assert!(
+                made.abs() < 1e-9 * now[so4].max(1e-30),
+                "hour {local}: sulfate made at night ({made})"
+            );
+        } else {
+            made_by_day += made;
+        }
+        last = now;
+    }
+    assert!(made_by_day > 0.0);
+    assert!(
+        last[nh4] > 0.0 && last[no3] > 0.0,
+        "ammonium nitrate forms in a cool January box"
+    );
+}
