@@ -96,6 +96,24 @@ fn default_case_runs_closes_its_budget_and_puts_pm25_downwind_of_the_cities() {
         changsha < 12.0,
         "Changsha {changsha} should be near the background"
     );
+    // Secondary PM2.5 forms and the composition adds up.
+    for sp in ["SO4", "NO3", "NH4"] {
+        assert!(s.surface_mean_ugm3[sp] > 0.0, "no {sp} formed");
+    }
+    let shares: f64 = s.pm25_composition_percent.values().sum();
+    // Fields are float32 in the file: the shares add up to that precision.
+    assert!(
+        (shares - 100.0).abs() < 1e-6,
+        "composition sums to {shares}"
+    );
+    let total = f.variable("PM25_TOTAL").unwrap();
+    println!(
+        "surface PM2.5 composition (%): {:?}",
+        s.pm25_composition_percent
+    );
+    assert!(
+        matches!(total.attribute("components").unwrap().value().unwrap(), netcdf::AttributeValue::Str(c) if c.contains("SO4") && c.contains("NO3"))
+    );
     // Downwind (south-south-west) of Hengyang is dirtier than upwind.
     assert!(at(112.3, 26.3) > at(112.8, 27.5));
 }

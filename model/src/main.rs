@@ -131,10 +131,11 @@ fn print_summary(s: &airshed::run::RunSummary) {
     }
     println!("output: {}", s.output_file);
     println!(
-        "{:<7} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11} {:>9}",
+        "{:<7} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11} {:>9}",
         "species",
         "initial kg",
         "emitted",
+        "chemistry",
         "dry dep",
         "wet dep",
         "net in",
@@ -146,16 +147,25 @@ fn print_summary(s: &airshed::run::RunSummary) {
         let x = &b.budget;
         let net_in = x.lateral_in_kg - x.lateral_out_kg + x.top_in_kg - x.top_out_kg;
         println!(
-            "{:<7} {:>11.4e} {:>11.4e} {:>11.4e} {:>11.4e} {:>11.4e} {:>11.4e} {:>11.2e} {:>9.1e}",
-            b.species,
-            x.initial_kg,
-            x.emitted_kg,
+            "{:<7} {:>11.4e} {:>11.4e} {:>11.4e} {:>11.4e} {:>11.4e} {:>11.4e} {:>11.4e} {:>11.2e} {:>9.1e}",
+            b.species, x.initial_kg, x.emitted_kg, x.chemistry_kg,
             x.dry_deposited_kg,
             x.wet_deposited_kg,
             net_in,
             x.final_kg,
             b.residual_kg,
             b.relative_residual
+        );
+    }
+    if let Some(total) = s.surface_mean_ugm3.get("PM25_TOTAL") {
+        let parts: Vec<String> = s
+            .pm25_composition_percent
+            .iter()
+            .map(|(k, v)| format!("{k} {v:.1} %"))
+            .collect();
+        println!(
+            "surface PM2.5, run and domain mean: {total:.2} ug/m3 ({})",
+            parts.join(", ")
         );
     }
     for w in &s.emissions_outside_domain {

@@ -34,7 +34,12 @@ pub struct Provenance<'a> {
     pub synthetic_met: bool,
     pub case_file: &'a str,
     pub mode: &'a str,
+    /// Particulate species summed into the `PM25_TOTAL` variable, if any.
+    pub pm25_components: &'a [String],
 }
+
+/// Name of the derived total-PM2.5 output variable.
+pub const PM25_TOTAL: &str = "PM25_TOTAL";
 
 impl NetcdfWriter {
     pub fn create(
@@ -173,12 +178,18 @@ impl NetcdfWriter {
             }
         }
         for s in species {
-            let sp = crate::species::lookup(s);
+            let long_name = match crate::species::lookup(s) {
+                Some(sp) => sp.long_name.to_string(),
+                None if s == PM25_TOTAL => {
+                    "total PM2.5: sum of the particulate species".to_string()
+                }
+                None => s.clone(),
+            };
             let mut v = f
                 .add_variable::<f32>(s, &["time", "z", "y", "x"])
                 .map_err(e)?;
             v.put_attribute("units", "ug m-3").map_err(e)?;
-            v.put_attribute("long_name", sp.map(|s| s.long_name).unwrap_or(s.as_str()))
+            v.put_attribute("long_name", long_name.as_str())
                 .map_err(e)?;
             v.put_attribute("coordinates", "lat lon").map_err(e)?;
             v.put_attribute("grid_mapping", "crs").map_err(e)?;
@@ -191,6 +202,10 @@ impl NetcdfWriter {
                 },
             )
             .map_err(e)?;
+            if s == PM25_TOTAL {
+                v.put_attribute("components", prov.pm25_components.join(" ").as_str())
+                    .map_err(e)?;
+            }
         }
         f.enddef().map_err(e)?;
         for (name, vals) in coords {

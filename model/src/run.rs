@@ -277,6 +277,11 @@ pub struct RunSummary {
     pub output_file: String,
     pub budget: Vec<SpeciesBudget>,
     pub worst_relative_residual: f64,
+    /// Run mean of the domain-mean surface-layer concentration, ug/m3, per
+    /// output variable (species and PM25_TOTAL).
+    pub surface_mean_ugm3: std::collections::BTreeMap<String, f64>,
+    /// Share of each particulate species in surface PM2.5, percent.
+    pub pm25_composition_percent: std::collections::BTreeMap<String, f64>,
     pub emissions_outside_domain: Vec<String>,
 }
 
@@ -305,6 +310,21 @@ pub fn run_case(case: &Case, opts: &RunOptions) -> Result<RunSummary> {
         .iter()
         .map(|s| s.name.to_string())
         .collect();
+    // Particulate species, summed into PM25_TOTAL for the composition.
+    let particles: Vec<usize> = (0..species.len())
+        .filter(|&s| {
+            matches!(
+                model.state.tracers.species[s].phase,
+                crate::species::Phase::Particle { .. }
+            )
+        })
+        .collect();
+    let pm25_components: Vec<String> = particles.iter().map(|&s| species[s].clone()).collect();
+    let mut variables = species.clone();
+    if !particles.is_empty() {
+        variables.push(crate::output::PM25_TOTAL.to_string());
+    }
+    let mut surface_sum = vec![0.0; variables.len()];
     let nlev = case
         .output
         .layers
@@ -317,7 +337,7 @@ pub fn run_case(case: &Case, opts: &RunOptions) -> Result<RunSummary> {
         &nc_path,
         &model.grid,
         nlev,
-        &species,
+        &variables,
         &Provenance {
             title: &case.run.name,
             start: &case.run.start,
@@ -325,6 +345,7 @@ pub fn run_case(case: &Case, opts: &RunOptions) -> Result<RunSummary> {
             synthetic_met: synthetic,
             case_file: &case_file,
             mode: &case.output.mode,
+            pm25_components: &pm25_components,
         },
     )?;
     // Steps per output interval; dt is shortened if needed to divide it.
@@ -356,6 +377,20 @@ pub fn run_case(case: &Case, opts: &RunOptions) -> Result<RunSummary> {
                 .collect(),
             None => model.species_concentrations(nlev),
         };
+        let mut fields = fields;
+        if !particles.is_empty() {
+            let mut total = vec![0f32; fields[0].len()];
+            for &s in &particles {
+                total.iter_mut().zip(&fields[s]).for_each(|(t, v)| *t += v);
+            }
+            fields.push(total);
+        }
+        // Run-mean of the domain-mean surface concentration, per variable.
+        let plane = model.grid.nx * model.grid.ny;
+        for (acc, f) in surface_sum.iter_mut().zip(&fields) {
+            *acc +=
+                f[..plane].iter().map(|&v| v as f64).sum::<f64>() / plane as f64 / intervals as f64;
+        }
         // Means are stamped at the end of their interval.
         writer.write_record((n + 1) as f64 * case.output.interval_hours, &fields)?;
         bar.set_message(format!(
@@ -367,6 +402,11 @@ pub fn run_case(case: &Case, opts: &RunOptions) -> Result<RunSummary> {
     bar.finish_and_clear();
     model.close_budget();
     let nc = writer.finish()?;
+    let surface: std::collections::BTreeMap<String, f64> = variables
+        .iter()
+        .cloned()
+        .zip(surface_sum.iter().copied())
+        .collect();
     let summary = summarise(
         case,
         &model,
@@ -375,6 +415,8 @@ pub fn run_case(case: &Case, opts: &RunOptions) -> Result<RunSummary> {
         &met_desc,
         synthetic,
         &nc,
+        &surface,
+        &pm25_components,
     );
     let json = serde_json::to_string_pretty(&summary).expect("summary serialises");
     write_atomic(&json_path, &json)?;
@@ -401,7 +443,26 @@ fn summarise(
     met: &str,
     synthetic: bool,
     nc: &Path,
+    surface: &std::collections::BTreeMap<String, f64>,
+    pm25_components: &[String],
 ) -> RunSummary {
+    let total = surface
+        .get(crate::output::PM25_TOTAL)
+        .copied()
+        .unwrap_or(0.0);
+    let composition = pm25_components
+        .iter()
+        .map(|c| {
+            (
+                c.clone(),
+                if total > 0.0 {
+                    100.0 * surface[c] / total
+                } else {
+                    0.0
+                },
+            )
+        })
+        .collect();
     let t = &model.state.tracers;
     let budget: Vec<SpeciesBudget> = t
         .species
@@ -447,6 +508,8 @@ fn summarise(
             .map(|b| b.relative_residual)
             .fold(0.0, f64::max),
         budget,
+        surface_mean_ugm3: surface.clone(),
+        pm25_composition_percent: composition,
         emissions_outside_domain: model.outside_domain.clone(),
     }
 }
