@@ -134,5 +134,63 @@ fn triad(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, triad, transport);
+/// Chemistry cost per cell and its share of a full step, with the default
+/// case's nine species (secondary inorganic chemistry active).
+fn chemistry(c: &mut Criterion) {
+    let text = CASE
+        .replace(
+            r#"names = ["PM25", "SO2", "NOX", "NH3", "VOC"]"#,
+            r#"names = ["PM25", "SO2", "SO4", "NOX", "HNO3", "NO3", "NH3", "NH4", "VOC"]"#,
+        )
+        .replace(
+            "[boundary]",
+            "[boundary]\ninitial_ugm3 = { SO2 = 10.0, NOX = 30.0, NH3 = 8.0, PM25 = 30.0 }",
+        );
+    let case =
+        Case::from_str(&text, std::path::Path::new("benches/bench.toml")).expect("bench case");
+    let mut m = Model::from_case(&case).expect("bench model");
+    let (start, mid, end) = (
+        m.met.at(0.0).unwrap(),
+        m.met.at(300.0).unwrap(),
+        m.met.at(600.0).unwrap(),
+    );
+    let ctx = StepContext {
+        grid: &m.grid,
+        met_start: &start,
+        met_mid: &mid,
+        met_end: &end,
+        dt: 600.0,
+        time: 0.0,
+        step_index: 0,
+        boundary: &m.boundary,
+    };
+    let mut g = c.benchmark_group("chemistry_200x200x20_9species");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements((NX * NX * NZ) as u64));
+    let mut state = m.state.clone();
+    let chem = m
+        .processes
+        .iter()
+        .position(|p| p.name() == "chemistry")
+        .expect("chemistry active");
+    g.bench_function("chemistry_step", |b| {
+        b.iter(|| {
+            m.processes[chem]
+                .apply(&ctx, &mut state, &mut m.budget)
+                .unwrap();
+            black_box(state.mass[[0, 0, 0, 0]])
+        })
+    });
+    g.bench_function("full_step", |b| {
+        b.iter(|| {
+            for p in m.processes.iter_mut() {
+                p.apply(&ctx, &mut state, &mut m.budget).unwrap();
+            }
+            black_box(state.mass[[0, 0, 0, 0]])
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, triad, transport, chemistry);
 criterion_main!(benches);

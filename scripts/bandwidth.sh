@@ -32,5 +32,9 @@ print(f"triad bandwidth           {bw/1e9:8.2f} GB/s ({cores} threads)")
 print(f"advection step            {adv*1e3:8.2f} ms  ({cells/adv/1e6:7.1f} M cell-species/s, {cells/adv/1e6/cores:6.1f} M per core)")
 print(f"full transport step       {full*1e3:8.2f} ms  ({cells/full/1e6:7.1f} M cell-species/s, {cells/full/1e6/cores:6.1f} M per core)")
 print(f"advection bandwidth bound {bound*1e3:8.2f} ms  -> advection reaches {100*share:5.1f} % of it (target 30 %)")
+cg = "chemistry_200x200x20_9species"
+chem = mean_ns(cg, "chemistry_step") * 1e-9
+step = mean_ns(cg, "full_step") * 1e-9
+print(f"chemistry step            {chem*1e3:8.2f} ms  ({chem/(200*200*20)*1e9:6.1f} ns per cell, {100*chem/step:4.1f} % of a full step with chemistry, {step*1e3:.1f} ms)")
 sys.exit(0 if share >= 0.30 else 1)
 PY
