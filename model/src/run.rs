@@ -41,12 +41,12 @@ pub struct Model {
     met_now: MetFields,
 }
 
-/// Rough bytes the run needs: tracer mass + output accumulator + met copies.
-pub fn estimate_bytes(grid: &Grid, ntracers: usize) -> f64 {
-    let cells = grid.ncells() as f64;
-    let tracer = ntracers as f64 * cells * 8.0 * 4.0;
-    let met = cells * 8.0 * 12.0 * 4.0;
-    tracer + met
+/// Rough bytes a run needs for `cells` grid cells and `ntracers` tracers:
+/// four tracer-sized arrays (state, output accumulator, kernel work) and
+/// about 48 cell-sized ones (three met instants of ~12 fields, advection
+/// work arrays).
+pub fn estimate_bytes(cells: usize, ntracers: usize) -> f64 {
+    (ntracers as f64 * 4.0 + 48.0) * cells as f64 * 8.0
 }
 
 fn available_bytes() -> Option<f64> {
@@ -58,12 +58,10 @@ fn available_bytes() -> Option<f64> {
 
 impl Model {
     pub fn from_case(case: &Case) -> Result<Model> {
-        let ny = case.grid.ny as f64;
-        let nx = case.grid.nx as f64;
-        let nz = case.grid.layer_tops_m.len() as f64;
+        let cells = case.grid.nx * case.grid.ny * case.grid.layer_tops_m.len();
         let ntr = case.species.names.len();
         // Size check before allocating anything grid-sized.
-        let needed = (ntr as f64 * 4.0 + 48.0) * nx * ny * nz * 8.0;
+        let needed = estimate_bytes(cells, ntr);
         let limit = case
             .run
             .max_memory_gib
