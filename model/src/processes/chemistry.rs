@@ -176,6 +176,13 @@ impl Process for Chemistry {
         let ntr = t.len();
         let before = state.totals();
         let air = &state.air_mass;
+        // OH per column, once per step (it does not vary with height here).
+        let oh_column = ndarray::Array2::from_shape_fn((g.ny, g.nx), |(j, i)| {
+            let solar = (hour_utc + g.lon[[j, i]] / 15.0).rem_euclid(24.0);
+            self.oh_fixed_cm3.unwrap_or_else(|| {
+                self.oh_peak_cm3 * cos_zenith(g.lat[[j, i]], day, solar).max(0.0)
+            })
+        });
         state
             .mass
             .axis_iter_mut(Axis(1))
@@ -186,18 +193,16 @@ impl Process for Chemistry {
                     for i in 0..g.nx {
                         let temp = met.temperature[[k, j, i]];
                         let m_cm3 = air_number_density(met.pressure[[k, j, i]], temp);
-                        let solar = (hour_utc + g.lon[[j, i]] / 15.0).rem_euclid(24.0);
-                        let oh = self.oh_fixed_cm3.unwrap_or_else(|| {
-                            self.oh_peak_cm3 * cos_zenith(g.lat[[j, i]], day, solar).max(0.0)
-                        });
-                        // Gas-phase oxidation, exact first-order decay over the step.
-                        if let (Some(so2), Some(so4)) = (p.so2, p.so4) {
+                        let oh = oh_column[[j, i]];
+                        // Gas-phase oxidation, exact first-order decay over
+                        // the step (nothing to do without OH, i.e. at night).
+                        if let (Some(so2), Some(so4), true) = (p.so2, p.so4, oh > 0.0) {
                             let lost =
                                 layer[[so2, j, i]] * -(-k_so2_oh(temp, m_cm3) * oh * dt).exp_m1();
                             layer[[so2, j, i]] -= lost;
                             layer[[so4, j, i]] += lost / m_so2 * m_so4;
                         }
-                        if let (Some(nox), Some(hno3)) = (p.nox, p.hno3) {
+                        if let (Some(nox), Some(hno3), true) = (p.nox, p.hno3, oh > 0.0) {
                             let lost =
                                 layer[[nox, j, i]] * -(-k_no2_oh(temp, m_cm3) * oh * dt).exp_m1();
                             layer[[nox, j, i]] -= lost;
