@@ -166,6 +166,16 @@ fn negative_emission_rates_are_refused() {
 }
 
 #[test]
+fn non_finite_coordinates_are_refused() {
+    let (dir, o) = emission_case(
+        "points",
+        "stacks.csv",
+        &format!("{STACK_HEADER}p,NaN,27.8,100,4,12,400,mobile,SO2,5,g s-1\n"),
+    );
+    assert_refused(dir.path(), &o, 3, "stacks.csv", "line 2, lon");
+}
+
+#[test]
 fn unknown_sector_is_refused() {
     let (dir, o) = emission_case(
         "points",

@@ -25,11 +25,7 @@ pub fn load(path: &Path, grid: &Grid, species: &[&str], inv: &mut Inventory) -> 
     ];
     for_each_csv_row(path, &cols, |row| {
         let city = row.text("city");
-        let (lon, lat, radius) = (
-            row.number("lon")?,
-            row.number("lat")?,
-            row.number("radius_km")?,
-        );
+        let ((lon, lat), radius) = (row.lonlat()?, row.number("radius_km")?);
         if !(radius.is_finite() && radius > 0.0) {
             return Err(Error::input(
                 path,

@@ -169,6 +169,25 @@ impl CsvRow<'_> {
         v.parse::<f64>()
             .map_err(|_| Error::input(self.path, self.field(col), format!("a number, got {v:?}")))
     }
+    /// Longitude and latitude from `lon` and `lat`, in range.
+    pub fn lonlat(&self) -> Result<(f64, f64)> {
+        let (lon, lat) = (self.number("lon")?, self.number("lat")?);
+        if !(lon.is_finite() && (-180.0..=360.0).contains(&lon)) {
+            return Err(Error::input(
+                self.path,
+                self.field("lon"),
+                format!("a longitude in degrees, got {lon}"),
+            ));
+        }
+        if !(lat.is_finite() && (-90.0..=90.0).contains(&lat)) {
+            return Err(Error::input(
+                self.path,
+                self.field("lat"),
+                format!("a latitude in degrees, got {lat}"),
+            ));
+        }
+        Ok((lon, lat))
+    }
 }
 
 /// Read a CSV file whose header names (at least) `cols`, calling `each` per

@@ -105,7 +105,7 @@ pub fn load(path: &Path, grid: &Grid, species: &[&str], inv: &mut Inventory) -> 
     ];
     for_each_csv_row(path, &cols, |row| {
         let name = row.text("name").to_string();
-        let (lon, lat) = (row.number("lon")?, row.number("lat")?);
+        let (lon, lat) = row.lonlat()?;
         let (h, d, w, t) = (
             row.number("height_m")?,
             row.number("diameter_m")?,
