@@ -22,6 +22,9 @@ pub struct Case {
     pub physics: PhysicsConfig,
     #[serde(default)]
     pub chemistry: ChemistryConfig,
+    /// Named sites (cities, monitors) where the run reports statistics.
+    #[serde(default)]
+    pub sites: Vec<SiteConfig>,
     pub output: OutputConfig,
     /// Directory the case file lives in; relative input paths resolve against it.
     #[serde(skip)]
@@ -209,6 +212,14 @@ fn default_kzmin() -> f64 {
 }
 fn default_courant() -> f64 {
     0.9
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteConfig {
+    pub name: String,
+    pub lon: f64,
+    pub lat: f64,
 }
 
 /// Secondary inorganic chemistry; active when the run carries the species
@@ -551,6 +562,14 @@ impl Case {
                         "a non-negative OH number density below 1e8 molecules/cm3",
                     ));
                 }
+            }
+        }
+        for (n, site) in self.sites.iter().enumerate() {
+            if !(site.lon.is_finite() && site.lat.is_finite() && site.lat.abs() <= 90.0) {
+                return Err(self.err(
+                    &format!("sites[{n}] ({})", site.name),
+                    "a finite longitude and a latitude within +-90 degrees",
+                ));
             }
         }
         positive("output.interval_hours", self.output.interval_hours)?;

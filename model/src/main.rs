@@ -168,6 +168,12 @@ fn print_summary(s: &airshed::run::RunSummary) {
             parts.join(", ")
         );
     }
+    for site in &s.sites {
+        println!(
+            "site {:<12} mean wind {:.1} m/s, resultant from {:.0} deg, calm {:.0} %, mixing height p10/p50/p90 {:.0}/{:.0}/{:.0} m",
+            site.name, site.mean_speed_ms, site.resultant_direction_deg, 100.0 * site.calm_fraction, site.mixing_height_p10_m, site.mixing_height_p50_m, site.mixing_height_p90_m
+        );
+    }
     for w in &s.emissions_outside_domain {
         println!("warning: {w}");
     }

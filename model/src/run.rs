@@ -201,6 +201,11 @@ impl Model {
         Ok(())
     }
 
+    /// The met at the current model time.
+    pub fn current_met(&self) -> &MetFields {
+        &self.met_now
+    }
+
     /// Refuse non-finite or clearly negative mass (beyond round-off).
     pub fn check_state(&self) -> Result<()> {
         for tr in 0..self.state.tracers.len() {
@@ -280,6 +285,8 @@ pub struct RunSummary {
     pub surface_mean_ugm3: std::collections::BTreeMap<String, f64>,
     /// Share of each particulate species in surface PM2.5, percent.
     pub pm25_composition_percent: std::collections::BTreeMap<String, f64>,
+    /// Meteorological statistics at the case's sites.
+    pub sites: Vec<crate::met::stats::SiteStats>,
     pub emissions_outside_domain: Vec<String>,
 }
 
@@ -323,6 +330,22 @@ pub fn run_case(case: &Case, opts: &RunOptions) -> Result<RunSummary> {
         variables.push(crate::output::PM25_TOTAL.to_string());
     }
     let mut surface_sum = vec![0.0; variables.len()];
+    let mut samplers = Vec::with_capacity(case.sites.len());
+    for (n, site) in case.sites.iter().enumerate() {
+        let cell = model.grid.cell_of(site.lon, site.lat).ok_or_else(|| {
+            Error::config(
+                &case.file,
+                format!("sites[{n}] ({})", site.name),
+                format!(
+                    "a site inside the grid; ({}, {}) is outside it",
+                    site.lon, site.lat
+                ),
+            )
+        })?;
+        samplers.push(crate::met::stats::SiteSampler::new(
+            &site.name, site.lon, site.lat, cell,
+        ));
+    }
     let nlev = case
         .output
         .layers
@@ -368,6 +391,9 @@ pub fn run_case(case: &Case, opts: &RunOptions) -> Result<RunSummary> {
             }
         }
         model.check_state()?;
+        for sampler in samplers.iter_mut() {
+            sampler.sample(&model.grid, model.current_met());
+        }
         let fields: Vec<Vec<f32>> = match acc {
             Some(a) => a
                 .into_iter()
@@ -416,6 +442,8 @@ pub fn run_case(case: &Case, opts: &RunOptions) -> Result<RunSummary> {
         &surface,
         &pm25_components,
     );
+    let mut summary = summary;
+    summary.sites = samplers.iter().map(|s| s.finish()).collect();
     let json = serde_json::to_string_pretty(&summary).expect("summary serialises");
     write_atomic(&json_path, &json)?;
     Ok(summary)
@@ -507,6 +535,7 @@ fn summarise(
             .fold(0.0, f64::max),
         budget,
         surface_mean_ugm3: surface.clone(),
+        sites: Vec::new(),
         pm25_composition_percent: composition,
         emissions_outside_domain: model.outside_domain.clone(),
     }

@@ -9,6 +9,7 @@
 pub mod analytic;
 pub mod netcdf;
 pub mod pbl;
+pub mod stats;
 
 use crate::error::Result;
 use crate::grid::Grid;
