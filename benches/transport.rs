@@ -5,6 +5,8 @@
 
 use airshed::budget::Budget;
 use airshed::config::Case;
+use airshed::grid::Grid;
+use airshed::met::MetFields;
 use airshed::processes::advection::Advection;
 use airshed::processes::{Boundary, Process, StepContext};
 use airshed::run::Model;
@@ -46,6 +48,29 @@ pub const NX: usize = 200;
 pub const NZ: usize = 20;
 pub const NTRACERS: usize = 10;
 
+/// The met at the start, middle and end of a 600 s step.
+fn step_mets(m: &mut Model) -> [MetFields; 3] {
+    [0.0, 300.0, 600.0].map(|t| m.met.at(t).expect("analytic met"))
+}
+
+/// One 600 s step's context (grid and boundary borrowed, not the model).
+fn step_ctx<'a>(
+    grid: &'a Grid,
+    boundary: &'a Boundary,
+    mets: &'a [MetFields; 3],
+) -> StepContext<'a> {
+    StepContext {
+        grid,
+        met_start: &mets[0],
+        met_mid: &mets[1],
+        met_end: &mets[2],
+        dt: 600.0,
+        time: 0.0,
+        step_index: 0,
+        boundary,
+    }
+}
+
 fn bench_model() -> Model {
     let case =
         Case::from_str(CASE, std::path::Path::new("benches/bench.toml")).expect("bench case");
@@ -71,27 +96,14 @@ fn bench_model() -> Model {
 
 fn transport(c: &mut Criterion) {
     let mut m = bench_model();
-    let (start, mid, end) = (
-        m.met.at(0.0).unwrap(),
-        m.met.at(300.0).unwrap(),
-        m.met.at(600.0).unwrap(),
-    );
+    let mets = step_mets(&mut m);
     let cells = (NX * NX * NZ * NTRACERS) as u64;
     let mut g = c.benchmark_group("transport_200x200x20_10tracers");
     g.sample_size(10);
     g.throughput(Throughput::Elements(cells));
     // Each iteration advances the same state one more step: no copies timed.
     let mut state = m.state.clone();
-    let ctx = StepContext {
-        grid: &m.grid,
-        met_start: &start,
-        met_mid: &mid,
-        met_end: &end,
-        dt: 600.0,
-        time: 0.0,
-        step_index: 0,
-        boundary: &m.boundary,
-    };
+    let ctx = step_ctx(&m.grid, &m.boundary, &mets);
     let mut advection: Vec<Box<dyn Process>> = vec![Box::new(Advection::new(0.9))];
     for (name, processes) in [
         ("advection_step", &mut advection),
@@ -149,21 +161,8 @@ fn chemistry(c: &mut Criterion) {
     let case =
         Case::from_str(&text, std::path::Path::new("benches/bench.toml")).expect("bench case");
     let mut m = Model::from_case(&case).expect("bench model");
-    let (start, mid, end) = (
-        m.met.at(0.0).unwrap(),
-        m.met.at(300.0).unwrap(),
-        m.met.at(600.0).unwrap(),
-    );
-    let ctx = StepContext {
-        grid: &m.grid,
-        met_start: &start,
-        met_mid: &mid,
-        met_end: &end,
-        dt: 600.0,
-        time: 0.0,
-        step_index: 0,
-        boundary: &m.boundary,
-    };
+    let mets = step_mets(&mut m);
+    let ctx = step_ctx(&m.grid, &m.boundary, &mets);
     let mut g = c.benchmark_group("chemistry_200x200x20_9species");
     g.sample_size(10);
     g.throughput(Throughput::Elements((NX * NX * NZ) as u64));
