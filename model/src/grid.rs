@@ -307,10 +307,6 @@ impl Grid {
         }
     }
 
-    pub fn ncells(&self) -> usize {
-        self.nx * self.ny * self.nz
-    }
-
     pub fn volume(&self, k: usize, j: usize, i: usize) -> f64 {
         self.area[[j, i]] * self.dz[k]
     }

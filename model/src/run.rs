@@ -233,19 +233,19 @@ impl Model {
     }
 
     /// Concentration of every species (tags summed), ug/m3, lowest `nlev` layers.
-    pub fn species_concentrations(&self, nlev: usize) -> Vec<Vec<f32>> {
+    pub fn species_concentrations(&self, nlev: usize) -> Vec<Vec<f64>> {
         let g = &self.grid;
         let t = &self.state.tracers;
         (0..t.species.len())
             .map(|s| {
-                let mut out = vec![0f32; nlev * g.ny * g.nx];
+                let mut out = vec![0.0; nlev * g.ny * g.nx];
                 for tag in 0..t.tags.len() {
                     let m = self.state.tracer(t.index(s, tag));
                     for k in 0..nlev {
                         for j in 0..g.ny {
                             for i in 0..g.nx {
                                 out[(k * g.ny + j) * g.nx + i] +=
-                                    (m[[k, j, i]] / g.volume(k, j, i) / UG) as f32;
+                                    m[[k, j, i]] / g.volume(k, j, i) / UG;
                             }
                         }
                     }
@@ -385,7 +385,7 @@ pub fn run_case(case: &Case, opts: &RunOptions) -> Result<RunSummary> {
                 let a = acc.get_or_insert_with(|| c.iter().map(|v| vec![0.0; v.len()]).collect());
                 for (a, c) in a.iter_mut().zip(&c) {
                     for (a, &c) in a.iter_mut().zip(c) {
-                        *a += c as f64 / per_interval as f64;
+                        *a += c / per_interval as f64;
                     }
                 }
             }
@@ -394,16 +394,13 @@ pub fn run_case(case: &Case, opts: &RunOptions) -> Result<RunSummary> {
         for sampler in samplers.iter_mut() {
             sampler.sample(&model.grid, model.current_met());
         }
-        let fields: Vec<Vec<f32>> = match acc {
-            Some(a) => a
-                .into_iter()
-                .map(|v| v.into_iter().map(|x| x as f32).collect())
-                .collect(),
+        // Fields stay f64 until they are written (the file stores float32).
+        let mut fields = match acc {
+            Some(a) => a,
             None => model.species_concentrations(nlev),
         };
-        let mut fields = fields;
         if !particles.is_empty() {
-            let mut total = vec![0f32; fields[0].len()];
+            let mut total = vec![0.0; fields[0].len()];
             for &s in &particles {
                 total.iter_mut().zip(&fields[s]).for_each(|(t, v)| *t += v);
             }
@@ -412,11 +409,14 @@ pub fn run_case(case: &Case, opts: &RunOptions) -> Result<RunSummary> {
         // Run-mean of the domain-mean surface concentration, per variable.
         let plane = model.grid.nx * model.grid.ny;
         for (acc, f) in surface_sum.iter_mut().zip(&fields) {
-            *acc +=
-                f[..plane].iter().map(|&v| v as f64).sum::<f64>() / plane as f64 / intervals as f64;
+            *acc += f[..plane].iter().sum::<f64>() / plane as f64 / intervals as f64;
         }
         // Means are stamped at the end of their interval.
-        writer.write_record((n + 1) as f64 * case.output.interval_hours, &fields)?;
+        let stored: Vec<Vec<f32>> = fields
+            .iter()
+            .map(|f| f.iter().map(|&v| v as f32).collect())
+            .collect();
+        writer.write_record((n + 1) as f64 * case.output.interval_hours, &stored)?;
         bar.set_message(format!(
             "{:.0} h simulated",
             (n + 1) as f64 * case.output.interval_hours
@@ -441,9 +441,8 @@ pub fn run_case(case: &Case, opts: &RunOptions) -> Result<RunSummary> {
         &nc,
         &surface,
         &pm25_components,
+        samplers.iter().map(|s| s.finish()).collect(),
     );
-    let mut summary = summary;
-    summary.sites = samplers.iter().map(|s| s.finish()).collect();
     let json = serde_json::to_string_pretty(&summary).expect("summary serialises");
     write_atomic(&json_path, &json)?;
     Ok(summary)
@@ -471,6 +470,7 @@ fn summarise(
     nc: &Path,
     surface: &std::collections::BTreeMap<String, f64>,
     pm25_components: &[String],
+    sites: Vec<crate::met::stats::SiteStats>,
 ) -> RunSummary {
     let total = surface
         .get(crate::output::PM25_TOTAL)
@@ -535,7 +535,7 @@ fn summarise(
             .fold(0.0, f64::max),
         budget,
         surface_mean_ugm3: surface.clone(),
-        sites: Vec::new(),
+        sites,
         pm25_composition_percent: composition,
         emissions_outside_domain: model.outside_domain.clone(),
     }

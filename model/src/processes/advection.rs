@@ -97,31 +97,40 @@ fn lane_blocks(n: usize) -> impl Iterator<Item = (usize, usize)> {
     (0..nb).map(move |b| (b * size, ((b + 1) * size).min(n)))
 }
 
-/// Run a kernel in the widest vector instruction set the CPU has. The
-/// variants perform the same IEEE operations in the same order (no FMA
+/// Define a kernel entry point that runs in the widest vector instruction
+/// set the CPU has, plus its baseline twin. The variants perform the same IEEE operations in the same order (no FMA
 /// contraction in Rust), so results are bit-identical whichever runs.
-macro_rules! dispatch {
-    ($imp:ident, $avx512:ident, $avx2:ident, ($($arg:ident: $ty:ty),*) -> $ret:ty) => {
-        #[cfg(target_arch = "x86_64")]
-        #[target_feature(enable = "avx512f")]
-        unsafe fn $avx512($($arg: $ty),*) -> $ret {
+macro_rules! multiversion {
+    ($(#[$attr:meta])* pub fn $name:ident / $portable:ident = $imp:ident ($($arg:ident: $ty:ty),*) -> $ret:ty) => {
+        $(#[$attr])*
+        pub fn $name($($arg: $ty),*) -> $ret {
+            #[cfg(target_arch = "x86_64")]
+            #[target_feature(enable = "avx512f")]
+            unsafe fn avx512($($arg: $ty),*) -> $ret {
+                $imp($($arg),*)
+            }
+            #[cfg(target_arch = "x86_64")]
+            #[target_feature(enable = "avx2")]
+            unsafe fn avx2($($arg: $ty),*) -> $ret {
+                $imp($($arg),*)
+            }
+            #[cfg(target_arch = "x86_64")]
+            {
+                if std::arch::is_x86_feature_detected!("avx512f") {
+                    return unsafe { avx512($($arg),*) };
+                }
+                if std::arch::is_x86_feature_detected!("avx2") {
+                    return unsafe { avx2($($arg),*) };
+                }
+            }
             $imp($($arg),*)
         }
-        #[cfg(target_arch = "x86_64")]
-        #[target_feature(enable = "avx2")]
-        unsafe fn $avx2($($arg: $ty),*) -> $ret {
+
+        /// The baseline-instruction-set build of the same kernel (for tests).
+        #[doc(hidden)]
+        pub fn $portable($($arg: $ty),*) -> $ret {
             $imp($($arg),*)
         }
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx512f") {
-                return unsafe { $avx512($($arg),*) };
-            }
-            if std::arch::is_x86_feature_detected!("avx2") {
-                return unsafe { $avx2($($arg),*) };
-            }
-        }
-        return $imp($($arg),*);
     };
 }
 
@@ -146,36 +155,12 @@ pub fn ppm_sweep(
 /// can check that every variant gives bit-identical results.
 #[doc(hidden)]
 pub mod portable {
-    use super::*;
-    pub fn ppm_line(
-        mass: &mut [f64],
-        inv_air: &[f64],
-        flux: &[f64],
-        ends: LineEnds,
-        s: &mut Scratch,
-    ) -> EndFluxes {
-        ppm_line_impl(mass, inv_air, flux, ends, s)
-    }
-    pub fn ppm_rows(
-        mass: &mut ArrayViewMut2<f64>,
-        inv_air: &ArrayView2<f64>,
-        flux: &ArrayView2<f64>,
-        ends: RowEnds,
-        s: &mut Scratch,
-    ) -> EndFluxes {
-        ppm_rows_impl(mass, inv_air, flux, ends, s)
-    }
+    pub use super::{ppm_line_portable as ppm_line, ppm_rows_portable as ppm_rows};
 }
 
-/// `ppm_sweep` with 1 / air given: the x-sweep kernel (vectorised along the line).
-pub fn ppm_line(
-    mass: &mut [f64],
-    inv_air: &[f64],
-    flux: &[f64],
-    ends: LineEnds,
-    s: &mut Scratch,
-) -> EndFluxes {
-    dispatch!(ppm_line_impl, ppm_line_avx512, ppm_line_avx2, (mass: &mut [f64], inv_air: &[f64], flux: &[f64], ends: LineEnds, s: &mut Scratch) -> EndFluxes);
+multiversion! {
+    /// `ppm_sweep` with 1 / air given: the x-sweep kernel (vectorised along the line).
+    pub fn ppm_line / ppm_line_portable = ppm_line_impl(mass: &mut [f64], inv_air: &[f64], flux: &[f64], ends: LineEnds, s: &mut Scratch) -> EndFluxes
 }
 
 #[inline(always)]
@@ -298,20 +283,14 @@ fn row<'a>(v: &'a ArrayView2<f64>, p: usize) -> &'a [f64] {
     v.row(p).to_slice().expect("lanes contiguous")
 }
 
-/// One PPM sweep over `n` rows of `L` independent lanes.
-///
-/// `mass` [n, L]: tracer mass, updated in place. `inv_air` [n, L]: 1 / air
-/// mass at the start of the sweep. `flux` [n+1, L]: air mass crossing face f
-/// (between rows f-1 and f) during the sweep, positive towards higher rows.
-/// Returns the mass that crossed the two ends, summed over lanes.
-pub fn ppm_rows(
-    mass: &mut ArrayViewMut2<f64>,
-    inv_air: &ArrayView2<f64>,
-    flux: &ArrayView2<f64>,
-    ends: RowEnds,
-    s: &mut Scratch,
-) -> EndFluxes {
-    dispatch!(ppm_rows_impl, ppm_rows_avx512, ppm_rows_avx2, (mass: &mut ArrayViewMut2<f64>, inv_air: &ArrayView2<f64>, flux: &ArrayView2<f64>, ends: RowEnds, s: &mut Scratch) -> EndFluxes);
+multiversion! {
+    /// One PPM sweep over `n` rows of `L` independent lanes.
+    ///
+    /// `mass` [n, L]: tracer mass, updated in place. `inv_air` [n, L]: 1 / air
+    /// mass at the start of the sweep. `flux` [n+1, L]: air mass crossing face f
+    /// (between rows f-1 and f) during the sweep, positive towards higher rows.
+    /// Returns the mass that crossed the two ends, summed over lanes.
+    pub fn ppm_rows / ppm_rows_portable = ppm_rows_impl(mass: &mut ArrayViewMut2<f64>, inv_air: &ArrayView2<f64>, flux: &ArrayView2<f64>, ends: RowEnds, s: &mut Scratch) -> EndFluxes
 }
 
 /// CW84 eq. 1.6 edge value from four mixing ratios, bounded by the middle two.

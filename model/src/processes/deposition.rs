@@ -65,7 +65,17 @@ pub fn deposition_velocity(
     obukhov: f64,
     temperature: f64,
 ) -> f64 {
-    let ra = aerodynamic_resistance(z, z0, ustar, obukhov);
+    deposition_velocity_with_ra(
+        sp,
+        aerodynamic_resistance(z, z0, ustar, obukhov),
+        ustar,
+        temperature,
+    )
+}
+
+/// Deposition velocity given the aerodynamic resistance r_a (s/m), which
+/// depends on the surface layer only and is shared by every species.
+pub fn deposition_velocity_with_ra(sp: &Species, ra: f64, ustar: f64, temperature: f64) -> f64 {
     let us = ustar.max(0.01);
     match sp.phase {
         Phase::Gas {
@@ -102,18 +112,21 @@ impl Process for DryDeposition {
         let g = ctx.grid;
         let m = ctx.met_mid;
         let z = g.z_mid[0];
+        // r_a is the same for every species: once per column per step.
+        let ra = ndarray::Zip::from(&m.z0)
+            .and(&m.ustar)
+            .and(&m.obukhov)
+            .map_collect(|&z0, &us, &l| aerodynamic_resistance(z, z0, us, l));
         for tr in 0..state.tracers.len() {
             let sp = *state.tracers.species_of(tr);
             let mut lost = 0.0;
             let mut layer = state.mass.index_axis_mut(Axis(0), tr);
             let mut surface = layer.index_axis_mut(Axis(0), 0);
             for ((j, i), v) in surface.indexed_iter_mut() {
-                let vd = deposition_velocity(
+                let vd = deposition_velocity_with_ra(
                     &sp,
-                    z,
-                    m.z0[[j, i]],
+                    ra[[j, i]],
                     m.ustar[[j, i]],
-                    m.obukhov[[j, i]],
                     m.temperature[[0, j, i]],
                 );
                 let kept = *v * (-vd * ctx.dt / g.dz[0]).exp();
