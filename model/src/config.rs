@@ -94,11 +94,33 @@ pub struct SpeciesConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MetConfig {
-    /// "analytic" or "netcdf".
+    /// "analytic", "netcdf", "wrf" or "diagnostic".
     pub kind: String,
     /// netcdf: path to the CF-NetCDF met file.
     #[serde(default)]
     pub file: Option<PathBuf>,
+    /// wrf: wrfout files (any order; records are sorted by time).
+    #[serde(default)]
+    pub files: Vec<PathBuf>,
+    /// analytic and diagnostic: relative humidity (fraction, default 0.7) and
+    /// cloud or fog liquid water in g/kg (default 0).
+    #[serde(default)]
+    pub relative_humidity: Option<f64>,
+    #[serde(default)]
+    pub cloud_water_gkg: f64,
+    /// diagnostic: the synoptic regime generator ("winter", "spring",
+    /// "summer", "stagnant"; SYNTHETIC).
+    #[serde(default)]
+    pub regime: Option<String>,
+    /// diagnostic regime: fraction of hours with calm (< 0.5 m/s) synoptic
+    /// wind, and the seed of its reproducible random sequence.
+    #[serde(default)]
+    pub calm_fraction: Option<f64>,
+    #[serde(default)]
+    pub seed: Option<u64>,
+    /// diagnostic: terrain (default flat).
+    #[serde(default)]
+    pub terrain: Option<TerrainConfig>,
     /// analytic: flow pattern "uniform", "rotation", "deformation", "shear", "calm".
     #[serde(default)]
     pub flow: Option<String>,
@@ -126,6 +148,24 @@ pub struct MetConfig {
     /// density), the idealisation of the analytic test solutions.
     #[serde(default)]
     pub constant_density: bool,
+}
+
+/// Idealised terrain for the diagnostic wind model, centred on the domain
+/// (or on centre_lon/centre_lat): "flat", "hill" (Gaussian, height_m at the
+/// top, e-folding radius_km) or "basin" (a flat floor inside a ring of
+/// mountains height_m high whose slopes start at radius_km).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TerrainConfig {
+    pub shape: String,
+    #[serde(default)]
+    pub height_m: f64,
+    #[serde(default)]
+    pub radius_km: f64,
+    #[serde(default)]
+    pub centre_lon: Option<f64>,
+    #[serde(default)]
+    pub centre_lat: Option<f64>,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -495,6 +535,17 @@ impl Case {
                 }
             }
         }
+        if let Some(rh) = self.met.relative_humidity {
+            if !(0.0..=1.0).contains(&rh) {
+                return Err(self.err("met.relative_humidity", "a fraction between 0 and 1"));
+            }
+        }
+        if !(0.0..10.0).contains(&self.met.cloud_water_gkg) {
+            return Err(self.err(
+                "met.cloud_water_gkg",
+                "a liquid water content between 0 and 10 g/kg",
+            ));
+        }
         match self.met.kind.as_str() {
             "analytic" => {
                 let flow = self.met.flow.as_deref().unwrap_or("uniform");
@@ -527,10 +578,45 @@ impl Case {
                     ));
                 }
             }
+            "wrf" => {
+                if self.met.files.is_empty() {
+                    return Err(self.err("met.files", "a list of wrfout files for kind = \"wrf\""));
+                }
+            }
+            "diagnostic" => {
+                let r = self.met.regime.as_deref().unwrap_or("");
+                if crate::met::regime::Regime::named(r).is_none() {
+                    return Err(self.err(
+                        "met.regime",
+                        format!(
+                            "one of {} for kind = \"diagnostic\"; got {r:?}",
+                            crate::met::regime::Regime::NAMES.join(", ")
+                        ),
+                    ));
+                }
+                let calm = self.met.calm_fraction.unwrap_or(0.0);
+                if !(0.0..=1.0).contains(&calm) {
+                    return Err(self.err("met.calm_fraction", "a fraction between 0 and 1"));
+                }
+                if let Some(t) = &self.met.terrain {
+                    if !matches!(t.shape.as_str(), "flat" | "hill" | "basin") {
+                        return Err(self.err(
+                            "met.terrain.shape",
+                            format!("one of flat, hill, basin; got {:?}", t.shape),
+                        ));
+                    }
+                    if t.shape != "flat" {
+                        positive("met.terrain.height_m", t.height_m)?;
+                        positive("met.terrain.radius_km", t.radius_km)?;
+                    }
+                }
+            }
             other => {
                 return Err(self.err(
                     "met.kind",
-                    format!("\"analytic\" or \"netcdf\", got {other:?}"),
+                    format!(
+                        "one of \"analytic\", \"netcdf\", \"wrf\", \"diagnostic\"; got {other:?}"
+                    ),
                 ))
             }
         }

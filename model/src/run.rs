@@ -96,6 +96,23 @@ impl Model {
                 case.physics.kz_min_m2s,
                 seconds,
             )?),
+            "wrf" => {
+                let files: Vec<std::path::PathBuf> =
+                    case.met.files.iter().map(|f| case.resolve(f)).collect();
+                Box::new(crate::met::wrf::WrfMet::open(
+                    &files,
+                    &grid,
+                    start,
+                    seconds,
+                    case.physics.kz_min_m2s,
+                )?)
+            }
+            "diagnostic" => Box::new(crate::met::regime::RegimeMet::new(
+                &grid,
+                &case.met,
+                start,
+                case.physics.kz_min_m2s,
+            )),
             _ => Box::new(AnalyticMet::new(
                 &grid,
                 &case.met,

@@ -5,7 +5,7 @@
 //! Rotating and deforming flows are built from a streamfunction at cell
 //! corners, so the face winds are discretely non-divergent to round-off.
 
-use super::{MetFields, MetSource, CP_DRY, GRAVITY, KARMAN, R_DRY};
+use super::{MetFields, MetSource, GRAVITY, KARMAN, R_DRY};
 use crate::config::{MetConfig, StartTime};
 use crate::error::Result;
 use crate::grid::Grid;
@@ -18,6 +18,9 @@ pub struct AnalyticMet {
     start: StartTime,
     kz_min: f64,
 }
+
+/// Relative humidity when the case gives none (a humid subtropical mean).
+pub const DEFAULT_RH: f64 = 0.7;
 
 /// Roughness length for the analytic surface (short crops / suburban mix), m.
 const Z0: f64 = 0.1;
@@ -142,6 +145,8 @@ impl MetSource for AnalyticMet {
         }
         m.update_density();
         m.precip.fill(self.cfg.precip_mm_h);
+        m.rh.fill(self.cfg.relative_humidity.unwrap_or(DEFAULT_RH));
+        m.cloud_water.fill(self.cfg.cloud_water_gkg / 1000.0);
         m.z0.fill(Z0);
         let day = self.cfg.pblh_day_m.unwrap_or(1000.0);
         let night = self.cfg.pblh_night_m.unwrap_or(day);
@@ -161,7 +166,7 @@ impl MetSource for AnalyticMet {
                 let heat_flux = if sun > 0.0 { 150.0 * sun } else { -10.0 };
                 let rho = m.density[[0, j, i]];
                 let theta = m.temperature[[0, j, i]];
-                let l = -rho * CP_DRY * theta * ustar.powi(3) / (KARMAN * GRAVITY * heat_flux);
+                let l = super::pbl::obukhov_length(ustar, heat_flux, rho, theta);
                 m.pblh[[j, i]] = h;
                 m.ustar[[j, i]] = ustar;
                 m.obukhov[[j, i]] = l;

@@ -7,9 +7,13 @@
 //! air mass always matches the met density.
 
 pub mod analytic;
+pub mod diagnostic;
 pub mod netcdf;
 pub mod pbl;
+pub mod regime;
 pub mod stats;
+pub mod terrain;
+pub mod wrf;
 
 use crate::error::Result;
 use crate::grid::Grid;
@@ -35,6 +39,10 @@ pub struct MetFields {
     pub temperature: Array3<f64>,
     pub pressure: Array3<f64>,
     pub density: Array3<f64>,
+    /// Relative humidity (fraction, 0-1) and cloud liquid water mixing ratio
+    /// (kg/kg) at cell centres, for aerosol thermodynamics and aqueous chemistry.
+    pub rh: Array3<f64>,
+    pub cloud_water: Array3<f64>,
     /// Vertical eddy diffusivity at layer tops, m2/s, [k, j, i] = top of layer k.
     pub kz: Array3<f64>,
     /// Mixing height m, friction velocity m/s, Obukhov length m, precipitation mm/h.
@@ -55,6 +63,8 @@ impl MetFields {
             temperature: Array3::zeros((nz, ny, nx)),
             pressure: Array3::zeros((nz, ny, nx)),
             density: Array3::zeros((nz, ny, nx)),
+            rh: Array3::zeros((nz, ny, nx)),
+            cloud_water: Array3::zeros((nz, ny, nx)),
             kz: Array3::zeros((nz, ny, nx)),
             pblh: Array2::zeros((ny, nx)),
             ustar: Array2::zeros((ny, nx)),
@@ -78,6 +88,8 @@ impl MetFields {
         mix3(&mut out.temperature, &b.temperature);
         mix3(&mut out.pressure, &b.pressure);
         mix3(&mut out.density, &b.density);
+        mix3(&mut out.rh, &b.rh);
+        mix3(&mut out.cloud_water, &b.cloud_water);
         mix3(&mut out.kz, &b.kz);
         mix2(&mut out.pblh, &b.pblh);
         mix2(&mut out.ustar, &b.ustar);
@@ -91,6 +103,14 @@ impl MetFields {
                 *o = if inv == 0.0 { f64::INFINITY } else { 1.0 / inv };
             });
         out
+    }
+
+    /// Grid-relative wind at a cell centre: the mean of the two faces.
+    pub fn centre_wind(&self, k: usize, j: usize, i: usize) -> (f64, f64) {
+        (
+            0.5 * (self.u_face[[k, j, i]] + self.u_face[[k, j, i + 1]]),
+            0.5 * (self.v_face[[k, j, i]] + self.v_face[[k, j + 1, i]]),
+        )
     }
 
     /// Air density from the ideal gas law, rho = p / (R_d T).
@@ -117,6 +137,19 @@ impl MetFields {
             }
         }
     }
+}
+
+/// Saturation vapour pressure over water, Pa (Bolton 1980, Mon. Weather Rev.
+/// 108, 1046, eq. 10): 611.2 exp(17.67 T_c / (T_c + 243.5)).
+pub fn saturation_vapour_pressure(t_kelvin: f64) -> f64 {
+    let tc = t_kelvin - 273.15;
+    611.2 * (17.67 * tc / (tc + 243.5)).exp()
+}
+
+/// Relative humidity (fraction) from the water-vapour mixing ratio q (kg/kg)
+/// at pressure p (Pa): e = q p / (0.622 + q).
+pub fn relative_humidity(q: f64, p: f64, t_kelvin: f64) -> f64 {
+    (q * p / (0.622 + q)) / saturation_vapour_pressure(t_kelvin)
 }
 
 /// A source of meteorology: analytic generator, CF-NetCDF file, later WRF

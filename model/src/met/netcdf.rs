@@ -14,11 +14,13 @@
 //! | precip              | time,y,x      | mm h-1 |                                    |
 //! | kz (optional)       | time,z,y,x    | m2 s-1 | at layer tops; else Holtslag-Boville |
 //! | z0 (optional)       | y,x           | m      | roughness; default 0.1             |
+//! | relative_humidity (optional) | time,z,y,x | 1 | fraction; default 0.7           |
+//! | cloud_water (optional) | time,z,y,x | kg kg-1 | cloud/fog liquid water; default 0 |
 //!
 //! Every value is checked: a missing variable, wrong dimensions, a NaN or
 //! fill value, or an impossible value is refused with the file and variable.
 
-use super::{MetFields, MetSource, CP_DRY, GRAVITY, KARMAN};
+use super::{MetFields, MetSource};
 use crate::error::{Error, Result};
 use crate::grid::Grid;
 use ndarray::{Array2, Array3};
@@ -266,18 +268,13 @@ impl NetcdfMet {
                 &|x| x.abs() < 2000.0,
                 "heat fluxes below 2000 W/m2 in magnitude",
             )?;
-            // L = -rho cp T u*^3 / (k g H) (Stull 1988, eq. 5.7c).
             for ((j, i), &hf) in a2(h).indexed_iter() {
-                let (rho, tt, us) = (
+                m.obukhov[[j, i]] = super::pbl::obukhov_length(
+                    m.ustar[[j, i]].max(0.01),
+                    hf,
                     m.density[[0, j, i]],
                     m.temperature[[0, j, i]],
-                    m.ustar[[j, i]].max(0.01),
                 );
-                m.obukhov[[j, i]] = if hf == 0.0 {
-                    f64::INFINITY
-                } else {
-                    -rho * CP_DRY * tt * us.powi(3) / (KARMAN * GRAVITY * hf)
-                };
             }
         } else {
             return Err(Error::input(
@@ -285,6 +282,27 @@ impl NetcdfMet {
                 "obukhov_length",
                 "obukhov_length (m) or sensible_heat_flux (W/m2)",
             ));
+        }
+        match read("relative_humidity", true)? {
+            Some(rh) => {
+                check(
+                    "relative_humidity",
+                    &rh,
+                    &|x| (0.0..=1.05).contains(&x),
+                    "relative humidity as a fraction, 0 to 1",
+                )?;
+                m.rh = a3(rh).mapv(|x| x.min(1.0));
+            }
+            None => m.rh.fill(super::analytic::DEFAULT_RH),
+        }
+        if let Some(qc) = read("cloud_water", true)? {
+            check(
+                "cloud_water",
+                &qc,
+                &|x| (0.0..0.01).contains(&x),
+                "cloud liquid water mixing ratios between 0 and 0.01 kg/kg",
+            )?;
+            m.cloud_water = a3(qc);
         }
         match read("kz", true)? {
             Some(kz) => {

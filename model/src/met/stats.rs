@@ -33,6 +33,17 @@ pub fn earth_relative(grid: &Grid, lon: f64, u: f64, v: f64) -> (f64, f64) {
     }
 }
 
+/// Inverse of [`earth_relative`]: grid-relative (u, v) of an earth-relative
+/// (east, north) wind at a longitude.
+pub fn grid_relative(grid: &Grid, lon: f64, east: f64, north: f64) -> (f64, f64) {
+    let (sin_t, cos_t) = {
+        // earth_relative applied to the unit grid vectors gives the rotation.
+        let (e, n) = earth_relative(grid, lon, 1.0, 0.0);
+        (-n, e)
+    };
+    (east * cos_t - north * sin_t, east * sin_t + north * cos_t)
+}
+
 /// Direction the wind blows from, degrees clockwise from north.
 pub fn direction_from(east: f64, north: f64) -> f64 {
     (-east).atan2(-north).to_degrees().rem_euclid(360.0)

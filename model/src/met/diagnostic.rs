@@ -1,0 +1,528 @@
+//! Diagnostic wind model in the CALMET family (Scire et al. 2000, CALMET
+//! User's Guide, sec. 2.2): a first-guess 3-D wind from a synoptic (or
+//! station) wind and the terrain, then a mass-consistent adjustment.
+//!
+//! First guess, at cell centres of the terrain-following grid:
+//! 1. profile: the reference wind at 10 m follows the neutral log law up to
+//!    the mixing height and is constant above it;
+//! 2. cold-air pools: at stable times, air in a closed depression below the
+//!    dividing-streamline height (pass height - U/N, Sheppard 1956, Q. J. R.
+//!    Meteorol. Soc. 82, 528) cannot be lifted out and keeps no synoptic wind;
+//! 3. slope flows: Prandtl's (1942) solution for a heated or cooled slope,
+//!    u(n) = dT sqrt(g / (theta gamma)) exp(-n/l) sin(n/l),
+//!    l = (4 K^2 / (N^2 sin^2 a))^(1/4), up-slope by day, down-slope at night
+//!    (Whiteman 2000, Mountain Meteorology, sec. 9.2);
+//! 4. terrain blocking: where the local Froude number Fr = V / (N dh) (dh:
+//!    the highest terrain within the search radius above the level) is below
+//!    1, the up-hill component is removed and the wind turned along the
+//!    contours at its own speed (CALMET eq. 2-19 and after);
+//! 5. kinematic terrain effect: w = (V . grad h) exp(-N z / |V|) (Liu &
+//!    Yocke 1980, CALMET eq. 2-16), i.e. W = w - V . grad h through the
+//!    terrain-following surfaces.
+//!
+//! Mass-consistent adjustment (Sherman 1978, J. Appl. Meteorol. 17, 312):
+//! minimise sum over faces of alpha^2 (u - u0)^2 dV subject to zero mass
+//! divergence in every cell, with the ground and the model top closed and
+//! the lateral boundaries open (lambda = 0 there). The Euler-Lagrange
+//! condition is a 7-point elliptic equation for the multiplier, solved by
+//! conjugate gradients preconditioned with exact vertical-line solves (the
+//! grid's aspect ratio makes the vertical coupling dominant). The ratio of
+//! horizontal to vertical weights alpha_h/alpha_v is the local Froude number
+//! (after Ross et al. 1988, J. Appl. Meteorol. 27, 785): stable air adjusts
+//! sideways, around an obstacle; neutral air adjusts vertically, over it.
+
+use super::terrain::Terrain;
+use super::GRAVITY;
+use crate::error::{Error, Result};
+use crate::grid::Grid;
+use ndarray::Array3;
+use rayon::prelude::*;
+
+/// Critical Froude number below which blocking applies (CALMET CRITFN default).
+pub const CRITICAL_FROUDE: f64 = 1.0;
+/// Eddy diffusivity of the slope-flow layer in Prandtl's solution, m2/s.
+pub const SLOPE_FLOW_K: f64 = 1.0;
+/// Convergence target of the adjustment: the largest cell mass divergence
+/// divided by the cell's air mass, 1/s.
+pub const DIVERGENCE_TOLERANCE: f64 = 1e-10;
+/// Iteration limit of the conjugate-gradient solve.
+const MAX_ITERATIONS: usize = 20_000;
+
+/// The large-scale forcing of one hour.
+#[derive(Debug, Clone, Copy)]
+pub struct Forcing {
+    /// Earth-relative wind at 10 m, m/s (east, north), taken as grid-relative
+    /// after rotation by the caller.
+    pub u10: f64,
+    pub v10: f64,
+    /// Brunt-Vaisala frequency of the lower atmosphere, 1/s.
+    pub brunt_vaisala: f64,
+    /// Surface potential-temperature anomaly driving slope flows, K
+    /// (positive: heated slopes by day; negative: cooled slopes at night).
+    pub slope_dtheta: f64,
+    /// Mixing height, m, and reference potential temperature, K.
+    pub mixing_height: f64,
+    pub theta: f64,
+    /// Roughness length for the log profile, m.
+    pub z0: f64,
+}
+
+/// What one adjustment did.
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+pub struct AdjustReport {
+    pub iterations: usize,
+    /// Largest |mass divergence| / air mass of any cell, 1/s, before and after.
+    pub max_divergence_before: f64,
+    pub max_divergence_after: f64,
+}
+
+/// A 3-D wind on the C grid: face winds and the terrain-following vertical
+/// velocity W at layer tops ([k] = top of layer k; the top of the last layer is the lid).
+#[derive(Debug, Clone)]
+pub struct Wind {
+    pub u_face: Array3<f64>,
+    pub v_face: Array3<f64>,
+    pub w_top: Array3<f64>,
+}
+
+pub struct DiagnosticWind {
+    pub grid: Grid,
+    pub terrain: Terrain,
+}
+
+impl DiagnosticWind {
+    pub fn new(grid: &Grid, terrain: Terrain) -> Self {
+        DiagnosticWind {
+            grid: grid.clone(),
+            terrain,
+        }
+    }
+
+    /// The first-guess wind (steps 1-5 of the module notes).
+    pub fn first_guess(&self, f: &Forcing) -> Wind {
+        let g = &self.grid;
+        let t = &self.terrain;
+        let (nz, ny, nx) = (g.nz, g.ny, g.nx);
+        let n = f.brunt_vaisala.max(1e-6);
+        let stable = f.slope_dtheta < 0.0;
+        let speed10 = f.u10.hypot(f.v10);
+        let mut uc = Array3::zeros((nz, ny, nx));
+        let mut vc = Array3::zeros((nz, ny, nx));
+        let mut wt = Array3::zeros((nz, ny, nx));
+        let gamma = n * n * f.theta / GRAVITY;
+        let mu = (GRAVITY / (f.theta * gamma)).sqrt();
+        for j in 0..ny {
+            for i in 0..nx {
+                let (gx, gy) = (t.grad_x[[j, i]], t.grad_y[[j, i]]);
+                let slope = gx.hypot(gy);
+                let sin_a = (slope / (1.0 + slope * slope).sqrt()).max(1e-12);
+                let l = (4.0 * SLOPE_FLOW_K * SLOPE_FLOW_K / (n * n * sin_a * sin_a)).powf(0.25);
+                let dividing = t.pool_depth[[j, i]] - speed10 / n;
+                for k in 0..nz {
+                    let z = g.z_mid[k];
+                    let zp = z.min(f.mixing_height.max(10.0));
+                    let profile = (zp / f.z0).ln() / (10.0 / f.z0).ln();
+                    let (mut u, mut v) = (f.u10 * profile, f.v10 * profile);
+                    if stable && z < dividing {
+                        (u, v) = (0.0, 0.0);
+                    }
+                    if slope > 0.0 {
+                        let s = f.slope_dtheta * mu * (-z / l).exp() * (z / l).sin();
+                        u += s * gx / slope;
+                        v += s * gy / slope;
+                    }
+                    let speed = u.hypot(v);
+                    let uphill = u * gx + v * gy;
+                    let above = t.highest_near[[j, i]] - (t.height[[j, i]] + z);
+                    if uphill > 0.0 && above > 0.0 && slope > 0.0 {
+                        let froude = speed / (n * above);
+                        if froude < CRITICAL_FROUDE {
+                            let (ux, uy) = (
+                                u - uphill * gx / (slope * slope),
+                                v - uphill * gy / (slope * slope),
+                            );
+                            let along = ux.hypot(uy);
+                            if along > 0.0 {
+                                (u, v) = (ux * speed / along, uy * speed / along);
+                            } else {
+                                (u, v) = (0.0, 0.0);
+                            }
+                        }
+                    }
+                    uc[[k, j, i]] = u;
+                    vc[[k, j, i]] = v;
+                    if k + 1 < nz {
+                        let zt = g.z_top[k];
+                        let dot = u * gx + v * gy;
+                        let decay = if speed > 0.0 {
+                            (-n * zt / speed).exp()
+                        } else {
+                            0.0
+                        };
+                        wt[[k, j, i]] = dot * (decay - 1.0);
+                    }
+                }
+            }
+        }
+        let mut wind = Wind {
+            u_face: Array3::zeros((nz, ny, nx + 1)),
+            v_face: Array3::zeros((nz, ny + 1, nx)),
+            w_top: wt,
+        };
+        for k in 0..nz {
+            for j in 0..ny {
+                for i in 0..=nx {
+                    let (a, b) = (i.saturating_sub(1), i.min(nx - 1));
+                    wind.u_face[[k, j, i]] = 0.5 * (uc[[k, j, a]] + uc[[k, j, b]]);
+                }
+            }
+            for j in 0..=ny {
+                for i in 0..nx {
+                    let (a, b) = (j.saturating_sub(1), j.min(ny - 1));
+                    wind.v_face[[k, j, i]] = 0.5 * (vc[[k, a, i]] + vc[[k, b, i]]);
+                }
+            }
+        }
+        wind
+    }
+
+    /// Local Froude number of each cell for a forcing (infinite where no
+    /// terrain rises above the level within the search radius).
+    pub fn froude(&self, f: &Forcing, wind: &Wind) -> Array3<f64> {
+        let g = &self.grid;
+        let t = &self.terrain;
+        let n = f.brunt_vaisala.max(1e-6);
+        Array3::from_shape_fn((g.nz, g.ny, g.nx), |(k, j, i)| {
+            let above = t.highest_near[[j, i]] - (t.height[[j, i]] + g.z_mid[k]);
+            let u = 0.5 * (wind.u_face[[k, j, i]] + wind.u_face[[k, j, i + 1]]);
+            let v = 0.5 * (wind.v_face[[k, j, i]] + wind.v_face[[k, j + 1, i]]);
+            if above > 0.0 {
+                u.hypot(v) / (n * above)
+            } else {
+                f64::INFINITY
+            }
+        })
+    }
+
+    /// First guess plus mass-consistent adjustment.
+    pub fn solve(&self, f: &Forcing, density: &Array3<f64>) -> Result<(Wind, AdjustReport)> {
+        let mut wind = self.first_guess(f);
+        let froude = self.froude(f, &wind);
+        let report = adjust(&self.grid, &mut wind, density, &froude)?;
+        Ok((wind, report))
+    }
+}
+
+/// Net outward mass flux of every cell divided by its air mass, 1/s, [k, j, i].
+pub fn mass_divergence(g: &Grid, wind: &Wind, density: &Array3<f64>) -> Array3<f64> {
+    let (nz, ny, nx) = (g.nz, g.ny, g.nx);
+    let rho_x = |k: usize, j: usize, i: usize| {
+        0.5 * (density[[k, j, i.saturating_sub(1)]] + density[[k, j, i.min(nx - 1)]])
+    };
+    let rho_y = |k: usize, j: usize, i: usize| {
+        0.5 * (density[[k, j.saturating_sub(1), i]] + density[[k, j.min(ny - 1), i]])
+    };
+    Array3::from_shape_fn((nz, ny, nx), |(k, j, i)| {
+        let fx =
+            |ii: usize| rho_x(k, j, ii) * wind.u_face[[k, j, ii]] * g.x_face_len[[j, ii]] * g.dz[k];
+        let fy =
+            |jj: usize| rho_y(k, jj, i) * wind.v_face[[k, jj, i]] * g.y_face_len[[jj, i]] * g.dz[k];
+        let fz = |kk: usize| {
+            0.5 * (density[[kk, j, i]] + density[[(kk + 1).min(nz - 1), j, i]])
+                * wind.w_top[[kk, j, i]]
+                * g.area[[j, i]]
+        };
+        let mut out = fx(i + 1) - fx(i) + fy(j + 1) - fy(j);
+        if k + 1 < nz {
+            out += fz(k);
+        }
+        if k > 0 {
+            out -= fz(k - 1);
+        }
+        out / (density[[k, j, i]] * g.volume(k, j, i))
+    })
+}
+
+/// Face conductances of the adjustment, column-major ([column][k]).
+struct Operator {
+    nz: usize,
+    ny: usize,
+    nx: usize,
+    /// x-faces [(j*(nx+1)+i)*nz + k], y-faces [(j*nx+i)*nz + k] for j in 0..=ny,
+    /// vertical faces [(j*nx+i)*nz + k] = top of layer k (last = lid, 0).
+    kx: Vec<f64>,
+    ky: Vec<f64>,
+    kv: Vec<f64>,
+    diag: Vec<f64>,
+}
+
+impl Operator {
+    fn col(&self, j: usize, i: usize) -> usize {
+        (j * self.nx + i) * self.nz
+    }
+
+    /// out = L p for one column.
+    fn apply_column(&self, p: &[f64], c: usize, out: &mut [f64]) {
+        let (nz, nx, ny) = (self.nz, self.nx, self.ny);
+        let (j, i) = (c / nx, c % nx);
+        let base = c * nz;
+        for k in 0..nz {
+            let me = p[base + k];
+            let mut acc = self.diag[base + k] * me;
+            if i > 0 {
+                acc -= self.kx[(j * (nx + 1) + i) * nz + k] * p[base - nz + k];
+            }
+            if i + 1 < nx {
+                acc -= self.kx[(j * (nx + 1) + i + 1) * nz + k] * p[base + nz + k];
+            }
+            if j > 0 {
+                acc -= self.ky[(j * nx + i) * nz + k] * p[self.col(j - 1, i) + k];
+            }
+            if j + 1 < ny {
+                acc -= self.ky[((j + 1) * nx + i) * nz + k] * p[self.col(j + 1, i) + k];
+            }
+            if k > 0 {
+                acc -= self.kv[base + k - 1] * p[base + k - 1];
+            }
+            if k + 1 < nz {
+                acc -= self.kv[base + k] * p[base + k + 1];
+            }
+            out[k] = acc;
+        }
+    }
+
+    fn apply(&self, p: &[f64], out: &mut [f64]) {
+        out.par_chunks_mut(self.nz)
+            .enumerate()
+            .for_each(|(c, o)| self.apply_column(p, c, o));
+    }
+
+    /// z = M^-1 r with M the vertical-line (tridiagonal) part of L.
+    fn precondition(&self, r: &[f64], z: &mut [f64]) {
+        let nz = self.nz;
+        z.par_chunks_mut(nz).enumerate().for_each(|(c, zc)| {
+            let base = c * nz;
+            let mut cprime = [0.0f64; 256];
+            let mut prev = 0.0;
+            for k in 0..nz {
+                let a = if k > 0 { -self.kv[base + k - 1] } else { 0.0 };
+                let cc = if k + 1 < nz { -self.kv[base + k] } else { 0.0 };
+                let denom = self.diag[base + k] - a * prev;
+                cprime[k] = cc / denom;
+                zc[k] = (r[base + k] - a * if k > 0 { zc[k - 1] } else { 0.0 }) / denom;
+                prev = cprime[k];
+            }
+            for k in (0..nz.saturating_sub(1)).rev() {
+                zc[k] -= cprime[k] * zc[k + 1];
+            }
+        });
+    }
+}
+
+/// Sum in fixed chunks, so the result does not depend on the thread count.
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    const CHUNK: usize = 8192;
+    let parts: Vec<f64> = a
+        .par_chunks(CHUNK)
+        .zip(b.par_chunks(CHUNK))
+        .map(|(x, y)| x.iter().zip(y).map(|(p, q)| p * q).sum())
+        .collect();
+    parts.iter().sum()
+}
+
+/// Make `wind` mass-consistent with the least weighted change (module notes).
+/// `froude` sets the local ratio of horizontal to vertical weights.
+pub fn adjust(
+    g: &Grid,
+    wind: &mut Wind,
+    density: &Array3<f64>,
+    froude: &Array3<f64>,
+) -> Result<AdjustReport> {
+    let (nz, ny, nx) = (g.nz, g.ny, g.nx);
+    if nz > 256 {
+        return Err(Error::Numerics {
+            process: "diagnostic winds".into(),
+            detail: format!("at most 256 layers are supported, the grid has {nz}"),
+        });
+    }
+    let ncell = nz * ny * nx;
+    let before = mass_divergence(g, wind, density);
+    let max_before = before.iter().fold(0.0f64, |m, d| m.max(d.abs()));
+    // Vertical weight alpha_v^2 relative to alpha_h = 1: (1/Fr)^2, bounded.
+    let alpha_v2 = |k: usize, j: usize, i: usize| {
+        let fr = froude[[k, j, i]].clamp(0.1, 10.0);
+        1.0 / (fr * fr)
+    };
+    let rho_x = |k: usize, j: usize, i: usize| {
+        0.5 * (density[[k, j, i.saturating_sub(1)]] + density[[k, j, i.min(nx - 1)]])
+    };
+    let rho_y = |k: usize, j: usize, i: usize| {
+        0.5 * (density[[k, j.saturating_sub(1), i]] + density[[k, j.min(ny - 1), i]])
+    };
+    // Boundary faces reach the lambda = 0 boundary in half a cell.
+    let x_dist = |j: usize, i: usize| {
+        if i == 0 || i == nx {
+            0.5 * g.x_face_dist[[j, i]]
+        } else {
+            g.x_face_dist[[j, i]]
+        }
+    };
+    let y_dist = |j: usize, i: usize| {
+        if j == 0 || j == ny {
+            0.5 * g.y_face_dist[[j, i]]
+        } else {
+            g.y_face_dist[[j, i]]
+        }
+    };
+    let mut op = Operator {
+        nz,
+        ny,
+        nx,
+        kx: vec![0.0; ny * (nx + 1) * nz],
+        ky: vec![0.0; (ny + 1) * nx * nz],
+        kv: vec![0.0; ny * nx * nz],
+        diag: vec![0.0; ncell],
+    };
+    for j in 0..ny {
+        for i in 0..=nx {
+            for k in 0..nz {
+                let r = rho_x(k, j, i);
+                op.kx[(j * (nx + 1) + i) * nz + k] =
+                    r * r * g.x_face_len[[j, i]] * g.dz[k] / x_dist(j, i);
+            }
+        }
+    }
+    for j in 0..=ny {
+        for i in 0..nx {
+            for k in 0..nz {
+                let r = rho_y(k, j, i);
+                op.ky[(j * nx + i) * nz + k] =
+                    r * r * g.y_face_len[[j, i]] * g.dz[k] / y_dist(j, i);
+            }
+        }
+    }
+    for j in 0..ny {
+        for i in 0..nx {
+            for k in 0..nz.saturating_sub(1) {
+                let r = 0.5 * (density[[k, j, i]] + density[[k + 1, j, i]]);
+                let a2 = 0.5 * (alpha_v2(k, j, i) + alpha_v2(k + 1, j, i));
+                op.kv[(j * nx + i) * nz + k] =
+                    r * r * g.area[[j, i]] / (a2 * (g.z_mid[k + 1] - g.z_mid[k]));
+            }
+        }
+    }
+    for j in 0..ny {
+        for i in 0..nx {
+            let base = (j * nx + i) * nz;
+            for k in 0..nz {
+                let mut d = op.kx[(j * (nx + 1) + i) * nz + k]
+                    + op.kx[(j * (nx + 1) + i + 1) * nz + k]
+                    + op.ky[(j * nx + i) * nz + k]
+                    + op.ky[((j + 1) * nx + i) * nz + k];
+                if k > 0 {
+                    d += op.kv[base + k - 1];
+                }
+                d += op.kv[base + k];
+                op.diag[base + k] = d;
+            }
+        }
+    }
+    // Right-hand side: the first guess's net outward mass flux, and the
+    // scale that turns a residual into a divergence (1/s).
+    let mut b = vec![0.0; ncell];
+    let mut scale = vec![0.0; ncell];
+    for j in 0..ny {
+        for i in 0..nx {
+            for k in 0..nz {
+                let c = (j * nx + i) * nz + k;
+                scale[c] = density[[k, j, i]] * g.volume(k, j, i);
+                b[c] = before[[k, j, i]] * scale[c];
+            }
+        }
+    }
+    let max_div = |r: &[f64]| {
+        r.iter()
+            .zip(&scale)
+            .fold(0.0f64, |m, (x, s)| m.max((x / s).abs()))
+    };
+    let mut phi = vec![0.0; ncell];
+    let mut r = b.clone();
+    let mut z = vec![0.0; ncell];
+    let mut q = vec![0.0; ncell];
+    op.precondition(&r, &mut z);
+    let mut p = z.clone();
+    let mut rz = dot(&r, &z);
+    let mut iterations = 0;
+    while max_div(&r) > DIVERGENCE_TOLERANCE {
+        if iterations >= MAX_ITERATIONS {
+            return Err(Error::Numerics {
+                process: "diagnostic winds".into(),
+                detail: format!(
+                    "the mass-consistent adjustment did not reach a divergence of {DIVERGENCE_TOLERANCE:e} /s in {MAX_ITERATIONS} iterations (left {:e} /s)",
+                    max_div(&r)
+                ),
+            });
+        }
+        op.apply(&p, &mut q);
+        let alpha = rz / dot(&p, &q);
+        phi.par_iter_mut()
+            .zip(&p)
+            .for_each(|(x, pp)| *x += alpha * pp);
+        r.par_iter_mut()
+            .zip(&q)
+            .for_each(|(x, qq)| *x -= alpha * qq);
+        op.precondition(&r, &mut z);
+        let rz_new = dot(&r, &z);
+        let beta = rz_new / rz;
+        rz = rz_new;
+        p.par_iter_mut()
+            .zip(&z)
+            .for_each(|(x, zz)| *x = zz + beta * *x);
+        iterations += 1;
+    }
+    // Velocity corrections: u += (rho / (alpha^2 d)) (phi_R - phi_L), lambda = 0 outside.
+    let at = |k: usize, j: isize, i: isize| -> f64 {
+        if j < 0 || i < 0 || j >= ny as isize || i >= nx as isize {
+            0.0
+        } else {
+            phi[(j as usize * nx + i as usize) * nz + k]
+        }
+    };
+    for k in 0..nz {
+        for j in 0..ny {
+            for i in 0..=nx {
+                let d = at(k, j as isize, i as isize) - at(k, j as isize, i as isize - 1);
+                wind.u_face[[k, j, i]] += rho_x(k, j, i) / x_dist(j, i) * d;
+            }
+        }
+        for j in 0..=ny {
+            for i in 0..nx {
+                let d = at(k, j as isize, i as isize) - at(k, j as isize - 1, i as isize);
+                wind.v_face[[k, j, i]] += rho_y(k, j, i) / y_dist(j, i) * d;
+            }
+        }
+    }
+    for j in 0..ny {
+        for i in 0..nx {
+            for k in 0..nz.saturating_sub(1) {
+                let r = 0.5 * (density[[k, j, i]] + density[[k + 1, j, i]]);
+                let a2 = 0.5 * (alpha_v2(k, j, i) + alpha_v2(k + 1, j, i));
+                let d = at(k + 1, j as isize, i as isize) - at(k, j as isize, i as isize);
+                wind.w_top[[k, j, i]] += r / (a2 * (g.z_mid[k + 1] - g.z_mid[k])) * d;
+            }
+            wind.w_top[[nz - 1, j, i]] = 0.0;
+        }
+    }
+    let after = mass_divergence(g, wind, density);
+    Ok(AdjustReport {
+        iterations,
+        max_divergence_before: max_before,
+        max_divergence_after: after.iter().fold(0.0f64, |m, d| m.max(d.abs())),
+    })
+}
+
+/// Earth-relative 10 m wind from a speed and the direction it blows from.
+pub fn wind_from(speed: f64, from_deg: f64) -> (f64, f64) {
+    let a = from_deg.to_radians();
+    (-speed * a.sin(), -speed * a.cos())
+}

@@ -1,0 +1,116 @@
+//! Terrain height on the model grid, with the derived fields the diagnostic
+//! wind model needs: slope, the highest terrain nearby (for the Froude
+//! number) and the depth of closed depressions (for cold-air pools).
+
+use crate::config::TerrainConfig;
+use crate::grid::Grid;
+use ndarray::Array2;
+
+#[derive(Debug, Clone)]
+pub struct Terrain {
+    /// Height above sea level at cell centres, m.
+    pub height: Array2<f64>,
+    /// Terrain gradient (dh/dx, dh/dy) along the grid axes at cell centres.
+    pub grad_x: Array2<f64>,
+    pub grad_y: Array2<f64>,
+    /// Highest terrain within the search radius, m.
+    pub highest_near: Array2<f64>,
+    /// How far a cell lies below the lowest pass out of its depression
+    /// within the search radius, m (0 outside closed depressions).
+    pub pool_depth: Array2<f64>,
+}
+
+impl Terrain {
+    /// Idealised shapes (see [`TerrainConfig`]); `radius_m` is the search
+    /// radius for obstacles and passes (CALMET's TERRAD).
+    pub fn from_config(grid: &Grid, cfg: Option<&TerrainConfig>, radius_m: f64) -> Terrain {
+        let height = match cfg {
+            None => Array2::zeros((grid.ny, grid.nx)),
+            Some(t) => {
+                let (ci, cj) = match (t.centre_lon, t.centre_lat) {
+                    (Some(lon), Some(lat)) => grid.index_of(lon, lat),
+                    _ => (0.5 * (grid.nx as f64 - 1.0), 0.5 * (grid.ny as f64 - 1.0)),
+                };
+                let r0 = t.radius_km * 1000.0;
+                Array2::from_shape_fn((grid.ny, grid.nx), |(j, i)| {
+                    let x = (i as f64 - ci) * grid.dx;
+                    let y = (j as f64 - cj) * grid.dy;
+                    let r = x.hypot(y) / r0;
+                    match t.shape.as_str() {
+                        "hill" => t.height_m * (-r * r).exp(),
+                        "basin" => t.height_m * (1.0 - (-r.powi(4)).exp()),
+                        _ => 0.0,
+                    }
+                })
+            }
+        };
+        Terrain::from_heights(grid, height, radius_m)
+    }
+
+    pub fn from_heights(grid: &Grid, height: Array2<f64>, radius_m: f64) -> Terrain {
+        let (ny, nx) = (grid.ny, grid.nx);
+        // Centred differences inside, one-sided at the edges.
+        let grad_x = Array2::from_shape_fn((ny, nx), |(j, i)| {
+            let (a, b) = (i.saturating_sub(1), (i + 1).min(nx - 1));
+            if a == b {
+                0.0
+            } else {
+                (height[[j, b]] - height[[j, a]]) / ((b - a) as f64 * grid.dx)
+            }
+        });
+        let grad_y = Array2::from_shape_fn((ny, nx), |(j, i)| {
+            let (a, b) = (j.saturating_sub(1), (j + 1).min(ny - 1));
+            if a == b {
+                0.0
+            } else {
+                (height[[b, i]] - height[[a, i]]) / ((b - a) as f64 * grid.dy)
+            }
+        });
+        let ri = (radius_m / grid.dx).ceil() as isize;
+        let rj = (radius_m / grid.dy).ceil() as isize;
+        let highest_near = Array2::from_shape_fn((ny, nx), |(j, i)| {
+            let mut top = height[[j, i]];
+            for dj in -rj..=rj {
+                for di in -ri..=ri {
+                    let (jj, ii) = (j as isize + dj, i as isize + di);
+                    if jj < 0 || ii < 0 || jj >= ny as isize || ii >= nx as isize {
+                        continue;
+                    }
+                    let d = (di as f64 * grid.dx).hypot(dj as f64 * grid.dy);
+                    if d <= radius_m {
+                        top = top.max(height[[jj as usize, ii as usize]]);
+                    }
+                }
+            }
+            top
+        });
+        // Lowest pass: along each of 16 rays, the highest point within the
+        // radius; the pass is the lowest of those, and the pool is what lies below it.
+        let steps = ri.max(rj).max(1);
+        let pool_depth = Array2::from_shape_fn((ny, nx), |(j, i)| {
+            let mut pass = f64::INFINITY;
+            for ray in 0..16 {
+                let a = ray as f64 * std::f64::consts::PI / 8.0;
+                let mut ridge = height[[j, i]];
+                for s in 1..=steps {
+                    let fi = i as f64 + s as f64 * a.cos() * radius_m / grid.dx / steps as f64;
+                    let fj = j as f64 + s as f64 * a.sin() * radius_m / grid.dy / steps as f64;
+                    let (ii, jj) = (fi.round(), fj.round());
+                    if ii < 0.0 || jj < 0.0 || ii >= nx as f64 || jj >= ny as f64 {
+                        break; // beyond the domain nothing is known: the ridge so far
+                    }
+                    ridge = ridge.max(height[[jj as usize, ii as usize]]);
+                }
+                pass = pass.min(ridge);
+            }
+            (pass - height[[j, i]]).max(0.0)
+        });
+        Terrain {
+            height,
+            grad_x,
+            grad_y,
+            highest_near,
+            pool_depth,
+        }
+    }
+}

@@ -1,0 +1,934 @@
+//! WRF-ARW output (`wrfout_d0*` files) as the model's meteorology.
+//!
+//! Read as WRF writes them (Skamarock et al. 2019, NCAR/TN-556+STR, ch. 2 and
+//! 5): winds on the Arakawa C grid (`U` on `west_east_stag`, `V` on
+//! `south_north_stag`), geopotential `PH + PHB` on `bottom_top_stag`, pressure
+//! `P + PB`, potential temperature `T + 300 K`, `QVAPOR`, `QCLOUD`, the
+//! surface fields `PBLH`, `UST`, `HFX`, `RAINC`/`RAINNC` (accumulated mm),
+//! `HGT`, `LU_INDEX`/`ZNT`, the `Times` strings, and the projection in the
+//! global attributes `MAP_PROJ`, `TRUELAT1/2`, `STAND_LON`, `CEN_LAT/LON`, `DX/DY`.
+//!
+//! Each record is mapped to the model grid in three steps:
+//! 1. vertically, column by column, from WRF's mass-level heights above
+//!    ground ((PH+PHB)/g - HGT, averaged to mass levels) to the model's layer
+//!    mid-heights, linearly (ln p for pressure; nearest value below the
+//!    lowest and above the highest WRF level);
+//! 2. when the model grid is WRF's own mass grid (same Lambert cone, centre,
+//!    spacing and size), the staggered U and V are the model's face winds
+//!    directly; otherwise winds are destaggered to mass points, rotated to
+//!    earth-relative, interpolated bilinearly to the model's faces and rotated
+//!    into the model grid there; scalars are interpolated to cell centres;
+//! 3. boundary-layer fields: Obukhov length from UST and HFX, Kz from
+//!    Holtslag & Boville (1993). A file without PBLH gets the bulk-Richardson
+//!    height of its own profile; without UST, the Monin-Obukhov u* of its
+//!    lowest-level wind (see [`super::pbl`]).
+//!
+//! Only MAP_PROJ = 1 (Lambert conformal, the usual choice for China) is
+//! accepted; other projections are refused naming the value and projection.
+
+use super::{pbl, relative_humidity, MetFields, MetSource, GRAVITY};
+use crate::config::{GridConfig, StartTime};
+use crate::error::{Error, Result};
+use crate::grid::{Grid, Projection};
+use ndarray::{Array2, Array3};
+use std::path::{Path, PathBuf};
+
+/// WRF's reference pressure for potential temperature, Pa, and its offset
+/// of the perturbation potential temperature `T`, K.
+const P0: f64 = 100_000.0;
+const THETA_OFFSET: f64 = 300.0;
+/// Gravity as WRF uses it to turn geopotential into height (module_model_constants).
+const WRF_GRAVITY: f64 = 9.81;
+/// R/cp as WRF uses it (module_model_constants: r_d = 287, cp = 7 r_d / 2).
+const RCP: f64 = 2.0 / 7.0;
+
+/// The WRF projection and grid read from the global attributes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WrfHeader {
+    pub west_east: usize,
+    pub south_north: usize,
+    pub bottom_top: usize,
+    pub dx: f64,
+    pub dy: f64,
+    pub truelat1: f64,
+    pub truelat2: f64,
+    pub stand_lon: f64,
+    pub cen_lat: f64,
+    pub cen_lon: f64,
+    /// Land-use classification (`MMINLU`), for roughness from LU_INDEX.
+    pub mminlu: String,
+}
+
+impl WrfHeader {
+    /// WRF's mass grid as a model grid (one nominal layer; only the
+    /// horizontal part is used).
+    pub fn mass_grid(&self) -> Grid {
+        Grid::from_config(&GridConfig {
+            projection: "lambert".into(),
+            truelat1: Some(self.truelat1),
+            truelat2: Some(self.truelat2),
+            stand_lon: Some(self.stand_lon),
+            centre_lon: Some(self.cen_lon),
+            centre_lat: Some(self.cen_lat),
+            nx: self.west_east,
+            ny: self.south_north,
+            dx: self.dx,
+            dy: self.dy,
+            layer_tops_m: vec![1.0],
+            lateral: "open".into(),
+        })
+    }
+
+    /// True when the model grid is exactly WRF's mass grid.
+    fn is_model_grid(&self, g: &Grid) -> bool {
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-6 * b.abs().max(1.0);
+        match &g.projection {
+            Projection::Lambert {
+                truelat1,
+                truelat2,
+                stand_lon,
+                ..
+            } => {
+                let (clon, clat) =
+                    g.lonlat_at(0.5 * (g.nx as f64 - 1.0), 0.5 * (g.ny as f64 - 1.0));
+                g.nx == self.west_east
+                    && g.ny == self.south_north
+                    && close(g.dx, self.dx)
+                    && close(g.dy, self.dy)
+                    && close(*truelat1, self.truelat1)
+                    && close(*truelat2, self.truelat2)
+                    && close(*stand_lon, self.stand_lon)
+                    && close(clon, self.cen_lon)
+                    && close(clat, self.cen_lat)
+            }
+            _ => false,
+        }
+    }
+}
+
+fn attr_f64(file: &netcdf::File, path: &Path, name: &str) -> Result<f64> {
+    let missing = || Error::input(path, name, "the WRF global attribute (a number)");
+    let value = file
+        .attribute(name)
+        .ok_or_else(missing)?
+        .value()
+        .map_err(|_| missing())?;
+    f64::try_from(value).map_err(|_| missing())
+}
+
+fn dim_len(file: &netcdf::File, path: &Path, name: &str) -> Result<usize> {
+    file.dimension(name)
+        .map(|d| d.len())
+        .ok_or_else(|| Error::input(path, name, "the WRF dimension"))
+}
+
+/// Read the header of one wrfout file and check its projection.
+pub fn read_header(path: &Path) -> Result<WrfHeader> {
+    let file = netcdf::open(path).map_err(|e| {
+        Error::input(
+            path,
+            "(file)",
+            format!("a readable wrfout NetCDF file ({e})"),
+        )
+    })?;
+    let map_proj = attr_f64(&file, path, "MAP_PROJ")?;
+    if map_proj != 1.0 {
+        let name = match map_proj as i64 {
+            2 => "polar stereographic",
+            3 => "Mercator",
+            6 => "cylindrical equidistant (lat-lon)",
+            _ => "unknown",
+        };
+        return Err(Error::input(
+            path,
+            "MAP_PROJ",
+            format!(
+                "MAP_PROJ = 1 (Lambert conformal), the projection airshed reads; found {map_proj} ({name})"
+            ),
+        ));
+    }
+    let mminlu = match file.attribute("MMINLU").map(|a| a.value()) {
+        Some(Ok(netcdf::AttributeValue::Str(s))) => s.trim().to_string(),
+        _ => String::new(),
+    };
+    let header = WrfHeader {
+        west_east: dim_len(&file, path, "west_east")?,
+        south_north: dim_len(&file, path, "south_north")?,
+        bottom_top: dim_len(&file, path, "bottom_top")?,
+        dx: attr_f64(&file, path, "DX")?,
+        dy: attr_f64(&file, path, "DY")?,
+        truelat1: attr_f64(&file, path, "TRUELAT1")?,
+        truelat2: attr_f64(&file, path, "TRUELAT2")?,
+        stand_lon: attr_f64(&file, path, "STAND_LON")?,
+        cen_lat: attr_f64(&file, path, "CEN_LAT")?,
+        cen_lon: attr_f64(&file, path, "CEN_LON")?,
+        mminlu,
+    };
+    if header.west_east < 2 || header.south_north < 2 || header.bottom_top < 1 {
+        return Err(Error::input(
+            path,
+            "west_east",
+            "at least 2 x 2 columns and one level",
+        ));
+    }
+    if !(header.dx > 0.0 && header.dy > 0.0) {
+        return Err(Error::input(
+            path,
+            "DX",
+            "a positive grid spacing in metres",
+        ));
+    }
+    Ok(header)
+}
+
+/// Seconds since 1970-01-01 of a calendar instant.
+fn epoch_seconds(year: i32, day_of_year: u32, hour_utc: f64) -> f64 {
+    let leap = |y: i32| (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days: i64 = if year >= 1970 {
+        (1970..year).map(|y| 365 + leap(y) as i64).sum()
+    } else {
+        -(year..1970).map(|y| 365 + leap(y) as i64).sum::<i64>()
+    };
+    ((days + day_of_year as i64 - 1) as f64) * 86400.0 + hour_utc * 3600.0
+}
+
+/// Seconds since 1970 of a WRF `Times` string, "YYYY-MM-DD_HH:MM:SS".
+fn parse_wrf_time(s: &str) -> Option<f64> {
+    let iso = format!("{}Z", s.trim_end_matches('\0').trim().replacen('_', "T", 1));
+    let t = crate::config::parse_start(&iso)?;
+    Some(epoch_seconds(t.year, t.day_of_year, t.hour_utc))
+}
+
+/// One record's raw fields on WRF's grid.
+struct Raw {
+    u: Vec<f64>,
+    v: Vec<f64>,
+    ph: Vec<f64>,
+    p: Vec<f64>,
+    theta: Vec<f64>,
+    qv: Vec<f64>,
+    qc: Option<Vec<f64>>,
+    hgt: Vec<f64>,
+    pblh: Option<Vec<f64>>,
+    ust: Option<Vec<f64>>,
+    hfx: Vec<f64>,
+    rain: Vec<f64>,
+    z0: Vec<f64>,
+}
+
+pub struct WrfMet {
+    files: Vec<PathBuf>,
+    header: WrfHeader,
+    /// (file index, record in file, seconds since the run start).
+    records: Vec<(usize, usize, f64)>,
+    wrf_grid: Grid,
+    grid: Grid,
+    same_grid: bool,
+    kz_min: f64,
+    /// Day of the year (fractional) at the run start.
+    start_day: f64,
+    cache: Vec<(usize, MetFields)>,
+}
+
+impl WrfMet {
+    /// Open one or more wrfout files (in any order; records are sorted by
+    /// time), check that they share one grid, cover the run and enclose the
+    /// model domain, and read the first record so a bad file fails early.
+    pub fn open(
+        paths: &[PathBuf],
+        grid: &Grid,
+        start: StartTime,
+        run_seconds: f64,
+        kz_min: f64,
+    ) -> Result<Self> {
+        let first = paths.first().ok_or_else(|| {
+            Error::input(Path::new("(case)"), "met.files", "at least one wrfout file")
+        })?;
+        let header = read_header(first)?;
+        let t0 = epoch_seconds(start.year, start.day_of_year, start.hour_utc);
+        let mut records = Vec::new();
+        for (f, path) in paths.iter().enumerate() {
+            let h = read_header(path)?;
+            if h != header {
+                return Err(Error::input(
+                    path,
+                    "(global attributes)",
+                    format!("the same WRF grid as {}", first.display()),
+                ));
+            }
+            let file = netcdf::open(path).map_err(|e| {
+                Error::input(
+                    path,
+                    "(file)",
+                    format!("a readable wrfout NetCDF file ({e})"),
+                )
+            })?;
+            let var = file.variable("Times").ok_or_else(|| {
+                Error::input(path, "Times", "the WRF variable Times(Time, DateStrLen)")
+            })?;
+            let bytes = var
+                .get_raw_values(..)
+                .map_err(|e| Error::input(path, "Times", format!("characters ({e})")))?;
+            let len = dim_len(&file, path, "DateStrLen")?;
+            for (r, chunk) in bytes.chunks(len).enumerate() {
+                let s = String::from_utf8_lossy(chunk).to_string();
+                let t = parse_wrf_time(&s).ok_or_else(|| {
+                    Error::input(
+                        path,
+                        "Times",
+                        format!("times as YYYY-MM-DD_HH:MM:SS; record {r} is {s:?}"),
+                    )
+                })?;
+                records.push((f, r, t - t0));
+            }
+        }
+        records.sort_by(|a, b| a.2.total_cmp(&b.2));
+        if records.windows(2).any(|w| w[1].2 <= w[0].2) {
+            return Err(Error::input(
+                first,
+                "Times",
+                "distinct times across the files",
+            ));
+        }
+        let (lo, hi) = (records[0].2, records.last().unwrap().2);
+        if lo > 0.0 || hi < run_seconds {
+            return Err(Error::input(
+                first,
+                "Times",
+                format!(
+                    "records covering the run, 0 to {} h after the start; the files cover {:.2} to {:.2} h",
+                    run_seconds / 3600.0,
+                    lo / 3600.0,
+                    hi / 3600.0
+                ),
+            ));
+        }
+        let wrf_grid = header.mass_grid();
+        let same_grid = header.is_model_grid(grid);
+        if !same_grid {
+            // Every model face must lie inside WRF's mass-point hull.
+            let (wx, wy) = (
+                header.west_east as f64 - 1.0,
+                header.south_north as f64 - 1.0,
+            );
+            for (fi, fj) in [
+                (-0.5, -0.5),
+                (grid.nx as f64 - 0.5, -0.5),
+                (-0.5, grid.ny as f64 - 0.5),
+                (grid.nx as f64 - 0.5, grid.ny as f64 - 0.5),
+            ] {
+                let (lon, lat) = grid.lonlat_at(fi, fj);
+                let (wi, wj) = wrf_grid.index_of(lon, lat);
+                if !(0.0..=wx).contains(&wi) || !(0.0..=wy).contains(&wj) {
+                    return Err(Error::input(
+                        first,
+                        "XLONG",
+                        format!(
+                            "a WRF domain enclosing the model grid; the model corner at {lon:.3}E {lat:.3}N falls outside it"
+                        ),
+                    ));
+                }
+            }
+        }
+        let met = WrfMet {
+            files: paths.to_vec(),
+            header,
+            records,
+            wrf_grid,
+            grid: grid.clone(),
+            same_grid,
+            kz_min,
+            start_day: start.day_of_year as f64 + start.hour_utc / 24.0,
+            cache: Vec::new(),
+        };
+        met.read_record(0)?;
+        Ok(met)
+    }
+
+    /// True when the model grid is WRF's own (no horizontal regridding).
+    pub fn same_grid(&self) -> bool {
+        self.same_grid
+    }
+
+    fn read_raw(&self, rec: usize) -> Result<Raw> {
+        let (f, r, _) = self.records[rec];
+        let path = &self.files[f];
+        let h = &self.header;
+        let file = netcdf::open(path).map_err(|e| {
+            Error::input(
+                path,
+                "(file)",
+                format!("a readable wrfout NetCDF file ({e})"),
+            )
+        })?;
+        let read = |name: &str, dims: &[&str], required: bool| -> Result<Option<Vec<f64>>> {
+            let Some(var) = file.variable(name) else {
+                return if required {
+                    Err(Error::input(
+                        path,
+                        name,
+                        format!("the WRF variable {name}({})", dims.join(", ")),
+                    ))
+                } else {
+                    Ok(None)
+                };
+            };
+            let have: Vec<String> = var.dimensions().iter().map(|d| d.name()).collect();
+            if have != dims {
+                return Err(Error::input(
+                    path,
+                    name,
+                    format!(
+                        "dimensions ({}), found ({})",
+                        dims.join(", "),
+                        have.join(", ")
+                    ),
+                ));
+            }
+            let ext: Vec<std::ops::Range<usize>> = std::iter::once(r..r + 1)
+                .chain(var.dimensions()[1..].iter().map(|d| 0..d.len()))
+                .collect();
+            let vals: Vec<f64> = var
+                .get_values::<f64, _>(ext.as_slice())
+                .map_err(|e| Error::input(path, name, format!("numeric values ({e})")))?;
+            if let Some(bad) = vals
+                .iter()
+                .position(|v| !v.is_finite() || v.abs() >= 9.9e36)
+            {
+                return Err(Error::input(
+                    path,
+                    name,
+                    format!(
+                        "finite values; record {r}, flat index {bad} is {}",
+                        vals[bad]
+                    ),
+                ));
+            }
+            Ok(Some(vals))
+        };
+        let d3 = ["Time", "bottom_top", "south_north", "west_east"];
+        let d2 = ["Time", "south_north", "west_east"];
+        let need3 = |name: &str| read(name, &d3, true).map(Option::unwrap);
+        let need2 = |name: &str| read(name, &d2, true).map(Option::unwrap);
+        let stag_w = ["Time", "bottom_top_stag", "south_north", "west_east"];
+        let ph = read("PH", &stag_w, true)?.unwrap();
+        let phb = read("PHB", &stag_w, true)?.unwrap();
+        let p = need3("P")?;
+        let pb = need3("PB")?;
+        let theta = need3("T")?;
+        let rainc = need2("RAINC")?;
+        let rainnc = need2("RAINNC")?;
+        let z0 = match read("ZNT", &d2, false)? {
+            Some(z) => z,
+            None => need2("LU_INDEX")?
+                .iter()
+                .map(|&c| roughness_of_land_use(&h.mminlu, c, self.julian_day(rec)))
+                .collect::<Option<Vec<f64>>>()
+                .ok_or_else(|| {
+                    Error::input(
+                        path,
+                        "LU_INDEX",
+                        format!(
+                            "classes of MMINLU = USGS or MODIFIED_IGBP_MODIS_NOAH (or a ZNT field); MMINLU is {:?}",
+                            h.mminlu
+                        ),
+                    )
+                })?,
+        };
+        let raw = Raw {
+            u: read(
+                "U",
+                &["Time", "bottom_top", "south_north", "west_east_stag"],
+                true,
+            )?
+            .unwrap(),
+            v: read(
+                "V",
+                &["Time", "bottom_top", "south_north_stag", "west_east"],
+                true,
+            )?
+            .unwrap(),
+            ph: ph.iter().zip(&phb).map(|(a, b)| a + b).collect(),
+            p: p.iter().zip(&pb).map(|(a, b)| a + b).collect(),
+            theta: theta.iter().map(|t| t + THETA_OFFSET).collect(),
+            qv: need3("QVAPOR")?,
+            qc: read("QCLOUD", &d3, false)?,
+            hgt: need2("HGT")?,
+            pblh: read("PBLH", &d2, false)?,
+            ust: read("UST", &d2, false)?,
+            hfx: need2("HFX")?,
+            rain: rainc.iter().zip(&rainnc).map(|(a, b)| a + b).collect(),
+            z0,
+        };
+        Ok(raw)
+    }
+
+    /// Day of the year of a record (for the seasonal roughness table).
+    fn julian_day(&self, rec: usize) -> f64 {
+        (self.start_day - 1.0 + self.records[rec].2 / 86400.0)
+            .rem_euclid(365.25)
+            .floor()
+            + 1.0
+    }
+
+    /// Convert one record to model fields (see the module notes for the steps).
+    fn read_record(&self, rec: usize) -> Result<MetFields> {
+        let raw = self.read_raw(rec)?;
+        let path = &self.files[self.records[rec].0];
+        // Precipitation rate: the accumulation over the interval after this
+        // record (before it, for the last record), mm/h.
+        let n = self.records.len();
+        let rate = if n < 2 {
+            vec![0.0; raw.rain.len()]
+        } else {
+            let (a, b) = if rec + 1 < n {
+                (rec, rec + 1)
+            } else {
+                (rec - 1, rec)
+            };
+            let ra = if a == rec {
+                raw.rain.clone()
+            } else {
+                self.read_raw(a)?.rain
+            };
+            let rb = if b == rec {
+                raw.rain.clone()
+            } else {
+                self.read_raw(b)?.rain
+            };
+            let hours = (self.records[b].2 - self.records[a].2) / 3600.0;
+            let mut out = Vec::with_capacity(ra.len());
+            for (idx, (x, y)) in ra.iter().zip(&rb).enumerate() {
+                if y < x {
+                    return Err(Error::input(
+                        path,
+                        "RAINNC",
+                        format!(
+                            "accumulated rain that does not decrease (bucket_mm resets are not read); column {idx} falls from {x} to {y} mm"
+                        ),
+                    ));
+                }
+                out.push((y - x) / hours);
+            }
+            out
+        };
+        Ok(self.to_model(&raw, &rate))
+    }
+
+    fn to_model(&self, raw: &Raw, rain_rate: &[f64]) -> MetFields {
+        let h = &self.header;
+        let g = &self.grid;
+        let (wnx, wny, wnz) = (h.west_east, h.south_north, h.bottom_top);
+        let plane = wnx * wny;
+        // Heights above ground of WRF's mass levels, per mass column.
+        let mut zm = vec![0.0; wnz * plane];
+        for k in 0..wnz {
+            for c in 0..plane {
+                let z0 = raw.ph[k * plane + c] / WRF_GRAVITY;
+                let z1 = raw.ph[(k + 1) * plane + c] / WRF_GRAVITY;
+                zm[k * plane + c] = 0.5 * (z0 + z1) - raw.hgt[c];
+            }
+        }
+        let column = |vals: &[f64], heights: &dyn Fn(usize) -> f64, stride: usize, c: usize| {
+            let zs: Vec<f64> = (0..wnz).map(heights).collect();
+            let vs: Vec<f64> = (0..wnz).map(|k| vals[k * stride + c]).collect();
+            g.z_mid
+                .iter()
+                .map(|&z| interpolate_in_height(&zs, &vs, z))
+                .collect::<Vec<f64>>()
+        };
+        // Vertical step on WRF's own horizontal grid: [k][wrf cell].
+        let to_layers = |vals: &[f64], ny: usize, nx: usize, stag_x: bool| -> Array3<f64> {
+            let mut out = Array3::zeros((g.nz, ny, nx));
+            for j in 0..ny {
+                for i in 0..nx {
+                    let height = |k: usize| {
+                        let mass = |jj: usize, ii: usize| zm[k * plane + jj * wnx + ii];
+                        if stag_x && nx == wnx + 1 {
+                            0.5 * (mass(j, i.saturating_sub(1)) + mass(j, i.min(wnx - 1)))
+                        } else if ny == wny + 1 {
+                            0.5 * (mass(j.saturating_sub(1), i) + mass(j.min(wny - 1), i))
+                        } else {
+                            mass(j, i)
+                        }
+                    };
+                    let col = column(vals, &height, ny * nx, j * nx + i);
+                    for (k, v) in col.into_iter().enumerate() {
+                        out[[k, j, i]] = v;
+                    }
+                }
+            }
+            out
+        };
+        let u_st = to_layers(&raw.u, wny, wnx + 1, true);
+        let v_st = to_layers(&raw.v, wny + 1, wnx, false);
+        let theta = to_layers(&raw.theta, wny, wnx, false);
+        let lnp = to_layers(
+            &raw.p.iter().map(|p| p.ln()).collect::<Vec<_>>(),
+            wny,
+            wnx,
+            false,
+        );
+        let qv = to_layers(&raw.qv, wny, wnx, false);
+        let qc = raw
+            .qc
+            .as_ref()
+            .map(|q| to_layers(q, wny, wnx, false))
+            .unwrap_or_else(|| Array3::zeros((g.nz, wny, wnx)));
+        let flat2 =
+            |v: &[f64]| Array2::from_shape_vec((wny, wnx), v.to_vec()).expect("shape checked");
+
+        let mut m = MetFields::zeros(g);
+        // Thermodynamics on WRF's mass grid, model layers.
+        let pressure = lnp.mapv(f64::exp);
+        let mut temperature = theta.clone();
+        ndarray::Zip::from(&mut temperature)
+            .and(&pressure)
+            .for_each(|t, &p| *t *= (p / P0).powf(RCP));
+        let mut rh = Array3::zeros(temperature.raw_dim());
+        ndarray::Zip::from(&mut rh)
+            .and(&qv)
+            .and(&pressure)
+            .and(&temperature)
+            .for_each(|r, &q, &p, &t| *r = relative_humidity(q, p, t).clamp(0.0, 1.0));
+        let surface = |v: &[f64]| flat2(v);
+        let (pblh_w, ust_w) = (
+            raw.pblh.as_deref().map(surface),
+            raw.ust.as_deref().map(surface),
+        );
+        let hfx_w = surface(&raw.hfx);
+        let z0_w = surface(&raw.z0);
+        let rain_w = surface(rain_rate);
+
+        if self.same_grid {
+            m.u_face = u_st;
+            m.v_face = v_st;
+            m.temperature = temperature;
+            m.pressure = pressure;
+            m.rh = rh;
+            m.cloud_water = qc;
+            m.z0 = z0_w;
+            m.precip = rain_w;
+            m.pblh = pblh_w.unwrap_or_else(|| Array2::zeros((g.ny, g.nx)));
+            m.ustar = ust_w.unwrap_or_else(|| Array2::zeros((g.ny, g.nx)));
+        } else {
+            self.regrid(&mut m, &u_st, &v_st);
+            let at_centres3 = |src: &Array3<f64>| {
+                let mut out = Array3::zeros((g.nz, g.ny, g.nx));
+                for j in 0..g.ny {
+                    for i in 0..g.nx {
+                        let (wi, wj) = self.wrf_index(i as f64, j as f64);
+                        for k in 0..g.nz {
+                            out[[k, j, i]] = bilinear(&src.index_axis(ndarray::Axis(0), k), wi, wj);
+                        }
+                    }
+                }
+                out
+            };
+            let at_centres2 = |src: &Array2<f64>| {
+                Array2::from_shape_fn((g.ny, g.nx), |(j, i)| {
+                    let (wi, wj) = self.wrf_index(i as f64, j as f64);
+                    bilinear(&src.view(), wi, wj)
+                })
+            };
+            m.temperature = at_centres3(&temperature);
+            m.pressure = at_centres3(&pressure);
+            m.rh = at_centres3(&rh);
+            m.cloud_water = at_centres3(&qc);
+            m.z0 = at_centres2(&z0_w);
+            m.precip = at_centres2(&rain_w);
+            m.pblh = pblh_w
+                .map(|p| at_centres2(&p))
+                .unwrap_or_else(|| Array2::zeros((g.ny, g.nx)));
+            m.ustar = ust_w
+                .map(|u| at_centres2(&u))
+                .unwrap_or_else(|| Array2::zeros((g.ny, g.nx)));
+            let hfx = at_centres2(&hfx_w);
+            return self.finish(m, &hfx, raw.pblh.is_some(), raw.ust.is_some());
+        }
+        self.finish(m, &hfx_w, raw.pblh.is_some(), raw.ust.is_some())
+    }
+
+    /// Boundary-layer fields on the model grid: u* and mixing height from
+    /// surface data where WRF did not write them, L, and Kz.
+    fn finish(
+        &self,
+        mut m: MetFields,
+        hfx: &Array2<f64>,
+        has_pblh: bool,
+        has_ust: bool,
+    ) -> MetFields {
+        let g = &self.grid;
+        m.update_density();
+        for j in 0..g.ny {
+            for i in 0..g.nx {
+                let (rho, t) = (m.density[[0, j, i]], m.temperature[[0, j, i]]);
+                let (u1, v1) = m.centre_wind(0, j, i);
+                if !has_ust {
+                    let (us, _) = pbl::surface_layer(
+                        u1.hypot(v1),
+                        g.z_mid[0],
+                        m.z0[[j, i]],
+                        hfx[[j, i]],
+                        rho,
+                        t,
+                    );
+                    m.ustar[[j, i]] = us;
+                }
+                m.ustar[[j, i]] = m.ustar[[j, i]].max(0.01);
+                m.obukhov[[j, i]] = pbl::obukhov_length(m.ustar[[j, i]], hfx[[j, i]], rho, t);
+                if !has_pblh {
+                    m.pblh[[j, i]] = bulk_richardson_height(&m, g, j, i);
+                }
+            }
+        }
+        m.diagnose_kz(g, self.kz_min);
+        m
+    }
+
+    /// Fractional WRF mass-grid index of a fractional model index.
+    fn wrf_index(&self, fi: f64, fj: f64) -> (f64, f64) {
+        let (lon, lat) = self.grid.lonlat_at(fi, fj);
+        self.wrf_grid.index_of(lon, lat)
+    }
+
+    /// Winds onto another grid: destagger, rotate to earth-relative with WRF's
+    /// cone, interpolate to each model face and rotate into the model grid.
+    fn regrid(&self, m: &mut MetFields, u_st: &Array3<f64>, v_st: &Array3<f64>) {
+        let g = &self.grid;
+        let (wnx, wny) = (self.header.west_east, self.header.south_north);
+        let mut east = Array3::zeros((g.nz, wny, wnx));
+        let mut north = Array3::zeros((g.nz, wny, wnx));
+        for k in 0..g.nz {
+            for j in 0..wny {
+                for i in 0..wnx {
+                    let u = 0.5 * (u_st[[k, j, i]] + u_st[[k, j, i + 1]]);
+                    let v = 0.5 * (v_st[[k, j, i]] + v_st[[k, j + 1, i]]);
+                    let lon = self.wrf_grid.lon[[j, i]];
+                    let (e, n) = super::stats::earth_relative(&self.wrf_grid, lon, u, v);
+                    east[[k, j, i]] = e;
+                    north[[k, j, i]] = n;
+                }
+            }
+        }
+        let sample = |k: usize, fi: f64, fj: f64| {
+            let (lon, lat) = g.lonlat_at(fi, fj);
+            let (wi, wj) = self.wrf_grid.index_of(lon, lat);
+            let e = bilinear(&east.index_axis(ndarray::Axis(0), k), wi, wj);
+            let n = bilinear(&north.index_axis(ndarray::Axis(0), k), wi, wj);
+            super::stats::grid_relative(g, lon, e, n)
+        };
+        for k in 0..g.nz {
+            for j in 0..g.ny {
+                for i in 0..=g.nx {
+                    m.u_face[[k, j, i]] = sample(k, i as f64 - 0.5, j as f64).0;
+                }
+            }
+            for j in 0..=g.ny {
+                for i in 0..g.nx {
+                    m.v_face[[k, j, i]] = sample(k, i as f64, j as f64 - 0.5).1;
+                }
+            }
+        }
+    }
+
+    fn record(&mut self, rec: usize) -> Result<MetFields> {
+        if let Some((_, m)) = self.cache.iter().find(|(r, _)| *r == rec) {
+            return Ok(m.clone());
+        }
+        let m = self.read_record(rec)?;
+        self.cache.push((rec, m.clone()));
+        if self.cache.len() > 2 {
+            self.cache.remove(0);
+        }
+        Ok(m)
+    }
+}
+
+/// Linear interpolation in height through a column (heights increasing),
+/// holding the end values beyond the column.
+pub fn interpolate_in_height(zs: &[f64], vs: &[f64], z: f64) -> f64 {
+    if z <= zs[0] {
+        return vs[0];
+    }
+    let n = zs.len();
+    if z >= zs[n - 1] {
+        return vs[n - 1];
+    }
+    let hi = zs.partition_point(|&h| h < z);
+    let lo = hi - 1;
+    let w = (z - zs[lo]) / (zs[hi] - zs[lo]);
+    vs[lo] + w * (vs[hi] - vs[lo])
+}
+
+/// Bilinear interpolation at a fractional index, clamped to the array.
+pub fn bilinear(a: &ndarray::ArrayView2<f64>, fi: f64, fj: f64) -> f64 {
+    let (ny, nx) = a.dim();
+    let fi = fi.clamp(0.0, nx as f64 - 1.0);
+    let fj = fj.clamp(0.0, ny as f64 - 1.0);
+    let (i0, j0) = (
+        (fi.floor() as usize).min(nx.saturating_sub(2)),
+        (fj.floor() as usize).min(ny.saturating_sub(2)),
+    );
+    let (i1, j1) = ((i0 + 1).min(nx - 1), (j0 + 1).min(ny - 1));
+    let (wx, wy) = (fi - i0 as f64, fj - j0 as f64);
+    (1.0 - wy) * ((1.0 - wx) * a[[j0, i0]] + wx * a[[j0, i1]])
+        + wy * ((1.0 - wx) * a[[j1, i0]] + wx * a[[j1, i1]])
+}
+
+/// Critical bulk Richardson number and the shear term's weight on u*^2
+/// (Vogelezang & Holtslag 1996, Boundary-Layer Meteorol. 81, 245, eq. 3:
+/// Ri_b = (g/theta_s)(theta(z) - theta_s)(z - z_s) / ((du)^2 + (dv)^2 + b u*^2),
+/// Ri_c = 0.25, b = 100).
+const RI_CRITICAL: f64 = 0.25;
+const USTAR_WEIGHT: f64 = 100.0;
+
+/// Mixing height from the model column's own profile: the height where the
+/// bulk Richardson number from the lowest layer first reaches Ri_c,
+/// interpolated between layers; floored at [`pbl::MIN_MIXING_HEIGHT`].
+pub fn bulk_richardson_height(m: &MetFields, g: &Grid, j: usize, i: usize) -> f64 {
+    let theta = |k: usize| m.temperature[[k, j, i]] * (P0 / m.pressure[[k, j, i]]).powf(RCP);
+    let (us, vs) = m.centre_wind(0, j, i);
+    let (ths, zs) = (theta(0), g.z_mid[0]);
+    let mut prev = (zs, 0.0);
+    for k in 1..g.nz {
+        let (u, v) = m.centre_wind(k, j, i);
+        let shear = (u - us).powi(2) + (v - vs).powi(2) + USTAR_WEIGHT * m.ustar[[j, i]].powi(2);
+        let ri = GRAVITY / ths * (theta(k) - ths) * (g.z_mid[k] - zs) / shear.max(1e-6);
+        if ri >= RI_CRITICAL {
+            let w = (RI_CRITICAL - prev.1) / (ri - prev.1);
+            return (prev.0 + w * (g.z_mid[k] - prev.0)).max(pbl::MIN_MIXING_HEIGHT);
+        }
+        prev = (g.z_mid[k], ri);
+    }
+    g.z_top[g.nz - 1]
+}
+
+/// Roughness length (m) of a land-use class, from WRF's `LANDUSE.TBL`
+/// (SFZ0 column, cm; summer for day of year 105-288, winter otherwise, as
+/// WRF switches in the northern hemisphere). None for an unknown table or class.
+pub fn roughness_of_land_use(table: &str, class: f64, day_of_year: f64) -> Option<f64> {
+    // SFZ0, cm, classes 1..: (summer, winter).
+    const USGS: [(f64, f64); 33] = [
+        (80., 80.),
+        (15., 5.),
+        (10., 2.),
+        (15., 5.),
+        (14., 5.),
+        (20., 20.),
+        (12., 10.),
+        (5., 1.),
+        (6., 1.),
+        (15., 15.),
+        (50., 50.),
+        (50., 50.),
+        (50., 50.),
+        (50., 50.),
+        (50., 20.),
+        (0.01, 0.01),
+        (20., 20.),
+        (40., 40.),
+        (1., 1.),
+        (10., 10.),
+        (30., 30.),
+        (15., 15.),
+        (10., 5.),
+        (0.1, 0.1),
+        (1., 1.),
+        (15., 15.),
+        (1., 1.),
+        (80., 80.),
+        (80., 80.),
+        (80., 80.),
+        (80., 80.),
+        (80., 80.),
+        (80., 80.),
+    ];
+    const MODIS: [(f64, f64); 33] = [
+        (50., 50.),
+        (50., 50.),
+        (50., 50.),
+        (50., 50.),
+        (50., 20.),
+        (5., 1.),
+        (6., 1.),
+        (5., 1.),
+        (15., 15.),
+        (12., 50.),
+        (30., 30.),
+        (15., 5.),
+        (80., 80.),
+        (14., 5.),
+        (0.1, 0.1),
+        (1., 1.),
+        (0.01, 0.01),
+        (30., 10.),
+        (15., 30.),
+        (10., 15.),
+        (80., 80.),
+        (80., 80.),
+        (80., 80.),
+        (80., 80.),
+        (80., 80.),
+        (80., 80.),
+        (80., 80.),
+        (80., 80.),
+        (80., 80.),
+        (80., 80.),
+        (80., 80.),
+        (80., 80.),
+        (80., 80.),
+    ];
+    let rows: &[(f64, f64)] = match table {
+        "USGS" => &USGS,
+        "MODIFIED_IGBP_MODIS_NOAH" | "MODIS" => &MODIS,
+        _ => return None,
+    };
+    if class.fract() != 0.0 || class < 1.0 || class as usize > rows.len() {
+        return None;
+    }
+    let (summer, winter) = rows[class as usize - 1];
+    let cm = if (105.0..=288.0).contains(&day_of_year) {
+        summer
+    } else {
+        winter
+    };
+    Some(cm / 100.0)
+}
+
+impl MetSource for WrfMet {
+    fn at(&mut self, t: f64) -> Result<MetFields> {
+        let times: Vec<f64> = self.records.iter().map(|r| r.2).collect();
+        let n = times.len();
+        let hi = times.partition_point(|&s| s < t).min(n - 1);
+        if hi == 0 || times[hi] == t {
+            return self.record(hi);
+        }
+        let lo = hi - 1;
+        let w = (t - times[lo]) / (times[hi] - times[lo]);
+        let a = self.record(lo)?;
+        let b = self.record(hi)?;
+        Ok(MetFields::lerp(&a, &b, w))
+    }
+
+    fn description(&self) -> String {
+        let names: Vec<String> = self.files.iter().map(|p| p.display().to_string()).collect();
+        format!(
+            "WRF output {} ({} x {} x {} mass points, DX {} m{})",
+            names.join(", "),
+            self.header.west_east,
+            self.header.south_north,
+            self.header.bottom_top,
+            self.header.dx,
+            if self.same_grid {
+                ", the model grid"
+            } else {
+                ", regridded"
+            }
+        )
+    }
+
+    fn synthetic(&self) -> bool {
+        false
+    }
+}
