@@ -297,3 +297,51 @@ fn diurnal_box_makes_sulfate_by_day_and_nitrate_follows_temperature() {
         "ammonium nitrate forms in a cool January box"
     );
 }
+
+#[test]
+fn night_time_n2o5_turns_no2_into_nitric_acid_at_twice_the_no2_plus_o3_rate() {
+    use airshed::processes::chemistry::k_no2_o3;
+    let dir = tempfile::tempdir().unwrap();
+    // Local midnight at 112.5 E is 16:30 UTC: six dark hours follow.
+    let mut m = model(
+        &box_case(
+            r#""NOX", "HNO3""#,
+            "ozone_ppb = 40.0",
+            "2023-01-20T16:30:00Z",
+        ),
+        dir.path(),
+    );
+    let nox0 = m.state.totals()[0];
+    let met = m.met.at(0.0).unwrap();
+    let (t, p) = (met.temperature[[0, 0, 0]], met.pressure[[0, 0, 0]]);
+    let o3 = 40e-9 * air_number_density(p, t);
+    for _ in 0..24 {
+        m.step(900.0).unwrap();
+    }
+    let expected = nox0 * (-2.0 * k_no2_o3(t) * o3 * 6.0 * 3600.0).exp();
+    let (nox, hno3) = (m.state.totals()[0], m.state.totals()[1]);
+    println!(
+        "night N2O5 path, O3 40 ppb at {t:.1} K: NO2 lifetime {:.1} h; NO2 after 6 h {:.4} of start (hand {:.4})",
+        1.0 / (2.0 * k_no2_o3(t) * o3) / 3600.0,
+        nox / nox0,
+        expected / nox0
+    );
+    assert!((nox / expected - 1.0).abs() < 1e-12);
+    // Nitrogen is conserved in moles, and the JPL value at 298 K is 3.5e-17.
+    assert!(((nox0 - nox) / 46.0055 - hno3 / 63.0128).abs() < 1e-12 * nox0 / 46.0055);
+    assert!((k_no2_o3(298.0) / 3.52e-17 - 1.0).abs() < 0.01);
+    // By day the path is off: no NO2 loss without OH from noon with OH fixed at 0.
+    let mut day = model(
+        &box_case(
+            r#""NOX", "HNO3""#,
+            "ozone_ppb = 40.0\noh_cm3 = 0.0",
+            "2023-01-20T04:30:00Z",
+        ),
+        dir.path(),
+    );
+    let before = day.state.totals()[0];
+    for _ in 0..8 {
+        day.step(900.0).unwrap();
+    }
+    assert_eq!(day.state.totals()[0], before);
+}

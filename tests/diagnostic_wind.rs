@@ -219,3 +219,52 @@ pblh_night_m = 250"#,
     println!("12 h night, surface tracer near the source: basin {basin:.1}, flat 3 m/s {flat:.1} ug/m3, ratio {:.1}", basin / flat);
     assert!(basin > 3.0 * flat, "ratio {}", basin / flat);
 }
+
+#[test]
+fn the_regime_generator_honours_the_calm_fraction_and_says_synthetic() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = r#"
+[run]
+name = "regime"
+start = "2023-01-20T00:00:00Z"
+hours = 24
+dt_s = 600
+[grid]
+projection = "cartesian"
+nx = 12
+ny = 12
+dx = 4000.0
+dy = 4000.0
+layer_tops_m = [50, 150, 400, 1000]
+[species]
+names = ["TRACER"]
+[met]
+kind = "diagnostic"
+regime = "winter"
+calm_fraction = 0.4
+seed = 7
+[output]
+dir = "out"
+"#;
+    let c = case(text, dir.path());
+    let grid = Grid::from_config(&c.grid);
+    let start = airshed::config::parse_start(&c.run.start).unwrap();
+    let met = airshed::met::regime::RegimeMet::new(&grid, &c.met, start, 0.1);
+    use airshed::met::MetSource;
+    assert!(met.synthetic() && met.description().contains("SYNTHETIC"));
+    let hours = 6000;
+    let winds: Vec<(f64, f64)> = (0..hours).map(|h| met.synoptic_wind(h)).collect();
+    let calm = winds.iter().filter(|(u, v)| u.hypot(*v) < 0.5).count() as f64 / hours as f64;
+    // Non-calm winter winds blow from the north-north-east on average.
+    let (se, sn) = winds
+        .iter()
+        .filter(|(u, v)| u.hypot(*v) >= 0.5)
+        .fold((0.0, 0.0), |(a, b), (u, v)| (a + u, b + v));
+    let from = airshed::met::stats::direction_from(se, sn);
+    println!("winter regime: calm fraction {calm:.3} (asked 0.4), resultant from {from:.0} deg");
+    assert!((calm - 0.4).abs() < 0.05);
+    assert!((from - 20.0).abs() < 10.0);
+    // Same seed, same sequence.
+    let again = airshed::met::regime::RegimeMet::new(&grid, &c.met, start, 0.1);
+    assert_eq!(again.synoptic_wind(123), winds[123]);
+}

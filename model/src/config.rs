@@ -276,6 +276,10 @@ pub struct ChemistryConfig {
     /// sensitivity runs); overrides the diurnal field.
     #[serde(default)]
     pub oh_cm3: Option<f64>,
+    /// Background ozone, ppb, for the night-time NO2 -> N2O5 -> HNO3 path
+    /// (0 turns it off).
+    #[serde(default)]
+    pub ozone_ppb: f64,
 }
 
 impl Default for ChemistryConfig {
@@ -284,6 +288,7 @@ impl Default for ChemistryConfig {
             enabled: true,
             oh_peak_cm3: default_oh(),
             oh_cm3: None,
+            ozone_ppb: 0.0,
         }
     }
 }
@@ -640,6 +645,7 @@ impl Case {
         for (key, v) in [
             ("chemistry.oh_peak_cm3", Some(self.chemistry.oh_peak_cm3)),
             ("chemistry.oh_cm3", self.chemistry.oh_cm3),
+            ("chemistry.ozone_ppb", Some(self.chemistry.ozone_ppb)),
         ] {
             if let Some(v) = v {
                 if !(v.is_finite() && (0.0..1e8).contains(&v)) {

@@ -168,6 +168,7 @@ impl Model {
             processes.push(Box::new(Chemistry {
                 oh_peak_cm3: case.chemistry.oh_peak_cm3,
                 oh_fixed_cm3: case.chemistry.oh_cm3,
+                ozone_ppb: case.chemistry.ozone_ppb,
                 start,
             }));
         }

@@ -14,6 +14,15 @@
 //!   until a photochemical mechanism (roadmap item 8) computes OH.
 //! - Each first-order loss is integrated exactly over the step,
 //!   x <- x exp(-k OH dt), so it is stable for any step.
+//! - Night-time nitrate through N2O5 (optional, `chemistry.ozone_ppb` > 0):
+//!   NO2 + O3 -> NO3 + O2 with k = 1.4e-13 exp(-2470/T) (JPL evaluation 19-5,
+//!   Burkholder et al. 2019; IUPAC the same), then NO3 + NO2 <-> N2O5 and
+//!   N2O5 + H2O(aerosol) -> 2 HNO3. In the dark every NO3 is taken to end as
+//!   N2O5 hydrolysed on particles, the upper limit reached when heterogeneous
+//!   uptake dominates NO3 and N2O5 losses (Brown et al. 2006, Science 311,
+//!   67): d[NO2]/dt = -2 k [O3] [NO2], integrated exactly; by day NO3
+//!   photolyses within seconds and the path is off. Ozone is a prescribed
+//!   background, not yet computed.
 //! - Thermodynamics: sulfate takes ammonia first (to ammonium sulfate, or as
 //!   much as there is); the ammonia left and the nitric acid then reach the
 //!   NH4NO3(s) <-> NH3 + HNO3 equilibrium with Kp from Mozurkewich (1993),
@@ -51,6 +60,11 @@ pub fn k_so2_oh(temperature: f64, m: f64) -> f64 {
 /// NO2 + OH (+M) -> HNO3, cm3 molecule-1 s-1 (CB6r5 R45).
 pub fn k_no2_oh(temperature: f64, m: f64) -> f64 {
     falloff(1.8e-30, 3.0, 2.8e-11, 0.60, 1.00, temperature, m)
+}
+
+/// NO2 + O3 -> NO3 + O2, cm3 molecule-1 s-1 (JPL 19-5: 1.4e-13 exp(-2470/T)).
+pub fn k_no2_o3(temperature: f64) -> f64 {
+    1.4e-13 * (-2470.0 / temperature).exp()
 }
 
 /// Air number density, molecules cm-3, from pressure (Pa) and temperature (K).
@@ -127,6 +141,8 @@ pub struct Chemistry {
     pub oh_peak_cm3: f64,
     /// Fixed OH, overriding the diurnal field when set.
     pub oh_fixed_cm3: Option<f64>,
+    /// Background ozone for the night-time N2O5 path, ppb (0: off).
+    pub ozone_ppb: f64,
     pub start: StartTime,
 }
 
@@ -183,6 +199,11 @@ impl Process for Chemistry {
                 self.oh_peak_cm3 * cos_zenith(g.lat[[j, i]], day, solar).max(0.0)
             })
         });
+        // The N2O5 path runs where the sun is down (and ozone is given).
+        let dark = ndarray::Array2::from_shape_fn((g.ny, g.nx), |(j, i)| {
+            let solar = (hour_utc + g.lon[[j, i]] / 15.0).rem_euclid(24.0);
+            self.ozone_ppb > 0.0 && cos_zenith(g.lat[[j, i]], day, solar) <= 0.0
+        });
         state
             .mass
             .axis_iter_mut(Axis(1))
@@ -205,6 +226,13 @@ impl Process for Chemistry {
                         if let (Some(nox), Some(hno3), true) = (p.nox, p.hno3, oh > 0.0) {
                             let lost =
                                 layer[[nox, j, i]] * -(-k_no2_oh(temp, m_cm3) * oh * dt).exp_m1();
+                            layer[[nox, j, i]] -= lost;
+                            layer[[hno3, j, i]] += lost / m_nox * m_hno3;
+                        }
+                        if let (Some(nox), Some(hno3), true) = (p.nox, p.hno3, dark[[j, i]]) {
+                            let o3 = self.ozone_ppb * 1e-9 * m_cm3;
+                            let lost =
+                                layer[[nox, j, i]] * -(-2.0 * k_no2_o3(temp) * o3 * dt).exp_m1();
                             layer[[nox, j, i]] -= lost;
                             layer[[hno3, j, i]] += lost / m_nox * m_hno3;
                         }
