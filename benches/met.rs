@@ -14,23 +14,15 @@ use ndarray::Array3;
 use std::hint::black_box;
 
 fn diagnostic_wind(c: &mut Criterion) {
-    let g = Grid::from_config(&GridConfig {
-        projection: "cartesian".into(),
-        truelat1: None,
-        truelat2: None,
-        stand_lon: None,
-        centre_lon: None,
-        centre_lat: None,
-        nx: 200,
-        ny: 200,
-        dx: 4000.0,
-        dy: 4000.0,
-        layer_tops_m: vec![
+    let g = Grid::from_config(&GridConfig::cartesian(
+        200,
+        200,
+        4000.0,
+        &[
             30., 80., 150., 250., 400., 600., 850., 1150., 1500., 1900., 2400., 3000., 3600.,
             4300., 5000., 6000., 7000., 8000., 9000., 10000.,
         ],
-        lateral: "open".into(),
-    });
+    ));
     let terrain = TerrainConfig {
         shape: "hill".into(),
         height_m: 800.0,

@@ -10,20 +10,7 @@ use common::*;
 use ndarray::Array3;
 
 fn cartesian(n: usize, dx: f64, tops: &[f64]) -> Grid {
-    Grid::from_config(&GridConfig {
-        projection: "cartesian".into(),
-        truelat1: None,
-        truelat2: None,
-        stand_lon: None,
-        centre_lon: None,
-        centre_lat: None,
-        nx: n,
-        ny: n,
-        dx,
-        dy: dx,
-        layer_tops_m: tops.to_vec(),
-        lateral: "open".into(),
-    })
+    Grid::from_config(&GridConfig::cartesian(n, n, dx, tops))
 }
 
 const TOPS: [f64; 10] = [20., 50., 100., 170., 260., 380., 540., 750., 1000., 1300.];

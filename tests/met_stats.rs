@@ -40,14 +40,7 @@ dir = "out"
 fn run_sites(text: &str) -> Result<airshed::run::RunSummary, airshed::Error> {
     let dir = tempfile::tempdir().unwrap();
     let c = case(text, dir.path());
-    let _g = IO_LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    airshed::run::run_case(
-        &c,
-        &airshed::run::RunOptions {
-            output_dir: Some(dir.path().join("out")),
-            progress: false,
-        },
-    )
+    run_in(&c, dir.path())
 }
 
 #[test]

@@ -229,15 +229,7 @@ initial_ugm3 = { SO2 = 5.0 }
 dir = "out"
 "#;
     let c = case(text, dir.path());
-    let _g = IO_LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let s = airshed::run::run_case(
-        &c,
-        &airshed::run::RunOptions {
-            output_dir: Some(dir.path().join("out")),
-            progress: false,
-        },
-    )
-    .unwrap();
+    let s = run_in(&c, dir.path()).unwrap();
     assert!(!s.synthetic_meteorology && s.meteorology.contains("WRF"));
     let b = &s.budget[0];
     println!(

@@ -80,6 +80,26 @@ pub struct GridConfig {
     pub lateral: String,
 }
 
+impl GridConfig {
+    /// A Cartesian grid (idealised cases, tests and benchmarks).
+    pub fn cartesian(nx: usize, ny: usize, dx: f64, layer_tops_m: &[f64]) -> GridConfig {
+        GridConfig {
+            projection: "cartesian".into(),
+            nx,
+            ny,
+            dx,
+            dy: dx,
+            truelat1: None,
+            truelat2: None,
+            stand_lon: None,
+            centre_lon: None,
+            centre_lat: None,
+            layer_tops_m: layer_tops_m.to_vec(),
+            lateral: "open".into(),
+        }
+    }
+}
+
 fn default_open() -> String {
     "open".into()
 }

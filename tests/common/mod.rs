@@ -226,3 +226,16 @@ dir = "out"
 "#
     )
 }
+
+/// Run a case end to end with outputs in `dir/out`, one test at a time
+/// through the output lock.
+pub fn run_in(c: &Case, dir: &Path) -> airshed::Result<airshed::run::RunSummary> {
+    let _g = IO_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    airshed::run::run_case(
+        c,
+        &airshed::run::RunOptions {
+            output_dir: Some(dir.join("out")),
+            progress: false,
+        },
+    )
+}

@@ -152,6 +152,48 @@ pub fn relative_humidity(q: f64, p: f64, t_kelvin: f64) -> f64 {
     (q * p / (0.622 + q)) / saturation_vapour_pressure(t_kelvin)
 }
 
+/// The two most recent met records of a source, so stepping through an
+/// interval reads or solves each record once.
+#[derive(Debug, Default)]
+pub struct RecordCache(Vec<(usize, MetFields)>);
+
+impl RecordCache {
+    pub fn get(
+        &mut self,
+        rec: usize,
+        read: impl FnOnce(usize) -> Result<MetFields>,
+    ) -> Result<MetFields> {
+        if let Some((_, m)) = self.0.iter().find(|(r, _)| *r == rec) {
+            return Ok(m.clone());
+        }
+        let m = read(rec)?;
+        self.0.push((rec, m.clone()));
+        if self.0.len() > 2 {
+            self.0.remove(0);
+        }
+        Ok(m)
+    }
+}
+
+/// Met at time t from records at increasing times: linear between the two
+/// neighbours, the end record held outside them.
+pub fn interpolate_records(
+    times: &[f64],
+    t: f64,
+    mut record: impl FnMut(usize) -> Result<MetFields>,
+) -> Result<MetFields> {
+    let n = times.len();
+    let hi = times.partition_point(|&s| s < t).min(n - 1);
+    if hi == 0 || times[hi] == t {
+        return record(hi);
+    }
+    let lo = hi - 1;
+    let w = (t - times[lo]) / (times[hi] - times[lo]);
+    let a = record(lo)?;
+    let b = record(hi)?;
+    Ok(MetFields::lerp(&a, &b, w))
+}
+
 /// A source of meteorology: analytic generator, CF-NetCDF file, later WRF
 /// and the diagnostic wind model. Time is seconds since the run start.
 pub trait MetSource: Send {

@@ -31,7 +31,7 @@ pub struct NetcdfMet {
     grid: Grid,
     times_s: Vec<f64>,
     kz_min: f64,
-    cache: Vec<(usize, MetFields)>,
+    cache: super::RecordCache,
 }
 
 impl NetcdfMet {
@@ -77,7 +77,7 @@ impl NetcdfMet {
             grid: grid.clone(),
             times_s,
             kz_min,
-            cache: Vec::new(),
+            cache: Default::default(),
         };
         // Read the first record now so a bad file fails before the run starts.
         met.read_record(0)?;
@@ -320,30 +320,17 @@ impl NetcdfMet {
     }
 
     fn record(&mut self, rec: usize) -> Result<MetFields> {
-        if let Some((_, m)) = self.cache.iter().find(|(r, _)| *r == rec) {
-            return Ok(m.clone());
-        }
-        let m = self.read_record(rec)?;
-        self.cache.push((rec, m.clone()));
-        if self.cache.len() > 2 {
-            self.cache.remove(0);
-        }
-        Ok(m)
+        let mut cache = std::mem::take(&mut self.cache);
+        let m = cache.get(rec, |r| self.read_record(r));
+        self.cache = cache;
+        m
     }
 }
 
 impl MetSource for NetcdfMet {
     fn at(&mut self, t: f64) -> Result<MetFields> {
-        let n = self.times_s.len();
-        let hi = self.times_s.partition_point(|&s| s < t).min(n - 1);
-        if hi == 0 || self.times_s[hi] == t {
-            return self.record(hi);
-        }
-        let lo = hi - 1;
-        let w = (t - self.times_s[lo]) / (self.times_s[hi] - self.times_s[lo]);
-        let a = self.record(lo)?;
-        let b = self.record(hi)?;
-        Ok(MetFields::lerp(&a, &b, w))
+        let times: Vec<f64> = self.times_s.clone();
+        super::interpolate_records(&times, t, |r| self.record(r))
     }
 
     fn description(&self) -> String {

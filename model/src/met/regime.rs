@@ -112,7 +112,7 @@ pub struct RegimeMet {
     relative_humidity: f64,
     cloud_water: f64,
     model: DiagnosticWind,
-    cache: Vec<(usize, MetFields)>,
+    cache: super::RecordCache,
     /// The adjustment report of the most recent hour solved.
     pub last_report: AdjustReport,
 }
@@ -137,7 +137,7 @@ impl RegimeMet {
             relative_humidity: cfg.relative_humidity.unwrap_or(0.7),
             cloud_water: cfg.cloud_water_gkg / 1000.0,
             model: DiagnosticWind::new(grid, terrain),
-            cache: Vec::new(),
+            cache: Default::default(),
             last_report: AdjustReport::default(),
         }
     }
@@ -262,15 +262,10 @@ impl RegimeMet {
     }
 
     fn hour(&mut self, hour: usize) -> Result<MetFields> {
-        if let Some((_, m)) = self.cache.iter().find(|(h, _)| *h == hour) {
-            return Ok(m.clone());
-        }
-        let m = self.solve_hour(hour)?;
-        self.cache.push((hour, m.clone()));
-        if self.cache.len() > 2 {
-            self.cache.remove(0);
-        }
-        Ok(m)
+        let mut cache = std::mem::take(&mut self.cache);
+        let m = cache.get(hour, |h| self.solve_hour(h));
+        self.cache = cache;
+        m
     }
 }
 

@@ -122,15 +122,19 @@ fn dim_len(file: &netcdf::File, path: &Path, name: &str) -> Result<usize> {
         .ok_or_else(|| Error::input(path, name, "the WRF dimension"))
 }
 
-/// Read the header of one wrfout file and check its projection.
-pub fn read_header(path: &Path) -> Result<WrfHeader> {
-    let file = netcdf::open(path).map_err(|e| {
+fn open_wrfout(path: &Path) -> Result<netcdf::File> {
+    netcdf::open(path).map_err(|e| {
         Error::input(
             path,
             "(file)",
             format!("a readable wrfout NetCDF file ({e})"),
         )
-    })?;
+    })
+}
+
+/// Read the header of one wrfout file and check its projection.
+pub fn read_header(path: &Path) -> Result<WrfHeader> {
+    let file = open_wrfout(path)?;
     let map_proj = attr_f64(&file, path, "MAP_PROJ")?;
     if map_proj != 1.0 {
         let name = match map_proj as i64 {
@@ -227,7 +231,7 @@ pub struct WrfMet {
     kz_min: f64,
     /// Day of the year (fractional) at the run start.
     start_day: f64,
-    cache: Vec<(usize, MetFields)>,
+    cache: super::RecordCache,
 }
 
 impl WrfMet {
@@ -256,13 +260,7 @@ impl WrfMet {
                     format!("the same WRF grid as {}", first.display()),
                 ));
             }
-            let file = netcdf::open(path).map_err(|e| {
-                Error::input(
-                    path,
-                    "(file)",
-                    format!("a readable wrfout NetCDF file ({e})"),
-                )
-            })?;
+            let file = open_wrfout(path)?;
             let var = file.variable("Times").ok_or_else(|| {
                 Error::input(path, "Times", "the WRF variable Times(Time, DateStrLen)")
             })?;
@@ -339,7 +337,7 @@ impl WrfMet {
             same_grid,
             kz_min,
             start_day: start.day_of_year as f64 + start.hour_utc / 24.0,
-            cache: Vec::new(),
+            cache: Default::default(),
         };
         met.read_record(0)?;
         Ok(met)
@@ -354,13 +352,7 @@ impl WrfMet {
         let (f, r, _) = self.records[rec];
         let path = &self.files[f];
         let h = &self.header;
-        let file = netcdf::open(path).map_err(|e| {
-            Error::input(
-                path,
-                "(file)",
-                format!("a readable wrfout NetCDF file ({e})"),
-            )
-        })?;
+        let file = open_wrfout(path)?;
         let read = |name: &str, dims: &[&str], required: bool| -> Result<Option<Vec<f64>>> {
             let Some(var) = file.variable(name) else {
                 return if required {
@@ -733,15 +725,10 @@ impl WrfMet {
     }
 
     fn record(&mut self, rec: usize) -> Result<MetFields> {
-        if let Some((_, m)) = self.cache.iter().find(|(r, _)| *r == rec) {
-            return Ok(m.clone());
-        }
-        let m = self.read_record(rec)?;
-        self.cache.push((rec, m.clone()));
-        if self.cache.len() > 2 {
-            self.cache.remove(0);
-        }
-        Ok(m)
+        let mut cache = std::mem::take(&mut self.cache);
+        let m = cache.get(rec, |r| self.read_record(r));
+        self.cache = cache;
+        m
     }
 }
 
@@ -899,16 +886,7 @@ pub fn roughness_of_land_use(table: &str, class: f64, day_of_year: f64) -> Optio
 impl MetSource for WrfMet {
     fn at(&mut self, t: f64) -> Result<MetFields> {
         let times: Vec<f64> = self.records.iter().map(|r| r.2).collect();
-        let n = times.len();
-        let hi = times.partition_point(|&s| s < t).min(n - 1);
-        if hi == 0 || times[hi] == t {
-            return self.record(hi);
-        }
-        let lo = hi - 1;
-        let w = (t - times[lo]) / (times[hi] - times[lo]);
-        let a = self.record(lo)?;
-        let b = self.record(hi)?;
-        Ok(MetFields::lerp(&a, &b, w))
+        super::interpolate_records(&times, t, |r| self.record(r))
     }
 
     fn description(&self) -> String {
