@@ -300,6 +300,20 @@ pub struct ChemistryConfig {
     /// (0 turns it off).
     #[serde(default)]
     pub ozone_ppb: f64,
+    /// Background H2O2, ppb, for aqueous sulfate in cloud and fog (0: off).
+    #[serde(default = "default_h2o2")]
+    pub h2o2_ppb: f64,
+    /// pH of cloud and fog water (sets the dissolved S(IV) share).
+    #[serde(default = "default_cloud_ph")]
+    pub cloud_ph: f64,
+}
+
+fn default_h2o2() -> f64 {
+    1.0
+}
+
+fn default_cloud_ph() -> f64 {
+    4.5
 }
 
 impl Default for ChemistryConfig {
@@ -309,6 +323,8 @@ impl Default for ChemistryConfig {
             oh_peak_cm3: default_oh(),
             oh_cm3: None,
             ozone_ppb: 0.0,
+            h2o2_ppb: default_h2o2(),
+            cloud_ph: default_cloud_ph(),
         }
     }
 }
@@ -571,6 +587,9 @@ impl Case {
                 "a liquid water content between 0 and 10 g/kg",
             ));
         }
+        if !(2.0..=7.0).contains(&self.chemistry.cloud_ph) {
+            return Err(self.err("chemistry.cloud_ph", "a cloud-water pH between 2 and 7"));
+        }
         match self.met.kind.as_str() {
             "analytic" => {
                 let flow = self.met.flow.as_deref().unwrap_or("uniform");
@@ -666,6 +685,7 @@ impl Case {
             ("chemistry.oh_peak_cm3", Some(self.chemistry.oh_peak_cm3)),
             ("chemistry.oh_cm3", self.chemistry.oh_cm3),
             ("chemistry.ozone_ppb", Some(self.chemistry.ozone_ppb)),
+            ("chemistry.h2o2_ppb", Some(self.chemistry.h2o2_ppb)),
         ] {
             if let Some(v) = v {
                 if !(v.is_finite() && (0.0..1e8).contains(&v)) {

@@ -169,6 +169,8 @@ impl Model {
                 oh_peak_cm3: case.chemistry.oh_peak_cm3,
                 oh_fixed_cm3: case.chemistry.oh_cm3,
                 ozone_ppb: case.chemistry.ozone_ppb,
+                h2o2_ppb: case.chemistry.h2o2_ppb,
+                cloud_ph: case.chemistry.cloud_ph,
                 start,
             }));
         }

@@ -23,6 +23,21 @@
 //!   67): d[NO2]/dt = -2 k [O3] [NO2], integrated exactly; by day NO3
 //!   photolyses within seconds and the path is off. Ozone is a prescribed
 //!   background, not yet computed.
+//! - Aqueous sulfate in cloud and fog (where the met has liquid water):
+//!   S(IV) + H2O2 -> S(VI), R = k [H+][HSO3-][H2O2(aq)] / (1 + 13 [H+]) with
+//!   k = 7.45e7 exp(-15.96 (298/T - 1)) M-2 s-1 (Jacobson 1997, as in CMAQ's
+//!   AQCHEM), [HSO3-] = Ks1 H_SO2 p_SO2 / [H+], Ks1 = 1.30e-2
+//!   exp(1960 (1/T - 1/298)) M (Smith & Martell 1976), H_SO2 = 1.4
+//!   exp(2900 (1/T - 1/298)) and H_H2O2 = 1.1e5 exp(7400 (1/T - 1/298)) M/atm
+//!   (Sander's compilation as in CMAQ's HLCONST). [H+] cancels except in
+//!   1 + 13[H+] and the dissolved S(IV) share, taken at `cloud_ph` (4.5).
+//!   Gas and dissolved amounts share one total per cell, so the rate is
+//!   d[SO2]/dt = -k' [SO2][H2O2] with
+//!   k' = k Ks1 H_SO2 H_H2O2 L / ((1/RT + H*_SO2 L)(1/RT + H_H2O2 L)),
+//!   L the liquid water (litres per m3 of air). H2O2 is a prescribed
+//!   background (`h2o2_ppb`), restored each step, and one step converts at
+//!   most the H2O2 present (1:1 titration, Seinfeld & Pandis 2006 sec. 7.5).
+//!   The O3 and metal-catalysed pathways are not included.
 //! - Thermodynamics: sulfate takes ammonia first (to ammonium sulfate, or as
 //!   much as there is); the ammonia left and the nitric acid then reach the
 //!   NH4NO3(s) <-> NH3 + HNO3 equilibrium with Kp from Mozurkewich (1993),
@@ -65,6 +80,25 @@ pub fn k_no2_oh(temperature: f64, m: f64) -> f64 {
 /// NO2 + O3 -> NO3 + O2, cm3 molecule-1 s-1 (JPL 19-5: 1.4e-13 exp(-2470/T)).
 pub fn k_no2_o3(temperature: f64) -> f64 {
     1.4e-13 * (-2470.0 / temperature).exp()
+}
+
+/// Second-order rate coefficient of aqueous S(IV) + H2O2 in terms of the
+/// per-air-volume totals, m3 mol-1 s-1 (module notes): temperature K,
+/// liquid water litres per m3 of air, cloud pH.
+pub fn k_aqueous_h2o2(temperature: f64, liquid_l_per_m3: f64, ph: f64) -> f64 {
+    let dt = 1.0 / temperature - 1.0 / 298.0;
+    let k = 7.45e7 * (-15.96 * (298.0 / temperature - 1.0)).exp();
+    let ks1 = 1.30e-2 * (1960.0 * dt).exp();
+    let h_so2 = 1.4 * (2900.0 * dt).exp();
+    let h_h2o2 = 1.1e5 * (7400.0 * dt).exp();
+    let h_plus = 10f64.powf(-ph);
+    // 1/RT in mol m-3 atm-1 (R = 8.205746e-5 m3 atm mol-1 K-1).
+    let inv_rt = 1.0 / (8.205_746e-5 * temperature);
+    let h_eff_so2 = h_so2 * (1.0 + ks1 / h_plus);
+    let l = liquid_l_per_m3;
+    k * ks1 * h_so2 * h_h2o2 * l
+        / (1.0 + 13.0 * h_plus)
+        / ((inv_rt + h_eff_so2 * l) * (inv_rt + h_h2o2 * l))
 }
 
 /// Air number density, molecules cm-3, from pressure (Pa) and temperature (K).
@@ -143,6 +177,9 @@ pub struct Chemistry {
     pub oh_fixed_cm3: Option<f64>,
     /// Background ozone for the night-time N2O5 path, ppb (0: off).
     pub ozone_ppb: f64,
+    /// Background H2O2 for aqueous sulfate, ppb, and the cloud-water pH.
+    pub h2o2_ppb: f64,
+    pub cloud_ph: f64,
     pub start: StartTime,
 }
 
@@ -228,6 +265,22 @@ impl Process for Chemistry {
                                 layer[[nox, j, i]] * -(-k_no2_oh(temp, m_cm3) * oh * dt).exp_m1();
                             layer[[nox, j, i]] -= lost;
                             layer[[hno3, j, i]] += lost / m_nox * m_hno3;
+                        }
+                        let liquid = met.cloud_water[[k, j, i]];
+                        if let (Some(so2), Some(so4), true) =
+                            (p.so2, p.so4, liquid > 0.0 && self.h2o2_ppb > 0.0)
+                        {
+                            // Per m3 of air: litres of water, moles of H2O2 and SO2.
+                            let rho = met.density[[k, j, i]];
+                            let volume = air[[k, j, i]] / rho;
+                            let l = liquid * rho;
+                            let n_air = rho / M_AIR;
+                            let h2o2 = self.h2o2_ppb * 1e-9 * n_air;
+                            let so2_now = layer[[so2, j, i]] / m_so2 / volume;
+                            let rate = k_aqueous_h2o2(temp, l, self.cloud_ph) * h2o2;
+                            let converted = (so2_now * -(-rate * dt).exp_m1()).min(h2o2) * volume;
+                            layer[[so2, j, i]] -= converted * m_so2;
+                            layer[[so4, j, i]] += converted * m_so4;
                         }
                         if let (Some(nox), Some(hno3), true) = (p.nox, p.hno3, dark[[j, i]]) {
                             let o3 = self.ozone_ppb * 1e-9 * m_cm3;
