@@ -413,3 +413,136 @@ fn cloud_water_oxidises_so2_by_h2o2_at_the_hand_computed_rate() {
     dry.step(900.0).unwrap();
     assert_eq!(dry.state.totals()[1], 0.0);
 }
+
+/// Sum of a species' tracers whose names pass `keep`.
+fn total_of(m: &airshed::run::Model, keep: impl Fn(&str) -> bool) -> f64 {
+    let t = m.state.totals();
+    (0..m.state.tracers.species.len())
+        .filter(|&s| keep(m.state.tracers.species[s].name))
+        .map(|s| t[m.state.tracers.index(s, 0)])
+        .sum()
+}
+
+#[test]
+fn soa_forms_from_oxidised_voc_with_the_cmaq_yields_and_partitions_as_pankow() {
+    use airshed::processes::soa::{absorbing_mass, cstar, CLASSES};
+    let dir = tempfile::tempdir().unwrap();
+    let species = r#""TERP", "SVTRP1", "ATRP1", "SVTRP2", "ATRP2", "OC""#;
+    let text = box_case(species, "oh_cm3 = 2.0e6", "2023-01-20T00:00:00Z").replace(
+        "initial_ugm3 = {  }",
+        "initial_ugm3 = { TERP = 20.0, OC = 4.0 }",
+    );
+    let mut m = model(&text, dir.path());
+    let met = m.met.at(0.0).unwrap();
+    let (t, rho) = (met.temperature[[0, 0, 0]], met.density[[0, 0, 0]]);
+    let terp0 = total_of(&m, |n| n == "TERP");
+    for _ in 0..24 {
+        m.step(900.0).unwrap();
+    }
+    let class = &CLASSES[3];
+    let k = (class.k_oh)(t);
+    let terp = total_of(&m, |n| n == "TERP");
+    assert!((terp / (terp0 * (-k * 2.0e6 * 21_600.0).exp()) - 1.0).abs() < 1e-12);
+    // Products carry alpha1 + alpha2 = 0.5935 of what reacted.
+    let products = total_of(&m, |n| n.starts_with("SVTRP") || n.starts_with("ATRP"));
+    let alpha = class.products[0].alpha + class.products[1].alpha;
+    assert!((products / (alpha * (terp0 - terp)) - 1.0).abs() < 1e-12);
+    // The particle split solves the Pankow equation with M = SOA + 1.6 OC.
+    let volume: f64 = m.state.air_mass.sum() / rho;
+    let ug = |n: &str| total_of(&m, |s| s == n) * 1e9 / volume;
+    let (c1, c2) = (ug("SVTRP1") + ug("ATRP1"), ug("SVTRP2") + ug("ATRP2"));
+    let cs = [cstar(&class.products[0], t), cstar(&class.products[1], t)];
+    let mass = absorbing_mass(&[c1, c2], &cs, 1.6 * ug("OC"));
+    let soa = ug("ATRP1") + ug("ATRP2");
+    println!(
+        "monoterpene SOA at {t:.1} K after 6 h at OH 2e6: {soa:.3} ug/m3 of {:.3} ug/m3 products (M {mass:.3})",
+        c1 + c2
+    );
+    assert!((soa + 1.6 * ug("OC") - mass).abs() < 1e-6 * mass);
+    assert!((ug("ATRP1") - c1 * mass / (mass + cs[0])).abs() < 1e-6 * c1);
+    // Colder air holds less in the gas: more SOA from the same products.
+    let cold = absorbing_mass(
+        &[c1, c2],
+        &[
+            cstar(&class.products[0], t - 20.0),
+            cstar(&class.products[1], t - 20.0),
+        ],
+        1.6 * ug("OC"),
+    );
+    assert!(cold > mass * 1.2, "cold M {cold} vs {mass}");
+}
+
+#[test]
+fn a_48_hour_box_with_constant_emissions_makes_sulfate_and_soa_by_day_and_nitrate_at_night() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("src.csv"),
+        "city,lon,lat,radius_km,sector,species,t_per_yr,source\n\
+         box,112.5,27.0,30,industrial_process,SO2,20000,test\n\
+         box,112.5,27.0,30,mobile,NOX,30000,test\n\
+         box,112.5,27.0,30,agriculture,NH3,15000,test\n\
+         box,112.5,27.0,30,solvent_use,ARO,15000,test\n\
+         box,112.5,27.0,30,residential_commercial,OC,3000,test\n",
+    )
+    .unwrap();
+    let species = r#""SO2", "SO4", "NOX", "HNO3", "NO3", "NH3", "NH4", "ARO", "SVARO1", "AARO1", "SVARO2", "AARO2", "OC""#;
+    let text = box_case(
+        species,
+        "oh_peak_cm3 = 5.0e6\nozone_ppb = 40.0",
+        "2023-01-19T16:30:00Z",
+    )
+    .replace(
+        "[output]",
+        "[emissions]\ncity_totals = [\"src.csv\"]\n[output]",
+    );
+    let mut m = model(&text, dir.path());
+    let series = |m: &airshed::run::Model| {
+        [
+            total_of(m, |n| n == "SO4"),
+            total_of(m, |n| n == "NO3"),
+            total_of(m, |n| n == "NH4"),
+            total_of(m, |n| n.starts_with("AARO")),
+            total_of(m, |n| n == "HNO3" || n == "NO3"),
+            total_of(m, |n| n.starts_with("SVARO") || n.starts_with("AARO")),
+        ]
+    };
+    let mut last = series(&m);
+    let (mut night_nitrate, mut day_soa) = (0.0, 0.0);
+    println!("hour   SO4 kg     NO3 kg     NH4 kg     SOA kg");
+    for hour in 0..48 {
+        for _ in 0..4 {
+            m.step(900.0).unwrap();
+        }
+        let now = series(&m);
+        let local = (hour + 1) % 24;
+        println!(
+            "{:>4} {:.4e} {:.4e} {:.4e} {:.4e}",
+            hour + 1,
+            now[0],
+            now[1],
+            now[2],
+            now[3]
+        );
+        let daylight = (7..=18).contains(&local);
+        if daylight {
+            day_soa += now[5] - last[5];
+        } else {
+            // No OH in the dark: no new sulfate and no new organic products...
+            assert!(
+                now[0] - last[0] <= 1e-9 * now[0].max(1e-30),
+                "sulfate at night, hour {local}"
+            );
+            assert!(
+                now[5] - last[5] <= 1e-9 * now[5].max(1e-30),
+                "SOA products at night, hour {local}"
+            );
+            // ...but N2O5 keeps making nitric acid and nitrate.
+            if local >= 1 && local <= 6 {
+                night_nitrate += now[4] - last[4];
+            }
+        }
+        last = now;
+    }
+    assert!(day_soa > 0.0 && night_nitrate > 0.0);
+    assert!(last[3] > 0.0 && last[1] > 0.0 && last[2] > 0.0);
+}

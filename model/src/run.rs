@@ -496,19 +496,21 @@ fn summarise(
         .get(crate::output::PM25_TOTAL)
         .copied()
         .unwrap_or(0.0);
-    let composition = pm25_components
-        .iter()
-        .map(|c| {
-            (
-                c.clone(),
-                if total > 0.0 {
-                    100.0 * surface[c] / total
-                } else {
-                    0.0
-                },
-            )
-        })
-        .collect();
+    // Shares of surface PM2.5; the SOA products are reported together as SOA.
+    let mut composition = std::collections::BTreeMap::new();
+    for c in pm25_components {
+        let key = if crate::processes::soa::is_soa_particle(c) {
+            "SOA".to_string()
+        } else {
+            c.clone()
+        };
+        let share = if total > 0.0 {
+            100.0 * surface[c] / total
+        } else {
+            0.0
+        };
+        *composition.entry(key).or_insert(0.0) += share;
+    }
     let t = &model.state.tracers;
     let budget: Vec<SpeciesBudget> = t
         .species

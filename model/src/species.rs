@@ -8,6 +8,11 @@
 //! Aerosol Sci. Technol. 40, 27 (BC ~1.8 g/cm3) and Turpin & Lim (2001),
 //! Aerosol Sci. Technol. 35, 602 (organics ~1.2-1.4 g/cm3).
 //!
+//! VOC classes and SOA products follow CMAQ AERO6 (`processes::soa`). The
+//! VOC classes and semi-volatile gases are taken as non-depositing (like the
+//! lumped VOC); SOA particles deposit as accumulation-mode organics
+//! (0.4 um, 1.4 g/cm3, Turpin & Lim 2001).
+//!
 //! Sources for the parameters:
 //! - Molecular diffusivities in air at 298 K: Massman (1998), Atmos. Environ.
 //!   32, 1111-1127, Table 2 (SO2 0.1089, NO2 0.1361, NH3 0.1978 cm2/s); VOC
@@ -158,6 +163,216 @@ const TABLE: &[Species] = &[
         phase: Phase::Particle {
             diameter: 0.5e-6,
             density: 1770.0,
+        },
+        scavenging_per_mm_h: 1.0e-4,
+    },
+    Species {
+        name: "ARO",
+        long_name: "aromatic VOC (toluene-like)",
+        molar_mass: 92.14,
+        phase: Phase::Gas {
+            diffusivity: 7.000000e-06,
+            canopy_resistance: 1.0e5,
+        },
+        scavenging_per_mm_h: 0.0,
+    },
+    Species {
+        name: "ALK",
+        long_name: "long-chain alkane VOC (dodecane-like)",
+        molar_mass: 170.33,
+        phase: Phase::Gas {
+            diffusivity: 7.000000e-06,
+            canopy_resistance: 1.0e5,
+        },
+        scavenging_per_mm_h: 0.0,
+    },
+    Species {
+        name: "OLE",
+        long_name: "alkene VOC (propene-like; no SOA)",
+        molar_mass: 42.08,
+        phase: Phase::Gas {
+            diffusivity: 7.000000e-06,
+            canopy_resistance: 1.0e5,
+        },
+        scavenging_per_mm_h: 0.0,
+    },
+    Species {
+        name: "ISOP",
+        long_name: "isoprene",
+        molar_mass: 68.12,
+        phase: Phase::Gas {
+            diffusivity: 7.000000e-06,
+            canopy_resistance: 1.0e5,
+        },
+        scavenging_per_mm_h: 0.0,
+    },
+    Species {
+        name: "TERP",
+        long_name: "monoterpenes (alpha-pinene-like)",
+        molar_mass: 136.23,
+        phase: Phase::Gas {
+            diffusivity: 7.000000e-06,
+            canopy_resistance: 1.0e5,
+        },
+        scavenging_per_mm_h: 0.0,
+    },
+    Species {
+        name: "SVARO1",
+        long_name: "semi-volatile aromatic SOA product 1 (gas)",
+        molar_mass: 0.0,
+        phase: Phase::Gas {
+            diffusivity: 7.000000e-06,
+            canopy_resistance: 1.0e5,
+        },
+        scavenging_per_mm_h: 0.0,
+    },
+    Species {
+        name: "AARO1",
+        long_name: "aromatic SOA product 1 (particle)",
+        molar_mass: 0.0,
+        phase: Phase::Particle {
+            diameter: 0.4e-6,
+            density: 1400.0,
+        },
+        scavenging_per_mm_h: 1.0e-4,
+    },
+    Species {
+        name: "SVARO2",
+        long_name: "semi-volatile aromatic SOA product 2 (gas)",
+        molar_mass: 0.0,
+        phase: Phase::Gas {
+            diffusivity: 7.000000e-06,
+            canopy_resistance: 1.0e5,
+        },
+        scavenging_per_mm_h: 0.0,
+    },
+    Species {
+        name: "AARO2",
+        long_name: "aromatic SOA product 2 (particle)",
+        molar_mass: 0.0,
+        phase: Phase::Particle {
+            diameter: 0.4e-6,
+            density: 1400.0,
+        },
+        scavenging_per_mm_h: 1.0e-4,
+    },
+    Species {
+        name: "SVALK1",
+        long_name: "semi-volatile alkane SOA product 1 (gas)",
+        molar_mass: 0.0,
+        phase: Phase::Gas {
+            diffusivity: 7.000000e-06,
+            canopy_resistance: 1.0e5,
+        },
+        scavenging_per_mm_h: 0.0,
+    },
+    Species {
+        name: "AALK1",
+        long_name: "alkane SOA product 1 (particle)",
+        molar_mass: 0.0,
+        phase: Phase::Particle {
+            diameter: 0.4e-6,
+            density: 1400.0,
+        },
+        scavenging_per_mm_h: 1.0e-4,
+    },
+    Species {
+        name: "SVALK2",
+        long_name: "semi-volatile alkane SOA product 2 (gas)",
+        molar_mass: 0.0,
+        phase: Phase::Gas {
+            diffusivity: 7.000000e-06,
+            canopy_resistance: 1.0e5,
+        },
+        scavenging_per_mm_h: 0.0,
+    },
+    Species {
+        name: "AALK2",
+        long_name: "alkane SOA product 2 (particle)",
+        molar_mass: 0.0,
+        phase: Phase::Particle {
+            diameter: 0.4e-6,
+            density: 1400.0,
+        },
+        scavenging_per_mm_h: 1.0e-4,
+    },
+    Species {
+        name: "SVISO1",
+        long_name: "semi-volatile isoprene SOA product 1 (gas)",
+        molar_mass: 0.0,
+        phase: Phase::Gas {
+            diffusivity: 7.000000e-06,
+            canopy_resistance: 1.0e5,
+        },
+        scavenging_per_mm_h: 0.0,
+    },
+    Species {
+        name: "AISO1",
+        long_name: "isoprene SOA product 1 (particle)",
+        molar_mass: 0.0,
+        phase: Phase::Particle {
+            diameter: 0.4e-6,
+            density: 1400.0,
+        },
+        scavenging_per_mm_h: 1.0e-4,
+    },
+    Species {
+        name: "SVISO2",
+        long_name: "semi-volatile isoprene SOA product 2 (gas)",
+        molar_mass: 0.0,
+        phase: Phase::Gas {
+            diffusivity: 7.000000e-06,
+            canopy_resistance: 1.0e5,
+        },
+        scavenging_per_mm_h: 0.0,
+    },
+    Species {
+        name: "AISO2",
+        long_name: "isoprene SOA product 2 (particle)",
+        molar_mass: 0.0,
+        phase: Phase::Particle {
+            diameter: 0.4e-6,
+            density: 1400.0,
+        },
+        scavenging_per_mm_h: 1.0e-4,
+    },
+    Species {
+        name: "SVTRP1",
+        long_name: "semi-volatile monoterpene SOA product 1 (gas)",
+        molar_mass: 0.0,
+        phase: Phase::Gas {
+            diffusivity: 7.000000e-06,
+            canopy_resistance: 1.0e5,
+        },
+        scavenging_per_mm_h: 0.0,
+    },
+    Species {
+        name: "ATRP1",
+        long_name: "monoterpene SOA product 1 (particle)",
+        molar_mass: 0.0,
+        phase: Phase::Particle {
+            diameter: 0.4e-6,
+            density: 1400.0,
+        },
+        scavenging_per_mm_h: 1.0e-4,
+    },
+    Species {
+        name: "SVTRP2",
+        long_name: "semi-volatile monoterpene SOA product 2 (gas)",
+        molar_mass: 0.0,
+        phase: Phase::Gas {
+            diffusivity: 7.000000e-06,
+            canopy_resistance: 1.0e5,
+        },
+        scavenging_per_mm_h: 0.0,
+    },
+    Species {
+        name: "ATRP2",
+        long_name: "monoterpene SOA product 2 (particle)",
+        molar_mass: 0.0,
+        phase: Phase::Particle {
+            diameter: 0.4e-6,
+            density: 1400.0,
         },
         scavenging_per_mm_h: 1.0e-4,
     },

@@ -1,5 +1,6 @@
-//! Secondary inorganic PM2.5: gas-phase oxidation of SO2 and NO2 by OH, and
-//! the partitioning of ammonia and nitric acid with sulfate. Every step is
+//! Secondary PM2.5: gas-phase oxidation of SO2 and NO2 by OH, aqueous
+//! sulfate, night-time nitrate, the partitioning of ammonia and nitric acid
+//! with sulfate, and SOA from VOC classes (`super::soa`). Every step is
 //! exact in moles, so sulfur, oxidised nitrogen and reduced nitrogen are
 //! each conserved to round-off.
 //!
@@ -190,6 +191,7 @@ impl Chemistry {
         (has("SO2") && has("SO4"))
             || (has("NOX") && has("HNO3"))
             || (has("NH3") && has("NH4") && has("HNO3") && has("NO3"))
+            || super::soa::SoaTracers::find(|n| species.iter().position(|s| *s == n)).is_some()
     }
 }
 
@@ -210,6 +212,7 @@ impl Process for Chemistry {
             nh4: find("NH4"),
             no3: find("NO3"),
         };
+        let soa = super::soa::SoaTracers::find(find);
         let molar =
             |tr: Option<usize>| tr.map(|i| t.species_of(i).molar_mass * 1e-3).unwrap_or(1.0);
         let (m_so2, m_so4, m_nox, m_hno3, m_nh3, m_nh4, m_no3) = (
@@ -288,6 +291,10 @@ impl Process for Chemistry {
                                 layer[[nox, j, i]] * -(-2.0 * k_no2_o3(temp) * o3 * dt).exp_m1();
                             layer[[nox, j, i]] -= lost;
                             layer[[hno3, j, i]] += lost / m_nox * m_hno3;
+                        }
+                        if let Some(soa) = &soa {
+                            let volume = air[[k, j, i]] / met.density[[k, j, i]];
+                            soa.apply_cell(&mut layer, j, i, temp, oh, dt, volume);
                         }
                         // Equilibrium partitioning, in moles.
                         if let (Some(nh3), Some(nh4), Some(hno3), Some(no3)) =

@@ -9,6 +9,7 @@ pub mod chemistry;
 pub mod deposition;
 pub mod diffusion;
 pub mod emission;
+pub mod soa;
 
 use crate::budget::Budget;
 use crate::error::Result;
