@@ -119,6 +119,7 @@ fn ammonia_and_nitric_acid_limited_regimes() {
         },
         air,
         t,
+        0.0,
     );
     assert!(
         e.nh3 < 0.02 * ppb && (e.no3 - (2.0 * ppb - e.nh3)).abs() < 1e-20,
@@ -134,6 +135,7 @@ fn ammonia_and_nitric_acid_limited_regimes() {
         },
         air,
         t,
+        0.0,
     );
     assert!(e.hno3 < 0.02 * ppb && e.nh3 > 18.0 * ppb, "{e:?}");
     // Below the product Kp nothing condenses.
@@ -145,6 +147,7 @@ fn ammonia_and_nitric_acid_limited_regimes() {
         },
         air,
         t,
+        0.0,
     );
     assert_eq!(e.no3, 0.0);
     // Sulfate takes ammonia first: with 6 ppb sulfate, 10 ppb NH3 and 10 ppb
@@ -158,6 +161,7 @@ fn ammonia_and_nitric_acid_limited_regimes() {
         },
         air,
         t,
+        0.0,
     );
     assert_eq!(e.no3, 0.0);
     assert!((e.nh4 - 10.0 * ppb).abs() < 1e-20);
@@ -177,6 +181,7 @@ fn nitrate_moves_to_the_gas_as_it_warms() {
             },
             1.0,
             t,
+            0.0,
         );
         let frac = e.no3 / (e.no3 + e.hno3);
         println!("  {:.0} C: {frac:.3}", t - 273.15);
@@ -196,6 +201,7 @@ fn nitrate_moves_to_the_gas_as_it_warms() {
         },
         1.0,
         278.15,
+        0.0,
     );
     let summer = partition(
         Inorganic {
@@ -205,6 +211,7 @@ fn nitrate_moves_to_the_gas_as_it_warms() {
         },
         1.0,
         303.15,
+        0.0,
     );
     assert!(
         winter.no3 > 0.9 * 10.0 * ppb && summer.no3 < 0.5 * 10.0 * ppb,
@@ -545,4 +552,37 @@ fn a_48_hour_box_with_constant_emissions_makes_sulfate_and_soa_by_day_and_nitrat
     }
     assert!(day_soa > 0.0 && night_nitrate > 0.0);
     assert!(last[3] > 0.0 && last[1] > 0.0 && last[2] > 0.0);
+}
+
+#[test]
+fn above_the_drh_the_aqueous_kp_pulls_nitrate_into_humid_particles() {
+    use airshed::processes::chemistry::{drh_nh4no3, kp_nh4no3_humid};
+    // DRH 61.7 % at 25 C (Seinfeld & Pandis Table 10.1: 61.8 %).
+    assert!((drh_nh4no3(298.15) - 0.6173).abs() < 1e-3);
+    // Mozurkewich's factor, evaluated independently (Python): 0.4227 at
+    // 25 C and 80 %, 0.2935 at 5 C and 90 %; the solid value below the DRH.
+    let ratio = |t: f64, rh: f64| kp_nh4no3_humid(t, rh) / kp_nh4no3(t);
+    assert!((ratio(298.15, 0.8) - 0.42272).abs() < 1e-4);
+    assert!((ratio(278.15, 0.9) - 0.29353).abs() < 1e-4);
+    assert_eq!(ratio(298.15, 0.5), 1.0);
+    // At 20 C with 5 ppb each of NH3 and HNO3, humid air holds more nitrate.
+    let t = 293.15;
+    let air = air_number_density(101_325.0, t) * 1e6 / 6.022e23;
+    let c = Inorganic {
+        nh3: 5.0e-9 * air,
+        hno3: 5.0e-9 * air,
+        ..Default::default()
+    };
+    let f = |rh: f64| {
+        let e = partition(c, air, t, rh);
+        e.no3 / (e.no3 + e.hno3)
+    };
+    println!(
+        "particle nitrate share at 20 C: RH 50 % {:.3}, 70 % {:.3}, 85 % {:.3}, 95 % {:.3}",
+        f(0.5),
+        f(0.7),
+        f(0.85),
+        f(0.95)
+    );
+    assert!(f(0.5) <= f(0.7) && f(0.7) < f(0.85) && f(0.85) < f(0.95));
 }

@@ -44,9 +44,8 @@
 //!   NH4NO3(s) <-> NH3 + HNO3 equilibrium with Kp from Mozurkewich (1993),
 //!   Atmos. Environ. 27A, 261: ln Kp = 118.87 - 24084/T - 6.025 ln T
 //!   (Kp in nbar^2, taken as ppb^2; as given by Finlayson-Pitts & Pitts,
-//!   Chemistry of the Upper and Lower Atmosphere, 2000, ch. 7). Not yet
-//!   included: the lower Kp of deliquesced particles above the DRH (62 % at
-//!   25 C), which favours particle nitrate in humid air.
+//!   Chemistry of the Upper and Lower Atmosphere, 2000, ch. 7); above the
+//!   deliquescence humidity the aqueous Kp of [`kp_nh4no3_humid`].
 
 use super::{Process, StepContext};
 use crate::budget::Budget;
@@ -112,6 +111,35 @@ pub fn kp_nh4no3(temperature: f64) -> f64 {
     (118.87 - 24084.0 / temperature - 6.025 * temperature.ln()).exp()
 }
 
+/// Deliquescence relative humidity of NH4NO3 (fraction), Seinfeld & Pandis
+/// (2006) eq. 10.88: ln(100 DRH) = 723.7/T + 1.6954 (61.8 % at 298 K).
+pub fn drh_nh4no3(temperature: f64) -> f64 {
+    (723.7 / temperature + 1.6954).exp() / 100.0
+}
+
+/// NH4NO3 dissociation constant at a relative humidity, ppb^2: the solid
+/// value below the DRH; above it, Mozurkewich's (1993) fit for the
+/// aqueous salt (Seinfeld & Pandis 2006, eq. 10.98-10.99),
+/// Kp* = (P1 - P2 (1-a) + P3 (1-a)^2) (1-a)^1.75 Kp with a = RH and
+/// ln P1 = -135.94 + 8763/T + 19.12 ln T, ln P2 = -122.65 + 9969/T + 16.22 ln T,
+/// ln P3 = -182.61 + 13875/T + 24.46 ln T. Kp* meets Kp at the DRH and
+/// falls as the particles take up water, moving nitrate into the particles.
+/// Capped at the solid value.
+pub fn kp_nh4no3_humid(temperature: f64, rh: f64) -> f64 {
+    let kp = kp_nh4no3(temperature);
+    if rh < drh_nh4no3(temperature) {
+        return kp;
+    }
+    let (t, lt) = (temperature, temperature.ln());
+    let p1 = (-135.94 + 8763.0 / t + 19.12 * lt).exp();
+    let p2 = (-122.65 + 9969.0 / t + 16.22 * lt).exp();
+    let p3 = (-182.61 + 13875.0 / t + 24.46 * lt).exp();
+    let dry = (1.0 - rh.min(0.99)).max(0.0);
+    // The fit meets the solid value within 4 % at the DRH; capping it there
+    // keeps Kp continuous and non-increasing in RH.
+    ((p1 - p2 * dry + p3 * dry * dry) * dry.powf(1.75)).min(1.0) * kp
+}
+
 /// Cosine of the solar zenith angle at a latitude (deg), day of year and
 /// local solar time (h). Declination after Cooper (1969), Solar Energy 12, 333.
 pub fn cos_zenith(lat: f64, day_of_year: f64, solar_hour: f64) -> f64 {
@@ -134,14 +162,14 @@ pub struct Inorganic {
 
 /// Equilibrium partitioning of one cell. `air_moles` converts moles to ppb.
 /// Totals of reduced N (NH3 + NH4) and oxidised N (HNO3 + NO3) are kept.
-pub fn partition(c: Inorganic, air_moles: f64, temperature: f64) -> Inorganic {
+pub fn partition(c: Inorganic, air_moles: f64, temperature: f64, rh: f64) -> Inorganic {
     let ammonia = c.nh3 + c.nh4;
     let nitrate = c.hno3 + c.no3;
     // Sulfate first: up to two ammonium per sulfate.
     let bound = ammonia.min(2.0 * c.sulfate);
     let free_nh3 = ammonia - bound;
     // (free_nh3 - x)(nitrate - x) = Kp, in moles: Kp(ppb^2) (n_air 1e-9)^2.
-    let kp = kp_nh4no3(temperature) * (air_moles * 1e-9).powi(2);
+    let kp = kp_nh4no3_humid(temperature, rh) * (air_moles * 1e-9).powi(2);
     let x = if free_nh3 * nitrate <= kp {
         0.0
     } else {
@@ -308,7 +336,7 @@ impl Process for Chemistry {
                                 hno3: layer[[hno3, j, i]] / m_hno3,
                                 no3: layer[[no3, j, i]] / m_no3,
                             };
-                            let e = partition(c, air[[k, j, i]] / M_AIR, temp);
+                            let e = partition(c, air[[k, j, i]] / M_AIR, temp, met.rh[[k, j, i]]);
                             layer[[nh3, j, i]] = e.nh3 * m_nh3;
                             layer[[nh4, j, i]] = e.nh4 * m_nh4;
                             layer[[hno3, j, i]] = e.hno3 * m_hno3;
