@@ -586,3 +586,13 @@ fn above_the_drh_the_aqueous_kp_pulls_nitrate_into_humid_particles() {
     );
     assert!(f(0.5) <= f(0.7) && f(0.7) < f(0.85) && f(0.85) < f(0.95));
 }
+
+#[test]
+fn cloud_dims_the_oh_as_chang_et_al_prescribe() {
+    use airshed::processes::chemistry::below_cloud_factor;
+    // 0.1 kg/m2 of liquid water (tau 15) at cos(zenith) 0.6, by hand (Python):
+    // tr = (5 - e^-15) / (4 + 0.42 * 15) = 0.48544, factor 1.6 tr mu = 0.46602.
+    assert!((below_cloud_factor(0.1, 0.6) - 0.46602).abs() < 1e-5);
+    assert_eq!(below_cloud_factor(0.0, 0.6), 1.0);
+    assert!(below_cloud_factor(0.5, 0.6) < below_cloud_factor(0.1, 0.6));
+}

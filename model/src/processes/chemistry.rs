@@ -10,7 +10,7 @@
 //!   NO2 + OH: k0 = 1.8e-30 (T/300)^-3.0, kinf = 2.8e-11, F = 0.60, n = 1.00;
 //!   k = k0 M / (1 + k0 M / kinf) F^G, G = 1 / (1 + (log10(k0 M / kinf) / n)^2).
 //! - OH: a prescribed diurnal field, OH = OH_peak cos(SZA) in daylight and 0
-//!   at night, with the solar zenith angle from latitude, day of year and
+//!   at night, dimmed below cloud ([`below_cloud_factor`]), with the solar zenith angle from latitude, day of year and
 //!   local solar time (declination of Cooper 1969). A documented stand-in
 //!   until a photochemical mechanism (roadmap item 8) computes OH.
 //! - Each first-order loss is integrated exactly over the step,
@@ -140,6 +140,25 @@ pub fn kp_nh4no3_humid(temperature: f64, rh: f64) -> f64 {
     ((p1 - p2 * dry + p3 * dry * dry) * dry.powf(1.75)).min(1.0) * kp
 }
 
+/// Effective cloud-droplet radius for the cloud optical depth, m.
+const DROPLET_RADIUS: f64 = 10e-6;
+
+/// Scaling of photolysis (and so of OH) below a cloud deck of liquid water
+/// path `lwp` (kg/m2) at sun cos(zenith) `mu`: 1 + (1.6 tr mu - 1) for an
+/// overcast sky, with the transmissivity tr = (5 - exp(-tau)) / (4 + 0.42 tau)
+/// of Chang et al. (1987), J. Geophys. Res. 92, 14681 (as in CMAQ's
+/// photolysis), and tau = 3 LWP / (2 rho_w r_e) (Stephens 1978). Clear sky
+/// gives 1, and the factor is capped there (never brighter than clear sky);
+/// the whole column takes the below-cloud value.
+pub fn below_cloud_factor(lwp: f64, mu: f64) -> f64 {
+    if lwp <= 0.0 {
+        return 1.0;
+    }
+    let tau = 3.0 * lwp / (2.0 * 1000.0 * DROPLET_RADIUS);
+    let tr = (5.0 - (-tau).exp()) / (4.0 + 0.42 * tau);
+    (1.6 * tr * mu).clamp(0.0, 1.0)
+}
+
 /// Cosine of the solar zenith angle at a latitude (deg), day of year and
 /// local solar time (h). Declination after Cooper (1969), Solar Energy 12, 333.
 pub fn cos_zenith(lat: f64, day_of_year: f64, solar_hour: f64) -> f64 {
@@ -260,11 +279,16 @@ impl Process for Chemistry {
         let ntr = t.len();
         let before = state.totals();
         let air = &state.air_mass;
-        // OH per column, once per step (it does not vary with height here).
+        // OH per column, once per step (it does not vary with height here),
+        // dimmed under cloud like the photolysis that makes it.
         let oh_column = ndarray::Array2::from_shape_fn((g.ny, g.nx), |(j, i)| {
             let solar = (hour_utc + g.lon[[j, i]] / 15.0).rem_euclid(24.0);
             self.oh_fixed_cm3.unwrap_or_else(|| {
-                self.oh_peak_cm3 * cos_zenith(g.lat[[j, i]], day, solar).max(0.0)
+                let mu = cos_zenith(g.lat[[j, i]], day, solar).max(0.0);
+                let lwp: f64 = (0..g.nz)
+                    .map(|k| met.cloud_water[[k, j, i]] * met.density[[k, j, i]] * g.dz[k])
+                    .sum();
+                self.oh_peak_cm3 * mu * below_cloud_factor(lwp, mu)
             })
         });
         // The N2O5 path runs where the sun is down (and ozone is given).
