@@ -29,6 +29,8 @@ fn diagnostic_wind(c: &mut Criterion) {
         radius_km: 60.0,
         centre_lon: None,
         centre_lat: None,
+        file: None,
+        variable: None,
     };
     let model = DiagnosticWind::new(&g, Terrain::from_config(&g, Some(&terrain), 60_000.0));
     let rho = Array3::from_shape_fn((g.nz, g.ny, g.nx), |(k, _, _)| {
@@ -37,6 +39,7 @@ fn diagnostic_wind(c: &mut Criterion) {
     let forcing = Forcing {
         u10: -1.0,
         v10: -2.8,
+        surface_wind: None,
         brunt_vaisala: 0.015,
         slope_dtheta: -3.0,
         mixing_height: 300.0,

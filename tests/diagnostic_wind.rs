@@ -19,6 +19,7 @@ fn forcing(u10: f64, n: f64) -> Forcing {
     Forcing {
         u10,
         v10: 0.0,
+        surface_wind: None,
         brunt_vaisala: n,
         slope_dtheta: 0.0,
         mixing_height: 1000.0,
@@ -40,6 +41,8 @@ fn hill(g: &Grid, height: f64, radius_km: f64) -> Terrain {
         radius_km,
         centre_lon: None,
         centre_lat: None,
+        file: None,
+        variable: None,
     };
     Terrain::from_config(g, Some(&cfg), 2.0 * radius_km * 1000.0)
 }
@@ -236,7 +239,7 @@ dir = "out"
     let c = case(text, dir.path());
     let grid = Grid::from_config(&c.grid);
     let start = airshed::config::parse_start(&c.run.start).unwrap();
-    let met = airshed::met::regime::RegimeMet::new(&grid, &c.met, start, 0.1);
+    let met = airshed::met::regime::RegimeMet::new(&grid, &c.met, start, 0.1, None, None).unwrap();
     use airshed::met::MetSource;
     assert!(met.synthetic() && met.description().contains("SYNTHETIC"));
     let hours = 6000;
@@ -252,6 +255,110 @@ dir = "out"
     assert!((calm - 0.4).abs() < 0.05);
     assert!((from - 20.0).abs() < 10.0);
     // Same seed, same sequence.
-    let again = airshed::met::regime::RegimeMet::new(&grid, &c.met, start, 0.1);
+    let again =
+        airshed::met::regime::RegimeMet::new(&grid, &c.met, start, 0.1, None, None).unwrap();
     assert_eq!(again.synoptic_wind(123), winds[123]);
+}
+
+#[test]
+fn station_winds_are_spread_by_inverse_distance_squared_and_drive_a_run() {
+    use airshed::met::stations::Stations;
+    let dir = tempfile::tempdir().unwrap();
+    let g = cartesian(20, 2000.0, &TOPS);
+    // Stations on two cell centres: a westerly and a northerly, 3 m/s each.
+    let (w, e) = (
+        (g.lon[[10, 3]], g.lat[[10, 3]]),
+        (g.lon[[10, 15]], g.lat[[10, 15]]),
+    );
+    let mut csv = String::from("hour,station,lon,lat,speed_ms,direction_deg\n");
+    for h in 0..=3 {
+        csv += &format!(
+            "{h},west,{},{},3.0,270\n{h},east,{},{},3.0,0\n",
+            w.0, w.1, e.0, e.1
+        );
+    }
+    let path = dir.path().join("stations.csv");
+    std::fs::write(&path, &csv).unwrap();
+    let st = Stations::load(&path, 3).unwrap();
+    let (u, v) = st.wind_field(&g, 1);
+    assert!((u[[10, 3]] - 3.0).abs() < 1e-9 && v[[10, 3]].abs() < 1e-9);
+    assert!(u[[10, 15]].abs() < 1e-9 && (v[[10, 15]] + 3.0).abs() < 1e-9);
+    // Half-way between, equal weights: the mean of the two reports.
+    assert!((u[[10, 9]] - 1.5).abs() < 1e-3 && (v[[10, 9]] + 1.5).abs() < 1e-3);
+    // Bad reports are refused with the line and the column.
+    std::fs::write(
+        dir.path().join("bad.csv"),
+        csv.replace("3.0,0\n", "3.0,400\n"),
+    )
+    .unwrap();
+    let err = Stations::load(&dir.path().join("bad.csv"), 3)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("bad.csv") && err.contains("direction_deg"),
+        "{err}"
+    );
+    let err = Stations::load(&path, 5).unwrap_err().to_string();
+    assert!(err.contains("hour 4"), "{err}");
+    // A run driven by them closes its budget and says where its winds came from.
+    let text = r#"
+[run]
+name = "stations"
+start = "2023-01-20T00:00:00Z"
+hours = 3
+dt_s = 600
+[grid]
+projection = "cartesian"
+nx = 20
+ny = 20
+dx = 2000.0
+dy = 2000.0
+layer_tops_m = [20, 50, 100, 170, 260, 380, 540, 750, 1000, 1300]
+[species]
+names = ["SO2"]
+[met]
+kind = "diagnostic"
+regime = "winter"
+stations = "stations.csv"
+terrain = { shape = "hill", height_m = 300.0, radius_km = 5.0 }
+[boundary]
+background_ugm3 = { SO2 = 5.0 }
+initial_ugm3 = { SO2 = 5.0 }
+[output]
+dir = "out"
+"#;
+    let s = run_in(&case(text, dir.path()), dir.path()).unwrap();
+    println!("station-driven run: {}", s.meteorology);
+    assert!(s.meteorology.contains("station winds") && s.synthetic_meteorology);
+    assert!(s.budget[0].relative_residual.abs() < 1e-9);
+}
+
+#[test]
+fn terrain_can_come_from_a_netcdf_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = cartesian(12, 1000.0, &TOPS);
+    let path = dir.path().join("terrain.nc");
+    {
+        let mut f = netcdf::create(&path).unwrap();
+        f.add_dimension("Time", 1).unwrap();
+        f.add_dimension("south_north", 12).unwrap();
+        f.add_dimension("west_east", 12).unwrap();
+        let mut v = f
+            .add_variable::<f32>("HGT", &["Time", "south_north", "west_east"])
+            .unwrap();
+        let h: Vec<f32> = (0..144).map(|c| (100 + 10 * (c % 12)) as f32).collect();
+        v.put_values(&h, ..).unwrap();
+    }
+    let t = Terrain::from_file(&g, &path, "HGT", 3000.0).unwrap();
+    assert_eq!(t.height[[5, 7]], 170.0);
+    // A uniform eastward rise of 10 m per 1 km cell.
+    assert!((t.grad_x[[5, 7]] - 0.01).abs() < 1e-12 && t.grad_y[[5, 7]] == 0.0);
+    let small = cartesian(10, 1000.0, &TOPS);
+    let err = Terrain::from_file(&small, &path, "HGT", 3000.0)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("terrain.nc") && err.contains("HGT") && err.contains("model grid"),
+        "{err}"
+    );
 }

@@ -132,6 +132,9 @@ pub struct MetConfig {
     /// "summer", "stagnant"; SYNTHETIC).
     #[serde(default)]
     pub regime: Option<String>,
+    /// diagnostic: hourly station winds (CSV) replacing the regime's wind.
+    #[serde(default)]
+    pub stations: Option<PathBuf>,
     /// diagnostic regime: fraction of hours with calm (< 0.5 m/s) synoptic
     /// wind, and the seed of its reproducible random sequence.
     #[serde(default)]
@@ -170,14 +173,20 @@ pub struct MetConfig {
     pub constant_density: bool,
 }
 
-/// Idealised terrain for the diagnostic wind model, centred on the domain
-/// (or on centre_lon/centre_lat): "flat", "hill" (Gaussian, height_m at the
-/// top, e-folding radius_km) or "basin" (a flat floor inside a ring of
-/// mountains height_m high whose slopes start at radius_km).
+/// Terrain for the diagnostic wind model: "flat", "hill" (Gaussian,
+/// height_m at the top, e-folding radius_km), "basin" (a flat floor inside a
+/// ring of mountains height_m high whose slopes start at radius_km), both
+/// centred on the domain or on centre_lon/centre_lat, or "file".
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TerrainConfig {
     pub shape: String,
+    /// shape = "file": a NetCDF file and its height variable (m above sea
+    /// level, dims (y, x) or (time, y, x) on the model grid; the first record).
+    #[serde(default)]
+    pub file: Option<PathBuf>,
+    #[serde(default)]
+    pub variable: Option<String>,
     #[serde(default)]
     pub height_m: f64,
     #[serde(default)]
@@ -643,13 +652,19 @@ impl Case {
                     return Err(self.err("met.calm_fraction", "a fraction between 0 and 1"));
                 }
                 if let Some(t) = &self.met.terrain {
-                    if !matches!(t.shape.as_str(), "flat" | "hill" | "basin") {
+                    if !matches!(t.shape.as_str(), "flat" | "hill" | "basin" | "file") {
                         return Err(self.err(
                             "met.terrain.shape",
-                            format!("one of flat, hill, basin; got {:?}", t.shape),
+                            format!("one of flat, hill, basin, file; got {:?}", t.shape),
                         ));
                     }
-                    if t.shape != "flat" {
+                    if t.shape == "file" && t.file.is_none() {
+                        return Err(self.err(
+                            "met.terrain.file",
+                            "a NetCDF terrain file for shape = \"file\"",
+                        ));
+                    }
+                    if t.shape == "hill" || t.shape == "basin" {
                         positive("met.terrain.height_m", t.height_m)?;
                         positive("met.terrain.radius_km", t.radius_km)?;
                     }

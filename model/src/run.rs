@@ -107,12 +107,23 @@ impl Model {
                     case.physics.kz_min_m2s,
                 )?)
             }
-            "diagnostic" => Box::new(crate::met::regime::RegimeMet::new(
-                &grid,
-                &case.met,
-                start,
-                case.physics.kz_min_m2s,
-            )),
+            "diagnostic" => {
+                let stations = case.met.stations.as_ref().map(|p| case.resolve(p));
+                Box::new(crate::met::regime::RegimeMet::new(
+                    &grid,
+                    &case.met,
+                    start,
+                    case.physics.kz_min_m2s,
+                    stations
+                        .as_deref()
+                        .map(|p| (p, case.run.hours.ceil() as usize)),
+                    case.met
+                        .terrain
+                        .as_ref()
+                        .and_then(|t| t.file.as_ref())
+                        .map(|f| case.resolve(f)),
+                )?)
+            }
             _ => Box::new(AnalyticMet::new(
                 &grid,
                 &case.met,

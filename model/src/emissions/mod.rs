@@ -169,6 +169,10 @@ impl CsvRow<'_> {
         v.parse::<f64>()
             .map_err(|_| Error::input(self.path, self.field(col), format!("a number, got {v:?}")))
     }
+    /// An input error naming this row's field.
+    pub fn error(&self, col: &str, expected: impl Into<String>) -> Error {
+        Error::input(self.path, self.field(col), expected)
+    }
     /// Longitude and latitude from `lon` and `lat`, in range.
     pub fn lonlat(&self) -> Result<(f64, f64)> {
         let (lon, lat) = (self.number("lon")?, self.number("lat")?);

@@ -49,12 +49,13 @@ pub const DIVERGENCE_TOLERANCE: f64 = 1e-10;
 const MAX_ITERATIONS: usize = 20_000;
 
 /// The large-scale forcing of one hour.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Forcing {
-    /// Earth-relative wind at 10 m, m/s (east, north), taken as grid-relative
-    /// after rotation by the caller.
+    /// Grid-relative wind at 10 m, m/s, the same everywhere...
     pub u10: f64,
     pub v10: f64,
+    /// ...or per column [j, i] (from station reports), overriding u10, v10.
+    pub surface_wind: Option<(ndarray::Array2<f64>, ndarray::Array2<f64>)>,
     /// Brunt-Vaisala frequency of the lower atmosphere, 1/s.
     pub brunt_vaisala: f64,
     /// Surface potential-temperature anomaly driving slope flows, K
@@ -105,7 +106,6 @@ impl DiagnosticWind {
         let (nz, ny, nx) = (g.nz, g.ny, g.nx);
         let n = f.brunt_vaisala.max(1e-6);
         let stable = f.slope_dtheta < 0.0;
-        let speed10 = f.u10.hypot(f.v10);
         let mut uc = Array3::zeros((nz, ny, nx));
         let mut vc = Array3::zeros((nz, ny, nx));
         let mut wt = Array3::zeros((nz, ny, nx));
@@ -117,12 +117,16 @@ impl DiagnosticWind {
                 let slope = gx.hypot(gy);
                 let sin_a = (slope / (1.0 + slope * slope).sqrt()).max(1e-12);
                 let l = (4.0 * SLOPE_FLOW_K * SLOPE_FLOW_K / (n * n * sin_a * sin_a)).powf(0.25);
-                let dividing = t.pool_depth[[j, i]] - speed10 / n;
+                let (u10, v10) = match &f.surface_wind {
+                    Some((u, v)) => (u[[j, i]], v[[j, i]]),
+                    None => (f.u10, f.v10),
+                };
+                let dividing = t.pool_depth[[j, i]] - u10.hypot(v10) / n;
                 for k in 0..nz {
                     let z = g.z_mid[k];
                     let zp = z.min(f.mixing_height.max(10.0));
                     let profile = (zp / f.z0).ln() / (10.0 / f.z0).ln();
-                    let (mut u, mut v) = (f.u10 * profile, f.v10 * profile);
+                    let (mut u, mut v) = (u10 * profile, v10 * profile);
                     if stable && z < dividing {
                         (u, v) = (0.0, 0.0);
                     }

@@ -11,6 +11,7 @@ pub mod diagnostic;
 pub mod netcdf;
 pub mod pbl;
 pub mod regime;
+pub mod stations;
 pub mod stats;
 pub mod terrain;
 pub mod wrf;

@@ -112,22 +112,50 @@ pub struct RegimeMet {
     relative_humidity: f64,
     cloud_water: f64,
     model: DiagnosticWind,
+    /// Station reports replacing the regime's synoptic wind, when given.
+    stations: Option<super::stations::Stations>,
     cache: super::RecordCache,
     /// The adjustment report of the most recent hour solved.
     pub last_report: AdjustReport,
 }
 
 impl RegimeMet {
-    pub fn new(grid: &Grid, cfg: &MetConfig, start: StartTime, kz_min: f64) -> Self {
+    /// `stations`: the resolved path of a station CSV, and the run length in
+    /// hours; `terrain_path`: the resolved terrain file when the shape is "file".
+    pub fn new(
+        grid: &Grid,
+        cfg: &MetConfig,
+        start: StartTime,
+        kz_min: f64,
+        stations: Option<(&std::path::Path, usize)>,
+        terrain_path: Option<std::path::PathBuf>,
+    ) -> Result<Self> {
         let regime = Regime::named(cfg.regime.as_deref().unwrap_or("winter")).expect("validated");
+        // Obstacle search radius: twice an idealised shape's radius, or
+        // radius_km itself for terrain from a file; at least one cell.
         let radius = cfg
             .terrain
             .as_ref()
-            .map(|t| 2.0 * t.radius_km * 1000.0)
+            .map(|t| {
+                let factor = if t.shape == "file" { 1.0 } else { 2.0 };
+                factor * t.radius_km * 1000.0
+            })
             .unwrap_or(0.0)
             .max(grid.dx.max(grid.dy));
-        let terrain = Terrain::from_config(grid, cfg.terrain.as_ref(), radius);
-        RegimeMet {
+        let terrain = match cfg.terrain.as_ref() {
+            Some(t) if t.shape == "file" => Terrain::from_file(
+                grid,
+                &terrain_path.expect("resolved by the caller"),
+                t.variable.as_deref().unwrap_or("terrain_height"),
+                radius,
+            )?,
+            t => Terrain::from_config(grid, t, radius),
+        };
+        let stations = match stations {
+            Some((path, hours)) => Some(super::stations::Stations::load(path, hours)?),
+            None => None,
+        };
+        Ok(RegimeMet {
             grid: grid.clone(),
             regime,
             calm_fraction: cfg.calm_fraction.unwrap_or(regime.calm_fraction),
@@ -137,9 +165,10 @@ impl RegimeMet {
             relative_humidity: cfg.relative_humidity.unwrap_or(0.7),
             cloud_water: cfg.cloud_water_gkg / 1000.0,
             model: DiagnosticWind::new(grid, terrain),
+            stations,
             cache: Default::default(),
             last_report: AdjustReport::default(),
-        }
+        })
     }
 
     pub fn terrain(&self) -> &Terrain {
@@ -195,8 +224,15 @@ impl RegimeMet {
         m.rh.fill(self.relative_humidity);
         m.cloud_water.fill(self.cloud_water);
         m.z0.fill(Z0);
-        let (east, north) = self.synoptic_wind(hour);
-        let (u10, v10) = super::stats::grid_relative(g, clon, east, north);
+        let surface_wind = self.stations.as_ref().map(|s| s.wind_field(g, hour));
+        let (u10, v10) = match &surface_wind {
+            // The domain-mean station wind sets the regional mixing height.
+            Some((u, v)) => (u.mean().unwrap_or(0.0), v.mean().unwrap_or(0.0)),
+            None => {
+                let (east, north) = self.synoptic_wind(hour);
+                super::stats::grid_relative(g, clon, east, north)
+            }
+        };
         // Mixing height from the domain-centre surface layer.
         let rho = m.density[[0, 0, 0]];
         let (us, l) = pbl::surface_layer(
@@ -226,6 +262,7 @@ impl RegimeMet {
         let forcing = Forcing {
             u10,
             v10,
+            surface_wind,
             brunt_vaisala: brunt,
             slope_dtheta: if day {
                 r.slope_dtheta_day * sun
@@ -284,11 +321,16 @@ impl MetSource for RegimeMet {
 
     fn description(&self) -> String {
         let t = &self.model.terrain.height;
+        let wind = match &self.stations {
+            Some(s) => format!("station winds from {}", s.path().display()),
+            None => format!(
+                "regime winds (calm fraction {}, seed {})",
+                self.calm_fraction, self.seed
+            ),
+        };
         format!(
-            "SYNTHETIC {} regime (calm fraction {}, seed {}) through the diagnostic wind model, terrain {:.0}-{:.0} m",
+            "SYNTHETIC {} regime thermodynamics, {wind}, through the diagnostic wind model, terrain {:.0}-{:.0} m",
             self.regime.name,
-            self.calm_fraction,
-            self.seed,
             t.iter().cloned().fold(f64::INFINITY, f64::min),
             t.iter().cloned().fold(f64::NEG_INFINITY, f64::max),
         )

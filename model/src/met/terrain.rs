@@ -3,8 +3,10 @@
 //! number) and the depth of closed depressions (for cold-air pools).
 
 use crate::config::TerrainConfig;
+use crate::error::{Error, Result};
 use crate::grid::Grid;
 use ndarray::Array2;
+use std::path::Path;
 
 #[derive(Debug, Clone)]
 pub struct Terrain {
@@ -45,6 +47,57 @@ impl Terrain {
             }
         };
         Terrain::from_heights(grid, height, radius_m)
+    }
+
+    /// Heights from a NetCDF variable on the model grid: dims (y, x), or
+    /// (time, y, x) of which the first record is used (e.g. WRF's `HGT`).
+    pub fn from_file(grid: &Grid, path: &Path, variable: &str, radius_m: f64) -> Result<Terrain> {
+        let file = netcdf::open(path)
+            .map_err(|e| Error::input(path, "(file)", format!("a readable NetCDF file ({e})")))?;
+        let var = file.variable(variable).ok_or_else(|| {
+            Error::input(
+                path,
+                variable,
+                "the terrain height variable (m above sea level)",
+            )
+        })?;
+        let dims: Vec<usize> = var.dimensions().iter().map(|d| d.len()).collect();
+        let extents: Vec<std::ops::Range<usize>> = match dims.as_slice() {
+            [ny, nx] if (*ny, *nx) == (grid.ny, grid.nx) => vec![0..*ny, 0..*nx],
+            [nt, ny, nx] if *nt > 0 && (*ny, *nx) == (grid.ny, grid.nx) => {
+                vec![0..1, 0..*ny, 0..*nx]
+            }
+            _ => {
+                return Err(Error::input(
+                    path,
+                    variable,
+                    format!(
+                        "dimensions (y, x) or (time, y, x) with y, x = {}, {} (the model grid); found {dims:?}",
+                        grid.ny, grid.nx
+                    ),
+                ))
+            }
+        };
+        let vals: Vec<f64> = var
+            .get_values::<f64, _>(extents.as_slice())
+            .map_err(|e| Error::input(path, variable, format!("numeric values ({e})")))?;
+        if let Some(bad) = vals
+            .iter()
+            .position(|h| !(h.is_finite() && (-500.0..9000.0).contains(h)))
+        {
+            return Err(Error::input(
+                path,
+                variable,
+                format!(
+                    "heights between -500 and 9000 m; (y={}, x={}) is {}",
+                    bad / grid.nx,
+                    bad % grid.nx,
+                    vals[bad]
+                ),
+            ));
+        }
+        let height = Array2::from_shape_vec((grid.ny, grid.nx), vals).expect("shape checked");
+        Ok(Terrain::from_heights(grid, height, radius_m))
     }
 
     pub fn from_heights(grid: &Grid, height: Array2<f64>, radius_m: f64) -> Terrain {
