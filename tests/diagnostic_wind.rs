@@ -343,11 +343,11 @@ fn terrain_can_come_from_a_netcdf_file() {
         f.add_dimension("Time", 1).unwrap();
         f.add_dimension("south_north", 12).unwrap();
         f.add_dimension("west_east", 12).unwrap();
-        let mut v = f
-            .add_variable::<f32>("HGT", &["Time", "south_north", "west_east"])
+        let h: Vec<f64> = (0..144).map(|c| (100 + 10 * (c % 12)) as f64).collect();
+        f.add_variable::<f64>("HGT", &["Time", "south_north", "west_east"])
+            .unwrap()
+            .put_values(&h, ..)
             .unwrap();
-        let h: Vec<f32> = (0..144).map(|c| (100 + 10 * (c % 12)) as f32).collect();
-        v.put_values(&h, ..).unwrap();
     }
     let t = Terrain::from_file(&g, &path, "HGT", 3000.0).unwrap();
     assert_eq!(t.height[[5, 7]], 170.0);

@@ -114,9 +114,9 @@ pub struct SpeciesConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MetConfig {
-    /// "analytic", "netcdf", "wrf" or "diagnostic".
+    /// "analytic", "netcdf", "reanalysis", "wrf" or "diagnostic".
     pub kind: String,
-    /// netcdf: path to the CF-NetCDF met file.
+    /// netcdf, reanalysis: path to the met file.
     #[serde(default)]
     pub file: Option<PathBuf>,
     /// wrf: wrfout files (any order; records are sorted by time).
@@ -631,6 +631,14 @@ impl Case {
                     ));
                 }
             }
+            "reanalysis" => {
+                if self.met.file.is_none() {
+                    return Err(self.err(
+                        "met.file",
+                        "a lat-lon gridded met file for kind = \"reanalysis\"",
+                    ));
+                }
+            }
             "wrf" => {
                 if self.met.files.is_empty() {
                     return Err(self.err("met.files", "a list of wrfout files for kind = \"wrf\""));
@@ -674,7 +682,7 @@ impl Case {
                 return Err(self.err(
                     "met.kind",
                     format!(
-                        "one of \"analytic\", \"netcdf\", \"wrf\", \"diagnostic\"; got {other:?}"
+                        "one of \"analytic\", \"netcdf\", \"reanalysis\", \"wrf\", \"diagnostic\"; got {other:?}"
                     ),
                 ))
             }

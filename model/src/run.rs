@@ -96,6 +96,12 @@ impl Model {
                 case.physics.kz_min_m2s,
                 seconds,
             )?),
+            "reanalysis" => Box::new(crate::met::reanalysis::ReanalysisMet::open(
+                &case.resolve(case.met.file.as_ref().unwrap()),
+                &grid,
+                case.physics.kz_min_m2s,
+                seconds,
+            )?),
             "wrf" => {
                 let files: Vec<std::path::PathBuf> =
                     case.met.files.iter().map(|f| case.resolve(f)).collect();

@@ -10,6 +10,7 @@ pub mod analytic;
 pub mod diagnostic;
 pub mod netcdf;
 pub mod pbl;
+pub mod reanalysis;
 pub mod regime;
 pub mod stations;
 pub mod stats;
@@ -151,6 +152,70 @@ pub fn saturation_vapour_pressure(t_kelvin: f64) -> f64 {
 /// at pressure p (Pa): e = q p / (0.622 + q).
 pub fn relative_humidity(q: f64, p: f64, t_kelvin: f64) -> f64 {
     (q * p / (0.622 + q)) / saturation_vapour_pressure(t_kelvin)
+}
+
+/// One record of a variable whose dimensions must be named `dims` (the
+/// first being time), checked for finite, non-fill values. A missing
+/// variable is an error when `required`, else None.
+pub fn read_named_record(
+    file: &::netcdf::File,
+    path: &std::path::Path,
+    name: &str,
+    rec: usize,
+    dims: &[&str],
+    required: bool,
+) -> Result<Option<Vec<f64>>> {
+    use crate::error::Error;
+    let Some(var) = file.variable(name) else {
+        return if required {
+            Err(Error::input(
+                path,
+                name,
+                format!("the variable {name}({})", dims.join(", ")),
+            ))
+        } else {
+            Ok(None)
+        };
+    };
+    let have: Vec<String> = var.dimensions().iter().map(|d| d.name()).collect();
+    if have != dims {
+        return Err(Error::input(
+            path,
+            name,
+            format!(
+                "dimensions ({}), found ({})",
+                dims.join(", "),
+                have.join(", ")
+            ),
+        ));
+    }
+    let ext: Vec<std::ops::Range<usize>> = std::iter::once(rec..rec + 1)
+        .chain(var.dimensions()[1..].iter().map(|d| 0..d.len()))
+        .collect();
+    let vals: Vec<f64> = var
+        .get_values::<f64, _>(ext.as_slice())
+        .map_err(|e| Error::input(path, name, format!("numeric values ({e})")))?;
+    // Ask for the fill value only when the attribute exists (HDF5 files
+    // otherwise print a diagnostic for the failed lookup).
+    let fill: Option<f64> = if var.attribute("_FillValue").is_some() {
+        var.fill_value::<f64>().ok().flatten()
+    } else {
+        None
+    };
+    if let Some(bad) = vals
+        .iter()
+        .position(|v| !v.is_finite() || Some(*v) == fill || v.abs() >= 9.9e36)
+    {
+        return Err(Error::input(
+            path,
+            name,
+            format!(
+                "finite values; record {rec}, flat index {bad} is {}",
+                vals[bad]
+            ),
+        ));
+    }
+    Ok(Some(vals))
 }
 
 /// The two most recent met records of a source, so stepping through an

@@ -353,50 +353,8 @@ impl WrfMet {
         let path = &self.files[f];
         let h = &self.header;
         let file = open_wrfout(path)?;
-        let read = |name: &str, dims: &[&str], required: bool| -> Result<Option<Vec<f64>>> {
-            let Some(var) = file.variable(name) else {
-                return if required {
-                    Err(Error::input(
-                        path,
-                        name,
-                        format!("the WRF variable {name}({})", dims.join(", ")),
-                    ))
-                } else {
-                    Ok(None)
-                };
-            };
-            let have: Vec<String> = var.dimensions().iter().map(|d| d.name()).collect();
-            if have != dims {
-                return Err(Error::input(
-                    path,
-                    name,
-                    format!(
-                        "dimensions ({}), found ({})",
-                        dims.join(", "),
-                        have.join(", ")
-                    ),
-                ));
-            }
-            let ext: Vec<std::ops::Range<usize>> = std::iter::once(r..r + 1)
-                .chain(var.dimensions()[1..].iter().map(|d| 0..d.len()))
-                .collect();
-            let vals: Vec<f64> = var
-                .get_values::<f64, _>(ext.as_slice())
-                .map_err(|e| Error::input(path, name, format!("numeric values ({e})")))?;
-            if let Some(bad) = vals
-                .iter()
-                .position(|v| !v.is_finite() || v.abs() >= 9.9e36)
-            {
-                return Err(Error::input(
-                    path,
-                    name,
-                    format!(
-                        "finite values; record {r}, flat index {bad} is {}",
-                        vals[bad]
-                    ),
-                ));
-            }
-            Ok(Some(vals))
+        let read = |name: &str, dims: &[&str], required: bool| {
+            super::read_named_record(&file, path, name, r, dims, required)
         };
         let d3 = ["Time", "bottom_top", "south_north", "west_east"];
         let d2 = ["Time", "south_north", "west_east"];
@@ -636,48 +594,27 @@ impl WrfMet {
                 .map(|u| at_centres2(&u))
                 .unwrap_or_else(|| Array2::zeros((g.ny, g.nx)));
             let hfx = at_centres2(&hfx_w);
-            return self.finish(m, &hfx, raw.pblh.is_some(), raw.ust.is_some());
+            return finish_boundary_layer(
+                m,
+                &self.grid,
+                &hfx,
+                raw.pblh.is_some(),
+                raw.ust.is_some(),
+                self.kz_min,
+            );
         }
-        self.finish(m, &hfx_w, raw.pblh.is_some(), raw.ust.is_some())
+        finish_boundary_layer(
+            m,
+            &self.grid,
+            &hfx_w,
+            raw.pblh.is_some(),
+            raw.ust.is_some(),
+            self.kz_min,
+        )
     }
 
     /// Boundary-layer fields on the model grid: u* and mixing height from
     /// surface data where WRF did not write them, L, and Kz.
-    fn finish(
-        &self,
-        mut m: MetFields,
-        hfx: &Array2<f64>,
-        has_pblh: bool,
-        has_ust: bool,
-    ) -> MetFields {
-        let g = &self.grid;
-        m.update_density();
-        for j in 0..g.ny {
-            for i in 0..g.nx {
-                let (rho, t) = (m.density[[0, j, i]], m.temperature[[0, j, i]]);
-                let (u1, v1) = m.centre_wind(0, j, i);
-                if !has_ust {
-                    let (us, _) = pbl::surface_layer(
-                        u1.hypot(v1),
-                        g.z_mid[0],
-                        m.z0[[j, i]],
-                        hfx[[j, i]],
-                        rho,
-                        t,
-                    );
-                    m.ustar[[j, i]] = us;
-                }
-                m.ustar[[j, i]] = m.ustar[[j, i]].max(0.01);
-                m.obukhov[[j, i]] = pbl::obukhov_length(m.ustar[[j, i]], hfx[[j, i]], rho, t);
-                if !has_pblh {
-                    m.pblh[[j, i]] = bulk_richardson_height(&m, g, j, i);
-                }
-            }
-        }
-        m.diagnose_kz(g, self.kz_min);
-        m
-    }
-
     /// Fractional WRF mass-grid index of a fractional model index.
     fn wrf_index(&self, fi: f64, fj: f64) -> (f64, f64) {
         let (lon, lat) = self.grid.lonlat_at(fi, fj);
@@ -761,6 +698,39 @@ pub fn bilinear(a: &ndarray::ArrayView2<f64>, fi: f64, fj: f64) -> f64 {
     let (wx, wy) = (fi - i0 as f64, fj - j0 as f64);
     (1.0 - wy) * ((1.0 - wx) * a[[j0, i0]] + wx * a[[j0, i1]])
         + wy * ((1.0 - wx) * a[[j1, i0]] + wx * a[[j1, i1]])
+}
+
+/// Boundary-layer fields of a met record on the model grid: density, u*
+/// from Monin-Obukhov similarity where the source gave none, L from u* and
+/// the heat flux, the bulk-Richardson mixing height where the source gave
+/// none, and Kz (Holtslag & Boville).
+pub fn finish_boundary_layer(
+    mut m: MetFields,
+    g: &Grid,
+    hfx: &Array2<f64>,
+    has_pblh: bool,
+    has_ust: bool,
+    kz_min: f64,
+) -> MetFields {
+    m.update_density();
+    for j in 0..g.ny {
+        for i in 0..g.nx {
+            let (rho, t) = (m.density[[0, j, i]], m.temperature[[0, j, i]]);
+            let (u1, v1) = m.centre_wind(0, j, i);
+            if !has_ust {
+                let (us, _) =
+                    pbl::surface_layer(u1.hypot(v1), g.z_mid[0], m.z0[[j, i]], hfx[[j, i]], rho, t);
+                m.ustar[[j, i]] = us;
+            }
+            m.ustar[[j, i]] = m.ustar[[j, i]].max(0.01);
+            m.obukhov[[j, i]] = pbl::obukhov_length(m.ustar[[j, i]], hfx[[j, i]], rho, t);
+            if !has_pblh {
+                m.pblh[[j, i]] = bulk_richardson_height(&m, g, j, i);
+            }
+        }
+    }
+    m.diagnose_kz(g, kz_min);
+    m
 }
 
 /// Critical bulk Richardson number and the shear term's weight on u*^2
