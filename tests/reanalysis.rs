@@ -14,7 +14,7 @@ const HEIGHTS: [f64; 5] = [10.0, 100.0, 500.0, 1500.0, 3000.0];
 /// u = 2 + 0.3 (lon - 110) + 0.002 z + 0.5 t_h, v = -1 + 0.2 (lat - 24),
 /// T = 290 - 0.0065 z, p = 1e5 exp(-z / 8000); latitudes stored north to south.
 fn write(path: &Path, lon0: f64) {
-    let mut f = netcdf::create_with(path, netcdf::Options::_64BIT_DATA).unwrap();
+    let mut f = netcdf::create(path).unwrap();
     let (lons, lats): (Vec<f64>, Vec<f64>) = (
         (0..13).map(|i| lon0 + 0.5 * i as f64).collect(),
         (0..13).map(|j| 30.0 - 0.5 * j as f64).collect(),
