@@ -596,3 +596,33 @@ fn cloud_dims_the_oh_as_chang_et_al_prescribe() {
     assert_eq!(below_cloud_factor(0.0, 0.6), 1.0);
     assert!(below_cloud_factor(0.5, 0.6) < below_cloud_factor(0.1, 0.6));
 }
+
+#[test]
+fn runs_report_soa_bc_oc_and_other_in_the_netcdf_and_the_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let species =
+        r#""PM25", "BC", "OC", "SO2", "SO4", "TERP", "SVTRP1", "ATRP1", "SVTRP2", "ATRP2""#;
+    let text = box_case(species, "oh_cm3 = 3.0e6", "2023-01-20T00:00:00Z")
+        .replace(
+            "initial_ugm3 = { SO2 = 20.0 }",
+            "initial_ugm3 = { SO2 = 20.0, PM25 = 5.0, BC = 2.0, OC = 4.0, TERP = 20.0 }",
+        )
+        .replace("hours = 48", "hours = 6");
+    let s = run_in(&case(&text, dir.path()), dir.path()).unwrap();
+    let c = &s.pm25_composition_percent;
+    println!("composition: {c:?}");
+    for key in ["PM25", "BC", "OC", "SO4", "SOA"] {
+        assert!(c.contains_key(key), "{key} missing from {c:?}");
+    }
+    assert!(c["SOA"] > 0.0 && c["SO4"] > 0.0);
+    assert!((c.values().sum::<f64>() - 100.0).abs() < 1e-9);
+    let f = netcdf::open(&s.output_file).unwrap();
+    let read = |n: &str| -> Vec<f32> { f.variable(n).unwrap().get_values::<f32, _>(..).unwrap() };
+    let (soa, a1, a2) = (read("SOA_TOTAL"), read("ATRP1"), read("ATRP2"));
+    let worst = soa
+        .iter()
+        .zip(a1.iter().zip(&a2))
+        .map(|(s, (x, y))| (s - (x + y)).abs() / s.max(1e-12))
+        .fold(0.0f32, f32::max);
+    assert!(worst < 1e-5, "SOA_TOTAL vs its products: {worst}");
+}

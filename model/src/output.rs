@@ -40,6 +40,8 @@ pub struct Provenance<'a> {
 
 /// Name of the derived total-PM2.5 output variable.
 pub const PM25_TOTAL: &str = "PM25_TOTAL";
+/// The sum of the SOA product particles.
+pub const SOA_TOTAL: &str = "SOA_TOTAL";
 
 impl NetcdfWriter {
     pub fn create(
@@ -182,6 +184,9 @@ impl NetcdfWriter {
                 Some(sp) => sp.long_name.to_string(),
                 None if s == PM25_TOTAL => {
                     "total PM2.5: sum of the particulate species".to_string()
+                }
+                None if s == SOA_TOTAL => {
+                    "secondary organic aerosol: sum of the SOA product particles".to_string()
                 }
                 None => s.clone(),
             };

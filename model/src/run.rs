@@ -362,9 +362,18 @@ pub fn run_case(case: &Case, opts: &RunOptions) -> Result<RunSummary> {
         })
         .collect();
     let pm25_components: Vec<String> = particles.iter().map(|&s| species[s].clone()).collect();
+    // SOA products, also summed into SOA_TOTAL.
+    let soa_particles: Vec<usize> = particles
+        .iter()
+        .copied()
+        .filter(|&s| crate::processes::soa::is_soa_particle(&species[s]))
+        .collect();
     let mut variables = species.clone();
     if !particles.is_empty() {
         variables.push(crate::output::PM25_TOTAL.to_string());
+    }
+    if !soa_particles.is_empty() {
+        variables.push(crate::output::SOA_TOTAL.to_string());
     }
     let mut surface_sum = vec![0.0; variables.len()];
     let mut samplers = Vec::with_capacity(case.sites.len());
@@ -436,12 +445,14 @@ pub fn run_case(case: &Case, opts: &RunOptions) -> Result<RunSummary> {
             Some(a) => a,
             None => model.species_concentrations(nlev),
         };
-        if !particles.is_empty() {
-            let mut total = vec![0.0; fields[0].len()];
-            for &s in &particles {
-                total.iter_mut().zip(&fields[s]).for_each(|(t, v)| *t += v);
+        for group in [&particles, &soa_particles] {
+            if !group.is_empty() {
+                let mut total = vec![0.0; fields[0].len()];
+                for &s in group.iter() {
+                    total.iter_mut().zip(&fields[s]).for_each(|(t, v)| *t += v);
+                }
+                fields.push(total);
             }
-            fields.push(total);
         }
         // Run-mean of the domain-mean surface concentration, per variable.
         let plane = model.grid.nx * model.grid.ny;
