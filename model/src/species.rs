@@ -55,6 +55,35 @@ pub struct Species {
     pub scavenging_per_mm_h: f64,
 }
 
+/// A VOC class or semi-volatile organic gas: toluene-like diffusivity,
+/// effectively non-depositing, not scavenged.
+const fn organic_gas(name: &'static str, long_name: &'static str, molar_mass: f64) -> Species {
+    Species {
+        name,
+        long_name,
+        molar_mass,
+        phase: Phase::Gas {
+            diffusivity: 0.7e-5,
+            canopy_resistance: 1.0e5,
+        },
+        scavenging_per_mm_h: 0.0,
+    }
+}
+
+/// An SOA product particle: accumulation-mode organics (0.4 um, 1.4 g/cm3).
+const fn soa_particle(name: &'static str, long_name: &'static str) -> Species {
+    Species {
+        name,
+        long_name,
+        molar_mass: 0.0,
+        phase: Phase::Particle {
+            diameter: 0.4e-6,
+            density: 1400.0,
+        },
+        scavenging_per_mm_h: 1.0e-4,
+    }
+}
+
 const TABLE: &[Species] = &[
     Species {
         name: "PM25",
@@ -166,216 +195,35 @@ const TABLE: &[Species] = &[
         },
         scavenging_per_mm_h: 1.0e-4,
     },
-    Species {
-        name: "ARO",
-        long_name: "aromatic VOC (toluene-like)",
-        molar_mass: 92.14,
-        phase: Phase::Gas {
-            diffusivity: 7.000000e-06,
-            canopy_resistance: 1.0e5,
-        },
-        scavenging_per_mm_h: 0.0,
-    },
-    Species {
-        name: "ALK",
-        long_name: "long-chain alkane VOC (dodecane-like)",
-        molar_mass: 170.33,
-        phase: Phase::Gas {
-            diffusivity: 7.000000e-06,
-            canopy_resistance: 1.0e5,
-        },
-        scavenging_per_mm_h: 0.0,
-    },
-    Species {
-        name: "OLE",
-        long_name: "alkene VOC (propene-like; no SOA)",
-        molar_mass: 42.08,
-        phase: Phase::Gas {
-            diffusivity: 7.000000e-06,
-            canopy_resistance: 1.0e5,
-        },
-        scavenging_per_mm_h: 0.0,
-    },
-    Species {
-        name: "ISOP",
-        long_name: "isoprene",
-        molar_mass: 68.12,
-        phase: Phase::Gas {
-            diffusivity: 7.000000e-06,
-            canopy_resistance: 1.0e5,
-        },
-        scavenging_per_mm_h: 0.0,
-    },
-    Species {
-        name: "TERP",
-        long_name: "monoterpenes (alpha-pinene-like)",
-        molar_mass: 136.23,
-        phase: Phase::Gas {
-            diffusivity: 7.000000e-06,
-            canopy_resistance: 1.0e5,
-        },
-        scavenging_per_mm_h: 0.0,
-    },
-    Species {
-        name: "SVARO1",
-        long_name: "semi-volatile aromatic SOA product 1 (gas)",
-        molar_mass: 0.0,
-        phase: Phase::Gas {
-            diffusivity: 7.000000e-06,
-            canopy_resistance: 1.0e5,
-        },
-        scavenging_per_mm_h: 0.0,
-    },
-    Species {
-        name: "AARO1",
-        long_name: "aromatic SOA product 1 (particle)",
-        molar_mass: 0.0,
-        phase: Phase::Particle {
-            diameter: 0.4e-6,
-            density: 1400.0,
-        },
-        scavenging_per_mm_h: 1.0e-4,
-    },
-    Species {
-        name: "SVARO2",
-        long_name: "semi-volatile aromatic SOA product 2 (gas)",
-        molar_mass: 0.0,
-        phase: Phase::Gas {
-            diffusivity: 7.000000e-06,
-            canopy_resistance: 1.0e5,
-        },
-        scavenging_per_mm_h: 0.0,
-    },
-    Species {
-        name: "AARO2",
-        long_name: "aromatic SOA product 2 (particle)",
-        molar_mass: 0.0,
-        phase: Phase::Particle {
-            diameter: 0.4e-6,
-            density: 1400.0,
-        },
-        scavenging_per_mm_h: 1.0e-4,
-    },
-    Species {
-        name: "SVALK1",
-        long_name: "semi-volatile alkane SOA product 1 (gas)",
-        molar_mass: 0.0,
-        phase: Phase::Gas {
-            diffusivity: 7.000000e-06,
-            canopy_resistance: 1.0e5,
-        },
-        scavenging_per_mm_h: 0.0,
-    },
-    Species {
-        name: "AALK1",
-        long_name: "alkane SOA product 1 (particle)",
-        molar_mass: 0.0,
-        phase: Phase::Particle {
-            diameter: 0.4e-6,
-            density: 1400.0,
-        },
-        scavenging_per_mm_h: 1.0e-4,
-    },
-    Species {
-        name: "SVALK2",
-        long_name: "semi-volatile alkane SOA product 2 (gas)",
-        molar_mass: 0.0,
-        phase: Phase::Gas {
-            diffusivity: 7.000000e-06,
-            canopy_resistance: 1.0e5,
-        },
-        scavenging_per_mm_h: 0.0,
-    },
-    Species {
-        name: "AALK2",
-        long_name: "alkane SOA product 2 (particle)",
-        molar_mass: 0.0,
-        phase: Phase::Particle {
-            diameter: 0.4e-6,
-            density: 1400.0,
-        },
-        scavenging_per_mm_h: 1.0e-4,
-    },
-    Species {
-        name: "SVISO1",
-        long_name: "semi-volatile isoprene SOA product 1 (gas)",
-        molar_mass: 0.0,
-        phase: Phase::Gas {
-            diffusivity: 7.000000e-06,
-            canopy_resistance: 1.0e5,
-        },
-        scavenging_per_mm_h: 0.0,
-    },
-    Species {
-        name: "AISO1",
-        long_name: "isoprene SOA product 1 (particle)",
-        molar_mass: 0.0,
-        phase: Phase::Particle {
-            diameter: 0.4e-6,
-            density: 1400.0,
-        },
-        scavenging_per_mm_h: 1.0e-4,
-    },
-    Species {
-        name: "SVISO2",
-        long_name: "semi-volatile isoprene SOA product 2 (gas)",
-        molar_mass: 0.0,
-        phase: Phase::Gas {
-            diffusivity: 7.000000e-06,
-            canopy_resistance: 1.0e5,
-        },
-        scavenging_per_mm_h: 0.0,
-    },
-    Species {
-        name: "AISO2",
-        long_name: "isoprene SOA product 2 (particle)",
-        molar_mass: 0.0,
-        phase: Phase::Particle {
-            diameter: 0.4e-6,
-            density: 1400.0,
-        },
-        scavenging_per_mm_h: 1.0e-4,
-    },
-    Species {
-        name: "SVTRP1",
-        long_name: "semi-volatile monoterpene SOA product 1 (gas)",
-        molar_mass: 0.0,
-        phase: Phase::Gas {
-            diffusivity: 7.000000e-06,
-            canopy_resistance: 1.0e5,
-        },
-        scavenging_per_mm_h: 0.0,
-    },
-    Species {
-        name: "ATRP1",
-        long_name: "monoterpene SOA product 1 (particle)",
-        molar_mass: 0.0,
-        phase: Phase::Particle {
-            diameter: 0.4e-6,
-            density: 1400.0,
-        },
-        scavenging_per_mm_h: 1.0e-4,
-    },
-    Species {
-        name: "SVTRP2",
-        long_name: "semi-volatile monoterpene SOA product 2 (gas)",
-        molar_mass: 0.0,
-        phase: Phase::Gas {
-            diffusivity: 7.000000e-06,
-            canopy_resistance: 1.0e5,
-        },
-        scavenging_per_mm_h: 0.0,
-    },
-    Species {
-        name: "ATRP2",
-        long_name: "monoterpene SOA product 2 (particle)",
-        molar_mass: 0.0,
-        phase: Phase::Particle {
-            diameter: 0.4e-6,
-            density: 1400.0,
-        },
-        scavenging_per_mm_h: 1.0e-4,
-    },
+    organic_gas("ARO", "aromatic VOC (toluene-like)", 92.14),
+    organic_gas("ALK", "long-chain alkane VOC (dodecane-like)", 170.33),
+    organic_gas("OLE", "alkene VOC (propene-like; no SOA)", 42.08),
+    organic_gas("ISOP", "isoprene", 68.12),
+    organic_gas("TERP", "monoterpenes (alpha-pinene-like)", 136.23),
+    organic_gas("SVARO1", "semi-volatile aromatic SOA product 1 (gas)", 0.0),
+    soa_particle("AARO1", "aromatic SOA product 1 (particle)"),
+    organic_gas("SVARO2", "semi-volatile aromatic SOA product 2 (gas)", 0.0),
+    soa_particle("AARO2", "aromatic SOA product 2 (particle)"),
+    organic_gas("SVALK1", "semi-volatile alkane SOA product 1 (gas)", 0.0),
+    soa_particle("AALK1", "alkane SOA product 1 (particle)"),
+    organic_gas("SVALK2", "semi-volatile alkane SOA product 2 (gas)", 0.0),
+    soa_particle("AALK2", "alkane SOA product 2 (particle)"),
+    organic_gas("SVISO1", "semi-volatile isoprene SOA product 1 (gas)", 0.0),
+    soa_particle("AISO1", "isoprene SOA product 1 (particle)"),
+    organic_gas("SVISO2", "semi-volatile isoprene SOA product 2 (gas)", 0.0),
+    soa_particle("AISO2", "isoprene SOA product 2 (particle)"),
+    organic_gas(
+        "SVTRP1",
+        "semi-volatile monoterpene SOA product 1 (gas)",
+        0.0,
+    ),
+    soa_particle("ATRP1", "monoterpene SOA product 1 (particle)"),
+    organic_gas(
+        "SVTRP2",
+        "semi-volatile monoterpene SOA product 2 (gas)",
+        0.0,
+    ),
+    soa_particle("ATRP2", "monoterpene SOA product 2 (particle)"),
     Species {
         name: "TRACER",
         long_name: "passive tracer (no deposition)",

@@ -192,8 +192,24 @@ pub fn read_named_record(
     let ext: Vec<std::ops::Range<usize>> = std::iter::once(rec..rec + 1)
         .chain(var.dimensions()[1..].iter().map(|d| 0..d.len()))
         .collect();
+    let vals = read_checked(&var, path, name, &ext, |bad| {
+        format!("record {rec}, flat index {bad}")
+    })?;
+    Ok(Some(vals))
+}
+
+/// Read a hyperslab and refuse non-finite, fill or absurd (>= 9.9e36)
+/// values, naming the first bad one through `at(flat index)`.
+pub fn read_checked(
+    var: &::netcdf::Variable,
+    path: &std::path::Path,
+    name: &str,
+    ext: &[std::ops::Range<usize>],
+    at: impl Fn(usize) -> String,
+) -> Result<Vec<f64>> {
+    use crate::error::Error;
     let vals: Vec<f64> = var
-        .get_values::<f64, _>(ext.as_slice())
+        .get_values::<f64, _>(ext)
         .map_err(|e| Error::input(path, name, format!("numeric values ({e})")))?;
     // Ask for the fill value only when the attribute exists (HDF5 files
     // otherwise print a diagnostic for the failed lookup).
@@ -202,20 +218,17 @@ pub fn read_named_record(
     } else {
         None
     };
-    if let Some(bad) = vals
+    match vals
         .iter()
         .position(|v| !v.is_finite() || Some(*v) == fill || v.abs() >= 9.9e36)
     {
-        return Err(Error::input(
+        Some(bad) => Err(Error::input(
             path,
             name,
-            format!(
-                "finite values; record {rec}, flat index {bad} is {}",
-                vals[bad]
-            ),
-        ));
+            format!("finite values without fill; {} is {}", at(bad), vals[bad]),
+        )),
+        None => Ok(vals),
     }
-    Ok(Some(vals))
 }
 
 /// The two most recent met records of a source, so stepping through an

@@ -124,24 +124,9 @@ impl NetcdfMet {
             let ext: Vec<std::ops::Range<usize>> = std::iter::once(rec..rec + 1)
                 .chain(want[1..].iter().map(|&n| 0..n))
                 .collect();
-            let vals: Vec<f64> = var
-                .get_values::<f64, _>(ext.as_slice())
-                .map_err(|e| Error::input(path, name, format!("numeric values ({e})")))?;
-            let fill: Option<f64> = var.fill_value::<f64>().ok().flatten();
-            if let Some(bad) = vals
-                .iter()
-                .position(|v| !v.is_finite() || Some(*v) == fill || v.abs() >= 9.9e36)
-            {
-                return Err(Error::input(
-                    path,
-                    name,
-                    format!(
-                        "finite values without fill; {} is {}",
-                        at(rec, bad, vals.len()),
-                        vals[bad]
-                    ),
-                ));
-            }
+            let vals = super::read_checked(&var, path, name, &ext, |bad| {
+                at(rec, bad, g.nz * g.ny * g.nx / if dims3 { 1 } else { g.nz })
+            })?;
             Ok(Some(vals))
         };
         let need = |name: &str, dims3: bool| -> Result<Vec<f64>> {
