@@ -20,6 +20,7 @@ fn forcing(u10: f64, n: f64) -> Forcing {
         u10,
         v10: 0.0,
         surface_wind: None,
+        first_guess_winds: None,
         brunt_vaisala: n,
         slope_dtheta: 0.0,
         mixing_height: 1000.0,

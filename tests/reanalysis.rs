@@ -140,3 +140,100 @@ fn a_model_domain_outside_the_source_grid_is_refused() {
     );
     let _ = parse_start("2023-01-20T00:00:00Z");
 }
+
+#[test]
+fn coarse_winds_can_be_re_diagnosed_over_the_model_terrain() {
+    use airshed::met::adjusted::TerrainAdjustedMet;
+    use airshed::met::diagnostic::DIVERGENCE_TOLERANCE;
+    use airshed::met::terrain::Terrain;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("era.nc");
+    write(&path, 110.0);
+    let g = lambert(113.0);
+    let hill = airshed::config::TerrainConfig {
+        shape: "hill".into(),
+        height_m: 600.0,
+        radius_km: 30.0,
+        centre_lon: None,
+        centre_lat: None,
+        file: None,
+        variable: None,
+    };
+    let coarse = ReanalysisMet::open(&path, &g, 0.1, 3.0 * 3600.0).unwrap();
+    let plain = ReanalysisMet::open(&path, &g, 0.1, 3.0 * 3600.0)
+        .unwrap()
+        .at(0.0)
+        .unwrap();
+    let terrain = Terrain::build(&g, Some(&hill), None).unwrap();
+    let mut met = TerrainAdjustedMet::new(coarse, &g, terrain);
+    let m = met.at(0.0).unwrap();
+    let r = met.last_report;
+    println!("coarse winds over a 600 m hill: {r:?}");
+    assert!(
+        r.max_divergence_after <= DIVERGENCE_TOLERANCE
+            && r.max_divergence_before > r.max_divergence_after
+    );
+    assert!(!met.synthetic() && met.description().contains("re-diagnosed"));
+    // Thermodynamics are the coarse data's; winds change near the hill.
+    assert_eq!(m.temperature, plain.temperature);
+    let change = m
+        .u_face
+        .iter()
+        .zip(plain.u_face.iter())
+        .fold(0.0f64, |a, (x, y)| a.max((x - y).abs()));
+    assert!(change > 0.1, "largest change {change}");
+}
+
+#[test]
+fn cases_run_on_coarse_met_directly_and_re_diagnosed_over_terrain() {
+    let dir = tempfile::tempdir().unwrap();
+    write(&dir.path().join("era.nc"), 110.0);
+    for met in [
+        "kind = \"reanalysis\"\nfile = \"era.nc\"",
+        "kind = \"diagnostic\"\nfile = \"era.nc\"\nterrain = { shape = \"hill\", height_m = 600.0, radius_km = 30.0 }",
+    ] {
+        let text = format!(
+            r#"
+[run]
+name = "coarse"
+start = "2023-01-20T00:00:00Z"
+hours = 3
+dt_s = 600
+[grid]
+projection = "lambert"
+truelat1 = 25.0
+truelat2 = 40.0
+stand_lon = 110.0
+centre_lon = 113.0
+centre_lat = 27.0
+nx = 10
+ny = 8
+dx = 20000.0
+dy = 20000.0
+layer_tops_m = [30, 80, 150, 400]
+[species]
+names = ["SO2"]
+[met]
+{met}
+[boundary]
+background_ugm3 = {{ SO2 = 5.0 }}
+initial_ugm3 = {{ SO2 = 5.0 }}
+[output]
+dir = "out"
+"#
+        );
+        let s = common::run_in(&common::case(&text, dir.path()), dir.path()).unwrap();
+        println!("{}: residual {:e}", s.meteorology, s.budget[0].relative_residual);
+        assert!(!s.synthetic_meteorology);
+        assert!(s.budget[0].relative_residual.abs() < 1e-9);
+    }
+    // Coarse winds and a regime together are refused.
+    let text = "[run]\nname = \"x\"\nstart = \"2023-01-20T00:00:00Z\"\nhours = 1\ndt_s = 600\n[grid]\nprojection = \"cartesian\"\nnx = 4\nny = 4\ndx = 1000.0\ndy = 1000.0\nlayer_tops_m = [50]\n[species]\nnames = [\"SO2\"]\n[met]\nkind = \"diagnostic\"\nfile = \"era.nc\"\nregime = \"winter\"\n[output]\ndir = \"out\"\n";
+    let err = airshed::config::Case::from_str(text, &dir.path().join("case.toml"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("met.file") && err.contains("not both"),
+        "{err}"
+    );
+}

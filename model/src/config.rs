@@ -646,11 +646,17 @@ impl Case {
             }
             "diagnostic" => {
                 let r = self.met.regime.as_deref().unwrap_or("");
-                if crate::met::regime::Regime::named(r).is_none() {
+                if self.met.file.is_some() && (self.met.regime.is_some() || self.met.stations.is_some()) {
+                    return Err(self.err(
+                        "met.file",
+                        "either coarse gridded winds (met.file) or met.regime / met.stations for kind = \"diagnostic\", not both",
+                    ));
+                }
+                if self.met.file.is_none() && crate::met::regime::Regime::named(r).is_none() {
                     return Err(self.err(
                         "met.regime",
                         format!(
-                            "one of {} for kind = \"diagnostic\"; got {r:?}",
+                            "one of {} for kind = \"diagnostic\" (or a coarse met.file); got {r:?}",
                             crate::met::regime::Regime::NAMES.join(", ")
                         ),
                     ));

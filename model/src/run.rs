@@ -113,6 +113,28 @@ impl Model {
                     case.physics.kz_min_m2s,
                 )?)
             }
+            "diagnostic" if case.met.file.is_some() => {
+                let coarse = crate::met::reanalysis::ReanalysisMet::open(
+                    &case.resolve(case.met.file.as_ref().unwrap()),
+                    &grid,
+                    case.physics.kz_min_m2s,
+                    (seconds / 3600.0).ceil() * 3600.0,
+                )?;
+                let terrain_file = case
+                    .met
+                    .terrain
+                    .as_ref()
+                    .and_then(|t| t.file.as_ref())
+                    .map(|f| case.resolve(f));
+                let terrain = crate::met::terrain::Terrain::build(
+                    &grid,
+                    case.met.terrain.as_ref(),
+                    terrain_file.as_deref(),
+                )?;
+                Box::new(crate::met::adjusted::TerrainAdjustedMet::new(
+                    coarse, &grid, terrain,
+                ))
+            }
             "diagnostic" => {
                 let stations = case.met.stations.as_ref().map(|p| case.resolve(p));
                 Box::new(crate::met::regime::RegimeMet::new(

@@ -4,7 +4,8 @@
 //!
 //! First guess, at cell centres of the terrain-following grid:
 //! 1. profile: the reference wind at 10 m follows the neutral log law up to
-//!    the mixing height and is constant above it;
+//!    the mixing height and is constant above it (or the whole 3-D first
+//!    guess comes from coarse gridded winds);
 //! 2. cold-air pools: at stable times, air in a closed depression below the
 //!    dividing-streamline height (pass height - U/N, Sheppard 1956, Q. J. R.
 //!    Meteorol. Soc. 82, 528) cannot be lifted out and keeps no synoptic wind;
@@ -56,6 +57,9 @@ pub struct Forcing {
     pub v10: f64,
     /// ...or per column [j, i] (from station reports), overriding u10, v10.
     pub surface_wind: Option<(ndarray::Array2<f64>, ndarray::Array2<f64>)>,
+    /// ...or a whole 3-D first guess at cell centres [k, j, i] (coarse
+    /// gridded winds), replacing the profile.
+    pub first_guess_winds: Option<(Array3<f64>, Array3<f64>)>,
     /// Brunt-Vaisala frequency of the lower atmosphere, 1/s.
     pub brunt_vaisala: f64,
     /// Surface potential-temperature anomaly driving slope flows, K
@@ -117,16 +121,20 @@ impl DiagnosticWind {
                 let slope = gx.hypot(gy);
                 let sin_a = (slope / (1.0 + slope * slope).sqrt()).max(1e-12);
                 let l = (4.0 * SLOPE_FLOW_K * SLOPE_FLOW_K / (n * n * sin_a * sin_a)).powf(0.25);
-                let (u10, v10) = match &f.surface_wind {
-                    Some((u, v)) => (u[[j, i]], v[[j, i]]),
-                    None => (f.u10, f.v10),
+                let (u10, v10) = match (&f.first_guess_winds, &f.surface_wind) {
+                    (Some((u, v)), _) => (u[[0, j, i]], v[[0, j, i]]),
+                    (None, Some((u, v))) => (u[[j, i]], v[[j, i]]),
+                    (None, None) => (f.u10, f.v10),
                 };
                 let dividing = t.pool_depth[[j, i]] - u10.hypot(v10) / n;
                 for k in 0..nz {
                     let z = g.z_mid[k];
                     let zp = z.min(f.mixing_height.max(10.0));
                     let profile = (zp / f.z0).ln() / (10.0 / f.z0).ln();
-                    let (mut u, mut v) = (u10 * profile, v10 * profile);
+                    let (mut u, mut v) = match &f.first_guess_winds {
+                        Some((uu, vv)) => (uu[[k, j, i]], vv[[k, j, i]]),
+                        None => (u10 * profile, v10 * profile),
+                    };
                     if stable && z < dividing {
                         (u, v) = (0.0, 0.0);
                     }

@@ -6,6 +6,7 @@
 //! diagnosed from continuity inside the advection process, so the transported
 //! air mass always matches the met density.
 
+pub mod adjusted;
 pub mod analytic;
 pub mod diagnostic;
 pub mod netcdf;
@@ -270,6 +271,23 @@ pub fn interpolate_records(
     let w = (t - times[lo]) / (times[hi] - times[lo]);
     let a = record(lo)?;
     let b = record(hi)?;
+    Ok(MetFields::lerp(&a, &b, w))
+}
+
+/// Met at time t from hourly records (hour 0 at the run start), linear in
+/// between.
+pub fn interpolate_hours(
+    t: f64,
+    mut hour: impl FnMut(usize) -> Result<MetFields>,
+) -> Result<MetFields> {
+    let h = t / 3600.0;
+    let lo = h.floor().max(0.0) as usize;
+    let w = h - lo as f64;
+    let a = hour(lo)?;
+    if w == 0.0 {
+        return Ok(a);
+    }
+    let b = hour(lo + 1)?;
     Ok(MetFields::lerp(&a, &b, w))
 }
 

@@ -131,26 +131,7 @@ impl RegimeMet {
         terrain_path: Option<std::path::PathBuf>,
     ) -> Result<Self> {
         let regime = Regime::named(cfg.regime.as_deref().unwrap_or("winter")).expect("validated");
-        // Obstacle search radius: twice an idealised shape's radius, or
-        // radius_km itself for terrain from a file; at least one cell.
-        let radius = cfg
-            .terrain
-            .as_ref()
-            .map(|t| {
-                let factor = if t.shape == "file" { 1.0 } else { 2.0 };
-                factor * t.radius_km * 1000.0
-            })
-            .unwrap_or(0.0)
-            .max(grid.dx.max(grid.dy));
-        let terrain = match cfg.terrain.as_ref() {
-            Some(t) if t.shape == "file" => Terrain::from_file(
-                grid,
-                &terrain_path.expect("resolved by the caller"),
-                t.variable.as_deref().unwrap_or("terrain_height"),
-                radius,
-            )?,
-            t => Terrain::from_config(grid, t, radius),
-        };
+        let terrain = Terrain::build(grid, cfg.terrain.as_ref(), terrain_path.as_deref())?;
         let stations = match stations {
             Some((path, hours)) => Some(super::stations::Stations::load(path, hours)?),
             None => None,
@@ -263,6 +244,7 @@ impl RegimeMet {
             u10,
             v10,
             surface_wind,
+            first_guess_winds: None,
             brunt_vaisala: brunt,
             slope_dtheta: if day {
                 r.slope_dtheta_day * sun
@@ -308,15 +290,7 @@ impl RegimeMet {
 
 impl MetSource for RegimeMet {
     fn at(&mut self, t: f64) -> Result<MetFields> {
-        let h = t / 3600.0;
-        let lo = h.floor().max(0.0) as usize;
-        let w = h - lo as f64;
-        let a = self.hour(lo)?;
-        if w == 0.0 {
-            return Ok(a);
-        }
-        let b = self.hour(lo + 1)?;
-        Ok(MetFields::lerp(&a, &b, w))
+        super::interpolate_hours(t, |h| self.hour(h))
     }
 
     fn description(&self) -> String {

@@ -23,6 +23,30 @@ pub struct Terrain {
 }
 
 impl Terrain {
+    /// The terrain a case asks for: an idealised shape or a file (resolved
+    /// path), with the obstacle search radius twice an idealised shape's
+    /// radius, or radius_km itself for a file; at least one cell.
+    pub fn build(grid: &Grid, cfg: Option<&TerrainConfig>, file: Option<&Path>) -> Result<Terrain> {
+        let radius = cfg
+            .map(|t| {
+                let factor = if t.shape == "file" { 1.0 } else { 2.0 };
+                factor * t.radius_km * 1000.0
+            })
+            .unwrap_or(0.0)
+            .max(grid.dx.max(grid.dy));
+        match cfg {
+            Some(t) if t.shape == "file" => Terrain::from_file(
+                grid,
+                file.ok_or_else(|| {
+                    Error::input(Path::new("(case)"), "met.terrain.file", "a terrain file")
+                })?,
+                t.variable.as_deref().unwrap_or("terrain_height"),
+                radius,
+            ),
+            t => Ok(Terrain::from_config(grid, t, radius)),
+        }
+    }
+
     /// Idealised shapes (see [`TerrainConfig`]); `radius_m` is the search
     /// radius for obstacles and passes (CALMET's TERRAD).
     pub fn from_config(grid: &Grid, cfg: Option<&TerrainConfig>, radius_m: f64) -> Terrain {
