@@ -13,13 +13,10 @@
 use super::diagnostic::{AdjustReport, DiagnosticWind, Forcing};
 use super::reanalysis::ReanalysisMet;
 use super::terrain::Terrain;
-use super::{MetFields, MetSource, RecordCache, GRAVITY};
+use super::{potential_temperature, MetFields, MetSource, RecordCache, GRAVITY};
 use crate::error::Result;
 use crate::grid::Grid;
 use ndarray::Array3;
-
-/// R/cp for potential temperature.
-const KAPPA: f64 = 0.2857;
 
 pub struct TerrainAdjustedMet {
     coarse: ReanalysisMet,
@@ -42,19 +39,17 @@ impl TerrainAdjustedMet {
         let mut m = self.coarse.at(hour as f64 * 3600.0)?;
         let g = &self.model.grid;
         let (nz, ny, nx) = (g.nz, g.ny, g.nx);
-        let centre = |a: &Array3<f64>, k, j, i, x: bool| {
-            if x {
-                0.5 * (a[[k, j, i]] + a[[k, j, i + 1]])
-            } else {
-                0.5 * (a[[k, j, i]] + a[[k, j + 1, i]])
-            }
-        };
-        let uc = Array3::from_shape_fn((nz, ny, nx), |(k, j, i)| centre(&m.u_face, k, j, i, true));
-        let vc = Array3::from_shape_fn((nz, ny, nx), |(k, j, i)| centre(&m.v_face, k, j, i, false));
+        let mut uc = Array3::zeros((nz, ny, nx));
+        let mut vc = Array3::zeros((nz, ny, nx));
+        for ((k, j, i), u) in uc.indexed_iter_mut() {
+            let (cu, cv) = m.centre_wind(k, j, i);
+            *u = cu;
+            vc[[k, j, i]] = cv;
+        }
         // Domain-mean stability between the lowest layer and ~1 km.
         let top = g.layer_of(1000.0).max(1).min(nz - 1);
         let theta = |k: usize, j: usize, i: usize| {
-            m.temperature[[k, j, i]] * (1e5 / m.pressure[[k, j, i]]).powf(KAPPA)
+            potential_temperature(m.temperature[[k, j, i]], m.pressure[[k, j, i]])
         };
         let cells = (ny * nx) as f64;
         let (mut n2, mut th0, mut pblh, mut z0) = (0.0, 0.0, 0.0, 0.0);

@@ -159,8 +159,8 @@ impl MetSource for AnalyticMet {
                 let solar = (hour_utc + g.lon[[j, i]] / 15.0).rem_euclid(24.0);
                 let sun = ((solar - 6.0) / 12.0 * PI).sin().max(0.0);
                 let h = night + (day - night) * sun;
-                let u1 = (0.5 * (m.u_face[[0, j, i]] + m.u_face[[0, j, i + 1]]))
-                    .hypot(0.5 * (m.v_face[[0, j, i]] + m.v_face[[0, j + 1, i]]));
+                let (cu, cv) = m.centre_wind(0, j, i);
+                let u1 = cu.hypot(cv);
                 // Neutral log law at the first level, floored at 0.05 m/s in calms.
                 let ustar = (KARMAN * u1 / (g.z_mid[0] / Z0).ln()).max(0.05);
                 let heat_flux = if sun > 0.0 { 150.0 * sun } else { -10.0 };

@@ -33,7 +33,7 @@
 //! sideways, around an obstacle; neutral air adjusts vertically, over it.
 
 use super::terrain::Terrain;
-use super::GRAVITY;
+use super::{x_face_mean, y_face_mean, GRAVITY};
 use crate::error::{Error, Result};
 use crate::grid::Grid;
 use ndarray::Array3;
@@ -176,26 +176,12 @@ impl DiagnosticWind {
                 }
             }
         }
-        let mut wind = Wind {
-            u_face: Array3::zeros((nz, ny, nx + 1)),
-            v_face: Array3::zeros((nz, ny + 1, nx)),
+        let (u_face, v_face) = super::faces_from_centres(&uc, &vc);
+        Wind {
+            u_face,
+            v_face,
             w_top: wt,
-        };
-        for k in 0..nz {
-            for j in 0..ny {
-                for i in 0..=nx {
-                    let (a, b) = (i.saturating_sub(1), i.min(nx - 1));
-                    wind.u_face[[k, j, i]] = 0.5 * (uc[[k, j, a]] + uc[[k, j, b]]);
-                }
-            }
-            for j in 0..=ny {
-                for i in 0..nx {
-                    let (a, b) = (j.saturating_sub(1), j.min(ny - 1));
-                    wind.v_face[[k, j, i]] = 0.5 * (vc[[k, a, i]] + vc[[k, b, i]]);
-                }
-            }
         }
-        wind
     }
 
     /// Local Froude number of each cell for a forcing (infinite where no
@@ -228,12 +214,8 @@ impl DiagnosticWind {
 /// Net outward mass flux of every cell divided by its air mass, 1/s, [k, j, i].
 pub fn mass_divergence(g: &Grid, wind: &Wind, density: &Array3<f64>) -> Array3<f64> {
     let (nz, ny, nx) = (g.nz, g.ny, g.nx);
-    let rho_x = |k: usize, j: usize, i: usize| {
-        0.5 * (density[[k, j, i.saturating_sub(1)]] + density[[k, j, i.min(nx - 1)]])
-    };
-    let rho_y = |k: usize, j: usize, i: usize| {
-        0.5 * (density[[k, j.saturating_sub(1), i]] + density[[k, j.min(ny - 1), i]])
-    };
+    let rho_x = |k: usize, j: usize, i: usize| x_face_mean(density, k, j, i);
+    let rho_y = |k: usize, j: usize, i: usize| y_face_mean(density, k, j, i);
     Array3::from_shape_fn((nz, ny, nx), |(k, j, i)| {
         let fx =
             |ii: usize| rho_x(k, j, ii) * wind.u_face[[k, j, ii]] * g.x_face_len[[j, ii]] * g.dz[k];
@@ -365,12 +347,8 @@ pub fn adjust(
         let fr = froude[[k, j, i]].clamp(0.1, 10.0);
         1.0 / (fr * fr)
     };
-    let rho_x = |k: usize, j: usize, i: usize| {
-        0.5 * (density[[k, j, i.saturating_sub(1)]] + density[[k, j, i.min(nx - 1)]])
-    };
-    let rho_y = |k: usize, j: usize, i: usize| {
-        0.5 * (density[[k, j.saturating_sub(1), i]] + density[[k, j.min(ny - 1), i]])
-    };
+    let rho_x = |k: usize, j: usize, i: usize| x_face_mean(density, k, j, i);
+    let rho_y = |k: usize, j: usize, i: usize| y_face_mean(density, k, j, i);
     // Boundary faces reach the lambda = 0 boundary in half a cell.
     let x_dist = |j: usize, i: usize| {
         if i == 0 || i == nx {

@@ -13,6 +13,7 @@ pub mod netcdf;
 pub mod pbl;
 pub mod reanalysis;
 pub mod regime;
+pub mod regrid;
 pub mod stations;
 pub mod stats;
 pub mod terrain;
@@ -140,6 +141,33 @@ impl MetFields {
             }
         }
     }
+}
+
+/// Potential temperature referred to 1000 hPa, K: T (p0/p)^(R/cp).
+pub fn potential_temperature(t_kelvin: f64, p: f64) -> f64 {
+    t_kelvin * (1e5 / p).powf(R_DRY / CP_DRY)
+}
+
+/// Mean of the two cells either side of x-face i of a [k, j, i] field; a
+/// face on the domain edge takes its one cell.
+pub fn x_face_mean(a: &Array3<f64>, k: usize, j: usize, i: usize) -> f64 {
+    let nx = a.dim().2;
+    0.5 * (a[[k, j, i.saturating_sub(1)]] + a[[k, j, i.min(nx - 1)]])
+}
+
+/// Mean of the two cells either side of y-face j (see [`x_face_mean`]).
+pub fn y_face_mean(a: &Array3<f64>, k: usize, j: usize, i: usize) -> f64 {
+    let ny = a.dim().1;
+    0.5 * (a[[k, j.saturating_sub(1), i]] + a[[k, j.min(ny - 1), i]])
+}
+
+/// Face-normal winds on the C grid from winds at cell centres.
+pub fn faces_from_centres(u: &Array3<f64>, v: &Array3<f64>) -> (Array3<f64>, Array3<f64>) {
+    let (nz, ny, nx) = u.dim();
+    (
+        Array3::from_shape_fn((nz, ny, nx + 1), |(k, j, i)| x_face_mean(u, k, j, i)),
+        Array3::from_shape_fn((nz, ny + 1, nx), |(k, j, i)| y_face_mean(v, k, j, i)),
+    )
 }
 
 /// Saturation vapour pressure over water, Pa (Bolton 1980, Mon. Weather Rev.

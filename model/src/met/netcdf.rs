@@ -196,20 +196,7 @@ impl NetcdfMet {
         let mut m = MetFields::zeros(g);
         let (u, v) = (a3(u), a3(v));
         // Face winds: mean of the two neighbouring centres; edge faces take the edge cell.
-        for k in 0..g.nz {
-            for j in 0..g.ny {
-                for i in 0..=g.nx {
-                    let (a, b) = (i.saturating_sub(1), i.min(g.nx - 1));
-                    m.u_face[[k, j, i]] = 0.5 * (u[[k, j, a]] + u[[k, j, b]]);
-                }
-            }
-            for j in 0..=g.ny {
-                for i in 0..g.nx {
-                    let (a, b) = (j.saturating_sub(1), j.min(g.ny - 1));
-                    m.v_face[[k, j, i]] = 0.5 * (v[[k, a, i]] + v[[k, b, i]]);
-                }
-            }
-        }
+        (m.u_face, m.v_face) = super::faces_from_centres(&u, &v);
         m.temperature = a3(t);
         m.pressure = a3(p);
         m.update_density();

@@ -139,18 +139,19 @@ pub fn stable_mixing_height(ustar: f64, obukhov: f64, lat_deg: f64) -> f64 {
 /// (Tennekes 1973, J. Atmos. Sci. 30, 558; A = 0.2).
 pub const ENTRAINMENT_RATIO: f64 = 0.2;
 
-/// Grow a convective mixed layer over dt seconds under a constant surface
-/// heat flux into air with potential-temperature lapse rate gamma (K/m):
-/// the slab model dh/dt = (1 + 2A) H / (rho cp gamma h) (Carson 1973,
-/// Q. J. R. Meteorol. Soc. 99, 450; Batchvarova & Gryning 1991 without the
-/// mechanical term), integrated exactly: h^2 grows by 2 (1+2A) H dt / (rho cp gamma).
-/// A non-positive flux leaves h unchanged.
-pub fn grow_convective_layer(h: f64, heat_flux_wm2: f64, dt: f64, rho: f64, gamma: f64) -> f64 {
-    if heat_flux_wm2 <= 0.0 {
+/// Grow a convective mixed layer by a surface heat input (the sensible heat
+/// flux integrated over time, J/m2) into air with potential-temperature
+/// lapse rate gamma (K/m): the slab model dh/dt = (1 + 2A) H / (rho cp gamma h)
+/// (Carson 1973, Q. J. R. Meteorol. Soc. 99, 450; Batchvarova & Gryning 1991
+/// without the mechanical term) depends on H only through its integral, and
+/// integrates exactly to h^2 growing by 2 (1+2A) (integral of H) / (rho cp gamma).
+/// A non-positive input leaves h unchanged.
+pub fn grow_convective_layer(h: f64, heat_input_j_m2: f64, rho: f64, gamma: f64) -> f64 {
+    if heat_input_j_m2 <= 0.0 {
         return h;
     }
-    let rate = 2.0 * (1.0 + 2.0 * ENTRAINMENT_RATIO) * heat_flux_wm2 / (rho * CP_DRY * gamma);
-    (h * h + rate * dt).sqrt()
+    (h * h + 2.0 * (1.0 + 2.0 * ENTRAINMENT_RATIO) * heat_input_j_m2 / (rho * CP_DRY * gamma))
+        .sqrt()
 }
 
 #[cfg(test)]
@@ -226,11 +227,11 @@ mod tests {
         assert_eq!(stable_mixing_height(0.02, 2.0, 27.0), MIN_MIXING_HEIGHT);
         // Slab growth: 100 W/m2 for 6 h into 5 K/km from 200 m, by hand
         // h^2 = 200^2 + 2 * 1.4 * 100 * 21600 / (1.2 * 1004.7 * 0.005).
-        let h = grow_convective_layer(200.0, 100.0, 21600.0, 1.2, 0.005);
+        let h = grow_convective_layer(200.0, 100.0 * 21600.0, 1.2, 0.005);
         let hand = (40000.0f64 + 2.0 * 1.4 * 100.0 * 21600.0 / (1.2 * CP_DRY * 0.005)).sqrt();
         assert!((h - hand).abs() < 1e-9 && h > 1000.0 && h < 2000.0, "{h}");
         assert_eq!(
-            grow_convective_layer(300.0, -10.0, 3600.0, 1.2, 0.005),
+            grow_convective_layer(300.0, -10.0 * 3600.0, 1.2, 0.005),
             300.0
         );
         let ws = convective_velocity(200.0, 1200.0, 1.2, 300.0);

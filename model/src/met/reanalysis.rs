@@ -19,9 +19,9 @@
 //! latitude to the model's cell centres and faces; winds are rotated into the
 //! model grid at each face. Missing mixing height and u* come from the
 //! profile and surface similarity as for WRF
-//! ([`super::wrf::finish_boundary_layer`]); z0 is 0.1 m.
+//! ([`super::regrid::finish_boundary_layer`]); z0 is 0.1 m.
 
-use super::wrf::{bilinear, finish_boundary_layer, interpolate_in_height};
+use super::regrid::{finish_boundary_layer, interpolate_in_height, Sampler};
 use super::{read_named_record, MetFields, MetSource, RecordCache};
 use crate::error::{Error, Result};
 use crate::grid::Grid;
@@ -220,63 +220,28 @@ impl ReanalysisMet {
         }
 
         let mut m = MetFields::zeros(g);
-        let at = |fi: f64, fj: f64| self.source_index(g.lonlat_at(fi, fj));
-        let sample3 = |a: &Array3<f64>, k: usize, fi: f64, fj: f64| {
-            let (x, y) = at(fi, fj);
-            bilinear(&a.index_axis(Axis(0), k), x, y)
+        let sampler = Sampler {
+            grid: g,
+            source_index: |lon, lat| self.source_index((lon, lat)),
         };
-        for k in 0..g.nz {
-            for j in 0..g.ny {
-                for i in 0..=g.nx {
-                    let fi = i as f64 - 0.5;
-                    let lon = g.lonlat_at(fi, j as f64).0;
-                    let (e, n) = (
-                        sample3(&east, k, fi, j as f64),
-                        sample3(&north, k, fi, j as f64),
-                    );
-                    m.u_face[[k, j, i]] = super::stats::grid_relative(g, lon, e, n).0;
-                }
-            }
-            for j in 0..=g.ny {
-                for i in 0..g.nx {
-                    let fj = j as f64 - 0.5;
-                    let lon = g.lonlat_at(i as f64, fj).0;
-                    let (e, n) = (
-                        sample3(&east, k, i as f64, fj),
-                        sample3(&north, k, i as f64, fj),
-                    );
-                    m.v_face[[k, j, i]] = super::stats::grid_relative(g, lon, e, n).1;
-                }
-            }
-            for j in 0..g.ny {
-                for i in 0..g.nx {
-                    let (fi, fj) = (i as f64, j as f64);
-                    m.temperature[[k, j, i]] = sample3(&temperature, k, fi, fj);
-                    m.pressure[[k, j, i]] = sample3(&pressure, k, fi, fj);
-                    m.rh[[k, j, i]] = match &rh {
-                        Some(r) => sample3(r, k, fi, fj).clamp(0.0, 1.0),
-                        None => super::analytic::DEFAULT_RH,
-                    };
-                }
-            }
-        }
-        let sample2 = |a: &Array2<f64>| {
-            Array2::from_shape_fn((g.ny, g.nx), |(j, i)| {
-                let (x, y) = at(i as f64, j as f64);
-                bilinear(&a.view(), x, y)
-            })
+        sampler.face_winds(&east, &north, &mut m);
+        m.temperature = sampler.centres3(&temperature);
+        m.pressure = sampler.centres3(&pressure);
+        m.rh = match &rh {
+            Some(r) => sampler.centres3(r).mapv(|x| x.clamp(0.0, 1.0)),
+            None => Array3::from_elem((g.nz, g.ny, g.nx), super::analytic::DEFAULT_RH),
         };
         m.z0.fill(Z0);
         if let Some(p) = &precip {
-            m.precip = sample2(p).mapv(|x| x.max(0.0));
+            m.precip = sampler.centres2(p).mapv(|x| x.max(0.0));
         }
         if let Some(h) = &pblh {
-            m.pblh = sample2(h);
+            m.pblh = sampler.centres2(h);
         }
         if let Some(u) = &ustar {
-            m.ustar = sample2(u);
+            m.ustar = sampler.centres2(u);
         }
-        let hfx = sample2(&hfx);
+        let hfx = sampler.centres2(&hfx);
         Ok(finish_boundary_layer(
             m,
             g,

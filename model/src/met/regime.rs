@@ -152,10 +152,6 @@ impl RegimeMet {
         })
     }
 
-    pub fn terrain(&self) -> &Terrain {
-        &self.model.terrain
-    }
-
     /// Synoptic 10 m wind (earth-relative east, north) of an hour of the run.
     pub fn synoptic_wind(&self, hour: usize) -> (f64, f64) {
         let block = (hour / 6) as u64;
@@ -226,17 +222,10 @@ impl RegimeMet {
         );
         let stable_h = pbl::stable_mixing_height(us, l, clat);
         let h = if day {
-            // Heat put in since sunrise under the half-sine flux, W s/m2.
+            // Heat put in since sunrise under the half-sine flux, J/m2.
             let since = (solar - 6.0).max(0.0);
             let energy = r.heat_flux_wm2 * 12.0 / PI * (1.0 - (PI * since / 12.0).cos()) * 3600.0;
-            pbl::grow_convective_layer(
-                stable_h,
-                energy / (since * 3600.0).max(1.0),
-                since * 3600.0,
-                rho,
-                r.lapse_day_k_per_km / 1000.0,
-            )
-            .max(stable_h)
+            pbl::grow_convective_layer(stable_h, energy, rho, r.lapse_day_k_per_km / 1000.0)
         } else {
             stable_h
         };

@@ -17,30 +17,31 @@ pub const SPEED_CLASSES: [f64; 3] = [2.0, 4.0, 6.0];
 /// Sectors of the rose, clockwise from north (N, NNE, ...).
 pub const SECTORS: usize = 16;
 
-/// Earth-relative (east, north) components of a grid-relative wind at a
-/// longitude. For Lambert, true north in grid coordinates is
-/// (-sin t, cos t) with t = n (lon - lon0) (from Snyder 1987 eq. 15-1, 15-2).
-pub fn earth_relative(grid: &Grid, lon: f64, u: f64, v: f64) -> (f64, f64) {
+/// Angle (radians) from true north to the grid's y axis at a longitude.
+/// For Lambert, true north in grid coordinates is (-sin t, cos t) with
+/// t = n (lon - lon0) (from Snyder 1987 eq. 15-1, 15-2); other grids are
+/// aligned with north.
+fn grid_rotation(grid: &Grid, lon: f64) -> f64 {
     match &grid.projection {
         Projection::Lambert {
             proj, stand_lon, ..
-        } => {
-            let t = (proj.cone_factor() * ((lon - stand_lon + 180.0).rem_euclid(360.0) - 180.0))
-                .to_radians();
-            (u * t.cos() + v * t.sin(), -u * t.sin() + v * t.cos())
-        }
-        _ => (u, v),
+        } => (proj.cone_factor() * ((lon - stand_lon + 180.0).rem_euclid(360.0) - 180.0))
+            .to_radians(),
+        _ => 0.0,
     }
+}
+
+/// Earth-relative (east, north) components of a grid-relative wind at a
+/// longitude.
+pub fn earth_relative(grid: &Grid, lon: f64, u: f64, v: f64) -> (f64, f64) {
+    let (sin_t, cos_t) = grid_rotation(grid, lon).sin_cos();
+    (u * cos_t + v * sin_t, -u * sin_t + v * cos_t)
 }
 
 /// Inverse of [`earth_relative`]: grid-relative (u, v) of an earth-relative
 /// (east, north) wind at a longitude.
 pub fn grid_relative(grid: &Grid, lon: f64, east: f64, north: f64) -> (f64, f64) {
-    let (sin_t, cos_t) = {
-        // earth_relative applied to the unit grid vectors gives the rotation.
-        let (e, n) = earth_relative(grid, lon, 1.0, 0.0);
-        (-n, e)
-    };
+    let (sin_t, cos_t) = grid_rotation(grid, lon).sin_cos();
     (east * cos_t - north * sin_t, east * sin_t + north * cos_t)
 }
 
@@ -101,8 +102,7 @@ impl SiteSampler {
 
     pub fn sample(&mut self, grid: &Grid, met: &MetFields) {
         let (i, j) = self.cell;
-        let u = 0.5 * (met.u_face[[0, j, i]] + met.u_face[[0, j, i + 1]]);
-        let v = 0.5 * (met.v_face[[0, j, i]] + met.v_face[[0, j + 1, i]]);
+        let (u, v) = met.centre_wind(0, j, i);
         let (e, n) = earth_relative(grid, grid.lon[[j, i]], u, v);
         let speed = e.hypot(n);
         self.speeds.push(speed);

@@ -26,7 +26,8 @@
 //! Only MAP_PROJ = 1 (Lambert conformal, the usual choice for China) is
 //! accepted; other projections are refused naming the value and projection.
 
-use super::{pbl, relative_humidity, MetFields, MetSource, GRAVITY};
+use super::regrid::{finish_boundary_layer, interpolate_in_height, Sampler};
+use super::{relative_humidity, MetFields, MetSource};
 use crate::config::{GridConfig, StartTime};
 use crate::error::{Error, Result};
 use crate::grid::{Grid, Projection};
@@ -216,7 +217,6 @@ struct Raw {
     pblh: Option<Vec<f64>>,
     ust: Option<Vec<f64>>,
     hfx: Vec<f64>,
-    rain: Vec<f64>,
     z0: Vec<f64>,
 }
 
@@ -366,8 +366,6 @@ impl WrfMet {
         let p = need3("P")?;
         let pb = need3("PB")?;
         let theta = need3("T")?;
-        let rainc = need2("RAINC")?;
-        let rainnc = need2("RAINNC")?;
         let z0 = match read("ZNT", &d2, false)? {
             Some(z) => z,
             None => need2("LU_INDEX")?
@@ -407,10 +405,23 @@ impl WrfMet {
             pblh: read("PBLH", &d2, false)?,
             ust: read("UST", &d2, false)?,
             hfx: need2("HFX")?,
-            rain: rainc.iter().zip(&rainnc).map(|(a, b)| a + b).collect(),
             z0,
         };
         Ok(raw)
+    }
+
+    /// Accumulated rain (RAINC + RAINNC, mm) of a record: all that the rain
+    /// rate needs from the neighbouring record.
+    fn read_rain(&self, rec: usize) -> Result<Vec<f64>> {
+        let (f, r, _) = self.records[rec];
+        let path = &self.files[f];
+        let file = open_wrfout(path)?;
+        let d2 = ["Time", "south_north", "west_east"];
+        let read = |name: &str| {
+            super::read_named_record(&file, path, name, r, &d2, true).map(Option::unwrap)
+        };
+        let (c, nc) = (read("RAINC")?, read("RAINNC")?);
+        Ok(c.iter().zip(&nc).map(|(a, b)| a + b).collect())
     }
 
     /// Day of the year of a record (for the seasonal roughness table).
@@ -429,23 +440,14 @@ impl WrfMet {
         // record (before it, for the last record), mm/h.
         let n = self.records.len();
         let rate = if n < 2 {
-            vec![0.0; raw.rain.len()]
+            vec![0.0; self.header.west_east * self.header.south_north]
         } else {
             let (a, b) = if rec + 1 < n {
                 (rec, rec + 1)
             } else {
                 (rec - 1, rec)
             };
-            let ra = if a == rec {
-                raw.rain.clone()
-            } else {
-                self.read_raw(a)?.rain
-            };
-            let rb = if b == rec {
-                raw.rain.clone()
-            } else {
-                self.read_raw(b)?.rain
-            };
+            let (ra, rb) = (self.read_rain(a)?, self.read_rain(b)?);
             let hours = (self.records[b].2 - self.records[a].2) / 3600.0;
             let mut out = Vec::with_capacity(ra.len());
             for (idx, (x, y)) in ra.iter().zip(&rb).enumerate() {
@@ -550,7 +552,7 @@ impl WrfMet {
         let z0_w = surface(&raw.z0);
         let rain_w = surface(rain_rate);
 
-        if self.same_grid {
+        let hfx = if self.same_grid {
             m.u_face = u_st;
             m.v_face = v_st;
             m.temperature = temperature;
@@ -561,104 +563,48 @@ impl WrfMet {
             m.precip = rain_w;
             m.pblh = pblh_w.unwrap_or_else(|| Array2::zeros((g.ny, g.nx)));
             m.ustar = ust_w.unwrap_or_else(|| Array2::zeros((g.ny, g.nx)));
+            hfx_w
         } else {
-            self.regrid(&mut m, &u_st, &v_st);
-            let at_centres3 = |src: &Array3<f64>| {
-                let mut out = Array3::zeros((g.nz, g.ny, g.nx));
-                for j in 0..g.ny {
-                    for i in 0..g.nx {
-                        let (wi, wj) = self.wrf_index(i as f64, j as f64);
-                        for k in 0..g.nz {
-                            out[[k, j, i]] = bilinear(&src.index_axis(ndarray::Axis(0), k), wi, wj);
-                        }
-                    }
-                }
-                out
+            // Destagger and rotate to earth-relative with WRF's cone, then
+            // sample at the model's faces and centres.
+            let (wnx, wny) = (self.header.west_east, self.header.south_north);
+            let mut east = Array3::zeros((g.nz, wny, wnx));
+            let mut north = Array3::zeros((g.nz, wny, wnx));
+            for ((k, j, i), e) in east.indexed_iter_mut() {
+                let u = 0.5 * (u_st[[k, j, i]] + u_st[[k, j, i + 1]]);
+                let v = 0.5 * (v_st[[k, j, i]] + v_st[[k, j + 1, i]]);
+                let lon = self.wrf_grid.lon[[j, i]];
+                let (ee, nn) = super::stats::earth_relative(&self.wrf_grid, lon, u, v);
+                *e = ee;
+                north[[k, j, i]] = nn;
+            }
+            let sampler = Sampler {
+                grid: g,
+                source_index: |lon, lat| self.wrf_grid.index_of(lon, lat),
             };
-            let at_centres2 = |src: &Array2<f64>| {
-                Array2::from_shape_fn((g.ny, g.nx), |(j, i)| {
-                    let (wi, wj) = self.wrf_index(i as f64, j as f64);
-                    bilinear(&src.view(), wi, wj)
-                })
-            };
-            m.temperature = at_centres3(&temperature);
-            m.pressure = at_centres3(&pressure);
-            m.rh = at_centres3(&rh);
-            m.cloud_water = at_centres3(&qc);
-            m.z0 = at_centres2(&z0_w);
-            m.precip = at_centres2(&rain_w);
+            sampler.face_winds(&east, &north, &mut m);
+            m.temperature = sampler.centres3(&temperature);
+            m.pressure = sampler.centres3(&pressure);
+            m.rh = sampler.centres3(&rh);
+            m.cloud_water = sampler.centres3(&qc);
+            m.z0 = sampler.centres2(&z0_w);
+            m.precip = sampler.centres2(&rain_w);
             m.pblh = pblh_w
-                .map(|p| at_centres2(&p))
+                .map(|p| sampler.centres2(&p))
                 .unwrap_or_else(|| Array2::zeros((g.ny, g.nx)));
             m.ustar = ust_w
-                .map(|u| at_centres2(&u))
+                .map(|u| sampler.centres2(&u))
                 .unwrap_or_else(|| Array2::zeros((g.ny, g.nx)));
-            let hfx = at_centres2(&hfx_w);
-            return finish_boundary_layer(
-                m,
-                &self.grid,
-                &hfx,
-                raw.pblh.is_some(),
-                raw.ust.is_some(),
-                self.kz_min,
-            );
-        }
+            sampler.centres2(&hfx_w)
+        };
         finish_boundary_layer(
             m,
             &self.grid,
-            &hfx_w,
+            &hfx,
             raw.pblh.is_some(),
             raw.ust.is_some(),
             self.kz_min,
         )
-    }
-
-    /// Boundary-layer fields on the model grid: u* and mixing height from
-    /// surface data where WRF did not write them, L, and Kz.
-    /// Fractional WRF mass-grid index of a fractional model index.
-    fn wrf_index(&self, fi: f64, fj: f64) -> (f64, f64) {
-        let (lon, lat) = self.grid.lonlat_at(fi, fj);
-        self.wrf_grid.index_of(lon, lat)
-    }
-
-    /// Winds onto another grid: destagger, rotate to earth-relative with WRF's
-    /// cone, interpolate to each model face and rotate into the model grid.
-    fn regrid(&self, m: &mut MetFields, u_st: &Array3<f64>, v_st: &Array3<f64>) {
-        let g = &self.grid;
-        let (wnx, wny) = (self.header.west_east, self.header.south_north);
-        let mut east = Array3::zeros((g.nz, wny, wnx));
-        let mut north = Array3::zeros((g.nz, wny, wnx));
-        for k in 0..g.nz {
-            for j in 0..wny {
-                for i in 0..wnx {
-                    let u = 0.5 * (u_st[[k, j, i]] + u_st[[k, j, i + 1]]);
-                    let v = 0.5 * (v_st[[k, j, i]] + v_st[[k, j + 1, i]]);
-                    let lon = self.wrf_grid.lon[[j, i]];
-                    let (e, n) = super::stats::earth_relative(&self.wrf_grid, lon, u, v);
-                    east[[k, j, i]] = e;
-                    north[[k, j, i]] = n;
-                }
-            }
-        }
-        let sample = |k: usize, fi: f64, fj: f64| {
-            let (lon, lat) = g.lonlat_at(fi, fj);
-            let (wi, wj) = self.wrf_grid.index_of(lon, lat);
-            let e = bilinear(&east.index_axis(ndarray::Axis(0), k), wi, wj);
-            let n = bilinear(&north.index_axis(ndarray::Axis(0), k), wi, wj);
-            super::stats::grid_relative(g, lon, e, n)
-        };
-        for k in 0..g.nz {
-            for j in 0..g.ny {
-                for i in 0..=g.nx {
-                    m.u_face[[k, j, i]] = sample(k, i as f64 - 0.5, j as f64).0;
-                }
-            }
-            for j in 0..=g.ny {
-                for i in 0..g.nx {
-                    m.v_face[[k, j, i]] = sample(k, i as f64, j as f64 - 0.5).1;
-                }
-            }
-        }
     }
 
     fn record(&mut self, rec: usize) -> Result<MetFields> {
@@ -667,98 +613,6 @@ impl WrfMet {
         self.cache = cache;
         m
     }
-}
-
-/// Linear interpolation in height through a column (heights increasing),
-/// holding the end values beyond the column.
-pub fn interpolate_in_height(zs: &[f64], vs: &[f64], z: f64) -> f64 {
-    if z <= zs[0] {
-        return vs[0];
-    }
-    let n = zs.len();
-    if z >= zs[n - 1] {
-        return vs[n - 1];
-    }
-    let hi = zs.partition_point(|&h| h < z);
-    let lo = hi - 1;
-    let w = (z - zs[lo]) / (zs[hi] - zs[lo]);
-    vs[lo] + w * (vs[hi] - vs[lo])
-}
-
-/// Bilinear interpolation at a fractional index, clamped to the array.
-pub fn bilinear(a: &ndarray::ArrayView2<f64>, fi: f64, fj: f64) -> f64 {
-    let (ny, nx) = a.dim();
-    let fi = fi.clamp(0.0, nx as f64 - 1.0);
-    let fj = fj.clamp(0.0, ny as f64 - 1.0);
-    let (i0, j0) = (
-        (fi.floor() as usize).min(nx.saturating_sub(2)),
-        (fj.floor() as usize).min(ny.saturating_sub(2)),
-    );
-    let (i1, j1) = ((i0 + 1).min(nx - 1), (j0 + 1).min(ny - 1));
-    let (wx, wy) = (fi - i0 as f64, fj - j0 as f64);
-    (1.0 - wy) * ((1.0 - wx) * a[[j0, i0]] + wx * a[[j0, i1]])
-        + wy * ((1.0 - wx) * a[[j1, i0]] + wx * a[[j1, i1]])
-}
-
-/// Boundary-layer fields of a met record on the model grid: density, u*
-/// from Monin-Obukhov similarity where the source gave none, L from u* and
-/// the heat flux, the bulk-Richardson mixing height where the source gave
-/// none, and Kz (Holtslag & Boville).
-pub fn finish_boundary_layer(
-    mut m: MetFields,
-    g: &Grid,
-    hfx: &Array2<f64>,
-    has_pblh: bool,
-    has_ust: bool,
-    kz_min: f64,
-) -> MetFields {
-    m.update_density();
-    for j in 0..g.ny {
-        for i in 0..g.nx {
-            let (rho, t) = (m.density[[0, j, i]], m.temperature[[0, j, i]]);
-            let (u1, v1) = m.centre_wind(0, j, i);
-            if !has_ust {
-                let (us, _) =
-                    pbl::surface_layer(u1.hypot(v1), g.z_mid[0], m.z0[[j, i]], hfx[[j, i]], rho, t);
-                m.ustar[[j, i]] = us;
-            }
-            m.ustar[[j, i]] = m.ustar[[j, i]].max(0.01);
-            m.obukhov[[j, i]] = pbl::obukhov_length(m.ustar[[j, i]], hfx[[j, i]], rho, t);
-            if !has_pblh {
-                m.pblh[[j, i]] = bulk_richardson_height(&m, g, j, i);
-            }
-        }
-    }
-    m.diagnose_kz(g, kz_min);
-    m
-}
-
-/// Critical bulk Richardson number and the shear term's weight on u*^2
-/// (Vogelezang & Holtslag 1996, Boundary-Layer Meteorol. 81, 245, eq. 3:
-/// Ri_b = (g/theta_s)(theta(z) - theta_s)(z - z_s) / ((du)^2 + (dv)^2 + b u*^2),
-/// Ri_c = 0.25, b = 100).
-const RI_CRITICAL: f64 = 0.25;
-const USTAR_WEIGHT: f64 = 100.0;
-
-/// Mixing height from the model column's own profile: the height where the
-/// bulk Richardson number from the lowest layer first reaches Ri_c,
-/// interpolated between layers; floored at [`pbl::MIN_MIXING_HEIGHT`].
-pub fn bulk_richardson_height(m: &MetFields, g: &Grid, j: usize, i: usize) -> f64 {
-    let theta = |k: usize| m.temperature[[k, j, i]] * (P0 / m.pressure[[k, j, i]]).powf(RCP);
-    let (us, vs) = m.centre_wind(0, j, i);
-    let (ths, zs) = (theta(0), g.z_mid[0]);
-    let mut prev = (zs, 0.0);
-    for k in 1..g.nz {
-        let (u, v) = m.centre_wind(k, j, i);
-        let shear = (u - us).powi(2) + (v - vs).powi(2) + USTAR_WEIGHT * m.ustar[[j, i]].powi(2);
-        let ri = GRAVITY / ths * (theta(k) - ths) * (g.z_mid[k] - zs) / shear.max(1e-6);
-        if ri >= RI_CRITICAL {
-            let w = (RI_CRITICAL - prev.1) / (ri - prev.1);
-            return (prev.0 + w * (g.z_mid[k] - prev.0)).max(pbl::MIN_MIXING_HEIGHT);
-        }
-        prev = (g.z_mid[k], ri);
-    }
-    g.z_top[g.nz - 1]
 }
 
 /// Roughness length (m) of a land-use class, from WRF's `LANDUSE.TBL`

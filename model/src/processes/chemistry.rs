@@ -276,32 +276,48 @@ impl Process for Chemistry {
         let dt = ctx.dt;
         let hour_utc = self.start.hour_utc + (ctx.time + 0.5 * dt) / 3600.0;
         let day = self.start.day_of_year as f64 + (hour_utc / 24.0).floor();
-        let ntr = t.len();
-        let before = state.totals();
         let air = &state.air_mass;
-        // OH per column, once per step (it does not vary with height here),
-        // dimmed under cloud like the photolysis that makes it.
-        let oh_column = ndarray::Array2::from_shape_fn((g.ny, g.nx), |(j, i)| {
+        // Sun, OH and darkness per column, once per step (OH does not vary
+        // with height here); OH is dimmed under cloud like the photolysis
+        // that makes it, and the N2O5 path runs where the sun is down.
+        let mut oh_column = ndarray::Array2::zeros((g.ny, g.nx));
+        let mut dark = ndarray::Array2::from_elem((g.ny, g.nx), false);
+        for ((j, i), oh) in oh_column.indexed_iter_mut() {
             let solar = (hour_utc + g.lon[[j, i]] / 15.0).rem_euclid(24.0);
-            self.oh_fixed_cm3.unwrap_or_else(|| {
-                let mu = cos_zenith(g.lat[[j, i]], day, solar).max(0.0);
+            let mu = cos_zenith(g.lat[[j, i]], day, solar).max(0.0);
+            dark[[j, i]] = self.ozone_ppb > 0.0 && mu <= 0.0;
+            *oh = self.oh_fixed_cm3.unwrap_or_else(|| {
+                if mu <= 0.0 {
+                    return 0.0;
+                }
                 let lwp: f64 = (0..g.nz)
                     .map(|k| met.cloud_water[[k, j, i]] * met.density[[k, j, i]] * g.dz[k])
                     .sum();
                 self.oh_peak_cm3 * mu * below_cloud_factor(lwp, mu)
-            })
-        });
-        // The N2O5 path runs where the sun is down (and ozone is given).
-        let dark = ndarray::Array2::from_shape_fn((g.ny, g.nx), |(j, i)| {
-            let solar = (hour_utc + g.lon[[j, i]] / 15.0).rem_euclid(24.0);
-            self.ozone_ppb > 0.0 && cos_zenith(g.lat[[j, i]], day, solar) <= 0.0
-        });
-        state
+            });
+        }
+        // The tracers chemistry changes; their per-layer change is the
+        // budget's chemistry term, summed in layer order (thread-independent).
+        let mut touched: Vec<usize> = [p.so2, p.so4, p.nox, p.hno3, p.nh3, p.nh4, p.no3]
+            .into_iter()
+            .flatten()
+            .chain(soa.iter().flat_map(|s| s.tracers()))
+            .collect();
+        touched.sort_unstable();
+        touched.dedup();
+        let layer_sums = |layer: &ndarray::ArrayViewMut3<f64>| -> Vec<f64> {
+            touched
+                .iter()
+                .map(|&tr| layer.index_axis(Axis(0), tr).sum())
+                .collect()
+        };
+        let per_layer = state
             .mass
             .axis_iter_mut(Axis(1))
             .into_par_iter()
             .enumerate()
-            .for_each(|(k, mut layer)| {
+            .map(|(k, mut layer)| {
+                let before = layer_sums(&layer);
                 for j in 0..g.ny {
                     for i in 0..g.nx {
                         let temp = met.temperature[[k, j, i]];
@@ -368,11 +384,18 @@ impl Process for Chemistry {
                         }
                     }
                 }
-            });
-        // Net chemical change per tracer (the budget's chemistry term).
-        let after = state.totals();
-        for tr in 0..ntr {
-            budget.tracers[tr].chemistry_kg += after[tr] - before[tr];
+                let after = layer_sums(&layer);
+                after
+                    .iter()
+                    .zip(&before)
+                    .map(|(a, b)| a - b)
+                    .collect::<Vec<f64>>()
+            })
+            .collect::<Vec<_>>();
+        for change in per_layer {
+            for (&tr, d) in touched.iter().zip(change) {
+                budget.tracers[tr].chemistry_kg += d;
+            }
         }
         Ok(())
     }

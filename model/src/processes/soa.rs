@@ -99,6 +99,9 @@ pub const CLASSES: [SoaClass; 4] = [
     },
 ];
 
+/// Semi-volatile products of all classes together.
+const MAX_PRODUCTS: usize = 2 * CLASSES.len();
+
 /// True for the particle species of this scheme (reported together as SOA).
 pub fn is_soa_particle(name: &str) -> bool {
     CLASSES
@@ -177,6 +180,14 @@ impl SoaTracers {
         })
     }
 
+    /// Every tracer this scheme changes (precursors and products).
+    pub fn tracers(&self) -> Vec<usize> {
+        self.classes
+            .iter()
+            .flat_map(|&(_, prec, p)| [prec, p[0].0, p[0].1, p[1].0, p[1].1])
+            .collect()
+    }
+
     /// Species names the scheme needs for a class (for messages and docs).
     pub fn species_of_class(class: &SoaClass) -> [&'static str; 5] {
         [
@@ -210,21 +221,24 @@ impl SoaTracers {
                 }
             }
         }
-        // Partition all products together (they share one absorbing phase), in ug/m3.
+        // Partition all products together (they share one absorbing phase),
+        // in ug/m3; fixed-size arrays keep this per-cell path free of allocation.
         let to_ug = 1e9 / volume;
-        let mut total = Vec::with_capacity(2 * self.classes.len());
-        let mut cs = Vec::with_capacity(2 * self.classes.len());
+        let mut total = [0.0; MAX_PRODUCTS];
+        let mut cs = [0.0; MAX_PRODUCTS];
+        let mut n = 0;
         for &(c, _, prods) in &self.classes {
             for (p, &(gas, part)) in CLASSES[c].products.iter().zip(&prods) {
-                total.push((layer[[gas, j, i]] + layer[[part, j, i]]) * to_ug);
-                cs.push(cstar(p, temperature));
+                total[n] = (layer[[gas, j, i]] + layer[[part, j, i]]) * to_ug;
+                cs[n] = cstar(p, temperature);
+                n += 1;
             }
         }
         let poa = self
             .oc
             .map(|oc| OM_PER_OC * layer[[oc, j, i]] * to_ug)
             .unwrap_or(0.0);
-        let m = absorbing_mass(&total, &cs, poa);
+        let m = absorbing_mass(&total[..n], &cs[..n], poa);
         let mut n = 0;
         for &(_, _, prods) in &self.classes {
             for &(gas, part) in &prods {
