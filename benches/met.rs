@@ -5,7 +5,7 @@
 //!
 //!     cargo bench --bench met
 
-use airshed::config::{GridConfig, TerrainConfig};
+use airshed::config::{GridSpec, TerrainShape, TerrainSpec};
 use airshed::grid::Grid;
 use airshed::met::diagnostic::{DiagnosticWind, Forcing};
 use airshed::met::terrain::Terrain;
@@ -14,7 +14,7 @@ use ndarray::Array3;
 use std::hint::black_box;
 
 fn diagnostic_wind(c: &mut Criterion) {
-    let g = Grid::from_config(&GridConfig::cartesian(
+    let g = Grid::new(&GridSpec::cartesian(
         200,
         200,
         4000.0,
@@ -23,16 +23,12 @@ fn diagnostic_wind(c: &mut Criterion) {
             4300., 5000., 6000., 7000., 8000., 9000., 10000.,
         ],
     ));
-    let terrain = TerrainConfig {
-        shape: "hill".into(),
+    let terrain = TerrainSpec::Hill(TerrainShape {
         height_m: 800.0,
         radius_km: 60.0,
-        centre_lon: None,
-        centre_lat: None,
-        file: None,
-        variable: None,
-    };
-    let model = DiagnosticWind::new(&g, Terrain::from_config(&g, Some(&terrain), 60_000.0));
+        centre: None,
+    });
+    let model = DiagnosticWind::new(&g, Terrain::from_spec(&g, &terrain, 60_000.0));
     let rho = Array3::from_shape_fn((g.nz, g.ny, g.nx), |(k, _, _)| {
         1.2 * (-g.z_mid[k] / 8500.0).exp()
     });

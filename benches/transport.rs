@@ -5,12 +5,10 @@
 
 use airshed::budget::Budget;
 use airshed::config::Case;
-use airshed::grid::Grid;
-use airshed::met::MetFields;
-use airshed::processes::advection::Advection;
-use airshed::processes::{Boundary, Process, StepContext};
-use airshed::run::Model;
-use airshed::state::{State, TracerSet};
+use airshed::parallel::Serial;
+use airshed::processes::Boundary;
+use airshed::simulation::Simulation;
+use airshed::state::TracerSet;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use rayon::prelude::*;
 use std::hint::black_box;
@@ -48,73 +46,53 @@ pub const NX: usize = 200;
 pub const NZ: usize = 20;
 pub const NTRACERS: usize = 10;
 
-/// The met at the start, middle and end of a 600 s step.
-fn step_mets(m: &mut Model) -> [MetFields; 3] {
-    [0.0, 300.0, 600.0].map(|t| m.met.at(t).expect("analytic met"))
-}
+/// Switch every process but the transport ones off.
+const ADVECTION_ONLY: &str = "[physics]
+vertical_diffusion = false
+horizontal_kh_m2s = 0.0
+dry_deposition = false
+wet_deposition = false
+[output]";
 
-/// One 600 s step's context (grid and boundary borrowed, not the model).
-fn step_ctx<'a>(
-    grid: &'a Grid,
-    boundary: &'a Boundary,
-    mets: &'a [MetFields; 3],
-) -> StepContext<'a> {
-    StepContext {
-        grid,
-        met_start: &mets[0],
-        met_mid: &mets[1],
-        met_end: &mets[2],
-        dt: 600.0,
-        time: 0.0,
-        step_index: 0,
-        boundary,
-    }
-}
-
-fn bench_model() -> Model {
+/// The bench case's Simulation with 5 species x 2 tags, a non-uniform
+/// field so the limiter does real work, and inflow on every tracer.
+fn bench_sim(text: &str) -> Simulation {
     let case =
-        Case::from_str(CASE, std::path::Path::new("benches/bench.toml")).expect("bench case");
-    let mut m = Model::from_case(&case).expect("bench model");
-    let met = m.met.at(0.0).unwrap();
-    let species = m.state.tracers.species.clone();
-    let tracers = TracerSet {
-        species,
-        tags: vec!["local".into(), "regional".into()],
-    };
-    m.state = State::new(&m.grid, tracers, &met.density);
-    // A non-uniform field so the limiter does real work.
-    for ((t, k, j, i), v) in m.state.mass.indexed_iter_mut() {
+        Case::from_str(text, std::path::Path::new("benches/bench.toml")).expect("bench case");
+    let tracers = TracerSet::tagged(
+        case.species.clone(),
+        vec!["local".into(), "regional".into()],
+        1,
+    );
+    let mut sim = Simulation::build(&case, tracers, None, Box::new(Serial)).expect("bench model");
+    for ((t, k, j, i), v) in sim.model.state.mass.indexed_iter_mut() {
         *v = 1e3 * (1.0 + ((i * 13 + j * 7 + k * 3 + t) % 17) as f64 / 4.0);
     }
-    m.boundary = Boundary {
+    sim.model.boundary = Boundary {
         lateral: vec![1e-8; NTRACERS],
         top: vec![1e-9; NTRACERS],
     };
-    m.budget = Budget::new(&m.state.totals());
-    m
+    sim.model.budget = Budget::new(&sim.model.state.totals());
+    sim
 }
 
 fn transport(c: &mut Criterion) {
-    let mut m = bench_model();
-    let mets = step_mets(&mut m);
     let cells = (NX * NX * NZ * NTRACERS) as u64;
     let mut g = c.benchmark_group("transport_200x200x20_10tracers");
     g.sample_size(10);
     g.throughput(Throughput::Elements(cells));
-    // Each iteration advances the same state one more step: no copies timed.
-    let mut state = m.state.clone();
-    let ctx = step_ctx(&m.grid, &m.boundary, &mets);
-    let mut advection: Vec<Box<dyn Process>> = vec![Box::new(Advection::new(0.9))];
-    for (name, processes) in [
-        ("advection_step", &mut advection),
-        ("full_transport_step", &mut m.processes),
+    for (name, text) in [
+        ("advection_step", CASE.replace("[output]", ADVECTION_ONLY)),
+        ("full_transport_step", CASE.to_string()),
     ] {
+        let mut sim = bench_sim(&text);
+        // The step's met once; each iteration advances the same state one
+        // more step through the Simulation's process list.
+        let met = sim.met_for_step().expect("analytic met");
         g.bench_function(name, |b| {
             b.iter(|| {
-                for p in processes.iter_mut() {
-                    p.apply(&ctx, &mut state, &mut m.budget).unwrap();
-                }
-                black_box(state.mass[[0, 0, 0, 0]])
+                sim.run_processes(&met).unwrap();
+                black_box(sim.model.state.mass[[0, 0, 0, 0]])
             })
         });
     }
@@ -158,36 +136,26 @@ fn chemistry(c: &mut Criterion) {
             "[boundary]",
             "[boundary]\ninitial_ugm3 = { SO2 = 10.0, NOX = 30.0, NH3 = 8.0, PM25 = 30.0 }",
         );
-    let case =
-        Case::from_str(&text, std::path::Path::new("benches/bench.toml")).expect("bench case");
-    let mut m = Model::from_case(&case).expect("bench model");
-    let mets = step_mets(&mut m);
-    let ctx = step_ctx(&m.grid, &m.boundary, &mets);
+    let chemistry_only = text.replace(
+        "[output]",
+        "[physics]\nadvection = false\nvertical_diffusion = false\nhorizontal_kh_m2s = 0.0\ndry_deposition = false\nwet_deposition = false\n[output]",
+    );
     let mut g = c.benchmark_group("chemistry_200x200x20_9species");
     g.sample_size(10);
     g.throughput(Throughput::Elements((NX * NX * NZ) as u64));
-    let mut state = m.state.clone();
-    let chem = m
-        .processes
-        .iter()
-        .position(|p| p.name() == "chemistry")
-        .expect("chemistry active");
-    g.bench_function("chemistry_step", |b| {
-        b.iter(|| {
-            m.processes[chem]
-                .apply(&ctx, &mut state, &mut m.budget)
-                .unwrap();
-            black_box(state.mass[[0, 0, 0, 0]])
-        })
-    });
-    g.bench_function("full_step", |b| {
-        b.iter(|| {
-            for p in m.processes.iter_mut() {
-                p.apply(&ctx, &mut state, &mut m.budget).unwrap();
-            }
-            black_box(state.mass[[0, 0, 0, 0]])
-        })
-    });
+    for (name, text) in [("chemistry_step", chemistry_only), ("full_step", text)] {
+        let case =
+            Case::from_str(&text, std::path::Path::new("benches/bench.toml")).expect("bench case");
+        let mut sim = Simulation::from_case(&case).expect("bench model");
+        assert!(sim.processes.iter().any(|p| p.name() == "chemistry"));
+        let met = sim.met_for_step().expect("analytic met");
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                sim.run_processes(&met).unwrap();
+                black_box(sim.model.state.mass[[0, 0, 0, 0]])
+            })
+        });
+    }
     g.finish();
 }
 

@@ -87,7 +87,7 @@ fn square_wave_converges_without_oscillation() {
 }
 
 /// No negative mixing ratio and no new maximum above `peak` (2-D tests).
-fn assert_within(m: &airshed::run::Model, peak: f64, step: usize) {
+fn assert_within(m: &airshed::simulation::Simulation, peak: f64, step: usize) {
     let r = mixing_ratio_layer0(m);
     let (mn, mx) = r
         .iter()
@@ -105,13 +105,16 @@ fn rotate(init: impl Fn(f64, f64) -> f64) -> (f64, f64, f64) {
     let n = 100;
     let period = 6280.0;
     let dir = tempfile::tempdir().unwrap();
-    let mut m = model(&flow_case(n, "rotation", period), dir.path());
+    let steps = 628;
+    let mut m = sim(
+        &flow_case(n, "rotation", period, period / steps as f64),
+        dir.path(),
+    );
     set_mixing_ratio(&mut m, |i, j| init(i as f64 + 0.5, j as f64 + 0.5));
     let start = mixing_ratio_layer0(&m);
     let peak = start.iter().cloned().fold(0.0, f64::max);
-    let steps = 628;
     for step in 0..steps {
-        m.step(period / steps as f64).unwrap();
+        m.step().unwrap();
         assert_within(&m, peak, step);
     }
     let end = mixing_ratio_layer0(&m);
@@ -151,7 +154,11 @@ fn leveque_deformation_returns_the_initial_state() {
     let n = 100;
     let period = 1500.0;
     let dir = tempfile::tempdir().unwrap();
-    let mut m = model(&flow_case(n, "deformation", period), dir.path());
+    let steps = 600;
+    let mut m = sim(
+        &flow_case(n, "deformation", period, period / steps as f64),
+        dir.path(),
+    );
     // Cosine bell of radius 0.15 centred at (0.5, 0.75).
     set_mixing_ratio(&mut m, |i, j| {
         let (x, y) = ((i as f64 + 0.5) / n as f64, (j as f64 + 0.5) / n as f64);
@@ -163,15 +170,14 @@ fn leveque_deformation_returns_the_initial_state() {
         }
     });
     let start = mixing_ratio_layer0(&m);
-    let mass0: f64 = m.state.totals()[0];
-    let steps = 600;
+    let mass0: f64 = m.model.state.totals()[0];
     for step in 0..steps {
-        m.step(period / steps as f64).unwrap();
+        m.step().unwrap();
         assert_within(&m, 1.0, step);
     }
     let end = mixing_ratio_layer0(&m);
     let (l1, l2, li) = norms(&end, &start);
-    let dm = (m.state.totals()[0] - mass0) / mass0;
+    let dm = (m.model.state.totals()[0] - mass0) / mass0;
     println!("LeVeque deformation, 100x100, T=1.5 (scaled): L1={l1:.3e} L2={l2:.3e} Linf={li:.3e} mass change {dm:.1e}");
     assert!(
         l1 < 0.15 && l2 < 0.15 && li < 0.3,

@@ -85,23 +85,23 @@ dir = "out"
 #[test]
 fn so2_decays_with_the_lifetime_one_over_k_oh() {
     let dir = tempfile::tempdir().unwrap();
-    let mut m = model(
+    let mut m = sim(
         &box_case(r#""SO2", "SO4""#, "oh_cm3 = 1.0e6", "2023-01-20T00:00:00Z"),
         dir.path(),
     );
-    let so2_0 = m.state.totals()[0];
-    let met = m.met.at(0.0).unwrap();
+    let so2_0 = m.model.state.totals()[0];
+    let met = m.model.met.at(0.0).unwrap();
     let (t, p) = (met.temperature[[0, 0, 0]], met.pressure[[0, 0, 0]]);
     let k = k_so2_oh(t, air_number_density(p, t));
     for _ in 0..96 {
-        m.step(900.0).unwrap();
+        m.step().unwrap();
     }
     let expected = so2_0 * (-k * 1.0e6 * 86_400.0).exp();
-    let got = m.state.totals()[0];
+    let got = m.model.state.totals()[0];
     println!("SO2 at OH = 1e6 cm-3: lifetime {:.2} days; after 24 h {got:.6e} kg vs exp(-k OH t) {expected:.6e}", 1.0 / (k * 1.0e6) / 86_400.0);
     assert!((got / expected - 1.0).abs() < 1e-12);
     // Sulfur is conserved: SO4 gained the SO2 lost, in moles.
-    let so4 = m.state.totals()[1];
+    let so4 = m.model.state.totals()[1];
     assert!(((so2_0 - got) / 64.066 - so4 / 96.06).abs() < 1e-12 * so2_0 / 64.066);
 }
 
@@ -224,26 +224,26 @@ const ALL: &str = r#""SO2", "SO4", "NOX", "HNO3", "NH3", "NH4", "NO3""#;
 #[test]
 fn sulfur_and_nitrogen_are_conserved_through_chemistry() {
     let dir = tempfile::tempdir().unwrap();
-    let mut m = model(
+    let mut m = sim(
         &box_case(ALL, "oh_peak_cm3 = 8.0e6", "2023-07-01T00:00:00Z"),
         dir.path(),
     );
-    let mol = |m: &airshed::run::Model, names: &[&str]| -> f64 {
-        let totals = m.state.totals();
+    let mol = |m: &airshed::simulation::Simulation, names: &[&str]| -> f64 {
+        let totals = m.model.state.totals();
         names
             .iter()
             .map(|n| {
-                let s = m.state.tracers.species_index(n).unwrap();
-                totals[s] / m.state.tracers.species[s].molar_mass
+                let s = m.model.state.tracers.species_index(n).unwrap();
+                totals[s] / m.model.state.tracers.species[s].molar_mass
             })
             .sum()
     };
-    let sulfur = |m: &airshed::run::Model| mol(m, &["SO2", "SO4"]);
-    let oxn = |m: &airshed::run::Model| mol(m, &["NOX", "HNO3", "NO3"]);
-    let redn = |m: &airshed::run::Model| mol(m, &["NH3", "NH4"]);
+    let sulfur = |m: &airshed::simulation::Simulation| mol(m, &["SO2", "SO4"]);
+    let oxn = |m: &airshed::simulation::Simulation| mol(m, &["NOX", "HNO3", "NO3"]);
+    let redn = |m: &airshed::simulation::Simulation| mol(m, &["NH3", "NH4"]);
     let (s0, o0, r0) = (sulfur(&m), oxn(&m), redn(&m));
     for _ in 0..192 {
-        m.step(900.0).unwrap();
+        m.step().unwrap();
     }
     let (ds, dox, dred) = (
         (sulfur(&m) - s0) / s0,
@@ -253,11 +253,11 @@ fn sulfur_and_nitrogen_are_conserved_through_chemistry() {
     println!("closed box, 48 h: relative change of S {ds:.1e}, oxidised N {dox:.1e}, reduced N {dred:.1e}");
     assert!(ds.abs() < 1e-12 && dox.abs() < 1e-12 && dred.abs() < 1e-12);
     // Secondary mass formed, and the budget's chemistry term accounts for it.
-    m.close_budget();
-    for b in &m.budget.tracers {
+    m.model.close_budget();
+    for b in &m.model.budget.tracers {
         assert!(b.relative_residual() < 1e-12);
     }
-    let so4 = m.state.totals()[m.state.tracers.species_index("SO4").unwrap()];
+    let so4 = m.model.state.totals()[m.model.state.tracers.species_index("SO4").unwrap()];
     assert!(so4 > 0.0);
 }
 
@@ -265,20 +265,20 @@ fn sulfur_and_nitrogen_are_conserved_through_chemistry() {
 fn diurnal_box_makes_sulfate_by_day_and_nitrate_follows_temperature() {
     let dir = tempfile::tempdir().unwrap();
     // Start at local midnight (UTC+7.5 h at 112.5 E).
-    let mut m = model(
+    let mut m = sim(
         &box_case(ALL, "oh_peak_cm3 = 5.0e6", "2023-01-19T16:30:00Z"),
         dir.path(),
     );
-    let idx = |n: &str| m.state.tracers.species_index(n).unwrap();
+    let idx = |n: &str| m.model.state.tracers.species_index(n).unwrap();
     let (so4, no3, nh4) = (idx("SO4"), idx("NO3"), idx("NH4"));
-    let mut last = m.state.totals();
+    let mut last = m.model.state.totals();
     println!("hour  SO4 kg      NO3 kg      NH4 kg");
     let mut made_by_day = 0.0;
     for hour in 0..48 {
         for _ in 0..4 {
-            m.step(900.0).unwrap();
+            m.step().unwrap();
         }
-        let now = m.state.totals();
+        let now = m.model.state.totals();
         let local = (hour + 1) % 24;
         let made = now[so4] - last[so4];
         println!(
@@ -310,7 +310,7 @@ fn night_time_n2o5_turns_no2_into_nitric_acid_at_twice_the_no2_plus_o3_rate() {
     use airshed::processes::chemistry::k_no2_o3;
     let dir = tempfile::tempdir().unwrap();
     // Local midnight at 112.5 E is 16:30 UTC: six dark hours follow.
-    let mut m = model(
+    let mut m = sim(
         &box_case(
             r#""NOX", "HNO3""#,
             "ozone_ppb = 40.0",
@@ -318,15 +318,15 @@ fn night_time_n2o5_turns_no2_into_nitric_acid_at_twice_the_no2_plus_o3_rate() {
         ),
         dir.path(),
     );
-    let nox0 = m.state.totals()[0];
-    let met = m.met.at(0.0).unwrap();
+    let nox0 = m.model.state.totals()[0];
+    let met = m.model.met.at(0.0).unwrap();
     let (t, p) = (met.temperature[[0, 0, 0]], met.pressure[[0, 0, 0]]);
     let o3 = 40e-9 * air_number_density(p, t);
     for _ in 0..24 {
-        m.step(900.0).unwrap();
+        m.step().unwrap();
     }
     let expected = nox0 * (-2.0 * k_no2_o3(t) * o3 * 6.0 * 3600.0).exp();
-    let (nox, hno3) = (m.state.totals()[0], m.state.totals()[1]);
+    let (nox, hno3) = (m.model.state.totals()[0], m.model.state.totals()[1]);
     println!(
         "night N2O5 path, O3 40 ppb at {t:.1} K: NO2 lifetime {:.1} h; NO2 after 6 h {:.4} of start (hand {:.4})",
         1.0 / (2.0 * k_no2_o3(t) * o3) / 3600.0,
@@ -338,7 +338,7 @@ fn night_time_n2o5_turns_no2_into_nitric_acid_at_twice_the_no2_plus_o3_rate() {
     assert!(((nox0 - nox) / 46.0055 - hno3 / 63.0128).abs() < 1e-12 * nox0 / 46.0055);
     assert!((k_no2_o3(298.0) / 3.52e-17 - 1.0).abs() < 0.01);
     // By day the path is off: no NO2 loss without OH from noon with OH fixed at 0.
-    let mut day = model(
+    let mut day = sim(
         &box_case(
             r#""NOX", "HNO3""#,
             "ozone_ppb = 40.0\noh_cm3 = 0.0",
@@ -346,11 +346,11 @@ fn night_time_n2o5_turns_no2_into_nitric_acid_at_twice_the_no2_plus_o3_rate() {
         ),
         dir.path(),
     );
-    let before = day.state.totals()[0];
+    let before = day.model.state.totals()[0];
     for _ in 0..8 {
-        day.step(900.0).unwrap();
+        day.step().unwrap();
     }
-    assert_eq!(day.state.totals()[0], before);
+    assert_eq!(day.model.state.totals()[0], before);
 }
 
 #[test]
@@ -380,16 +380,16 @@ fn cloud_water_oxidises_so2_by_h2o2_at_the_hand_computed_rate() {
         "surface_temperature_k = 288.15",
         "surface_temperature_k = 288.15\ncloud_water_gkg = 0.3",
     );
-    let mut m = model(&text.replace("SO2 = 20.0", "SO2 = 1.0"), dir.path());
-    let so2_0 = m.state.totals()[0];
-    let met = m.met.at(0.0).unwrap();
+    let mut m = sim(&text.replace("SO2 = 20.0", "SO2 = 1.0"), dir.path());
+    let so2_0 = m.model.state.totals()[0];
+    let met = m.model.met.at(0.0).unwrap();
     let (t, rho) = (met.temperature[[0, 0, 0]], met.density[[0, 0, 0]]);
     let k1 = k_aqueous_h2o2(t, 0.3e-3 * rho, 4.5) * 1e-9 * rho / 0.0289644;
     for _ in 0..4 {
-        m.step(900.0).unwrap();
+        m.step().unwrap();
     }
     let expected = so2_0 * (-k1 * 3600.0).exp();
-    let (so2, so4) = (m.state.totals()[0], m.state.totals()[1]);
+    let (so2, so4) = (m.model.state.totals()[0], m.model.state.totals()[1]);
     println!(
         "fog, 0.3 g/kg, 1 ppb H2O2, {t:.1} K: SO2 lifetime {:.1} min; after 1 h {:.4} of start (hand {:.4})",
         1.0 / k1 / 60.0,
@@ -399,17 +399,17 @@ fn cloud_water_oxidises_so2_by_h2o2_at_the_hand_computed_rate() {
     assert!((so2 / expected - 1.0).abs() < 1e-9);
     assert!(((so2_0 - so2) / 64.066 - so4 / 96.06).abs() < 1e-12 * so2_0 / 64.066);
     // 20 ug/m3 (7.6 ppb) titrates the H2O2: one step makes exactly 1 ppb of sulfate.
-    let mut rich = model(&text, dir.path());
-    rich.step(900.0).unwrap();
-    let air_moles: f64 = rich.state.air_mass.sum() / 0.0289644;
-    let made = rich.state.totals()[1] / 96.06e-3;
+    let mut rich = sim(&text, dir.path());
+    rich.step().unwrap();
+    let air_moles: f64 = rich.model.state.air_mass.sum() / 0.0289644;
+    let made = rich.model.state.totals()[1] / 96.06e-3;
     println!(
         "titration: {:.6} ppb sulfate in one step (H2O2 1 ppb)",
         made / air_moles * 1e9
     );
     assert!((made / (1e-9 * air_moles) - 1.0).abs() < 1e-9);
     // Without liquid water nothing happens.
-    let mut dry = model(
+    let mut dry = sim(
         &box_case(
             r#""SO2", "SO4""#,
             "oh_cm3 = 0.0\nh2o2_ppb = 1.0",
@@ -417,16 +417,16 @@ fn cloud_water_oxidises_so2_by_h2o2_at_the_hand_computed_rate() {
         ),
         dir.path(),
     );
-    dry.step(900.0).unwrap();
-    assert_eq!(dry.state.totals()[1], 0.0);
+    dry.step().unwrap();
+    assert_eq!(dry.model.state.totals()[1], 0.0);
 }
 
 /// Sum of a species' tracers whose names pass `keep`.
-fn total_of(m: &airshed::run::Model, keep: impl Fn(&str) -> bool) -> f64 {
-    let t = m.state.totals();
-    (0..m.state.tracers.species.len())
-        .filter(|&s| keep(m.state.tracers.species[s].name))
-        .map(|s| t[m.state.tracers.index(s, 0)])
+fn total_of(m: &airshed::simulation::Simulation, keep: impl Fn(&str) -> bool) -> f64 {
+    let t = m.model.state.totals();
+    (0..m.model.state.tracers.species.len())
+        .filter(|&s| keep(m.model.state.tracers.species[s].name))
+        .map(|s| t[m.model.state.tracers.index(s, 0)])
         .sum()
 }
 
@@ -439,12 +439,12 @@ fn soa_forms_from_oxidised_voc_with_the_cmaq_yields_and_partitions_as_pankow() {
         "initial_ugm3 = {  }",
         "initial_ugm3 = { TERP = 20.0, OC = 4.0 }",
     );
-    let mut m = model(&text, dir.path());
-    let met = m.met.at(0.0).unwrap();
+    let mut m = sim(&text, dir.path());
+    let met = m.model.met.at(0.0).unwrap();
     let (t, rho) = (met.temperature[[0, 0, 0]], met.density[[0, 0, 0]]);
     let terp0 = total_of(&m, |n| n == "TERP");
     for _ in 0..24 {
-        m.step(900.0).unwrap();
+        m.step().unwrap();
     }
     let class = &CLASSES[3];
     let k = (class.k_oh)(t);
@@ -455,7 +455,7 @@ fn soa_forms_from_oxidised_voc_with_the_cmaq_yields_and_partitions_as_pankow() {
     let alpha = class.products[0].alpha + class.products[1].alpha;
     assert!((products / (alpha * (terp0 - terp)) - 1.0).abs() < 1e-12);
     // The particle split solves the Pankow equation with M = SOA + 1.6 OC.
-    let volume: f64 = m.state.air_mass.sum() / rho;
+    let volume: f64 = m.model.state.air_mass.sum() / rho;
     let ug = |n: &str| total_of(&m, |s| s == n) * 1e9 / volume;
     let (c1, c2) = (ug("SVTRP1") + ug("ATRP1"), ug("SVTRP2") + ug("ATRP2"));
     let cs = [cstar(&class.products[0], t), cstar(&class.products[1], t)];
@@ -502,8 +502,8 @@ fn a_48_hour_box_with_constant_emissions_makes_sulfate_and_soa_by_day_and_nitrat
         "[output]",
         "[emissions]\ncity_totals = [\"src.csv\"]\n[output]",
     );
-    let mut m = model(&text, dir.path());
-    let series = |m: &airshed::run::Model| {
+    let mut m = sim(&text, dir.path());
+    let series = |m: &airshed::simulation::Simulation| {
         [
             total_of(m, |n| n == "SO4"),
             total_of(m, |n| n == "NO3"),
@@ -518,7 +518,7 @@ fn a_48_hour_box_with_constant_emissions_makes_sulfate_and_soa_by_day_and_nitrat
     println!("hour   SO4 kg     NO3 kg     NH4 kg     SOA kg");
     for hour in 0..48 {
         for _ in 0..4 {
-            m.step(900.0).unwrap();
+            m.step().unwrap();
         }
         let now = series(&m);
         let local = (hour + 1) % 24;

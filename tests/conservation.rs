@@ -40,10 +40,11 @@ dir = "out"
 #[test]
 fn closed_periodic_domain_conserves_mass_over_1000_steps() {
     let dir = tempfile::tempdir().unwrap();
-    let mut m = model(CLOSED, dir.path());
+    let mut m = sim(CLOSED, dir.path());
     // Make the initial field non-uniform so every process moves mass.
     for tr in 0..3 {
         for ((k, j, i), v) in m
+            .model
             .state
             .mass
             .index_axis_mut(ndarray::Axis(0), tr)
@@ -52,11 +53,12 @@ fn closed_periodic_domain_conserves_mass_over_1000_steps() {
             *v *= 1.0 + ((i * 7 + j * 3 + k + tr) % 11) as f64 / 5.0;
         }
     }
-    let before = m.state.totals();
+    reset_budget(&mut m);
+    let before = m.model.state.totals();
     for _ in 0..1000 {
-        m.step(300.0).unwrap();
+        m.step().unwrap();
     }
-    let after = m.state.totals();
+    let after = m.model.state.totals();
     for (s, (a, b)) in after.iter().zip(&before).enumerate() {
         let rel = (a - b) / b;
         println!("closed domain, 1000 steps, tracer {s}: relative mass change {rel:.2e}");
@@ -174,12 +176,12 @@ fn results_do_not_depend_on_the_thread_count() {
             .build()
             .unwrap();
         pool.install(|| {
-            let mut m = model(&text, dir.path());
+            let mut m = sim(&text, dir.path());
             for _ in 0..24 {
-                m.step(900.0).unwrap();
+                m.step().unwrap();
             }
-            m.close_budget();
-            (m.state.mass.clone(), m.budget.tracers.clone())
+            m.model.close_budget();
+            (m.model.state.mass.clone(), m.model.budget.tracers.clone())
         })
     };
     let (m1, b1) = run(1);
@@ -233,18 +235,19 @@ initial_ugm3 = { PM25 = 25.0, SO2 = 6.0 }
 [output]
 dir = "out"
 "#;
-    let mut m = model(text, dir.path());
-    let ratio = |m: &airshed::run::Model, tr: usize| -> Vec<f64> {
-        m.state
+    let mut m = sim(text, dir.path());
+    let ratio = |m: &airshed::simulation::Simulation, tr: usize| -> Vec<f64> {
+        let state = &m.model.state;
+        state
             .tracer(tr)
             .iter()
-            .zip(m.state.air_mass.iter())
+            .zip(state.air_mass.iter())
             .map(|(t, a)| t / a)
             .collect()
     };
     let r0: Vec<f64> = (0..2).map(|tr| ratio(&m, tr)[0]).collect();
     for _ in 0..48 {
-        m.step(900.0).unwrap();
+        m.step().unwrap();
     }
     for tr in 0..2 {
         let worst = ratio(&m, tr)

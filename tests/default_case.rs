@@ -119,7 +119,7 @@ fn default_case_runs_closes_its_budget_and_puts_pm25_downwind_of_the_cities() {
 }
 
 fn s_cell(case: &airshed::config::Case, lon: f64, lat: f64) -> (usize, usize) {
-    airshed::grid::Grid::from_config(&case.grid)
+    airshed::grid::Grid::new(&case.grid)
         .cell_of(lon, lat)
         .expect("inside the domain")
 }

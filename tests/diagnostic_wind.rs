@@ -2,7 +2,7 @@
 //! around and over a Gaussian hill by Froude number, and a stagnant basin.
 
 mod common;
-use airshed::config::{GridConfig, TerrainConfig};
+use airshed::config::{GridSpec, MetSpec, TerrainShape, TerrainSpec};
 use airshed::grid::Grid;
 use airshed::met::diagnostic::{mass_divergence, DiagnosticWind, Forcing, DIVERGENCE_TOLERANCE};
 use airshed::met::terrain::Terrain;
@@ -10,7 +10,7 @@ use common::*;
 use ndarray::Array3;
 
 fn cartesian(n: usize, dx: f64, tops: &[f64]) -> Grid {
-    Grid::from_config(&GridConfig::cartesian(n, n, dx, tops))
+    Grid::new(&GridSpec::cartesian(n, n, dx, tops))
 }
 
 const TOPS: [f64; 10] = [20., 50., 100., 170., 260., 380., 540., 750., 1000., 1300.];
@@ -36,22 +36,18 @@ fn density(g: &Grid) -> Array3<f64> {
 }
 
 fn hill(g: &Grid, height: f64, radius_km: f64) -> Terrain {
-    let cfg = TerrainConfig {
-        shape: "hill".into(),
+    let spec = TerrainSpec::Hill(TerrainShape {
         height_m: height,
         radius_km,
-        centre_lon: None,
-        centre_lat: None,
-        file: None,
-        variable: None,
-    };
-    Terrain::from_config(g, Some(&cfg), 2.0 * radius_km * 1000.0)
+        centre: None,
+    });
+    Terrain::from_spec(g, &spec, 2.0 * radius_km * 1000.0)
 }
 
 #[test]
 fn a_divergence_free_first_guess_over_flat_ground_is_left_exactly_alone() {
     let g = cartesian(30, 1000.0, &TOPS);
-    let model = DiagnosticWind::new(&g, Terrain::from_config(&g, None, 2000.0));
+    let model = DiagnosticWind::new(&g, Terrain::from_spec(&g, &TerrainSpec::Flat, 2000.0));
     let f = forcing(3.0, 0.01);
     let first = model.first_guess(&f);
     let (adjusted, report) = model.solve(&f, &density(&g)).unwrap();
@@ -172,21 +168,21 @@ dir = "out"
 "#
     );
     let c = case(&text, dir.path());
-    let mut model = airshed::run::Model::from_case(&c).unwrap();
+    let mut model = airshed::simulation::Simulation::from_case(&c).unwrap();
     let steps = (12.0 * 3600.0 / 300.0) as usize;
     for _ in 0..steps {
-        model.step(300.0).unwrap();
+        model.step().unwrap();
     }
-    let g = &model.grid;
+    let g = &model.model.grid;
     let (c0, half) = (g.nx / 2, 2);
     let mut sum = 0.0;
     for j in c0 - half..=c0 + half {
         for i in c0 - half..=c0 + half {
-            sum += model.state.mass[[0, 0, j, i]] / g.volume(0, j, i) * 1e9;
+            sum += model.model.state.mass[[0, 0, j, i]] / g.volume(0, j, i) * 1e9;
         }
     }
-    model.close_budget();
-    assert!(model.budget.worst_relative_residual() < 1e-9);
+    model.model.close_budget();
+    assert!(model.model.budget.worst_relative_residual() < 1e-9);
     sum / ((2 * half + 1) * (2 * half + 1)) as f64
 }
 
@@ -238,9 +234,11 @@ seed = 7
 dir = "out"
 "#;
     let c = case(text, dir.path());
-    let grid = Grid::from_config(&c.grid);
-    let start = airshed::config::parse_start(&c.run.start).unwrap();
-    let met = airshed::met::regime::RegimeMet::new(&grid, &c.met, start, 0.1, None, None).unwrap();
+    let grid = Grid::new(&c.grid);
+    let MetSpec::Regime(spec) = &c.met else {
+        panic!("a regime case")
+    };
+    let met = airshed::met::regime::RegimeMet::new(&grid, spec, c.run.start, 0.1, 24).unwrap();
     use airshed::met::MetSource;
     assert!(met.synthetic() && met.description().contains("SYNTHETIC"));
     let hours = 6000;
@@ -256,8 +254,7 @@ dir = "out"
     assert!((calm - 0.4).abs() < 0.05);
     assert!((from - 20.0).abs() < 10.0);
     // Same seed, same sequence.
-    let again =
-        airshed::met::regime::RegimeMet::new(&grid, &c.met, start, 0.1, None, None).unwrap();
+    let again = airshed::met::regime::RegimeMet::new(&grid, spec, c.run.start, 0.1, 24).unwrap();
     assert_eq!(again.synoptic_wind(123), winds[123]);
 }
 

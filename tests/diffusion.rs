@@ -2,13 +2,11 @@
 //! source against the steady advection-diffusion solution.
 
 mod common;
-use airshed::met::MetFields;
-use airshed::processes::diffusion::{HorizontalDiffusion, VerticalDiffusion};
-use airshed::processes::{Boundary, Process, StepContext};
 use common::*;
 use std::f64::consts::PI;
 
-fn column_case(nz: usize, height: f64) -> String {
+/// A closed 4 x 4 column with constant Kz and only vertical diffusion.
+fn column_case(nz: usize, height: f64, kz: f64, dt: f64, theta: f64) -> String {
     let tops: Vec<String> = (1..=nz)
         .map(|k| format!("{}", height * k as f64 / nz as f64))
         .collect();
@@ -18,7 +16,7 @@ fn column_case(nz: usize, height: f64) -> String {
 name = "col"
 start = "2023-01-01T00:00:00Z"
 hours = 1
-dt_s = 60
+dt_s = {dt}
 [grid]
 projection = "cartesian"
 nx = 4
@@ -31,40 +29,19 @@ names = ["TRACER"]
 [met]
 kind = "analytic"
 flow = "calm"
-kz_m2s = 10.0
+kz_m2s = {kz}
 constant_density = true
+[physics]
+advection = false
+horizontal_kh_m2s = 0.0
+dry_deposition = false
+wet_deposition = false
+vertical_diffusion_theta = {theta}
 [output]
 dir = "out"
 "#,
         tops.join(", ")
     )
-}
-
-/// Apply one process `steps` times with fixed met.
-fn run_process(
-    p: &mut dyn Process,
-    m: &mut airshed::run::Model,
-    met: &MetFields,
-    dt: f64,
-    steps: usize,
-) {
-    let bnd = Boundary {
-        lateral: vec![0.0; m.state.tracers.len()],
-        top: vec![0.0; m.state.tracers.len()],
-    };
-    for s in 0..steps {
-        let ctx = StepContext {
-            grid: &m.grid,
-            met_start: met,
-            met_mid: met,
-            met_end: met,
-            dt,
-            time: s as f64 * dt,
-            step_index: s as u64,
-            boundary: &bnd,
-        };
-        p.apply(&ctx, &mut m.state, &mut m.budget).unwrap();
-    }
 }
 
 #[test]
@@ -74,9 +51,12 @@ fn vertical_diffusion_matches_the_decaying_cosine_mode() {
     let mut errs = Vec::new();
     for nz in [10, 20, 40] {
         let dir = tempfile::tempdir().unwrap();
-        let mut m = model(&column_case(nz, h), dir.path());
-        let mut met = m.met.at(0.0).unwrap();
-        met.kz.fill(k);
+        // Crank-Nicolson with a short step isolates the spatial error.
+        let steps = 600;
+        let mut m = sim(
+            &column_case(nz, h, k, t_end / steps as f64, 0.5),
+            dir.path(),
+        );
         let dz = h / nz as f64;
         let layer_mean = |kk: usize, amp: f64| {
             1.0 + amp * ((PI * (kk + 1) as f64 * dz / h).sin() - (PI * kk as f64 * dz / h).sin())
@@ -85,24 +65,19 @@ fn vertical_diffusion_matches_the_decaying_cosine_mode() {
         for kk in 0..nz {
             for j in 0..4 {
                 for i in 0..4 {
-                    m.state.mass[[0, kk, j, i]] =
-                        layer_mean(kk, 1.0) * m.state.air_mass[[kk, j, i]];
+                    m.model.state.mass[[0, kk, j, i]] =
+                        layer_mean(kk, 1.0) * m.model.state.air_mass[[kk, j, i]];
                 }
             }
         }
-        let before = m.state.totals()[0];
-        // Crank-Nicolson with a short step isolates the spatial error.
-        let steps = 600;
-        run_process(
-            &mut VerticalDiffusion { theta: 0.5 },
-            &mut m,
-            &met,
-            t_end / steps as f64,
-            steps,
-        );
+        reset_budget(&mut m);
+        let before = m.model.state.totals()[0];
+        for _ in 0..steps {
+            m.step().unwrap();
+        }
         let amp = (-k * PI * PI * t_end / (h * h)).exp();
         let got: Vec<f64> = (0..nz)
-            .map(|kk| m.state.mass[[0, kk, 1, 1]] / m.state.air_mass[[kk, 1, 1]])
+            .map(|kk| m.model.state.mass[[0, kk, 1, 1]] / m.model.state.air_mass[[kk, 1, 1]])
             .collect();
         let want: Vec<f64> = (0..nz).map(|kk| layer_mean(kk, amp)).collect();
         let err = got
@@ -110,7 +85,7 @@ fn vertical_diffusion_matches_the_decaying_cosine_mode() {
             .zip(&want)
             .map(|(a, b)| (a - b).abs())
             .fold(0.0, f64::max);
-        let dm = (m.state.totals()[0] - before) / before;
+        let dm = (m.model.state.totals()[0] - before) / before;
         assert!(dm.abs() < 1e-13, "mass change {dm}");
         errs.push((nz, err));
     }
@@ -128,19 +103,14 @@ fn vertical_diffusion_matches_the_decaying_cosine_mode() {
 #[test]
 fn backward_euler_vertical_diffusion_stays_positive_with_huge_steps() {
     let dir = tempfile::tempdir().unwrap();
-    let mut m = model(&column_case(20, 2000.0), dir.path());
-    let mut met = m.met.at(0.0).unwrap();
-    met.kz.fill(500.0);
-    m.state.mass[[0, 0, 2, 2]] = 1.0;
-    run_process(
-        &mut VerticalDiffusion { theta: 1.0 },
-        &mut m,
-        &met,
-        3600.0,
-        3,
-    );
-    assert!(m.state.mass.iter().all(|&v| v >= 0.0));
-    let dm = m.state.totals()[0] - 1.0;
+    let mut m = sim(&column_case(20, 2000.0, 500.0, 3600.0, 1.0), dir.path());
+    m.model.state.mass[[0, 0, 2, 2]] = 1.0;
+    reset_budget(&mut m);
+    for _ in 0..3 {
+        m.step().unwrap();
+    }
+    assert!(m.model.state.mass.iter().all(|&v| v >= 0.0));
+    let dm = m.model.state.totals()[0] - 1.0;
     println!("backward Euler, K dt/dz^2 = 180: relative mass change {dm:.1e}");
     assert!(dm.abs() < 1e-12, "mass change {dm}");
 }
@@ -149,18 +119,23 @@ fn backward_euler_vertical_diffusion_stays_positive_with_huge_steps() {
 fn horizontal_diffusion_grows_variance_by_2kt() {
     let n = 81;
     let dir = tempfile::tempdir().unwrap();
-    let text = flow_case(n, "calm", 1.0)
+    let (k, dt, steps) = (50.0, 100.0, 4);
+    let text = flow_case(n, "calm", 1.0, dt)
         .replace("dx = 1000.0", "dx = 100.0")
-        .replace("dy = 1000.0", "dy = 100.0");
-    let mut m = model(&text, dir.path());
-    let met = m.met.at(0.0).unwrap();
+        .replace("dy = 1000.0", "dy = 100.0")
+        .replace(
+            "horizontal_kh_m2s = 0.0",
+            &format!("horizontal_kh_m2s = {k}"),
+        )
+        .replace("[physics]", "[physics]\nadvection = false");
+    let mut m = sim(&text, dir.path());
     let sigma0 = 300.0;
     set_mixing_ratio(&mut m, |i, j| {
         let (x, y) = ((i as f64 - 40.0) * 100.0, (j as f64 - 40.0) * 100.0);
         (-(x * x + y * y) / (2.0 * sigma0 * sigma0)).exp()
     });
-    let var_x = |m: &airshed::run::Model| {
-        let t = m.state.tracer(0);
+    let var_x = |m: &airshed::simulation::Simulation| {
+        let t = m.model.state.tracer(0);
         let (mut s0, mut s2) = (0.0, 0.0);
         for ((_, _, i), &v) in t.indexed_iter() {
             let x = (i as f64 - 40.0) * 100.0;
@@ -170,8 +145,10 @@ fn horizontal_diffusion_grows_variance_by_2kt() {
         s2 / s0
     };
     let v0 = var_x(&m);
-    let (k, t) = (50.0, 400.0);
-    run_process(&mut HorizontalDiffusion { kh: k }, &mut m, &met, 100.0, 4);
+    let t = dt * steps as f64;
+    for _ in 0..steps {
+        m.step().unwrap();
+    }
     let growth = var_x(&m) - v0;
     println!(
         "horizontal diffusion: variance grew by {growth:.3} m2, 2Kt = {:.3} m2",
@@ -209,13 +186,15 @@ fn ground_point_source_converges_to_the_analytic_plume() {
         )
         .unwrap();
         let tops: Vec<String> = (1..=nz).map(|kk| format!("{}", kk as f64 * dx)).collect();
+        // Refine time with space (dt ~ dx) so splitting error shrinks too.
+        let dt = 0.6 * dx;
         let text = format!(
             r#"
 [run]
 name = "plume"
 start = "2023-01-01T00:00:00Z"
 hours = 1
-dt_s = 60
+dt_s = {dt}
 [grid]
 projection = "cartesian"
 nx = {nx}
@@ -243,18 +222,16 @@ dir = "out"
 "#,
             tops.join(", ")
         );
-        let mut m = model(&text, dir.path());
-        // Refine time with space (dt ~ dx) so splitting error shrinks too.
-        let dt = 0.6 * dx;
+        let mut m = sim(&text, dir.path());
         for _ in 0..(3600.0 / dt) as usize {
-            m.step(dt).unwrap();
+            m.step().unwrap();
         }
         // Receptors on the centreline in the lowest layer, 200-1000 m downwind.
         let (mut e2, mut n2) = (0.0, 0.0);
         for xr in [200.0, 400.0, 700.0, 1000.0] {
             let i = ((x_src + xr) / dx - 0.5).round() as usize;
             let j = (y_src / dx - 0.5).round() as usize;
-            let c = m.state.mass[[0, 0, j, i]] / m.grid.volume(0, j, i);
+            let c = m.model.state.mass[[0, 0, j, i]] / m.model.grid.volume(0, j, i);
             let want = analytic_plume(q, u, k, (i as f64 + 0.5) * dx - x_src, 0.0, 0.5 * dx);
             e2 += (c - want).powi(2);
             n2 += want * want;

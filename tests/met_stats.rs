@@ -37,7 +37,7 @@ dir = "out"
     )
 }
 
-fn run_sites(text: &str) -> Result<airshed::run::RunSummary, airshed::Error> {
+fn run_sites(text: &str) -> Result<airshed::simulation::RunSummary, airshed::Error> {
     let dir = tempfile::tempdir().unwrap();
     let c = case(text, dir.path());
     run_in(&c, dir.path())

@@ -3,10 +3,11 @@
 //! (see that script's notes), checked against hand-computed values.
 
 mod common;
-use airshed::config::{parse_start, GridConfig};
+use airshed::config::{GridSpec, Lateral, ProjectionSpec};
 use airshed::grid::Grid;
 use airshed::met::wrf::{read_header, WrfMet};
 use airshed::met::{MetSource, CP_DRY, GRAVITY, KARMAN};
+use airshed::time::parse_start;
 use common::*;
 use std::path::{Path, PathBuf};
 
@@ -34,19 +35,20 @@ fn wrf_mass_heights(nz: usize) -> Vec<f64> {
 }
 
 fn lambert_grid(nx: usize, ny: usize, dx: f64, tops: &[f64]) -> Grid {
-    Grid::from_config(&GridConfig {
-        projection: "lambert".into(),
-        truelat1: Some(30.0),
-        truelat2: Some(60.0),
-        stand_lon: Some(112.0),
-        centre_lon: Some(113.0),
-        centre_lat: Some(27.0),
+    Grid::new(&GridSpec {
+        projection: ProjectionSpec::Lambert {
+            truelat1: 30.0,
+            truelat2: 60.0,
+            stand_lon: 112.0,
+            centre_lon: 113.0,
+            centre_lat: 27.0,
+        },
         nx,
         ny,
         dx,
         dy: dx,
         layer_tops_m: tops.to_vec(),
-        lateral: "open".into(),
+        lateral: Lateral::Open,
     })
 }
 
@@ -118,19 +120,17 @@ fn regridded_winds_are_destaggered_and_rotated_to_hand_values() {
     let wrf = read_header(&path).unwrap().mass_grid();
     let start = parse_start("2023-01-20T00:00:00Z").unwrap();
     // A lat-lon model grid inside the WRF domain: its winds are earth-relative.
-    let grid = Grid::from_config(&GridConfig {
-        projection: "latlon".into(),
-        truelat1: None,
-        truelat2: None,
-        stand_lon: None,
-        centre_lon: Some(112.9),
-        centre_lat: Some(26.93),
+    let grid = Grid::new(&GridSpec {
+        projection: ProjectionSpec::LatLon {
+            sw_lon: 112.9,
+            sw_lat: 26.93,
+        },
         nx: 4,
         ny: 3,
         dx: 0.08,
         dy: 0.08,
         layer_tops_m: TOPS.to_vec(),
-        lateral: "open".into(),
+        lateral: Lateral::Open,
     });
     let mut met = WrfMet::open(&[path], &grid, start, 3600.0, 0.1).unwrap();
     assert!(!met.same_grid());

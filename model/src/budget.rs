@@ -22,6 +22,50 @@ pub struct TracerBudget {
 }
 
 impl TracerBudget {
+    const TERMS: usize = 10;
+
+    /// The terms in declaration order.
+    fn terms(&self) -> [f64; Self::TERMS] {
+        [
+            self.initial_kg,
+            self.emitted_kg,
+            self.dry_deposited_kg,
+            self.wet_deposited_kg,
+            self.chemistry_kg,
+            self.lateral_in_kg,
+            self.lateral_out_kg,
+            self.top_in_kg,
+            self.top_out_kg,
+            self.final_kg,
+        ]
+    }
+
+    fn from_terms(t: &[f64]) -> TracerBudget {
+        TracerBudget {
+            initial_kg: t[0],
+            emitted_kg: t[1],
+            dry_deposited_kg: t[2],
+            wet_deposited_kg: t[3],
+            chemistry_kg: t[4],
+            lateral_in_kg: t[5],
+            lateral_out_kg: t[6],
+            top_in_kg: t[7],
+            top_out_kg: t[8],
+            final_kg: t[9],
+        }
+    }
+
+    /// Add another budget's terms to this one.
+    pub fn add(&mut self, o: &TracerBudget) {
+        let sum: Vec<f64> = self
+            .terms()
+            .iter()
+            .zip(o.terms())
+            .map(|(a, b)| a + b)
+            .collect();
+        *self = TracerBudget::from_terms(&sum);
+    }
+
     pub fn expected_final(&self) -> f64 {
         self.initial_kg + self.emitted_kg - self.dry_deposited_kg - self.wet_deposited_kg
             + self.chemistry_kg
@@ -35,20 +79,7 @@ impl TracerBudget {
     }
     /// Largest gross term: the scale against which the residual is judged.
     pub fn throughput(&self) -> f64 {
-        [
-            self.initial_kg,
-            self.emitted_kg,
-            self.dry_deposited_kg,
-            self.wet_deposited_kg,
-            self.chemistry_kg.abs(),
-            self.lateral_in_kg,
-            self.lateral_out_kg,
-            self.top_in_kg,
-            self.top_out_kg,
-            self.final_kg,
-        ]
-        .into_iter()
-        .fold(0.0, f64::max)
+        self.terms().into_iter().map(f64::abs).fold(0.0, f64::max)
     }
     pub fn relative_residual(&self) -> f64 {
         let t = self.throughput();
@@ -83,6 +114,33 @@ impl Budget {
         for (b, &m) in self.tracers.iter_mut().zip(totals) {
             b.final_kg = m;
         }
+    }
+
+    /// Sum the budgets of every rank (in rank order) so each holds the
+    /// whole domain's.
+    pub fn reduce(&mut self, comm: &dyn crate::parallel::Comm) {
+        let mut flat: Vec<f64> = self.tracers.iter().flat_map(TracerBudget::terms).collect();
+        comm.sum(&mut flat);
+        for (b, t) in self
+            .tracers
+            .iter_mut()
+            .zip(flat.chunks(TracerBudget::TERMS))
+        {
+            *b = TracerBudget::from_terms(t);
+        }
+    }
+
+    /// Per-species budgets: each species' tags summed.
+    pub fn by_species(&self, tracers: &crate::state::TracerSet) -> Vec<TracerBudget> {
+        (0..tracers.species.len())
+            .map(|s| {
+                let mut sum = TracerBudget::default();
+                for tr in tracers.tracers_of(s) {
+                    sum.add(&self.tracers[tr]);
+                }
+                sum
+            })
+            .collect()
     }
 
     pub fn worst_relative_residual(&self) -> f64 {

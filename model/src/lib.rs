@@ -1,8 +1,12 @@
 //! airshed: a regional air-quality dispersion and source-attribution model.
 //!
-//! Data flow (see ARCHITECTURE.md): case file -> `config` -> `grid` ->
-//! `met` + `emissions` -> `state` stepped by `processes` in `run` ->
-//! `output` (CF-NetCDF + JSON summary with the `budget`).
+//! Data flow (see ARCHITECTURE.md), bottom to top: `time`, `species`,
+//! `error` -> `config` (typed case) -> `grid` -> `parallel` (communicator,
+//! halos, decomposition) -> `met` + `emissions` (inputs) -> `state`,
+//! `budget` -> `processes` (one per physical process) -> `model` (the
+//! physics of a domain) -> `simulation` (clock, process list, hooks, sinks)
+//! -> `output` (sinks: NetCDF, site CSV, summary JSON) -> `run` (the CLI's
+//! entry: a case end to end).
 
 pub mod budget;
 pub mod config;
@@ -10,10 +14,14 @@ pub mod emissions;
 pub mod error;
 pub mod grid;
 pub mod met;
+pub mod model;
 pub mod output;
+pub mod parallel;
 pub mod processes;
 pub mod run;
+pub mod simulation;
 pub mod species;
 pub mod state;
+pub mod time;
 
 pub use error::{Error, Result};

@@ -71,7 +71,11 @@ fn execute(cli: Cli) -> airshed::Result<()> {
             let pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(n)
                 .build()
-                .expect("thread pool");
+                .map_err(|e| airshed::Error::Config {
+                    file: case.file.clone(),
+                    key: "run.threads (or --threads)".into(),
+                    expected: format!("a thread count the system allows, got {n} ({e})"),
+                })?;
             let summary = pool.install(|| {
                 run_case(
                     &case,
@@ -86,17 +90,21 @@ fn execute(cli: Cli) -> airshed::Result<()> {
         }
         Command::Check { case } => {
             let case = Case::load(&case)?;
-            let model = airshed::run::Model::from_case(&case)?;
+            let sim = airshed::simulation::Simulation::from_case(&case)?;
+            let g = &sim.model.grid;
+            let names: Vec<&str> = sim.processes.iter().map(|p| p.name()).collect();
             println!(
-                "{}: ok ({} x {} x {} cells, {} tracers, {} processes)",
+                "{}: ok ({} x {} x {} cells, {} tracers, {} steps of {} s; {})",
                 case.file.display(),
-                model.grid.nx,
-                model.grid.ny,
-                model.grid.nz,
-                model.state.tracers.len(),
-                model.processes.len()
+                g.nx,
+                g.ny,
+                g.nz,
+                sim.model.state.tracers.len(),
+                sim.clock.steps,
+                sim.clock.dt,
+                names.join(" -> ")
             );
-            for w in &model.outside_domain {
+            for w in &sim.warnings {
                 println!("warning: {w}");
             }
             Ok(())
@@ -121,7 +129,7 @@ fn execute(cli: Cli) -> airshed::Result<()> {
     }
 }
 
-fn print_summary(s: &airshed::run::RunSummary) {
+fn print_summary(s: &airshed::simulation::RunSummary) {
     println!(
         "run {}: {} h in {} steps of {} s, {:.1} s wall on {} threads",
         s.run, s.hours, s.steps, s.dt_s, s.wall_seconds, s.threads
@@ -130,6 +138,13 @@ fn print_summary(s: &airshed::run::RunSummary) {
         println!("meteorology: {} ", s.meteorology);
     }
     println!("output: {}", s.output_file);
+    for f in &s.other_files {
+        println!("output: {f}");
+    }
+    let mut times: Vec<(&String, &f64)> = s.process_seconds.iter().collect();
+    times.sort_by(|a, b| b.1.total_cmp(a.1));
+    let times: Vec<String> = times.iter().map(|(n, t)| format!("{n} {t:.1} s")).collect();
+    println!("time in processes: {}", times.join(", "));
     println!(
         "{:<7} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11} {:>9}",
         "species",

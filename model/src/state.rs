@@ -5,6 +5,8 @@
 //! one tag, "all". Tracer index = species * n_tags + tag, so the tags of one
 //! species are adjacent: linear processes loop over tracers blindly, and the
 //! chemistry wrapper can find a species' tags as one contiguous range.
+//! Boundary inflow and initial values belong to one tag, the background
+//! tag; every other tag starts at zero and sees zero inflow.
 //!
 //! Tracers are stored as mass per cell (kg), laid out [tracer, k, j, i] with i
 //! fastest. Mass storage makes conservation a sum and keeps advection in flux
@@ -18,13 +20,23 @@ use ndarray::{Array3, Array4, ArrayView3, Axis};
 pub struct TracerSet {
     pub species: Vec<Species>,
     pub tags: Vec<String>,
+    /// The tag that carries boundary inflow and initial values.
+    pub background_tag: usize,
 }
 
 impl TracerSet {
+    /// One tag, "all", which is also the background.
     pub fn new(species: Vec<Species>) -> Self {
+        TracerSet::tagged(species, vec!["all".into()], 0)
+    }
+
+    /// Species x `tags`; `background_tag` indexes `tags`.
+    pub fn tagged(species: Vec<Species>, tags: Vec<String>, background_tag: usize) -> Self {
+        assert!(background_tag < tags.len(), "background tag out of range");
         TracerSet {
             species,
-            tags: vec!["all".into()],
+            tags,
+            background_tag,
         }
     }
     pub fn len(&self) -> usize {
@@ -44,6 +56,18 @@ impl TracerSet {
     pub fn species_of(&self, tracer: usize) -> &Species {
         &self.species[tracer / self.tags.len()]
     }
+    /// Index of the species of a tracer.
+    pub fn species_index_of(&self, tracer: usize) -> usize {
+        tracer / self.tags.len()
+    }
+    /// True when the tracer is its species' background tag.
+    pub fn is_background(&self, tracer: usize) -> bool {
+        tracer % self.tags.len() == self.background_tag
+    }
+    /// The tracers of one species (its tags), a contiguous range.
+    pub fn tracers_of(&self, species: usize) -> std::ops::Range<usize> {
+        species * self.tags.len()..(species + 1) * self.tags.len()
+    }
     pub fn species_index(&self, name: &str) -> Option<usize> {
         self.species.iter().position(|s| s.name == name)
     }
@@ -57,8 +81,6 @@ pub struct State {
     /// Air mass per cell, kg, [k, j, i]; equals met density x volume at the
     /// start of every step (advection carries it as Easter's pseudo-density).
     pub air_mass: Array3<f64>,
-    /// Seconds since the run start.
-    pub time: f64,
 }
 
 impl State {
@@ -69,7 +91,6 @@ impl State {
             mass: Array4::zeros((n, grid.nz, grid.ny, grid.nx)),
             tracers,
             air_mass,
-            time: 0.0,
         }
     }
 

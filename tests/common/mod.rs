@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use airshed::config::Case;
-use airshed::run::Model;
+use airshed::simulation::Simulation;
 use std::path::Path;
 
 /// Parse a case from TOML text as if it lived at `dir/case.toml`.
@@ -11,8 +11,9 @@ pub fn case(text: &str, dir: &Path) -> Case {
         .unwrap_or_else(|e| panic!("test case invalid: {e}"))
 }
 
-pub fn model(text: &str, dir: &Path) -> Model {
-    Model::from_case(&case(text, dir)).unwrap_or_else(|e| panic!("model build failed: {e}"))
+/// The case's Simulation (standard processes and hooks, no sinks).
+pub fn sim(text: &str, dir: &Path) -> Simulation {
+    Simulation::from_case(&case(text, dir)).unwrap_or_else(|e| panic!("model build failed: {e}"))
 }
 
 /// Error norms of `a` against exact `b`, normalised by the exact field:
@@ -32,15 +33,16 @@ pub fn norms(a: &[f64], b: &[f64]) -> (f64, f64, f64) {
 }
 
 /// A 2-D single-layer Cartesian periodic case driven by an analytic flow,
-/// with every process but advection off.
-pub fn flow_case(n: usize, flow: &str, period_s: f64) -> String {
+/// with every process but advection off, stepping `dt_s` (which must divide
+/// an hour).
+pub fn flow_case(n: usize, flow: &str, period_s: f64, dt_s: f64) -> String {
     format!(
         r#"
 [run]
 name = "flow"
 start = "2023-01-01T00:00:00Z"
 hours = 1
-dt_s = 60
+dt_s = {dt_s}
 [grid]
 projection = "cartesian"
 nx = {n}
@@ -68,9 +70,9 @@ dir = "out"
 }
 
 /// Mixing ratios (tracer / air) of the lowest layer of tracer 0, flattened.
-pub fn mixing_ratio_layer0(m: &Model) -> Vec<f64> {
-    let t = m.state.tracer(0);
-    let a = &m.state.air_mass;
+pub fn mixing_ratio_layer0(s: &Simulation) -> Vec<f64> {
+    let t = s.model.state.tracer(0);
+    let a = &s.model.state.air_mass;
     let (_, ny, nx) = a.dim();
     let mut out = Vec::with_capacity(ny * nx);
     for j in 0..ny {
@@ -81,15 +83,23 @@ pub fn mixing_ratio_layer0(m: &Model) -> Vec<f64> {
     out
 }
 
-/// Set tracer 0 of layer 0 from a mixing-ratio function of cell (i, j).
-pub fn set_mixing_ratio(m: &mut Model, f: impl Fn(usize, usize) -> f64) {
-    let (_, ny, nx) = m.state.air_mass.dim();
+/// Set tracer 0 of layer 0 from a mixing-ratio function of cell (i, j),
+/// and restart the budget from that state.
+pub fn set_mixing_ratio(s: &mut Simulation, f: impl Fn(usize, usize) -> f64) {
+    let state = &mut s.model.state;
+    let (_, ny, nx) = state.air_mass.dim();
     for j in 0..ny {
         for i in 0..nx {
-            let air = m.state.air_mass[[0, j, i]];
-            m.state.mass[[0, 0, j, i]] = f(i, j) * air;
+            let air = state.air_mass[[0, j, i]];
+            state.mass[[0, 0, j, i]] = f(i, j) * air;
         }
     }
+    reset_budget(s);
+}
+
+/// Restart the budget from the current state (after a test edits it).
+pub fn reset_budget(s: &mut Simulation) {
+    s.model.budget = airshed::budget::Budget::new(&s.model.state.totals());
 }
 
 /// Serialise tests that spawn the binary or touch NetCDF files.
@@ -229,7 +239,7 @@ dir = "out"
 
 /// Run a case end to end with outputs in `dir/out`, one test at a time
 /// through the output lock.
-pub fn run_in(c: &Case, dir: &Path) -> airshed::Result<airshed::run::RunSummary> {
+pub fn run_in(c: &Case, dir: &Path) -> airshed::Result<airshed::simulation::RunSummary> {
     let _g = IO_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     airshed::run::run_case(
         c,

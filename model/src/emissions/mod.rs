@@ -1,13 +1,14 @@
 //! Emission inventories, read and checked before the run, held as a sparse
-//! list of (species, sector, cell, rate) plus stacks whose layer split depends
-//! on the met (Briggs rise). Keeping the sector on every entry is what lets
-//! the attribution module route each emission to its own tag later.
+//! list of (species, sector, cell, rate) plus stacks with their exit
+//! parameters. Readers only read: plume rise and the layer split are physics
+//! and live in the emission process. Keeping the sector on every entry is
+//! what lets the attribution module route each emission to its own tag.
 
 pub mod city;
 pub mod gridded;
 pub mod point;
 
-use crate::config::Case;
+use crate::config::EmissionsSpec;
 use crate::error::{Error, Result};
 use crate::grid::Grid;
 pub use point::PointSource;
@@ -53,8 +54,8 @@ pub struct Inventory {
 }
 
 impl Inventory {
-    pub fn load(case: &Case, grid: &Grid, species: &[&str]) -> Result<Inventory> {
-        let sectors: Vec<String> = match &case.emissions.sectors {
+    pub fn load(spec: &EmissionsSpec, grid: &Grid, species: &[&str]) -> Result<Inventory> {
+        let sectors: Vec<String> = match &spec.sectors {
             Some(s) => s.clone(),
             None => DEFAULT_SECTORS.iter().map(|s| s.to_string()).collect(),
         };
@@ -62,14 +63,14 @@ impl Inventory {
             sectors,
             ..Default::default()
         };
-        for f in &case.emissions.gridded {
-            gridded::load(&case.resolve(f), grid, species, &mut inv)?;
+        for f in &spec.gridded {
+            gridded::load(f, grid, species, &mut inv)?;
         }
-        for f in &case.emissions.points {
-            point::load(&case.resolve(f), grid, species, &mut inv)?;
+        for f in &spec.points {
+            point::load(f, grid, species, &mut inv)?;
         }
-        for f in &case.emissions.city_totals {
-            city::load(&case.resolve(f), grid, species, &mut inv)?;
+        for f in &spec.city_totals {
+            city::load(f, grid, species, &mut inv)?;
         }
         Ok(inv)
     }

@@ -79,25 +79,26 @@ impl TerrainAdjustedMet {
         m.v_face = wind.v_face;
         Ok(m)
     }
-
-    fn hour(&mut self, hour: usize) -> Result<MetFields> {
-        let mut cache = std::mem::take(&mut self.cache);
-        let m = cache.get(hour, |h| self.solve_hour(h));
-        self.cache = cache;
-        m
-    }
 }
 
-impl MetSource for TerrainAdjustedMet {
-    fn at(&mut self, t: f64) -> Result<MetFields> {
-        super::interpolate_hours(t, |h| self.hour(h))
+impl super::Records for TerrainAdjustedMet {
+    fn record_times(&self) -> Option<Vec<f64>> {
+        None
+    }
+
+    fn read_record(&mut self, rec: usize) -> Result<MetFields> {
+        self.solve_hour(rec)
+    }
+
+    fn cache(&mut self) -> &mut super::RecordCache {
+        &mut self.cache
     }
 
     fn description(&self) -> String {
         let t = &self.model.terrain.height;
         format!(
             "{}, winds re-diagnosed over terrain {:.0}-{:.0} m by the diagnostic wind model",
-            self.coarse.description(),
+            MetSource::description(&self.coarse),
             t.iter().cloned().fold(f64::INFINITY, f64::min),
             t.iter().cloned().fold(f64::NEG_INFINITY, f64::max),
         )

@@ -6,37 +6,31 @@
 //! corners, so the face winds are discretely non-divergent to round-off.
 
 use super::{MetFields, MetSource, GRAVITY, KARMAN, R_DRY};
-use crate::config::{MetConfig, StartTime};
+use crate::config::{AnalyticSpec, Flow};
 use crate::error::Result;
 use crate::grid::Grid;
+use crate::time::StartTime;
 use std::f64::consts::PI;
 
 #[derive(Debug, Clone)]
 pub struct AnalyticMet {
     grid: Grid,
-    cfg: MetConfig,
+    cfg: AnalyticSpec,
     start: StartTime,
     kz_min: f64,
 }
-
-/// Relative humidity when the case gives none (a humid subtropical mean).
-pub const DEFAULT_RH: f64 = 0.7;
 
 /// Roughness length for the analytic surface (short crops / suburban mix), m.
 const Z0: f64 = 0.1;
 
 impl AnalyticMet {
-    pub fn new(grid: &Grid, cfg: &MetConfig, start: StartTime, kz_min: f64) -> Self {
+    pub fn new(grid: &Grid, cfg: &AnalyticSpec, start: StartTime, kz_min: f64) -> Self {
         AnalyticMet {
             grid: grid.clone(),
             cfg: cfg.clone(),
             start,
             kz_min,
         }
-    }
-
-    fn flow(&self) -> &str {
-        self.cfg.flow.as_deref().unwrap_or("uniform")
     }
 
     /// Domain extent in metres along x and y (nominal spacing).
@@ -51,14 +45,14 @@ impl AnalyticMet {
     /// Face winds follow as u = -dpsi/dy, v = dpsi/dx.
     fn streamfunction(&self, xf: f64, yf: f64, t: f64) -> f64 {
         let (lx, ly) = self.extent();
-        let period = self.cfg.period_s.unwrap_or(1.0);
-        match self.flow() {
-            "rotation" => {
+        let period = self.cfg.period_s;
+        match self.cfg.flow {
+            Flow::Rotation => {
                 let omega = 2.0 * PI / period;
                 let (x, y) = ((xf - 0.5) * lx, (yf - 0.5) * ly);
                 0.5 * omega * (x * x + y * y)
             }
-            "deformation" => {
+            Flow::Deformation => {
                 // LeVeque (1996), SIAM J. Numer. Anal. 33, 627, test 9.5: on the
                 // unit square with T = 1.5, u = sin^2(pi x) sin(2 pi y) cos(pi t/T),
                 // v = -sin^2(pi y) sin(2 pi x) cos(pi t/T). Scaled to the domain.
@@ -68,15 +62,15 @@ impl AnalyticMet {
                     * (PI * yf).sin().powi(2)
                     * (PI * t / period).cos()
             }
-            _ => 0.0,
+            Flow::Uniform | Flow::Shear | Flow::Calm => 0.0,
         }
     }
 
     fn fill_winds(&self, m: &mut MetFields, t: f64) {
         let g = &self.grid;
         let (nx, ny) = (g.nx as f64, g.ny as f64);
-        match self.flow() {
-            "rotation" | "deformation" => {
+        match self.cfg.flow {
+            Flow::Rotation | Flow::Deformation => {
                 let (lx, ly) = self.extent();
                 let (dxm, dym) = (lx / nx, ly / ny);
                 for k in 0..g.nz {
@@ -98,7 +92,7 @@ impl AnalyticMet {
                     }
                 }
             }
-            "shear" => {
+            Flow::Shear => {
                 let top = *g.z_top.last().unwrap();
                 for k in 0..g.nz {
                     let f = g.z_mid[k] / top;
@@ -110,8 +104,8 @@ impl AnalyticMet {
                         .fill(self.cfg.v_ms * f);
                 }
             }
-            "calm" => {}
-            _ => {
+            Flow::Calm => {}
+            Flow::Uniform => {
                 m.u_face.fill(self.cfg.u_ms);
                 m.v_face.fill(self.cfg.v_ms);
             }
@@ -132,7 +126,7 @@ impl MetSource for AnalyticMet {
         let g = &self.grid;
         let mut m = MetFields::zeros(g);
         self.fill_winds(&mut m, t);
-        let t0 = self.cfg.surface_temperature_k.unwrap_or(288.15);
+        let t0 = self.cfg.surface_temperature_k;
         for k in 0..g.nz {
             let z = if self.cfg.constant_density {
                 0.0
@@ -145,11 +139,10 @@ impl MetSource for AnalyticMet {
         }
         m.update_density();
         m.precip.fill(self.cfg.precip_mm_h);
-        m.rh.fill(self.cfg.relative_humidity.unwrap_or(DEFAULT_RH));
+        m.rh.fill(self.cfg.relative_humidity);
         m.cloud_water.fill(self.cfg.cloud_water_gkg / 1000.0);
         m.z0.fill(Z0);
-        let day = self.cfg.pblh_day_m.unwrap_or(1000.0);
-        let night = self.cfg.pblh_night_m.unwrap_or(day);
+        let (day, night) = (self.cfg.pblh_day_m, self.cfg.pblh_night_m);
         let hour_utc = self.start.hour_utc + t / 3600.0;
         for j in 0..g.ny {
             for i in 0..g.nx {
@@ -182,11 +175,11 @@ impl MetSource for AnalyticMet {
     fn description(&self) -> String {
         format!(
             "SYNTHETIC analytic meteorology: flow={} u={} m/s v={} m/s, standard atmosphere, diurnal mixing height {}-{} m",
-            self.flow(),
+            self.cfg.flow.name(),
             self.cfg.u_ms,
             self.cfg.v_ms,
-            self.cfg.pblh_night_m.or(self.cfg.pblh_day_m).unwrap_or(1000.0),
-            self.cfg.pblh_day_m.unwrap_or(1000.0)
+            self.cfg.pblh_night_m,
+            self.cfg.pblh_day_m
         )
     }
 

@@ -19,9 +19,11 @@ pub mod stats;
 pub mod terrain;
 pub mod wrf;
 
+use crate::config::MetSpec;
 use crate::error::Result;
 use crate::grid::Grid;
-use ndarray::{Array2, Array3, Zip};
+use crate::time::StartTime;
+use ndarray::{s, Array2, Array3, Zip};
 
 /// Dry-air gas constant, J/(kg K).
 pub const R_DRY: f64 = 287.05;
@@ -107,6 +109,27 @@ impl MetFields {
                 *o = if inv == 0.0 { f64::INFINITY } else { 1.0 / inv };
             });
         out
+    }
+
+    /// The fields of cells `i0..i1` x `j0..j1` and of their faces.
+    pub fn window(&self, (i0, i1): (usize, usize), (j0, j1): (usize, usize)) -> MetFields {
+        let c3 = |a: &Array3<f64>| a.slice(s![.., j0..j1, i0..i1]).to_owned();
+        let c2 = |a: &Array2<f64>| a.slice(s![j0..j1, i0..i1]).to_owned();
+        MetFields {
+            u_face: self.u_face.slice(s![.., j0..j1, i0..=i1]).to_owned(),
+            v_face: self.v_face.slice(s![.., j0..=j1, i0..i1]).to_owned(),
+            temperature: c3(&self.temperature),
+            pressure: c3(&self.pressure),
+            density: c3(&self.density),
+            rh: c3(&self.rh),
+            cloud_water: c3(&self.cloud_water),
+            kz: c3(&self.kz),
+            pblh: c2(&self.pblh),
+            ustar: c2(&self.ustar),
+            obukhov: c2(&self.obukhov),
+            precip: c2(&self.precip),
+            z0: c2(&self.z0),
+        }
     }
 
     /// Grid-relative wind at a cell centre: the mean of the two faces.
@@ -319,12 +342,116 @@ pub fn interpolate_hours(
     Ok(MetFields::lerp(&a, &b, w))
 }
 
-/// A source of meteorology: analytic generator, CF-NetCDF file, later WRF
-/// and the diagnostic wind model. Time is seconds since the run start.
+/// A source of meteorology on the model grid. Time is seconds since the
+/// run start.
 pub trait MetSource: Send {
     fn at(&mut self, t: f64) -> Result<MetFields>;
     /// Human-readable provenance, stored in every output.
     fn description(&self) -> String;
     /// True when the meteorology is made up rather than observed/modelled.
     fn synthetic(&self) -> bool;
+}
+
+/// A source made of records (read from files or solved hour by hour): it
+/// gives the records and a cache, and gets time interpolation and caching
+/// from the one blanket [`MetSource`] implementation below.
+pub trait Records: Send {
+    /// Seconds since the run start of each record; None for hourly records
+    /// (record h at h hours) made on demand.
+    fn record_times(&self) -> Option<Vec<f64>>;
+    fn read_record(&mut self, rec: usize) -> Result<MetFields>;
+    /// Where the two most recent records are kept.
+    fn cache(&mut self) -> &mut RecordCache;
+    fn description(&self) -> String;
+    fn synthetic(&self) -> bool;
+}
+
+impl<R: Records> MetSource for R {
+    fn at(&mut self, t: f64) -> Result<MetFields> {
+        let times = self.record_times();
+        let mut record = |rec: usize| {
+            let mut cache = std::mem::take(self.cache());
+            let m = cache.get(rec, |r| self.read_record(r));
+            *self.cache() = cache;
+            m
+        };
+        match times {
+            Some(times) => interpolate_records(&times, t, record),
+            None => interpolate_hours(t, &mut record),
+        }
+    }
+
+    fn description(&self) -> String {
+        Records::description(self)
+    }
+
+    fn synthetic(&self) -> bool {
+        Records::synthetic(self)
+    }
+}
+
+/// The met source a case asks for, on `grid`, covering `run_seconds` from
+/// `start`, with `kz_min` as the floor on similarity Kz.
+pub fn open(
+    spec: &MetSpec,
+    grid: &Grid,
+    start: StartTime,
+    run_seconds: f64,
+    kz_min: f64,
+) -> Result<Box<dyn MetSource>> {
+    Ok(match spec {
+        MetSpec::Analytic(a) => Box::new(analytic::AnalyticMet::new(grid, a, start, kz_min)),
+        MetSpec::Netcdf { file } => {
+            Box::new(netcdf::NetcdfMet::open(file, grid, kz_min, run_seconds)?)
+        }
+        MetSpec::Reanalysis { file } => Box::new(reanalysis::ReanalysisMet::open(
+            file,
+            grid,
+            kz_min,
+            run_seconds,
+        )?),
+        MetSpec::Wrf { files } => {
+            Box::new(wrf::WrfMet::open(files, grid, start, run_seconds, kz_min)?)
+        }
+        MetSpec::Adjusted { file, terrain } => {
+            // Hourly solves: the coarse data must reach the last whole hour.
+            let coarse = reanalysis::ReanalysisMet::open(
+                file,
+                grid,
+                kz_min,
+                (run_seconds / 3600.0).ceil() * 3600.0,
+            )?;
+            let terrain = terrain::Terrain::build(grid, terrain)?;
+            Box::new(adjusted::TerrainAdjustedMet::new(coarse, grid, terrain))
+        }
+        MetSpec::Regime(r) => Box::new(regime::RegimeMet::new(
+            grid,
+            r,
+            start,
+            kz_min,
+            (run_seconds / 3600.0).ceil() as usize,
+        )?),
+    })
+}
+
+/// A subdomain's view of a source on the whole grid: each instant is read
+/// whole and cut to the window (cells `i0..i1` x `j0..j1` and their faces),
+/// so every rank sees bit-identical values. An MPI run would read only its
+/// slab; the cut is the same.
+pub struct Window {
+    pub inner: Box<dyn MetSource>,
+    pub i: (usize, usize),
+    pub j: (usize, usize),
+}
+
+impl MetSource for Window {
+    fn at(&mut self, t: f64) -> Result<MetFields> {
+        Ok(self.inner.at(t)?.window(self.i, self.j))
+    }
+    fn description(&self) -> String {
+        self.inner.description()
+    }
+    fn synthetic(&self) -> bool {
+        self.inner.synthetic()
+    }
 }

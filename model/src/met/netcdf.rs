@@ -20,7 +20,7 @@
 //! Every value is checked: a missing variable, wrong dimensions, a NaN or
 //! fill value, or an impossible value is refused with the file and variable.
 
-use super::{MetFields, MetSource};
+use super::MetFields;
 use crate::error::{Error, Result};
 use crate::grid::Grid;
 use ndarray::{Array2, Array3};
@@ -80,11 +80,11 @@ impl NetcdfMet {
             cache: Default::default(),
         };
         // Read the first record now so a bad file fails before the run starts.
-        met.read_record(0)?;
+        met.read_record_at(0)?;
         Ok(met)
     }
 
-    fn read_record(&self, rec: usize) -> Result<MetFields> {
+    fn read_record_at(&self, rec: usize) -> Result<MetFields> {
         let g = &self.grid;
         let path = &self.path;
         let file = netcdf::open(path)
@@ -265,7 +265,7 @@ impl NetcdfMet {
                 )?;
                 m.rh = a3(rh).mapv(|x| x.min(1.0));
             }
-            None => m.rh.fill(super::analytic::DEFAULT_RH),
+            None => m.rh.fill(crate::config::DEFAULT_RELATIVE_HUMIDITY),
         }
         if let Some(qc) = read("cloud_water", true)? {
             check(
@@ -290,19 +290,19 @@ impl NetcdfMet {
         }
         Ok(m)
     }
-
-    fn record(&mut self, rec: usize) -> Result<MetFields> {
-        let mut cache = std::mem::take(&mut self.cache);
-        let m = cache.get(rec, |r| self.read_record(r));
-        self.cache = cache;
-        m
-    }
 }
 
-impl MetSource for NetcdfMet {
-    fn at(&mut self, t: f64) -> Result<MetFields> {
-        let times: Vec<f64> = self.times_s.clone();
-        super::interpolate_records(&times, t, |r| self.record(r))
+impl super::Records for NetcdfMet {
+    fn record_times(&self) -> Option<Vec<f64>> {
+        Some(self.times_s.clone())
+    }
+
+    fn read_record(&mut self, rec: usize) -> Result<MetFields> {
+        self.read_record_at(rec)
+    }
+
+    fn cache(&mut self) -> &mut super::RecordCache {
+        &mut self.cache
     }
 
     fn description(&self) -> String {

@@ -22,7 +22,7 @@
 //! ([`super::regrid::finish_boundary_layer`]); z0 is 0.1 m.
 
 use super::regrid::{finish_boundary_layer, interpolate_in_height, Sampler};
-use super::{read_named_record, MetFields, MetSource, RecordCache};
+use super::{read_named_record, MetFields, RecordCache};
 use crate::error::{Error, Result};
 use crate::grid::Grid;
 use ndarray::{Array2, Array3, Axis};
@@ -141,7 +141,7 @@ impl ReanalysisMet {
                 ));
             }
         }
-        met.read_record(0)?;
+        met.read_record_at(0)?;
         Ok(met)
     }
 
@@ -156,7 +156,7 @@ impl ReanalysisMet {
         (fi, (lat - south) / dlat)
     }
 
-    fn read_record(&self, rec: usize) -> Result<MetFields> {
+    fn read_record_at(&self, rec: usize) -> Result<MetFields> {
         let path = &self.path;
         let g = &self.grid;
         let file = ::netcdf::open(path)
@@ -229,7 +229,7 @@ impl ReanalysisMet {
         m.pressure = sampler.centres3(&pressure);
         m.rh = match &rh {
             Some(r) => sampler.centres3(r).mapv(|x| x.clamp(0.0, 1.0)),
-            None => Array3::from_elem((g.nz, g.ny, g.nx), super::analytic::DEFAULT_RH),
+            None => Array3::from_elem((g.nz, g.ny, g.nx), crate::config::DEFAULT_RELATIVE_HUMIDITY),
         };
         m.z0.fill(Z0);
         if let Some(p) = &precip {
@@ -251,19 +251,19 @@ impl ReanalysisMet {
             self.kz_min,
         ))
     }
-
-    fn record(&mut self, rec: usize) -> Result<MetFields> {
-        let mut cache = std::mem::take(&mut self.cache);
-        let m = cache.get(rec, |r| self.read_record(r));
-        self.cache = cache;
-        m
-    }
 }
 
-impl MetSource for ReanalysisMet {
-    fn at(&mut self, t: f64) -> Result<MetFields> {
-        let times = self.times_s.clone();
-        super::interpolate_records(&times, t, |r| self.record(r))
+impl super::Records for ReanalysisMet {
+    fn record_times(&self) -> Option<Vec<f64>> {
+        Some(self.times_s.clone())
+    }
+
+    fn read_record(&mut self, rec: usize) -> Result<MetFields> {
+        self.read_record_at(rec)
+    }
+
+    fn cache(&mut self) -> &mut super::RecordCache {
+        &mut self.cache
     }
 
     fn description(&self) -> String {

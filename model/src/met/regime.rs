@@ -28,10 +28,11 @@
 
 use super::diagnostic::{AdjustReport, DiagnosticWind, Forcing};
 use super::terrain::Terrain;
-use super::{pbl, MetFields, MetSource, GRAVITY, R_DRY};
-use crate::config::{MetConfig, StartTime};
+use super::{pbl, MetFields, GRAVITY, R_DRY};
+use crate::config::{RegimeName, RegimeSpec};
 use crate::error::Result;
 use crate::grid::Grid;
+use crate::time::StartTime;
 use std::f64::consts::PI;
 
 #[derive(Debug, Clone, Copy)]
@@ -50,9 +51,8 @@ pub struct Regime {
 }
 
 impl Regime {
-    pub const NAMES: [&'static str; 4] = ["winter", "spring", "summer", "stagnant"];
-
-    pub fn named(name: &str) -> Option<Regime> {
+    /// The parameters of a named regime (table above).
+    pub fn of(name: RegimeName) -> Regime {
         let r = |name, from_deg, speed_ms, spread_deg, t, h, gd, gn, sd, sn, calm| Regime {
             name,
             from_deg,
@@ -66,21 +66,20 @@ impl Regime {
             slope_dtheta_night: sn,
             calm_fraction: calm,
         };
-        Some(match name {
-            "winter" => r(
+        match name {
+            RegimeName::Winter => r(
                 "winter", 20.0, 3.0, 30.0, 280.0, 120.0, 5.0, 20.0, 2.0, -4.0, 0.3,
             ),
-            "spring" => r(
+            RegimeName::Spring => r(
                 "spring", 150.0, 2.5, 90.0, 290.0, 200.0, 5.0, 12.0, 3.0, -3.0, 0.2,
             ),
-            "summer" => r(
+            RegimeName::Summer => r(
                 "summer", 200.0, 3.0, 30.0, 300.0, 300.0, 4.0, 8.0, 4.0, -2.0, 0.1,
             ),
-            "stagnant" => r(
+            RegimeName::Stagnant => r(
                 "stagnant", 20.0, 0.8, 180.0, 282.0, 80.0, 6.0, 30.0, 1.0, -5.0, 0.9,
             ),
-            _ => return None,
-        })
+        }
     }
 }
 
@@ -120,31 +119,30 @@ pub struct RegimeMet {
 }
 
 impl RegimeMet {
-    /// `stations`: the resolved path of a station CSV, and the run length in
-    /// hours; `terrain_path`: the resolved terrain file when the shape is "file".
+    /// Regime (or station) winds over the spec's terrain; station files
+    /// must give every hour of a run `hours` long.
     pub fn new(
         grid: &Grid,
-        cfg: &MetConfig,
+        spec: &RegimeSpec,
         start: StartTime,
         kz_min: f64,
-        stations: Option<(&std::path::Path, usize)>,
-        terrain_path: Option<std::path::PathBuf>,
+        hours: usize,
     ) -> Result<Self> {
-        let regime = Regime::named(cfg.regime.as_deref().unwrap_or("winter")).expect("validated");
-        let terrain = Terrain::build(grid, cfg.terrain.as_ref(), terrain_path.as_deref())?;
-        let stations = match stations {
-            Some((path, hours)) => Some(super::stations::Stations::load(path, hours)?),
+        let regime = Regime::of(spec.regime);
+        let terrain = Terrain::build(grid, &spec.terrain)?;
+        let stations = match &spec.stations {
+            Some(path) => Some(super::stations::Stations::load(path, hours)?),
             None => None,
         };
         Ok(RegimeMet {
             grid: grid.clone(),
             regime,
-            calm_fraction: cfg.calm_fraction.unwrap_or(regime.calm_fraction),
-            seed: cfg.seed.unwrap_or(1),
+            calm_fraction: spec.calm_fraction.unwrap_or(regime.calm_fraction),
+            seed: spec.seed,
             start,
             kz_min,
-            relative_humidity: cfg.relative_humidity.unwrap_or(0.7),
-            cloud_water: cfg.cloud_water_gkg / 1000.0,
+            relative_humidity: spec.relative_humidity,
+            cloud_water: spec.cloud_water_gkg / 1000.0,
             model: DiagnosticWind::new(grid, terrain),
             stations,
             cache: Default::default(),
@@ -268,18 +266,19 @@ impl RegimeMet {
         m.diagnose_kz(g, self.kz_min);
         Ok(m)
     }
-
-    fn hour(&mut self, hour: usize) -> Result<MetFields> {
-        let mut cache = std::mem::take(&mut self.cache);
-        let m = cache.get(hour, |h| self.solve_hour(h));
-        self.cache = cache;
-        m
-    }
 }
 
-impl MetSource for RegimeMet {
-    fn at(&mut self, t: f64) -> Result<MetFields> {
-        super::interpolate_hours(t, |h| self.hour(h))
+impl super::Records for RegimeMet {
+    fn record_times(&self) -> Option<Vec<f64>> {
+        None
+    }
+
+    fn read_record(&mut self, hour: usize) -> Result<MetFields> {
+        self.solve_hour(hour)
+    }
+
+    fn cache(&mut self) -> &mut super::RecordCache {
+        &mut self.cache
     }
 
     fn description(&self) -> String {

@@ -171,21 +171,22 @@ mod tests {
 
     #[test]
     fn lambert_grid_winds_rotate_to_true_north() {
-        let cfg = crate::config::GridConfig {
-            projection: "lambert".into(),
+        let cfg = crate::config::GridSpec {
+            projection: crate::config::ProjectionSpec::Lambert {
+                truelat1: 22.0,
+                truelat2: 30.0,
+                stand_lon: 111.0,
+                centre_lon: 111.0,
+                centre_lat: 26.0,
+            },
             nx: 10,
             ny: 10,
             dx: 12000.0,
             dy: 12000.0,
-            truelat1: Some(22.0),
-            truelat2: Some(30.0),
-            stand_lon: Some(111.0),
-            centre_lon: Some(111.0),
-            centre_lat: Some(26.0),
             layer_tops_m: vec![100.0],
-            lateral: "open".into(),
+            lateral: crate::config::Lateral::Open,
         };
-        let g = Grid::from_config(&cfg);
+        let g = Grid::new(&cfg);
         // True north in grid coordinates at 114 E is (-sin t, cos t).
         let lon = 114.0;
         let t: f64 = match &g.projection {

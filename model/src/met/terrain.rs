@@ -2,7 +2,7 @@
 //! wind model needs: slope, the highest terrain nearby (for the Froude
 //! number) and the depth of closed depressions (for cold-air pools).
 
-use crate::config::TerrainConfig;
+use crate::config::{TerrainShape, TerrainSpec};
 use crate::error::{Error, Result};
 use crate::grid::Grid;
 use ndarray::Array2;
@@ -23,52 +23,44 @@ pub struct Terrain {
 }
 
 impl Terrain {
-    /// The terrain a case asks for: an idealised shape or a file (resolved
-    /// path), with the obstacle search radius twice an idealised shape's
-    /// radius, or radius_km itself for a file; at least one cell.
-    pub fn build(grid: &Grid, cfg: Option<&TerrainConfig>, file: Option<&Path>) -> Result<Terrain> {
-        let radius = cfg
-            .map(|t| {
-                let factor = if t.shape == "file" { 1.0 } else { 2.0 };
-                factor * t.radius_km * 1000.0
-            })
-            .unwrap_or(0.0)
-            .max(grid.dx.max(grid.dy));
-        match cfg {
-            Some(t) if t.shape == "file" => Terrain::from_file(
-                grid,
-                file.ok_or_else(|| {
-                    Error::input(Path::new("(case)"), "met.terrain.file", "a terrain file")
-                })?,
-                t.variable.as_deref().unwrap_or("terrain_height"),
-                radius,
-            ),
-            t => Ok(Terrain::from_config(grid, t, radius)),
+    /// The terrain a case asks for: an idealised shape or a file, with the
+    /// obstacle search radius twice an idealised shape's radius, or
+    /// `radius_km` itself for a file; at least one cell.
+    pub fn build(grid: &Grid, spec: &TerrainSpec) -> Result<Terrain> {
+        let radius = |km: f64| (km * 1000.0).max(grid.dx.max(grid.dy));
+        match spec {
+            TerrainSpec::File {
+                path,
+                variable,
+                radius_km,
+            } => Terrain::from_file(grid, path, variable, radius(*radius_km)),
+            TerrainSpec::Flat => Ok(Terrain::from_spec(grid, spec, radius(0.0))),
+            TerrainSpec::Hill(t) | TerrainSpec::Basin(t) => {
+                Ok(Terrain::from_spec(grid, spec, radius(2.0 * t.radius_km)))
+            }
         }
     }
 
-    /// Idealised shapes (see [`TerrainConfig`]); `radius_m` is the search
-    /// radius for obstacles and passes (CALMET's TERRAD).
-    pub fn from_config(grid: &Grid, cfg: Option<&TerrainConfig>, radius_m: f64) -> Terrain {
-        let height = match cfg {
-            None => Array2::zeros((grid.ny, grid.nx)),
-            Some(t) => {
-                let (ci, cj) = match (t.centre_lon, t.centre_lat) {
-                    (Some(lon), Some(lat)) => grid.index_of(lon, lat),
-                    _ => (0.5 * (grid.nx as f64 - 1.0), 0.5 * (grid.ny as f64 - 1.0)),
-                };
-                let r0 = t.radius_km * 1000.0;
-                Array2::from_shape_fn((grid.ny, grid.nx), |(j, i)| {
-                    let x = (i as f64 - ci) * grid.dx;
-                    let y = (j as f64 - cj) * grid.dy;
-                    let r = x.hypot(y) / r0;
-                    match t.shape.as_str() {
-                        "hill" => t.height_m * (-r * r).exp(),
-                        "basin" => t.height_m * (1.0 - (-r.powi(4)).exp()),
-                        _ => 0.0,
-                    }
-                })
-            }
+    /// Idealised shapes (see [`TerrainSpec`]; a file gives flat ground
+    /// here); `radius_m` is the search radius for obstacles and passes
+    /// (CALMET's TERRAD).
+    pub fn from_spec(grid: &Grid, spec: &TerrainSpec, radius_m: f64) -> Terrain {
+        let shaped = |t: &TerrainShape, profile: fn(f64) -> f64| {
+            let (ci, cj) = match t.centre {
+                Some((lon, lat)) => grid.index_of(lon, lat),
+                None => (0.5 * (grid.nx as f64 - 1.0), 0.5 * (grid.ny as f64 - 1.0)),
+            };
+            let r0 = t.radius_km * 1000.0;
+            Array2::from_shape_fn((grid.ny, grid.nx), |(j, i)| {
+                let x = (i as f64 - ci) * grid.dx;
+                let y = (j as f64 - cj) * grid.dy;
+                t.height_m * profile(x.hypot(y) / r0)
+            })
+        };
+        let height = match spec {
+            TerrainSpec::Hill(t) => shaped(t, |r| (-r * r).exp()),
+            TerrainSpec::Basin(t) => shaped(t, |r| 1.0 - (-r.powi(4)).exp()),
+            TerrainSpec::Flat | TerrainSpec::File { .. } => Array2::zeros((grid.ny, grid.nx)),
         };
         Terrain::from_heights(grid, height, radius_m)
     }

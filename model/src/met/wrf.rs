@@ -27,10 +27,11 @@
 //! accepted; other projections are refused naming the value and projection.
 
 use super::regrid::{finish_boundary_layer, interpolate_in_height, Sampler};
-use super::{relative_humidity, MetFields, MetSource};
-use crate::config::{GridConfig, StartTime};
+use super::{relative_humidity, MetFields};
+use crate::config::{GridSpec, Lateral, ProjectionSpec};
 use crate::error::{Error, Result};
 use crate::grid::{Grid, Projection};
+use crate::time::StartTime;
 use ndarray::{Array2, Array3};
 use std::path::{Path, PathBuf};
 
@@ -64,19 +65,20 @@ impl WrfHeader {
     /// WRF's mass grid as a model grid (one nominal layer; only the
     /// horizontal part is used).
     pub fn mass_grid(&self) -> Grid {
-        Grid::from_config(&GridConfig {
-            projection: "lambert".into(),
-            truelat1: Some(self.truelat1),
-            truelat2: Some(self.truelat2),
-            stand_lon: Some(self.stand_lon),
-            centre_lon: Some(self.cen_lon),
-            centre_lat: Some(self.cen_lat),
+        Grid::new(&GridSpec {
+            projection: ProjectionSpec::Lambert {
+                truelat1: self.truelat1,
+                truelat2: self.truelat2,
+                stand_lon: self.stand_lon,
+                centre_lon: self.cen_lon,
+                centre_lat: self.cen_lat,
+            },
             nx: self.west_east,
             ny: self.south_north,
             dx: self.dx,
             dy: self.dy,
             layer_tops_m: vec![1.0],
-            lateral: "open".into(),
+            lateral: Lateral::Open,
         })
     }
 
@@ -186,22 +188,10 @@ pub fn read_header(path: &Path) -> Result<WrfHeader> {
     Ok(header)
 }
 
-/// Seconds since 1970-01-01 of a calendar instant.
-fn epoch_seconds(year: i32, day_of_year: u32, hour_utc: f64) -> f64 {
-    let leap = |y: i32| (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let days: i64 = if year >= 1970 {
-        (1970..year).map(|y| 365 + leap(y) as i64).sum()
-    } else {
-        -(year..1970).map(|y| 365 + leap(y) as i64).sum::<i64>()
-    };
-    ((days + day_of_year as i64 - 1) as f64) * 86400.0 + hour_utc * 3600.0
-}
-
 /// Seconds since 1970 of a WRF `Times` string, "YYYY-MM-DD_HH:MM:SS".
 fn parse_wrf_time(s: &str) -> Option<f64> {
     let iso = format!("{}Z", s.trim_end_matches('\0').trim().replacen('_', "T", 1));
-    let t = crate::config::parse_start(&iso)?;
-    Some(epoch_seconds(t.year, t.day_of_year, t.hour_utc))
+    Some(crate::time::parse_start(&iso)?.epoch_seconds())
 }
 
 /// One record's raw fields on WRF's grid.
@@ -249,7 +239,7 @@ impl WrfMet {
             Error::input(Path::new("(case)"), "met.files", "at least one wrfout file")
         })?;
         let header = read_header(first)?;
-        let t0 = epoch_seconds(start.year, start.day_of_year, start.hour_utc);
+        let t0 = start.epoch_seconds();
         let mut records = Vec::new();
         for (f, path) in paths.iter().enumerate() {
             let h = read_header(path)?;
@@ -339,7 +329,7 @@ impl WrfMet {
             start_day: start.day_of_year as f64 + start.hour_utc / 24.0,
             cache: Default::default(),
         };
-        met.read_record(0)?;
+        met.read_record_at(0)?;
         Ok(met)
     }
 
@@ -433,7 +423,7 @@ impl WrfMet {
     }
 
     /// Convert one record to model fields (see the module notes for the steps).
-    fn read_record(&self, rec: usize) -> Result<MetFields> {
+    fn read_record_at(&self, rec: usize) -> Result<MetFields> {
         let raw = self.read_raw(rec)?;
         let path = &self.files[self.records[rec].0];
         // Precipitation rate: the accumulation over the interval after this
@@ -606,13 +596,6 @@ impl WrfMet {
             self.kz_min,
         )
     }
-
-    fn record(&mut self, rec: usize) -> Result<MetFields> {
-        let mut cache = std::mem::take(&mut self.cache);
-        let m = cache.get(rec, |r| self.read_record(r));
-        self.cache = cache;
-        m
-    }
 }
 
 /// Roughness length (m) of a land-use class, from WRF's `LANDUSE.TBL`
@@ -653,10 +636,17 @@ pub fn roughness_of_land_use(table: &str, class: f64, day_of_year: f64) -> Optio
     Some(cm / 100.0)
 }
 
-impl MetSource for WrfMet {
-    fn at(&mut self, t: f64) -> Result<MetFields> {
-        let times: Vec<f64> = self.records.iter().map(|r| r.2).collect();
-        super::interpolate_records(&times, t, |r| self.record(r))
+impl super::Records for WrfMet {
+    fn record_times(&self) -> Option<Vec<f64>> {
+        Some(self.records.iter().map(|r| r.2).collect())
+    }
+
+    fn read_record(&mut self, rec: usize) -> Result<MetFields> {
+        self.read_record_at(rec)
+    }
+
+    fn cache(&mut self) -> &mut super::RecordCache {
+        &mut self.cache
     }
 
     fn description(&self) -> String {

@@ -47,11 +47,11 @@
 //!   Chemistry of the Upper and Lower Atmosphere, 2000, ch. 7); above the
 //!   deliquescence humidity the aqueous Kp of [`kp_nh4no3_humid`].
 
-use super::{Process, StepContext};
+use super::{Process, ProcessKind, StepContext};
 use crate::budget::Budget;
-use crate::config::StartTime;
-use crate::error::Result;
-use crate::state::State;
+use crate::config::ChemistrySpec;
+use crate::error::{Error, Result};
+use crate::state::{State, TracerSet};
 use ndarray::Axis;
 use rayon::prelude::*;
 
@@ -207,7 +207,7 @@ pub fn partition(c: Inorganic, air_moles: f64, temperature: f64, rh: f64) -> Ino
     }
 }
 
-/// Which tracers take part (species indices in the run, tag 0).
+/// Which tracers take part (the bulk tracer of each species).
 #[derive(Debug, Clone, Copy)]
 struct Participants {
     so2: Option<usize>,
@@ -228,10 +228,31 @@ pub struct Chemistry {
     /// Background H2O2 for aqueous sulfate, ppb, and the cloud-water pH.
     pub h2o2_ppb: f64,
     pub cloud_ph: f64,
-    pub start: StartTime,
 }
 
 impl Chemistry {
+    /// Chemistry for a run's tracers. It works on each species' bulk, so
+    /// it refuses more than one tag: apportioning what it converts among
+    /// tags is the attribution wrapper's job.
+    pub fn new(spec: &ChemistrySpec, tracers: &TracerSet) -> Result<Chemistry> {
+        if tracers.tags.len() != 1 {
+            return Err(Error::Numerics {
+                process: "chemistry".into(),
+                detail: format!(
+                    "{} tags per species; chemistry among several tags needs the attribution wrapper",
+                    tracers.tags.len()
+                ),
+            });
+        }
+        Ok(Chemistry {
+            oh_peak_cm3: spec.oh_peak_cm3,
+            oh_fixed_cm3: spec.oh_cm3,
+            ozone_ppb: spec.ozone_ppb,
+            h2o2_ppb: spec.h2o2_ppb,
+            cloud_ph: spec.cloud_ph,
+        })
+    }
+
     /// True when the run carries any pair of species this process links.
     pub fn applies(species: &[&str]) -> bool {
         let has = |n: &str| species.contains(&n);
@@ -247,8 +268,13 @@ impl Process for Chemistry {
         "chemistry"
     }
 
+    fn kind(&self) -> ProcessKind {
+        ProcessKind::Nonlinear
+    }
+
     fn apply(&mut self, ctx: &StepContext, state: &mut State, budget: &mut Budget) -> Result<()> {
         let t = &state.tracers;
+        // One tag (checked in `new`): a species' tracer is its bulk.
         let find = |n: &str| t.species_index(n).map(|s| t.index(s, 0));
         let p = Participants {
             so2: find("SO2"),
@@ -274,8 +300,8 @@ impl Process for Chemistry {
         let g = ctx.grid;
         let met = ctx.met_mid;
         let dt = ctx.dt;
-        let hour_utc = self.start.hour_utc + (ctx.time + 0.5 * dt) / 3600.0;
-        let day = self.start.day_of_year as f64 + (hour_utc / 24.0).floor();
+        let hour_utc = ctx.start.hour_utc + (ctx.time + 0.5 * dt) / 3600.0;
+        let day = ctx.start.day_of_year as f64 + (hour_utc / 24.0).floor();
         let air = &state.air_mass;
         // Sun, OH and darkness per column, once per step (OH does not vary
         // with height here); OH is dimmed under cloud like the photolysis

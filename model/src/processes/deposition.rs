@@ -17,13 +17,14 @@
 //! 2000, CALPUFF user's guide, eq. 2-123): Lambda = lambda (R / 1 mm h-1),
 //! applied through the whole column wherever it rains.
 
-use super::{Process, StepContext};
+use super::{Process, ProcessKind, StepContext};
 use crate::budget::Budget;
 use crate::error::Result;
 use crate::met::pbl::psi_h;
 use crate::met::{GRAVITY, KARMAN};
 use crate::species::{Phase, Species};
-use ndarray::Axis;
+use crate::state::State;
+use ndarray::{Array2, Axis};
 
 /// Kinematic viscosity of air, m2/s; dynamic viscosity, kg/(m s) (~293 K).
 const NU_AIR: f64 = 1.5e-5;
@@ -101,11 +102,21 @@ pub fn deposition_velocity_with_ra(sp: &Species, ra: f64, ustar: f64, temperatur
     }
 }
 
-pub struct DryDeposition;
+/// Dry deposition. Linear: the surviving fraction of each surface cell is
+/// computed once per species and applied to all its tags.
+#[derive(Default)]
+pub struct DryDeposition {
+    /// exp(-v_d dt / dz) of the lowest layer, [j, i], reused across species.
+    kept: Array2<f64>,
+}
 
 impl Process for DryDeposition {
     fn name(&self) -> &'static str {
         "dry deposition"
+    }
+
+    fn kind(&self) -> ProcessKind {
+        ProcessKind::Linear
     }
 
     fn apply(&mut self, ctx: &StepContext, state: &mut State, budget: &mut Budget) -> Result<()> {
@@ -117,35 +128,51 @@ impl Process for DryDeposition {
             .and(&m.ustar)
             .and(&m.obukhov)
             .map_collect(|&z0, &us, &l| aerodynamic_resistance(z, z0, us, l));
-        for tr in 0..state.tracers.len() {
-            let sp = *state.tracers.species_of(tr);
-            let mut lost = 0.0;
-            let mut layer = state.mass.index_axis_mut(Axis(0), tr);
-            let mut surface = layer.index_axis_mut(Axis(0), 0);
-            for ((j, i), v) in surface.indexed_iter_mut() {
+        self.kept = Array2::zeros((g.ny, g.nx));
+        for s in 0..state.tracers.species.len() {
+            let sp = state.tracers.species[s];
+            ndarray::Zip::indexed(&mut self.kept).for_each(|(j, i), k| {
                 let vd = deposition_velocity_with_ra(
                     &sp,
                     ra[[j, i]],
                     m.ustar[[j, i]],
                     m.temperature[[0, j, i]],
                 );
-                let kept = *v * (-vd * ctx.dt / g.dz[0]).exp();
-                lost += *v - kept;
-                *v = kept;
+                *k = (-vd * ctx.dt / g.dz[0]).exp();
+            });
+            for tr in state.tracers.tracers_of(s) {
+                let mut lost = 0.0;
+                let mut layer = state.mass.index_axis_mut(Axis(0), tr);
+                let mut surface = layer.index_axis_mut(Axis(0), 0);
+                ndarray::Zip::from(&mut surface)
+                    .and(&self.kept)
+                    .for_each(|v, &f| {
+                        let kept = *v * f;
+                        lost += *v - kept;
+                        *v = kept;
+                    });
+                budget.tracers[tr].dry_deposited_kg += lost;
             }
-            budget.tracers[tr].dry_deposited_kg += lost;
         }
         Ok(())
     }
 }
 
-pub struct WetDeposition;
-
-use crate::state::State;
+/// Below-cloud scavenging. Linear: the surviving fraction of each column
+/// is computed once per species and applied to all its tags and layers.
+#[derive(Default)]
+pub struct WetDeposition {
+    /// exp(-Lambda dt) per column [j, i].
+    kept: Array2<f64>,
+}
 
 impl Process for WetDeposition {
     fn name(&self) -> &'static str {
         "wet deposition"
+    }
+
+    fn kind(&self) -> ProcessKind {
+        ProcessKind::Linear
     }
 
     fn apply(&mut self, ctx: &StepContext, state: &mut State, budget: &mut Budget) -> Result<()> {
@@ -153,21 +180,29 @@ impl Process for WetDeposition {
         if precip.iter().all(|&p| p <= 0.0) {
             return Ok(());
         }
-        for tr in 0..state.tracers.len() {
-            let lambda = state.tracers.species_of(tr).scavenging_per_mm_h;
+        for s in 0..state.tracers.species.len() {
+            let lambda = state.tracers.species[s].scavenging_per_mm_h;
             if lambda == 0.0 {
                 continue;
             }
-            let mut lost = 0.0;
-            for ((_, j, i), v) in state.mass.index_axis_mut(Axis(0), tr).indexed_iter_mut() {
-                let p = precip[[j, i]];
+            self.kept = precip.mapv(|p| {
                 if p > 0.0 {
-                    let kept = *v * (-lambda * p * ctx.dt).exp();
-                    lost += *v - kept;
-                    *v = kept;
+                    (-lambda * p * ctx.dt).exp()
+                } else {
+                    1.0
                 }
+            });
+            for tr in state.tracers.tracers_of(s) {
+                let mut lost = 0.0;
+                for ((_, j, i), v) in state.mass.index_axis_mut(Axis(0), tr).indexed_iter_mut() {
+                    if precip[[j, i]] > 0.0 {
+                        let kept = *v * self.kept[[j, i]];
+                        lost += *v - kept;
+                        *v = kept;
+                    }
+                }
+                budget.tracers[tr].wet_deposited_kg += lost;
             }
-            budget.tracers[tr].wet_deposited_kg += lost;
         }
         Ok(())
     }

@@ -9,13 +9,20 @@
 //!   solution stays positive for any step.
 //! - Horizontal: explicit, constant K_h, both directions at once, with
 //!   sub-steps keeping dt * sum(D)/M <= 1/2 (positivity of forward Euler).
-//!   Lateral boundaries are closed to diffusion (advection carries exchange).
+//!   Open sides are closed to diffusion (advection carries exchange);
+//!   periodic sides wrap; across Halo sides the neighbour's cells are
+//!   exchanged every sub-step.
+//!
+//! Both are linear: the matrix (vertical) and conductances (horizontal) are
+//! built once per step from the met and applied to every tracer.
 
-use super::{Process, StepContext};
+use super::{Process, ProcessKind, StepContext};
 use crate::budget::Budget;
 use crate::error::Result;
+use crate::grid::Side;
+use crate::parallel::halo::{self, Halo};
 use crate::state::State;
-use ndarray::Array3;
+use ndarray::{Array2, Array3, Axis};
 use rayon::prelude::*;
 
 pub struct VerticalDiffusion {
@@ -25,6 +32,10 @@ pub struct VerticalDiffusion {
 impl Process for VerticalDiffusion {
     fn name(&self) -> &'static str {
         "vertical diffusion"
+    }
+
+    fn kind(&self) -> ProcessKind {
+        ProcessKind::Linear
     }
 
     fn apply(&mut self, ctx: &StepContext, state: &mut State, _budget: &mut Budget) -> Result<()> {
@@ -125,9 +136,158 @@ pub struct HorizontalDiffusion {
     pub kh: f64,
 }
 
+/// Mixing ratios beyond the Halo sides of one tracer (1 cell deep):
+/// west/east [k, j], south/north [k, i].
+#[derive(Default)]
+struct HaloRatios {
+    west: Option<Array2<f64>>,
+    east: Option<Array2<f64>>,
+    south: Option<Array2<f64>>,
+    north: Option<Array2<f64>>,
+}
+
+impl HorizontalDiffusion {
+    /// Conductances (kg/s) across x-faces [k, j, 0..=nx] and y-faces
+    /// [k, 0..=ny, i]: rho_face K_h L dz / distance, with rho_face the mean
+    /// of the two cells (the neighbour's from its halo across a Halo side).
+    /// Open sides are closed to diffusion (advection carries exchange);
+    /// a periodic seam is one face, counted on the low side.
+    fn conductances(&self, ctx: &StepContext, rho_halo: &Halo) -> (Array3<f64>, Array3<f64>) {
+        let g = ctx.grid;
+        let (nz, ny, nx) = (g.nz, g.ny, g.nx);
+        let rho = &ctx.met_mid.density;
+        let e = g.edges;
+        let mut cx = Array3::<f64>::zeros((nz, ny, nx + 1));
+        let mut cy = Array3::<f64>::zeros((nz, ny + 1, nx));
+        // The neighbour's cell next to (k, along) across a Halo side.
+        let strip = |side: Side, k: usize, along: usize| {
+            rho_halo.strip(side).map(|h| {
+                let (_, _, hy, hx) = h.dim();
+                match side {
+                    Side::West => h[[0, k, along, hx - 1]],
+                    Side::East => h[[0, k, along, 0]],
+                    Side::South => h[[0, k, hy - 1, along]],
+                    Side::North => h[[0, k, 0, along]],
+                }
+            })
+        };
+        for k in 0..nz {
+            for j in 0..ny {
+                for f in 0..=nx {
+                    // Densities west and east of the face, if it carries diffusion.
+                    let pair = if f > 0 && f < nx {
+                        Some((rho[[k, j, f - 1]], rho[[k, j, f]]))
+                    } else if e.periodic_x() {
+                        (f == 0).then(|| (rho[[k, j, nx - 1]], rho[[k, j, 0]]))
+                    } else if f == 0 {
+                        strip(Side::West, k, j).map(|h| (h, rho[[k, j, 0]]))
+                    } else {
+                        strip(Side::East, k, j).map(|h| (rho[[k, j, nx - 1]], h))
+                    };
+                    if let Some((ra, rb)) = pair {
+                        let rf = 0.5 * (ra + rb);
+                        cx[[k, j, f]] =
+                            rf * self.kh * g.x_face_len[[j, f]] * g.dz[k] / g.x_face_dist[[j, f]];
+                    }
+                }
+            }
+            for f in 0..=ny {
+                for i in 0..nx {
+                    let pair = if f > 0 && f < ny {
+                        Some((rho[[k, f - 1, i]], rho[[k, f, i]]))
+                    } else if e.periodic_y() {
+                        (f == 0).then(|| (rho[[k, ny - 1, i]], rho[[k, 0, i]]))
+                    } else if f == 0 {
+                        strip(Side::South, k, i).map(|h| (h, rho[[k, 0, i]]))
+                    } else {
+                        strip(Side::North, k, i).map(|h| (rho[[k, ny - 1, i]], h))
+                    };
+                    if let Some((ra, rb)) = pair {
+                        let rf = 0.5 * (ra + rb);
+                        cy[[k, f, i]] =
+                            rf * self.kh * g.y_face_len[[f, i]] * g.dz[k] / g.y_face_dist[[f, i]];
+                    }
+                }
+            }
+        }
+        (cx, cy)
+    }
+}
+
+/// One forward-Euler sub-step of one tracer block [k, j, i] (mass, kg):
+/// each face moves c dts (r_a - r_b) from cell a to cell b, faces in
+/// index order, x then y, so every cell's sum runs in the same order
+/// whether or not the domain is divided. Across a Halo face only the
+/// interior cell changes.
+#[allow(clippy::too_many_arguments)]
+fn diffuse_substep(
+    block: &mut [f64],
+    r: &mut [f64],
+    air: &[f64],
+    cx: &Array3<f64>,
+    cy: &Array3<f64>,
+    dts: f64,
+    halo: &HaloRatios,
+    (nz, ny, nx): (usize, usize, usize),
+) {
+    for (idx, v) in r.iter_mut().enumerate() {
+        *v = block[idx] / air[idx];
+    }
+    for k in 0..nz {
+        for j in 0..ny {
+            let row = (k * ny + j) * nx;
+            for f in 0..=nx {
+                let c = cx[[k, j, f]];
+                if c == 0.0 {
+                    continue;
+                }
+                if let (0, Some(h)) = (f, &halo.west) {
+                    block[row] += c * dts * (h[[k, j]] - r[row]);
+                    continue;
+                }
+                if let (true, Some(h)) = (f == nx, &halo.east) {
+                    block[row + nx - 1] -= c * dts * (r[row + nx - 1] - h[[k, j]]);
+                    continue;
+                }
+                let (a, b) = ((f + nx - 1) % nx, f % nx);
+                let flow = c * dts * (r[row + a] - r[row + b]);
+                block[row + a] -= flow;
+                block[row + b] += flow;
+            }
+        }
+        for f in 0..=ny {
+            let (a, b) = ((f + ny - 1) % ny, f % ny);
+            for i in 0..nx {
+                let c = cy[[k, f, i]];
+                if c == 0.0 {
+                    continue;
+                }
+                if let (0, Some(h)) = (f, &halo.south) {
+                    let ib = (k * ny) * nx + i;
+                    block[ib] += c * dts * (h[[k, i]] - r[ib]);
+                    continue;
+                }
+                if let (true, Some(h)) = (f == ny, &halo.north) {
+                    let ia = (k * ny + ny - 1) * nx + i;
+                    block[ia] -= c * dts * (r[ia] - h[[k, i]]);
+                    continue;
+                }
+                let (ia, ib) = ((k * ny + a) * nx + i, (k * ny + b) * nx + i);
+                let flow = c * dts * (r[ia] - r[ib]);
+                block[ia] -= flow;
+                block[ib] += flow;
+            }
+        }
+    }
+}
+
 impl Process for HorizontalDiffusion {
     fn name(&self) -> &'static str {
         "horizontal diffusion"
+    }
+
+    fn kind(&self) -> ProcessKind {
+        ProcessKind::Linear
     }
 
     fn apply(&mut self, ctx: &StepContext, state: &mut State, _budget: &mut Budget) -> Result<()> {
@@ -136,104 +296,99 @@ impl Process for HorizontalDiffusion {
         }
         let g = ctx.grid;
         let (nz, ny, nx) = (g.nz, g.ny, g.nx);
-        let rho = &ctx.met_mid.density;
-        let periodic = g.periodic;
-        // Conductances (kg/s) across x-faces [k, j, 0..=nx] and y-faces [k, 0..=ny, i].
-        let mut cx = Array3::<f64>::zeros((nz, ny, nx + 1));
-        let mut cy = Array3::<f64>::zeros((nz, ny + 1, nx));
-        for k in 0..nz {
-            for j in 0..ny {
-                for f in 0..=nx {
-                    let interior = f > 0 && f < nx;
-                    if interior || periodic {
-                        let (a, b) = ((f + nx - 1) % nx, f % nx);
-                        let rf = 0.5 * (rho[[k, j, a]] + rho[[k, j, b]]);
-                        cx[[k, j, f]] =
-                            rf * self.kh * g.x_face_len[[j, f]] * g.dz[k] / g.x_face_dist[[j, f]];
-                    }
-                }
-            }
-            for f in 0..=ny {
-                for i in 0..nx {
-                    let interior = f > 0 && f < ny;
-                    if interior || periodic {
-                        let (a, b) = ((f + ny - 1) % ny, f % ny);
-                        let rf = 0.5 * (rho[[k, a, i]] + rho[[k, b, i]]);
-                        cy[[k, f, i]] =
-                            rf * self.kh * g.y_face_len[[f, i]] * g.dz[k] / g.y_face_dist[[f, i]];
-                    }
-                }
-            }
-            if periodic {
-                // Faces 0 and n are one face; count it once (on the low side).
-                for j in 0..ny {
-                    cx[[k, j, nx]] = 0.0;
-                }
-                for i in 0..nx {
-                    cy[[k, ny, i]] = 0.0;
-                }
-            }
-        }
+        let sides = [Side::West, Side::East, Side::South, Side::North];
+        let halos = g.edges.any_halo();
+        let rho_halo = if halos {
+            halo::exchange3(ctx.comm, &g.edges, ctx.met_mid.density.view(), &sides)
+        } else {
+            Halo::default()
+        };
+        let (cx, cy) = self.conductances(ctx, &rho_halo);
+        // Forward Euler stays positive while dt * sum(D) / M <= 1/2 in every cell.
         let air = &state.air_mass;
         let mut worst: f64 = 0.0;
         for ((k, j, i), &m) in air.indexed_iter() {
-            let (iw, ie) = (i, i + 1);
-            let (js, jn) = (j, j + 1);
-            let mut sum = cx[[k, j, iw]] + cx[[k, j, ie]] + cy[[k, js, i]] + cy[[k, jn, i]];
-            if periodic {
-                if i == nx - 1 {
-                    sum += cx[[k, j, 0]];
-                }
-                if j == ny - 1 {
-                    sum += cy[[k, 0, i]];
-                }
+            let mut sum = cx[[k, j, i]] + cx[[k, j, i + 1]] + cy[[k, j, i]] + cy[[k, j + 1, i]];
+            if g.edges.periodic_x() && i == nx - 1 {
+                sum += cx[[k, j, 0]];
+            }
+            if g.edges.periodic_y() && j == ny - 1 {
+                sum += cy[[k, 0, i]];
             }
             worst = worst.max(sum / m);
         }
+        let worst = ctx.comm.max(worst);
         let nsub = ((worst * ctx.dt / 0.5).ceil() as usize).max(1);
         let dts = ctx.dt / nsub as f64;
-        let air = air.as_slice().unwrap();
-        state
-            .mass
-            .as_slice_mut()
-            .unwrap()
-            .par_chunks_mut(nz * ny * nx)
-            .for_each(|block| {
-                let mut r = vec![0.0; block.len()];
-                for _ in 0..nsub {
-                    for (idx, v) in r.iter_mut().enumerate() {
-                        *v = block[idx] / air[idx];
+        let dims = (nz, ny, nx);
+        let cells = nz * ny * nx;
+        if !halos {
+            // Each tracer takes all its sub-steps while it is in cache.
+            let air = air.as_slice().expect("standard layout");
+            state
+                .mass
+                .as_slice_mut()
+                .expect("standard layout")
+                .par_chunks_mut(cells)
+                .for_each(|block| {
+                    let mut r = vec![0.0; block.len()];
+                    for _ in 0..nsub {
+                        diffuse_substep(
+                            block,
+                            &mut r,
+                            air,
+                            &cx,
+                            &cy,
+                            dts,
+                            &HaloRatios::default(),
+                            dims,
+                        );
                     }
-                    for k in 0..nz {
-                        for j in 0..ny {
-                            let row = (k * ny + j) * nx;
-                            for f in 0..=nx {
-                                let c = cx[[k, j, f]];
-                                if c == 0.0 {
-                                    continue;
-                                }
-                                let (a, b) = ((f + nx - 1) % nx, f % nx);
-                                let flow = c * dts * (r[row + a] - r[row + b]);
-                                block[row + a] -= flow;
-                                block[row + b] += flow;
+                });
+            return Ok(());
+        }
+        // Divided domain: the neighbours' mixing ratios are exchanged before
+        // every sub-step, so sub-steps run outermost.
+        let air_halo = halo::exchange3(ctx.comm, &g.edges, air.view(), &sides);
+        for _ in 0..nsub {
+            let mass_halo = halo::exchange(ctx.comm, &g.edges, state.mass.view(), &sides);
+            let air = state.air_mass.as_slice().expect("standard layout");
+            state
+                .mass
+                .as_slice_mut()
+                .expect("standard layout")
+                .par_chunks_mut(cells)
+                .enumerate()
+                .for_each(|(tr, block)| {
+                    let ratio = |side: Side| {
+                        let (m, a) = (mass_halo.strip(side)?, air_halo.strip(side)?);
+                        let m = m.index_axis(Axis(0), tr);
+                        let a = a.index_axis(Axis(0), 0);
+                        // The strip's one cell next to us: last column west/south, first east/north.
+                        let r = match side {
+                            Side::West => {
+                                &m.index_axis(Axis(2), m.dim().2 - 1)
+                                    / &a.index_axis(Axis(2), a.dim().2 - 1)
                             }
-                        }
-                        for f in 0..=ny {
-                            let (a, b) = ((f + ny - 1) % ny, f % ny);
-                            for i in 0..nx {
-                                let c = cy[[k, f, i]];
-                                if c == 0.0 {
-                                    continue;
-                                }
-                                let (ia, ib) = ((k * ny + a) * nx + i, (k * ny + b) * nx + i);
-                                let flow = c * dts * (r[ia] - r[ib]);
-                                block[ia] -= flow;
-                                block[ib] += flow;
+                            Side::East => &m.index_axis(Axis(2), 0) / &a.index_axis(Axis(2), 0),
+                            Side::South => {
+                                &m.index_axis(Axis(1), m.dim().1 - 1)
+                                    / &a.index_axis(Axis(1), a.dim().1 - 1)
                             }
-                        }
-                    }
-                }
-            });
+                            Side::North => &m.index_axis(Axis(1), 0) / &a.index_axis(Axis(1), 0),
+                        };
+                        Some(r)
+                    };
+                    let halo_r = HaloRatios {
+                        west: ratio(Side::West),
+                        east: ratio(Side::East),
+                        south: ratio(Side::South),
+                        north: ratio(Side::North),
+                    };
+                    let mut r = vec![0.0; block.len()];
+                    diffuse_substep(block, &mut r, air, &cx, &cy, dts, &halo_r, dims);
+                });
+        }
         Ok(())
     }
 }

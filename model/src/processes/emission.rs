@@ -1,10 +1,13 @@
 //! Emission injection: adds each inventory entry's mass for the step to the
 //! tracer its (species, sector) maps to, and books it. Stacks are split over
-//! layers by Briggs rise with the current met.
+//! layers by their plume rise in the step's mid-point met
+//! ([`super::plume_rise`]). Linear: it touches each tracer alone.
 
+use super::plume_rise::layer_fractions;
+use super::ProcessKind;
 use super::{Process, StepContext};
 use crate::budget::Budget;
-use crate::emissions::{point::layer_fractions, Inventory};
+use crate::emissions::Inventory;
 use crate::error::Result;
 use crate::state::State;
 
@@ -15,6 +18,10 @@ pub struct EmissionInjection {
 impl Process for EmissionInjection {
     fn name(&self) -> &'static str {
         "emissions"
+    }
+
+    fn kind(&self) -> ProcessKind {
+        ProcessKind::Linear
     }
 
     fn apply(&mut self, ctx: &StepContext, state: &mut State, budget: &mut Budget) -> Result<()> {

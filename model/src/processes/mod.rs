@@ -1,27 +1,38 @@
 //! Physical processes, one module each, applied in sequence by operator
 //! splitting (the CMAQ/CAMx structure). Each process sees the same
-//! `StepContext` and books its own budget terms; adding a process (chemistry,
-//! plume-in-grid hand-over, attribution wrappers) adds a module, not a change
-//! to the driver.
+//! `StepContext` and books its own budget terms; adding a process (puff
+//! hand-over, attribution wrappers) adds a module and one line in
+//! [`standard_split`], not a change to the driver.
+//!
+//! A process is *linear* when it acts on each tracer alone with
+//! coefficients from the met and the grid (advection, diffusion,
+//! deposition, emission): its coefficients are computed once per cell and
+//! applied to every tracer, so tags ride along at the cost of memory
+//! traffic only. A *nonlinear* process couples tracers within a cell
+//! (chemistry); attribution wraps it to apportion what it converts.
 
 pub mod advection;
 pub mod chemistry;
 pub mod deposition;
 pub mod diffusion;
 pub mod emission;
+pub mod plume_rise;
 pub mod soa;
 
 use crate::budget::Budget;
+use crate::config::Case;
+use crate::emissions::Inventory;
 use crate::error::Result;
 use crate::grid::Grid;
 use crate::met::MetFields;
-use crate::state::State;
+use crate::parallel::Comm;
+use crate::state::{State, TracerSet};
+use crate::time::StartTime;
 
 /// Boundary conditions per tracer: the inflow mixing ratio (kg tracer per kg
-/// air) on the lateral sides and through the model top. A uniform mixing
-/// ratio is a well-mixed background, which transport leaves exactly
-/// unchanged. Attribution will give the background tag these values and
-/// every other tag zero.
+/// air) through `Open` lateral sides and through the model top. A uniform
+/// mixing ratio is a well-mixed background, which transport leaves exactly
+/// unchanged. Only background tags have non-zero values.
 #[derive(Debug, Clone)]
 pub struct Boundary {
     pub lateral: Vec<f64>,
@@ -40,10 +51,63 @@ pub struct StepContext<'a> {
     /// Seconds since the run start, at the start of the step.
     pub time: f64,
     pub step_index: u64,
+    /// The run's UTC start (solar time for photolysis-driven rates).
+    pub start: StartTime,
     pub boundary: &'a Boundary,
+    /// Global reductions and halo exchange ([`crate::parallel::Serial`] when undivided).
+    pub comm: &'a dyn Comm,
+}
+
+/// Whether a process acts on each tracer alone (see the module notes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProcessKind {
+    Linear,
+    Nonlinear,
 }
 
 pub trait Process: Send {
     fn name(&self) -> &'static str;
+    fn kind(&self) -> ProcessKind;
     fn apply(&mut self, ctx: &StepContext, state: &mut State, budget: &mut Budget) -> Result<()>;
+}
+
+/// The operator-splitting sequence of a case (the CMAQ/CAMx order):
+/// emissions -> advection (x/y alternating, then z by continuity)
+/// -> horizontal diffusion -> vertical diffusion -> chemistry (when the run
+/// carries secondary species) -> dry deposition -> wet deposition.
+/// Processes switched off in the case are left out.
+pub fn standard_split(
+    case: &Case,
+    inventory: Inventory,
+    tracers: &TracerSet,
+) -> Result<Vec<Box<dyn Process>>> {
+    let p = &case.physics;
+    let mut list: Vec<Box<dyn Process>> = vec![Box::new(emission::EmissionInjection { inventory })];
+    if p.advection {
+        list.push(Box::new(advection::Advection::new(p.max_courant)));
+    }
+    if p.horizontal_kh_m2s > 0.0 {
+        list.push(Box::new(diffusion::HorizontalDiffusion {
+            kh: p.horizontal_kh_m2s,
+        }));
+    }
+    if p.vertical_diffusion {
+        list.push(Box::new(diffusion::VerticalDiffusion {
+            theta: p.vertical_diffusion_theta,
+        }));
+    }
+    let names: Vec<&str> = tracers.species.iter().map(|s| s.name).collect();
+    if case.chemistry.enabled && chemistry::Chemistry::applies(&names) {
+        list.push(Box::new(chemistry::Chemistry::new(
+            &case.chemistry,
+            tracers,
+        )?));
+    }
+    if p.dry_deposition {
+        list.push(Box::new(deposition::DryDeposition::default()));
+    }
+    if p.wet_deposition {
+        list.push(Box::new(deposition::WetDeposition::default()));
+    }
+    Ok(list)
 }

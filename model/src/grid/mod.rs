@@ -5,9 +5,17 @@
 //! distances), never from the projection, so Lambert, lat-lon and Cartesian
 //! grids share one code path. Arakawa C staggering: x-face (j, i) is the west
 //! face of cell (j, i); there are nx+1 of them per row.
+//!
+//! A grid may be a window of a larger one (a subdomain of a decomposed run):
+//! its metrics are slices of the whole grid's, `origin` places it, and its
+//! `edges` say which sides face a neighbour's halo.
 
-use crate::config::GridConfig;
-use ndarray::{Array1, Array2};
+mod edges;
+
+pub use edges::{Edge, Edges, Side};
+
+use crate::config::{GridSpec, Lateral, ProjectionSpec};
+use ndarray::{s, Array1, Array2};
 
 /// Earth radius used by WRF and by our Lambert projection, m.
 pub const EARTH_RADIUS: f64 = 6_370_000.0;
@@ -105,7 +113,11 @@ pub struct Grid {
     pub dx: f64,
     pub dy: f64,
     pub projection: Projection,
-    pub periodic: bool,
+    /// What lies beyond each side: open inflow, the opposite side, or a
+    /// neighbour's halo.
+    pub edges: Edges,
+    /// Index of this grid's first cell in the whole domain (0, 0 unless a window).
+    pub origin: (usize, usize),
     /// Layer tops and thicknesses (m above ground), same in every column.
     pub z_top: Vec<f64>,
     pub dz: Vec<f64>,
@@ -128,7 +140,7 @@ pub struct Grid {
 }
 
 impl Grid {
-    pub fn from_config(g: &GridConfig) -> Grid {
+    pub fn new(g: &GridSpec) -> Grid {
         let (nx, ny) = (g.nx, g.ny);
         let z_top = g.layer_tops_m.clone();
         let nz = z_top.len();
@@ -140,31 +152,31 @@ impl Grid {
             z_mid.push(0.5 * (t + below));
             below = t;
         }
-        let projection = match g.projection.as_str() {
-            "lambert" => {
-                let (t1, t2, sl) = (
-                    g.truelat1.unwrap(),
-                    g.truelat2.unwrap(),
-                    g.stand_lon.unwrap(),
-                );
-                let (clon, clat) = (g.centre_lon.unwrap(), g.centre_lat.unwrap());
-                let proj = Lambert::new(t1, t2, sl, clat);
-                let (xc, yc) = proj.forward(clon, clat);
+        let projection = match g.projection {
+            ProjectionSpec::Lambert {
+                truelat1,
+                truelat2,
+                stand_lon,
+                centre_lon,
+                centre_lat,
+            } => {
+                let proj = Lambert::new(truelat1, truelat2, stand_lon, centre_lat);
+                let (xc, yc) = proj.forward(centre_lon, centre_lat);
                 Projection::Lambert {
                     proj,
                     x0: xc - 0.5 * (nx as f64 - 1.0) * g.dx,
                     y0: yc - 0.5 * (ny as f64 - 1.0) * g.dy,
-                    truelat1: t1,
-                    truelat2: t2,
-                    stand_lon: sl,
-                    centre_lat: clat,
+                    truelat1,
+                    truelat2,
+                    stand_lon,
+                    centre_lat,
                 }
             }
-            "latlon" => Projection::LatLon {
-                lon0: g.centre_lon.unwrap(),
-                lat0: g.centre_lat.unwrap(),
+            ProjectionSpec::LatLon { sw_lon, sw_lat } => Projection::LatLon {
+                lon0: sw_lon,
+                lat0: sw_lat,
             },
-            _ => Projection::Cartesian,
+            ProjectionSpec::Cartesian => Projection::Cartesian,
         };
         let mut grid = Grid {
             nx,
@@ -173,7 +185,11 @@ impl Grid {
             dx: g.dx,
             dy: g.dy,
             projection,
-            periodic: g.lateral == "periodic",
+            edges: match g.lateral {
+                Lateral::Open => Edges::all(Edge::Open),
+                Lateral::Periodic => Edges::all(Edge::Periodic),
+            },
+            origin: (0, 0),
             z_top,
             dz,
             z_mid,
@@ -193,6 +209,7 @@ impl Grid {
 
     /// Projection coordinates of a (possibly fractional) cell index.
     fn proj_xy(&self, fi: f64, fj: f64) -> (f64, f64) {
+        let (fi, fj) = (fi + self.origin.0 as f64, fj + self.origin.1 as f64);
         match &self.projection {
             Projection::Lambert { x0, y0, .. } => (x0 + fi * self.dx, y0 + fj * self.dy),
             Projection::LatLon { lon0, lat0 } => (lon0 + fi * self.dx, lat0 + fj * self.dy),
@@ -216,6 +233,12 @@ impl Grid {
 
     /// Fractional cell index (0 = centre of the first cell) of a lon/lat point.
     pub fn index_of(&self, lon: f64, lat: f64) -> (f64, f64) {
+        let (fi, fj) = self.global_index_of(lon, lat);
+        (fi - self.origin.0 as f64, fj - self.origin.1 as f64)
+    }
+
+    /// `index_of` in the whole domain's indices.
+    fn global_index_of(&self, lon: f64, lat: f64) -> (f64, f64) {
         match &self.projection {
             Projection::Lambert { proj, x0, y0, .. } => {
                 let (x, y) = proj.forward(lon, lat);
@@ -311,6 +334,34 @@ impl Grid {
         self.area[[j, i]] * self.dz[k]
     }
 
+    /// Cells in the grid.
+    pub fn cells(&self) -> usize {
+        self.nx * self.ny * self.nz
+    }
+
+    /// The window `i0..i1` x `j0..j1` of this grid as a grid of its own, for
+    /// a subdomain: metrics are sliced (bit-identical to the whole grid's),
+    /// and `edges` says what lies beyond each of its sides.
+    pub fn window(&self, (i0, i1): (usize, usize), (j0, j1): (usize, usize), edges: Edges) -> Grid {
+        assert!(i0 < i1 && i1 <= self.nx && j0 < j1 && j1 <= self.ny);
+        Grid {
+            nx: i1 - i0,
+            ny: j1 - j0,
+            edges,
+            origin: (self.origin.0 + i0, self.origin.1 + j0),
+            area: self.area.slice(s![j0..j1, i0..i1]).to_owned(),
+            x_face_len: self.x_face_len.slice(s![j0..j1, i0..=i1]).to_owned(),
+            y_face_len: self.y_face_len.slice(s![j0..=j1, i0..i1]).to_owned(),
+            x_face_dist: self.x_face_dist.slice(s![j0..j1, i0..=i1]).to_owned(),
+            y_face_dist: self.y_face_dist.slice(s![j0..=j1, i0..i1]).to_owned(),
+            lon: self.lon.slice(s![j0..j1, i0..i1]).to_owned(),
+            lat: self.lat.slice(s![j0..j1, i0..i1]).to_owned(),
+            x_coord: self.x_coord.slice(s![i0..i1]).to_owned(),
+            y_coord: self.y_coord.slice(s![j0..j1]).to_owned(),
+            ..self.clone()
+        }
+    }
+
     /// Layer index containing height z (m above ground), clamped to the grid.
     pub fn layer_of(&self, z: f64) -> usize {
         self.z_top
@@ -343,21 +394,19 @@ mod tests {
 
     #[test]
     fn latlon_cell_areas_sum_to_the_spherical_band() {
-        let cfg = crate::config::GridConfig {
-            projection: "latlon".into(),
+        let cfg = GridSpec {
+            projection: ProjectionSpec::LatLon {
+                sw_lon: 5.0,
+                sw_lat: 20.5,
+            },
             nx: 36,
             ny: 10,
             dx: 10.0,
             dy: 1.0,
-            truelat1: None,
-            truelat2: None,
-            stand_lon: None,
-            centre_lon: Some(5.0),
-            centre_lat: Some(20.5),
             layer_tops_m: vec![100.0],
-            lateral: "open".into(),
+            lateral: Lateral::Open,
         };
-        let g = Grid::from_config(&cfg);
+        let g = Grid::new(&cfg);
         // Cells span 20..30 N all round the globe: area 2 pi R^2 (sin 30 - sin 20).
         let band = 2.0
             * std::f64::consts::PI

@@ -1,0 +1,375 @@
+//! The case file exactly as written: serde structs with unknown keys
+//! refused. Nothing outside `config` reads these; `super::validate` turns
+//! them into the typed [`super::Case`]. `docs/case-file.md` documents every key.
+
+use crate::error::{Error, Result};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCase {
+    pub run: RawRun,
+    pub grid: RawGrid,
+    pub species: RawSpecies,
+    pub met: RawMet,
+    #[serde(default)]
+    pub emissions: RawEmissions,
+    #[serde(default)]
+    pub boundary: RawBoundary,
+    #[serde(default)]
+    pub physics: PhysicsSpec,
+    #[serde(default)]
+    pub chemistry: ChemistrySpec,
+    /// Named sites (cities, monitors) where the run reports statistics.
+    #[serde(default)]
+    pub sites: Vec<RawSite>,
+    pub output: RawOutput,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRun {
+    pub name: String,
+    /// ISO 8601 UTC start, `YYYY-MM-DDTHH:MM:SSZ`.
+    pub start: String,
+    pub hours: f64,
+    /// Outer (operator-splitting) time step in seconds; advection and
+    /// horizontal diffusion sub-step inside it for stability.
+    pub dt_s: f64,
+    /// Worker threads; 0 = all cores. Results do not depend on it.
+    #[serde(default)]
+    pub threads: usize,
+    /// Memory ceiling in GiB for the up-front size check (default: MemAvailable).
+    #[serde(default)]
+    pub max_memory_gib: Option<f64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGrid {
+    /// "lambert", "latlon" or "cartesian".
+    pub projection: String,
+    pub nx: usize,
+    pub ny: usize,
+    /// Cell size: metres for lambert/cartesian, degrees for latlon.
+    pub dx: f64,
+    pub dy: f64,
+    /// Lambert: first and second standard parallels, central meridian.
+    #[serde(default)]
+    pub truelat1: Option<f64>,
+    #[serde(default)]
+    pub truelat2: Option<f64>,
+    #[serde(default)]
+    pub stand_lon: Option<f64>,
+    /// Domain centre (lambert) or south-west cell centre (latlon), degrees.
+    #[serde(default)]
+    pub centre_lon: Option<f64>,
+    #[serde(default)]
+    pub centre_lat: Option<f64>,
+    /// Heights of layer tops above ground, metres, strictly increasing.
+    pub layer_tops_m: Vec<f64>,
+    /// Lateral boundaries: "open" (default) or "periodic" (idealised tests).
+    #[serde(default = "default_open")]
+    pub lateral: String,
+}
+
+fn default_open() -> String {
+    "open".into()
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSpecies {
+    /// Names from the built-in table (`airshed species` lists it).
+    pub names: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMet {
+    /// "analytic", "netcdf", "reanalysis", "wrf" or "diagnostic".
+    pub kind: String,
+    /// netcdf, reanalysis: path to the met file.
+    #[serde(default)]
+    pub file: Option<PathBuf>,
+    /// wrf: wrfout files (any order; records are sorted by time).
+    #[serde(default)]
+    pub files: Vec<PathBuf>,
+    /// analytic and diagnostic: relative humidity (fraction, default 0.7) and
+    /// cloud or fog liquid water in g/kg (default 0).
+    #[serde(default)]
+    pub relative_humidity: Option<f64>,
+    #[serde(default)]
+    pub cloud_water_gkg: f64,
+    /// diagnostic: the synoptic regime generator ("winter", "spring",
+    /// "summer", "stagnant"; SYNTHETIC).
+    #[serde(default)]
+    pub regime: Option<String>,
+    /// diagnostic: hourly station winds (CSV) replacing the regime's wind.
+    #[serde(default)]
+    pub stations: Option<PathBuf>,
+    /// diagnostic regime: fraction of hours with calm (< 0.5 m/s) synoptic
+    /// wind, and the seed of its reproducible random sequence.
+    #[serde(default)]
+    pub calm_fraction: Option<f64>,
+    #[serde(default)]
+    pub seed: Option<u64>,
+    /// diagnostic: terrain (default flat).
+    #[serde(default)]
+    pub terrain: Option<RawTerrain>,
+    /// analytic: flow pattern "uniform", "rotation", "deformation", "shear", "calm".
+    #[serde(default)]
+    pub flow: Option<String>,
+    #[serde(default)]
+    pub u_ms: f64,
+    #[serde(default)]
+    pub v_ms: f64,
+    /// analytic: period of rotation / deformation, seconds.
+    #[serde(default)]
+    pub period_s: Option<f64>,
+    /// analytic: day and night mixing heights, m (diurnal cycle by solar time).
+    #[serde(default)]
+    pub pblh_day_m: Option<f64>,
+    #[serde(default)]
+    pub pblh_night_m: Option<f64>,
+    /// analytic: constant vertical diffusivity, m2/s (overrides similarity Kz).
+    #[serde(default)]
+    pub kz_m2s: Option<f64>,
+    /// analytic: surface temperature K, precipitation mm/h.
+    #[serde(default)]
+    pub surface_temperature_k: Option<f64>,
+    #[serde(default)]
+    pub precip_mm_h: f64,
+    /// analytic: hold temperature and pressure constant with height (uniform
+    /// density), the idealisation of the analytic test solutions.
+    #[serde(default)]
+    pub constant_density: bool,
+}
+
+/// Terrain for the diagnostic wind model: "flat", "hill" (Gaussian,
+/// height_m at the top, e-folding radius_km), "basin" (a flat floor inside a
+/// ring of mountains height_m high whose slopes start at radius_km), both
+/// centred on the domain or on centre_lon/centre_lat, or "file".
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTerrain {
+    pub shape: String,
+    /// shape = "file": a NetCDF file and its height variable (m above sea
+    /// level, dims (y, x) or (time, y, x) on the model grid; the first record).
+    #[serde(default)]
+    pub file: Option<PathBuf>,
+    #[serde(default)]
+    pub variable: Option<String>,
+    #[serde(default)]
+    pub height_m: f64,
+    #[serde(default)]
+    pub radius_km: f64,
+    #[serde(default)]
+    pub centre_lon: Option<f64>,
+    #[serde(default)]
+    pub centre_lat: Option<f64>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawEmissions {
+    /// Allowed sector labels. Default: the Chinese inventory classes.
+    #[serde(default)]
+    pub sectors: Option<Vec<String>>,
+    /// Gridded area-source NetCDF files.
+    #[serde(default)]
+    pub gridded: Vec<PathBuf>,
+    /// Point-source CSV files.
+    #[serde(default)]
+    pub points: Vec<PathBuf>,
+    /// City-total inventory CSV files (spread with a Gaussian proxy).
+    #[serde(default)]
+    pub city_totals: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawBoundary {
+    /// Lateral and top inflow per species, ug/m3 at the domain-mean surface
+    /// air density, applied as a uniform mixing ratio (default 0).
+    #[serde(default)]
+    pub background_ugm3: BTreeMap<String, f64>,
+    /// Initial value per species, same convention (default 0).
+    #[serde(default)]
+    pub initial_ugm3: BTreeMap<String, f64>,
+}
+
+/// Process switches and numerical knobs. Only numbers and switches, so the
+/// raw table is also the typed spec once validation has checked its ranges.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PhysicsSpec {
+    #[serde(default = "yes")]
+    pub advection: bool,
+    #[serde(default = "yes")]
+    pub vertical_diffusion: bool,
+    /// Horizontal eddy diffusivity, m2/s (0 disables).
+    #[serde(default = "default_kh")]
+    pub horizontal_kh_m2s: f64,
+    #[serde(default = "yes")]
+    pub dry_deposition: bool,
+    #[serde(default = "yes")]
+    pub wet_deposition: bool,
+    /// Floor on Kz above the boundary layer, m2/s.
+    #[serde(default = "default_kzmin")]
+    pub kz_min_m2s: f64,
+    /// Maximum advective (mass) Courant number per sub-step.
+    #[serde(default = "default_courant")]
+    pub max_courant: f64,
+    /// Implicitness of vertical diffusion: 1 backward Euler, 0.5 Crank-Nicolson.
+    #[serde(default = "one")]
+    pub vertical_diffusion_theta: f64,
+}
+
+impl Default for PhysicsSpec {
+    fn default() -> Self {
+        PhysicsSpec {
+            advection: true,
+            vertical_diffusion: true,
+            horizontal_kh_m2s: default_kh(),
+            dry_deposition: true,
+            wet_deposition: true,
+            kz_min_m2s: default_kzmin(),
+            max_courant: default_courant(),
+            vertical_diffusion_theta: 1.0,
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+fn one() -> f64 {
+    1.0
+}
+fn default_kh() -> f64 {
+    // CAMx/CMAQ-scale horizontal diffusivity for ~10 km grids.
+    100.0
+}
+fn default_kzmin() -> f64 {
+    0.1
+}
+fn default_courant() -> f64 {
+    0.9
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSite {
+    pub name: String,
+    pub lon: f64,
+    pub lat: f64,
+}
+
+/// Secondary inorganic chemistry; active when the run carries the species
+/// it links (SO2 and SO4; NOX and HNO3; NH3, NH4, HNO3 and NO3). Like
+/// [`PhysicsSpec`], the raw table is the typed spec once validated.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChemistrySpec {
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Daytime OH peak at overhead sun, molecules cm-3 (OH = peak cos SZA).
+    #[serde(default = "default_oh")]
+    pub oh_peak_cm3: f64,
+    /// Fixed OH everywhere and always, molecules cm-3 (box tests and
+    /// sensitivity runs); overrides the diurnal field.
+    #[serde(default)]
+    pub oh_cm3: Option<f64>,
+    /// Background ozone, ppb, for the night-time NO2 -> N2O5 -> HNO3 path
+    /// (0 turns it off).
+    #[serde(default)]
+    pub ozone_ppb: f64,
+    /// Background H2O2, ppb, for aqueous sulfate in cloud and fog (0: off).
+    #[serde(default = "default_h2o2")]
+    pub h2o2_ppb: f64,
+    /// pH of cloud and fog water (sets the dissolved S(IV) share).
+    #[serde(default = "default_cloud_ph")]
+    pub cloud_ph: f64,
+}
+
+fn default_h2o2() -> f64 {
+    1.0
+}
+
+fn default_cloud_ph() -> f64 {
+    4.5
+}
+
+impl Default for ChemistrySpec {
+    fn default() -> Self {
+        ChemistrySpec {
+            enabled: true,
+            oh_peak_cm3: default_oh(),
+            oh_cm3: None,
+            ozone_ppb: 0.0,
+            h2o2_ppb: default_h2o2(),
+            cloud_ph: default_cloud_ph(),
+        }
+    }
+}
+
+/// Order of the observed daytime OH maximum in polluted eastern China
+/// (several 10^6 cm-3); a case parameter, not a tuned constant.
+fn default_oh() -> f64 {
+    5.0e6
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOutput {
+    pub dir: PathBuf,
+    #[serde(default = "one")]
+    pub interval_hours: f64,
+    /// "mean" (averages over each interval) or "instant".
+    #[serde(default = "default_mean")]
+    pub mode: String,
+    /// Write only the lowest N layers (default: all).
+    #[serde(default)]
+    pub layers: Option<usize>,
+    /// Also write the meteorology the run used (`<name>.met.nc`).
+    #[serde(default)]
+    pub met_fields: bool,
+}
+
+fn default_mean() -> String {
+    "mean".into()
+}
+
+/// Parse case text; syntax and type errors name the key and the line.
+pub fn parse(text: &str, path: &Path) -> Result<RawCase> {
+    let line_of = |e: &toml::de::Error| {
+        e.span()
+            .map(|s| text[..s.start.min(text.len())].lines().count().max(1))
+            .unwrap_or(0)
+    };
+    let de = toml::Deserializer::parse(text).map_err(|e| {
+        Error::config(
+            path,
+            format!("(syntax, line {})", line_of(&e)),
+            e.message().trim().to_string(),
+        )
+    })?;
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let key = e.path().to_string();
+        let inner = e.into_inner();
+        let msg = inner.message().trim().to_string();
+        // A missing field is reported at its parent table: name the field itself.
+        let key = match msg
+            .strip_prefix("missing field `")
+            .and_then(|m| m.split('`').next())
+        {
+            Some(field) if key == "." => field.to_string(),
+            Some(field) => format!("{key}.{field}"),
+            None => key,
+        };
+        Error::config(path, format!("{key} (line {})", line_of(&inner)), msg)
+    })
+}

@@ -1,0 +1,176 @@
+//! The physical model of one (sub)domain: the grid, the tracer state, the
+//! meteorology that drives it, the boundary values, the mass budget and
+//! the communicator. It knows nothing of files, clocks or outputs: the
+//! [`crate::simulation::Simulation`] steps it.
+
+use crate::budget::Budget;
+use crate::config::Case;
+use crate::error::{Error, Result};
+use crate::grid::Grid;
+use crate::met::{MetFields, MetSource};
+use crate::parallel::decomp::Subdomain;
+use crate::parallel::Comm;
+use crate::processes::Boundary;
+use crate::state::{State, TracerSet};
+
+/// ug/m3 -> kg/m3.
+pub const UG: f64 = 1e-9;
+
+pub struct Model {
+    pub grid: Grid,
+    pub state: State,
+    pub met: Box<dyn MetSource>,
+    pub boundary: Boundary,
+    pub budget: Budget,
+    pub comm: Box<dyn Comm>,
+    /// The met at the clock's current time (the start of the next step).
+    pub met_now: MetFields,
+}
+
+/// Rough bytes a run needs for `cells` grid cells and `ntracers` tracers
+/// (species x tags): four tracer-sized arrays (state, output accumulator,
+/// kernel work) and about 48 cell-sized ones (three met instants of ~12
+/// fields, advection work arrays).
+pub fn estimate_bytes(cells: usize, ntracers: usize) -> f64 {
+    (ntracers as f64 * 4.0 + 48.0) * cells as f64 * 8.0
+}
+
+fn available_bytes() -> Option<f64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024.0)
+}
+
+/// Refuse a case that cannot fit before allocating anything grid-sized.
+fn check_size(case: &Case, cells: usize, tracers: &TracerSet) -> Result<()> {
+    let needed = estimate_bytes(cells, tracers.len());
+    let limit = case
+        .run
+        .max_memory_gib
+        .map(|g| g * 1024f64.powi(3))
+        .or_else(available_bytes);
+    match limit {
+        Some(limit) if needed > limit => Err(Error::Memory {
+            needed_gib: needed / 1024f64.powi(3),
+            available_gib: limit / 1024f64.powi(3),
+            hint: format!(
+                "{}: reduce grid.nx/ny or the number of layers or species",
+                case.file.display()
+            ),
+        }),
+        _ => Ok(()),
+    }
+}
+
+impl Model {
+    /// The model of a case: the whole domain, or the `part` of it that one
+    /// rank of a divided run owns (met read on the whole grid and cut to
+    /// the part, so every rank sees the undivided run's values).
+    pub fn new(
+        case: &Case,
+        tracers: TracerSet,
+        part: Option<&Subdomain>,
+        comm: Box<dyn Comm>,
+    ) -> Result<Model> {
+        // Size check before allocating anything grid-sized (even the grid).
+        let columns = match part {
+            Some(p) => (p.i.1 - p.i.0) * (p.j.1 - p.j.0),
+            None => case.grid.nx * case.grid.ny,
+        };
+        check_size(case, columns * case.grid.layer_tops_m.len(), &tracers)?;
+        let whole = Grid::new(&case.grid);
+        let grid = match part {
+            Some(p) => p.grid(&whole),
+            None => whole.clone(),
+        };
+        let run_seconds = case.run.hours * 3600.0;
+        let mut met = crate::met::open(
+            &case.met,
+            &whole,
+            case.run.start,
+            run_seconds,
+            case.physics.kz_min_m2s,
+        )?;
+        let first = met.at(0.0)?;
+        // Background and initial values are given in ug/m3 at the whole
+        // domain's mean surface-layer density and applied as a uniform
+        // mixing ratio (a well-mixed column), which transport leaves unchanged.
+        let surface = first.density.index_axis(ndarray::Axis(0), 0);
+        let rho_surface = surface.sum() / surface.len() as f64;
+        let (met, met_now) = match part {
+            Some(p) => (
+                Box::new(crate::met::Window {
+                    inner: met,
+                    i: p.i,
+                    j: p.j,
+                }) as Box<dyn MetSource>,
+                first.window(p.i, p.j),
+            ),
+            None => (met, first),
+        };
+        let mut state = State::new(&grid, tracers, &met_now.density);
+        let ntr = state.tracers.len();
+        let ratio = |ugm3: f64| ugm3 * UG / rho_surface;
+        // Only the background tag carries inflow and initial values.
+        let mut lateral = vec![0.0; ntr];
+        for (tr, v) in lateral.iter_mut().enumerate() {
+            if state.tracers.is_background(tr) {
+                let s = state.tracers.species_index_of(tr);
+                *v = ratio(case.boundary.background_ugm3[s]);
+                let init = ratio(case.boundary.initial_ugm3[s]);
+                if init > 0.0 {
+                    let air = state.air_mass.clone();
+                    state
+                        .mass
+                        .index_axis_mut(ndarray::Axis(0), tr)
+                        .zip_mut_with(&air, |m, &a| *m = init * a);
+                }
+            }
+        }
+        let budget = Budget::new(&state.totals());
+        Ok(Model {
+            grid,
+            state,
+            met,
+            boundary: Boundary {
+                top: lateral.clone(),
+                lateral,
+            },
+            budget,
+            comm,
+            met_now,
+        })
+    }
+
+    /// Refuse non-finite or clearly negative mass (beyond round-off),
+    /// naming where it was found.
+    pub fn check_state(&self, checkpoint: &str) -> Result<()> {
+        for tr in 0..self.state.tracers.len() {
+            let m = self.state.tracer(tr);
+            let max = m.iter().fold(0.0f64, |a, &v| a.max(v.abs()));
+            if let Some(((k, j, i), v)) = m
+                .indexed_iter()
+                .find(|(_, v)| !v.is_finite() || **v < -1e-10 * max)
+            {
+                let (i0, j0) = self.grid.origin;
+                return Err(Error::Numerics {
+                    process: checkpoint.to_string(),
+                    detail: format!(
+                        "tracer {} has mass {v} kg in cell (k={k}, j={}, i={})",
+                        self.state.tracers.species_of(tr).name,
+                        j + j0,
+                        i + i0
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Set the budget's final burden from this rank's state.
+    pub fn close_budget(&mut self) {
+        let totals = self.state.totals();
+        self.budget.close(&totals);
+    }
+}

@@ -1,0 +1,142 @@
+//! What the outputs hold: each species' concentration (its tags summed),
+//! plus the derived totals PM25_TOTAL and SOA_TOTAL, with their names,
+//! units and CF standard names.
+
+use crate::grid::Grid;
+use crate::model::UG;
+use crate::species::Phase;
+use crate::state::State;
+
+/// Name of the derived total-PM2.5 output variable.
+pub const PM25_TOTAL: &str = "PM25_TOTAL";
+/// The sum of the SOA product particles.
+pub const SOA_TOTAL: &str = "SOA_TOTAL";
+
+/// The output variables of a run: its species, then the totals that apply.
+#[derive(Debug, Clone)]
+pub struct Variables {
+    /// Output names: species first (in the state's order), then totals.
+    pub names: Vec<String>,
+    /// Species summed into PM25_TOTAL and into SOA_TOTAL (indices).
+    pub particles: Vec<usize>,
+    pub soa_particles: Vec<usize>,
+}
+
+impl Variables {
+    pub fn of(state: &State) -> Variables {
+        let species = &state.tracers.species;
+        let particles: Vec<usize> = (0..species.len())
+            .filter(|&s| matches!(species[s].phase, Phase::Particle { .. }))
+            .collect();
+        let soa_particles: Vec<usize> = particles
+            .iter()
+            .copied()
+            .filter(|&s| crate::processes::soa::is_soa_particle(species[s].name))
+            .collect();
+        let mut names: Vec<String> = species.iter().map(|s| s.name.to_string()).collect();
+        if !particles.is_empty() {
+            names.push(PM25_TOTAL.to_string());
+        }
+        if !soa_particles.is_empty() {
+            names.push(SOA_TOTAL.to_string());
+        }
+        Variables {
+            names,
+            particles,
+            soa_particles,
+        }
+    }
+
+    /// Names of the species in PM25_TOTAL.
+    pub fn pm25_components(&self) -> Vec<String> {
+        self.particles
+            .iter()
+            .map(|&s| self.names[s].clone())
+            .collect()
+    }
+
+    /// Append the totals to per-species fields (all the same length).
+    pub fn add_totals(&self, fields: &mut Vec<Vec<f64>>) {
+        for group in [&self.particles, &self.soa_particles] {
+            if !group.is_empty() {
+                let mut total = vec![0.0; fields[0].len()];
+                for &s in group.iter() {
+                    total.iter_mut().zip(&fields[s]).for_each(|(t, v)| *t += v);
+                }
+                fields.push(total);
+            }
+        }
+    }
+}
+
+/// Concentration of every species (tags summed), ug/m3, in the lowest
+/// `nlev` layers, each flattened (z, y, x).
+pub fn species_concentrations(grid: &Grid, state: &State, nlev: usize) -> Vec<Vec<f64>> {
+    let t = &state.tracers;
+    (0..t.species.len())
+        .map(|s| {
+            let mut out = vec![0.0; nlev * grid.ny * grid.nx];
+            for tr in t.tracers_of(s) {
+                let m = state.tracer(tr);
+                for k in 0..nlev {
+                    for j in 0..grid.ny {
+                        for i in 0..grid.nx {
+                            out[(k * grid.ny + j) * grid.nx + i] +=
+                                m[[k, j, i]] / grid.volume(k, j, i) / UG;
+                        }
+                    }
+                }
+            }
+            out
+        })
+        .collect()
+}
+
+/// Concentration of every species (tags summed) in one cell, ug/m3.
+pub fn cell_concentrations(
+    grid: &Grid,
+    state: &State,
+    (k, j, i): (usize, usize, usize),
+) -> Vec<f64> {
+    let t = &state.tracers;
+    (0..t.species.len())
+        .map(|s| {
+            t.tracers_of(s)
+                .map(|tr| state.mass[[tr, k, j, i]] / grid.volume(k, j, i) / UG)
+                .sum()
+        })
+        .collect()
+}
+
+/// A long name for an output variable.
+pub fn long_name(name: &str) -> String {
+    match crate::species::lookup(name) {
+        Some(sp) => sp.long_name.to_string(),
+        None if name == PM25_TOTAL => "total PM2.5: sum of the particulate species".to_string(),
+        None if name == SOA_TOTAL => {
+            "secondary organic aerosol: sum of the SOA product particles".to_string()
+        }
+        None => name.to_string(),
+    }
+}
+
+/// The CF standard name of an output variable, where the CF standard-name
+/// table has one that means exactly what the variable holds. NOX (carried
+/// as NO2 mass), the lumped VOC and VOC classes, OC (carbon, not organic
+/// matter) and the catch-all PM25 have none.
+pub fn standard_name(name: &str) -> Option<&'static str> {
+    Some(match name {
+        PM25_TOTAL => "mass_concentration_of_pm2p5_ambient_aerosol_particles_in_air",
+        SOA_TOTAL => {
+            "mass_concentration_of_secondary_particulate_organic_matter_dry_aerosol_particles_in_air"
+        }
+        "SO2" => "mass_concentration_of_sulfur_dioxide_in_air",
+        "SO4" => "mass_concentration_of_sulfate_dry_aerosol_particles_in_air",
+        "HNO3" => "mass_concentration_of_nitric_acid_in_air",
+        "NO3" => "mass_concentration_of_nitrate_dry_aerosol_particles_in_air",
+        "NH3" => "mass_concentration_of_ammonia_in_air",
+        "NH4" => "mass_concentration_of_ammonium_dry_aerosol_particles_in_air",
+        "TERP" => "mass_concentration_of_terpenes_in_air",
+        _ => return None,
+    })
+}

@@ -1,0 +1,52 @@
+//! Outputs as sinks of the Simulation. Every file is written to
+//! `<name>.tmp` beside its final name and staged; the Simulation renames
+//! the whole set only when the run has succeeded, so a failed or
+//! interrupted run leaves no file that looks complete.
+//!
+//! - `netcdf`: CF-1.8 netCDF-4 (deflated) concentrations, means with time
+//!   bounds or instants; also the meteorology the run used (`met_file`).
+//! - `sites`: hourly (per output interval) concentrations at the case's
+//!   sites as CSV, and the met statistics at them for the summary.
+//! - `summary`: the run summary as JSON (budget, composition, timings).
+//! - `fields`: the variables and how they are computed from the state.
+
+pub mod fields;
+pub mod met_file;
+pub mod netcdf;
+pub mod sites;
+pub mod summary;
+
+pub use fields::{PM25_TOTAL, SOA_TOTAL};
+
+use crate::error::{Error, Result};
+use crate::simulation::Staged;
+use std::path::{Path, PathBuf};
+
+/// The temporary name a file is written under: `<name>.tmp` beside it.
+pub fn tmp_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".tmp");
+    path.with_file_name(name)
+}
+
+/// Write a text file to its temporary name, to be renamed with the set.
+pub fn stage_text(path: &Path, contents: &str) -> Result<Staged> {
+    let tmp = tmp_path(path);
+    std::fs::write(&tmp, contents).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        Error::output(path, e)
+    })?;
+    Ok(Staged {
+        tmp,
+        path: path.to_path_buf(),
+    })
+}
+
+/// Write a text file atomically on its own.
+pub fn write_atomic(path: &Path, contents: &str) -> Result<()> {
+    let s = stage_text(path, contents)?;
+    std::fs::rename(&s.tmp, &s.path).map_err(|e| {
+        let _ = std::fs::remove_file(&s.tmp);
+        Error::output(path, e)
+    })
+}

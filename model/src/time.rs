@@ -1,0 +1,183 @@
+//! Model time: the UTC start of a run, the one clock that steps it, and the
+//! schedules on which hooks and sinks fire.
+//!
+//! Time inside the model is seconds since the run start, always computed as
+//! `step * dt` (never accumulated), so a long run's times carry no drift.
+
+/// A UTC instant parsed once from `YYYY-MM-DDTHH:MM:SSZ`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StartTime {
+    pub year: i32,
+    pub day_of_year: u32,
+    pub hour_utc: f64,
+}
+
+impl StartTime {
+    /// Seconds since 1970-01-01T00:00:00Z.
+    pub fn epoch_seconds(&self) -> f64 {
+        let leap = |y: i32| (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+        let days: i64 = if self.year >= 1970 {
+            (1970..self.year).map(|y| 365 + leap(y) as i64).sum()
+        } else {
+            -(self.year..1970).map(|y| 365 + leap(y) as i64).sum::<i64>()
+        };
+        ((days + self.day_of_year as i64 - 1) as f64) * 86400.0 + self.hour_utc * 3600.0
+    }
+}
+
+/// Parse `YYYY-MM-DDTHH:MM:SSZ` (checked calendar date), or None.
+pub fn parse_start(s: &str) -> Option<StartTime> {
+    let b = s.as_bytes();
+    if b.len() != 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[19] != b'Z' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<u32>().ok();
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (h, mi, se) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&mo) || d == 0 || h > 23 || mi > 59 || se > 59 {
+        return None;
+    }
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    if d > days[mo as usize - 1] {
+        return None;
+    }
+    let doy = days[..mo as usize - 1].iter().sum::<u32>() + d;
+    Some(StartTime {
+        year: y as i32,
+        day_of_year: doy,
+        hour_utc: h as f64 + mi as f64 / 60.0 + se as f64 / 3600.0,
+    })
+}
+
+/// The run's one clock: a fixed outer step `dt` and a step counter.
+///
+/// `dt` is the largest step no longer than the case's `run.dt_s` that
+/// divides the synchronisation period (the output interval) into whole
+/// steps, so every scheduled output falls on a step boundary.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Clock {
+    pub start: StartTime,
+    /// The start as the case wrote it (CF time units, summaries).
+    pub start_text: String,
+    /// Outer step, seconds.
+    pub dt: f64,
+    /// Steps taken so far.
+    pub step: u64,
+    /// Steps in the whole run.
+    pub steps: u64,
+    /// Steps per synchronisation period.
+    pub steps_per_period: u64,
+}
+
+impl Clock {
+    /// A clock for `periods` periods of `period_s` seconds, stepping at most
+    /// `dt_max` seconds at a time.
+    pub fn new(
+        start: StartTime,
+        start_text: &str,
+        dt_max: f64,
+        period_s: f64,
+        periods: u64,
+    ) -> Clock {
+        let per = ((period_s / dt_max).ceil() as u64).max(1);
+        Clock {
+            start,
+            start_text: start_text.to_string(),
+            dt: period_s / per as f64,
+            step: 0,
+            steps: per * periods,
+            steps_per_period: per,
+        }
+    }
+
+    /// Seconds since the run start at the current step.
+    pub fn time(&self) -> f64 {
+        self.step as f64 * self.dt
+    }
+
+    /// True once every step of the run has been taken.
+    pub fn done(&self) -> bool {
+        self.step >= self.steps
+    }
+
+    pub fn tick(&mut self) {
+        self.step += 1;
+    }
+}
+
+/// When a hook or sink fires: after every `n`-th step (n >= 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Schedule {
+    pub every_steps: u64,
+}
+
+impl Schedule {
+    pub fn every(steps: u64) -> Schedule {
+        Schedule {
+            every_steps: steps.max(1),
+        }
+    }
+
+    /// Due after the clock has just completed step number `clock.step`.
+    pub fn due(&self, clock: &Clock) -> bool {
+        clock.step > 0 && clock.step % self.every_steps == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn start_times_parse_and_bad_ones_do_not() {
+        let t = parse_start("2024-03-01T06:30:00Z").unwrap();
+        assert_eq!((t.year, t.day_of_year), (2024, 61)); // leap year
+        assert!((t.hour_utc - 6.5).abs() < 1e-12);
+        for bad in [
+            "2023-02-29T00:00:00Z",
+            "2023-13-01T00:00:00Z",
+            "2023-01-01 00:00:00",
+            "2023-01-01T24:00:00Z",
+        ] {
+            assert!(parse_start(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn epoch_seconds_of_a_known_date() {
+        // 2023-01-20T00:00:00Z is 1674172800 s after the epoch (19377 days).
+        let t = parse_start("2023-01-20T00:00:00Z").unwrap();
+        assert_eq!(t.epoch_seconds(), 1_674_172_800.0);
+    }
+
+    #[test]
+    fn the_clock_divides_the_period_and_never_accumulates() {
+        let start = parse_start("2023-01-20T00:00:00Z").unwrap();
+        // 3600 s in steps of at most 1000 s: four steps of 900 s.
+        let mut c = Clock::new(start, "2023-01-20T00:00:00Z", 1000.0, 3600.0, 3);
+        assert_eq!((c.dt, c.steps, c.steps_per_period), (900.0, 12, 4));
+        let s = Schedule::every(c.steps_per_period);
+        let mut fired = vec![];
+        while !c.done() {
+            c.tick();
+            if s.due(&c) {
+                fired.push(c.time());
+            }
+        }
+        assert_eq!(fired, vec![3600.0, 7200.0, 10800.0]);
+    }
+}
