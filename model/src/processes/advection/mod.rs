@@ -441,7 +441,7 @@ fn sweep_plane_extended(
         h.as_ref().map_or(0, |(m, _)| m.len_of(axis))
     };
     let (lo, hi) = (width(&halo[0]), width(&halo[1]));
-    // [lo strip, interior, hi strip] of the mass and of 1/air.
+    // [lo strip, interior, hi strip] of the mass and of 1/air, row-major.
     let (mut masses, mut invs) = (vec![], vec![]);
     if let Some((m, i)) = &halo[0] {
         masses.push(m.view());
@@ -453,9 +453,22 @@ fn sweep_plane_extended(
         masses.push(m.view());
         invs.push(i.view());
     }
+    let join = |parts: &[ArrayView2<f64>]| {
+        let mut dim = parts[0].raw_dim();
+        dim[axis.index()] = parts.iter().map(|p| p.len_of(axis)).sum();
+        let mut out = Array2::zeros(dim);
+        let mut at = 0;
+        for p in parts {
+            let n = p.len_of(axis);
+            out.slice_axis_mut(axis, ndarray::Slice::from(at..at + n))
+                .assign(p);
+            at += n;
+        }
+        out
+    };
     let mut ext = Extended {
-        mass: ndarray::concatenate(axis, &masses).expect("strips match the plane"),
-        inv_air: ndarray::concatenate(axis, &invs).expect("strips match the plane"),
+        mass: join(&masses),
+        inv_air: join(&invs),
         // Faces beyond the interior carry nothing: they only feed halo cells.
         flux: {
             let mut f = match dir {
