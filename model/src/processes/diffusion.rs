@@ -22,7 +22,7 @@ use crate::error::Result;
 use crate::grid::Side;
 use crate::parallel::halo::{self, Halo};
 use crate::state::State;
-use ndarray::{Array2, Array3, Axis};
+use ndarray::{s, Array2, Array3, Axis};
 use rayon::prelude::*;
 
 pub struct VerticalDiffusion {
@@ -233,49 +233,74 @@ fn diffuse_substep(
     for (idx, v) in r.iter_mut().enumerate() {
         *v = block[idx] / air[idx];
     }
+    // Faces in index order; the first and last faces of a line are the
+    // edges (periodic seam, halo or closed), the rest are interior.
+    let plane = ny * nx;
     for k in 0..nz {
         for j in 0..ny {
             let row = (k * ny + j) * nx;
-            for f in 0..=nx {
-                let c = cx[[k, j, f]];
-                if c == 0.0 {
+            let c = cx.slice(s![k, j, ..]);
+            let c = c.as_slice().expect("standard layout");
+            let (b, r) = (&mut block[row..row + nx], &r[row..row + nx]);
+            if c[0] != 0.0 {
+                match &halo.west {
+                    Some(h) => b[0] += c[0] * dts * (h[[k, j]] - r[0]),
+                    None => {
+                        // Periodic seam: from the last cell to the first.
+                        let flow = c[0] * dts * (r[nx - 1] - r[0]);
+                        b[nx - 1] -= flow;
+                        b[0] += flow;
+                    }
+                }
+            }
+            for f in 1..nx {
+                if c[f] == 0.0 {
                     continue;
                 }
-                if let (0, Some(h)) = (f, &halo.west) {
-                    block[row] += c * dts * (h[[k, j]] - r[row]);
-                    continue;
-                }
-                if let (true, Some(h)) = (f == nx, &halo.east) {
-                    block[row + nx - 1] -= c * dts * (r[row + nx - 1] - h[[k, j]]);
-                    continue;
-                }
-                let (a, b) = ((f + nx - 1) % nx, f % nx);
-                let flow = c * dts * (r[row + a] - r[row + b]);
-                block[row + a] -= flow;
-                block[row + b] += flow;
+                let flow = c[f] * dts * (r[f - 1] - r[f]);
+                b[f - 1] -= flow;
+                b[f] += flow;
+            }
+            // The last face carries flow only across an east halo (a
+            // periodic seam is counted on the first face).
+            if let (true, Some(h)) = (c[nx] != 0.0, &halo.east) {
+                b[nx - 1] -= c[nx] * dts * (r[nx - 1] - h[[k, j]]);
             }
         }
+        let layer = k * plane;
         for f in 0..=ny {
-            let (a, b) = ((f + ny - 1) % ny, f % ny);
+            let c = cy.slice(s![k, f, ..]);
+            let c = c.as_slice().expect("standard layout");
+            let edge = if f == 0 {
+                halo.south.as_ref().map(|h| (h, 0))
+            } else if f == ny {
+                halo.north.as_ref().map(|h| (h, ny - 1))
+            } else {
+                None
+            };
+            if let Some((h, jj)) = edge {
+                let at = layer + jj * nx;
+                for i in 0..nx {
+                    if c[i] == 0.0 {
+                        continue;
+                    }
+                    if f == 0 {
+                        block[at + i] += c[i] * dts * (h[[k, i]] - r[at + i]);
+                    } else {
+                        block[at + i] -= c[i] * dts * (r[at + i] - h[[k, i]]);
+                    }
+                }
+                continue;
+            }
+            let (ja, jb) = ((f + ny - 1) % ny, f % ny);
+            let (ra, rb) = (layer + ja * nx, layer + jb * nx);
             for i in 0..nx {
-                let c = cy[[k, f, i]];
-                if c == 0.0 {
+                if c[i] == 0.0 {
                     continue;
                 }
-                if let (0, Some(h)) = (f, &halo.south) {
-                    let ib = (k * ny) * nx + i;
-                    block[ib] += c * dts * (h[[k, i]] - r[ib]);
-                    continue;
-                }
-                if let (true, Some(h)) = (f == ny, &halo.north) {
-                    let ia = (k * ny + ny - 1) * nx + i;
-                    block[ia] -= c * dts * (r[ia] - h[[k, i]]);
-                    continue;
-                }
-                let (ia, ib) = ((k * ny + a) * nx + i, (k * ny + b) * nx + i);
-                let flow = c * dts * (r[ia] - r[ib]);
-                block[ia] -= flow;
-                block[ib] += flow;
+                let flow = c[i] * dts * (r[ra + i] - r[rb + i]);
+                block[ra + i] -= flow;
+                block[rb + i] += flow;
             }
         }
     }

@@ -8,7 +8,10 @@
 //! coefficients from the met and the grid (advection, diffusion,
 //! deposition, emission): its coefficients are computed once per cell and
 //! applied to every tracer, so tags ride along at the cost of memory
-//! traffic only. A *nonlinear* process couples tracers within a cell
+//! traffic only. Diffusion, deposition and emission are also additive (the
+//! tags' sum moves as the bulk); PPM advection is not quite, because its
+//! limiter depends on each tracer's own field, which the attribution
+//! wrapper corrects. A *nonlinear* process couples tracers within a cell
 //! (chemistry); attribution wraps it to apportion what it converts.
 
 pub mod advection;
