@@ -14,6 +14,16 @@ pub enum Side {
 impl Side {
     pub const ALL: [Side; 4] = [Side::West, Side::East, Side::South, Side::North];
 
+    /// Position in [`Side::ALL`] (west, east, south, north).
+    pub fn index(self) -> usize {
+        match self {
+            Side::West => 0,
+            Side::East => 1,
+            Side::South => 2,
+            Side::North => 3,
+        }
+    }
+
     pub fn opposite(self) -> Side {
         match self {
             Side::West => Side::East,

@@ -4,7 +4,7 @@
 //! height and the diffusivity. Winds are earth-relative at cell centres
 //! (the mean of the two faces, rotated with the projection).
 
-use super::netcdf::{NetcdfWriter, Provenance, Shape, VarSpec};
+use super::netcdf::{NetcdfWriter, Shape, VarSpec};
 use crate::config::Case;
 use crate::error::Result;
 use crate::met::stats::earth_relative;
@@ -41,7 +41,6 @@ fn var(
 
 impl MetFile {
     pub fn create(case: &Case, view: &View, dir: &Path) -> Result<MetFile> {
-        let m = view.model;
         let vars = vec![
             var(
                 "eastward_wind",
@@ -101,21 +100,12 @@ impl MetFile {
                 Shape::Surface,
             ),
         ];
-        let met = m.met.description();
-        let case_file = case.file.display().to_string();
-        let writer = NetcdfWriter::create(
+        let writer = NetcdfWriter::for_run(
+            case,
+            view,
             &dir.join(format!("{}.met.nc", case.run.name)),
-            &m.grid,
-            case.output.layers,
             vars,
-            &Provenance {
-                title: &case.run.name,
-                start: &case.run.start_text,
-                met: &met,
-                synthetic_met: m.met.synthetic(),
-                case_file: &case_file,
-                averaging: "instant",
-            },
+            "instant",
             false,
         )?;
         Ok(MetFile {

@@ -178,6 +178,36 @@ impl NetcdfWriter {
         })
     }
 
+    /// A file of the case's run on its grid, with the run's provenance and
+    /// the case's output layers.
+    pub fn for_run(
+        case: &Case,
+        view: &View,
+        path: &Path,
+        vars: Vec<VarSpec>,
+        averaging: &str,
+        bounds: bool,
+    ) -> Result<Self> {
+        let m = view.model;
+        let met = m.met.description();
+        let case_file = case.file.display().to_string();
+        NetcdfWriter::create(
+            path,
+            &m.grid,
+            case.output.layers,
+            vars,
+            &Provenance {
+                title: &case.run.name,
+                start: &case.run.start_text,
+                met: &met,
+                synthetic_met: m.met.synthetic(),
+                case_file: &case_file,
+                averaging,
+            },
+            bounds,
+        )
+    }
+
     /// Append one record at `time_hours` (with its interval when the file
     /// has bounds). `fields[v]` is variable v, flattened (z, y, x) or (y, x).
     pub fn write_record(
@@ -373,21 +403,12 @@ impl ConcentrationFile {
                 },
             })
             .collect();
-        let met = m.met.description();
-        let case_file = case.file.display().to_string();
-        let writer = NetcdfWriter::create(
+        let writer = NetcdfWriter::for_run(
+            case,
+            view,
             &dir.join(format!("{}.nc", case.run.name)),
-            &m.grid,
-            case.output.layers,
             specs,
-            &Provenance {
-                title: &case.run.name,
-                start: &case.run.start_text,
-                met: &met,
-                synthetic_met: m.met.synthetic(),
-                case_file: &case_file,
-                averaging: mode.name(),
-            },
+            mode.name(),
             mode == OutputMode::Mean,
         )?;
         Ok(ConcentrationFile {

@@ -13,19 +13,10 @@ pub struct Halo {
     strips: [Option<Array4<f64>>; 4],
 }
 
-fn slot(side: Side) -> usize {
-    match side {
-        Side::West => 0,
-        Side::East => 1,
-        Side::South => 2,
-        Side::North => 3,
-    }
-}
-
 impl Halo {
     /// The strip beyond `side`, if that side is a halo that was exchanged.
     pub fn strip(&self, side: Side) -> Option<&Array4<f64>> {
-        self.strips[slot(side)].as_ref()
+        self.strips[side.index()].as_ref()
     }
 }
 
@@ -57,7 +48,7 @@ pub fn exchange(comm: &dyn Comm, edges: &Edges, field: ArrayView4<f64>, sides: &
         };
         let strip =
             Array4::from_shape_vec(shape, got).expect("neighbour sent a strip of the agreed shape");
-        halo.strips[slot(side)] = Some(strip);
+        halo.strips[side.index()] = Some(strip);
     }
     halo
 }

@@ -22,15 +22,6 @@ pub struct LocalComm {
     from: [Option<Mutex<Receiver<Vec<f64>>>>; 4],
 }
 
-fn slot(side: Side) -> usize {
-    match side {
-        Side::West => 0,
-        Side::East => 1,
-        Side::South => 2,
-        Side::North => 3,
-    }
-}
-
 impl LocalComm {
     /// One communicator per rank; `neighbours[r][side]` is the rank across
     /// that side of rank r (None at the domain's edge). Neighbour relations
@@ -48,11 +39,11 @@ impl LocalComm {
             (0..size).map(|_| Default::default()).collect();
         for (r, sides) in neighbours.iter().enumerate() {
             for side in Side::ALL {
-                if let Some(n) = sides[slot(side)] {
+                if let Some(n) = sides[side.index()] {
                     // r sends across `side`; n hears it across the opposite side.
                     let (tx, rx) = channel();
-                    senders[r][slot(side)] = Some(tx);
-                    receivers[n][slot(side.opposite())] = Some(Mutex::new(rx));
+                    senders[r][side.index()] = Some(tx);
+                    receivers[n][side.opposite().index()] = Some(Mutex::new(rx));
                 }
             }
         }
@@ -107,7 +98,7 @@ impl Comm for LocalComm {
         x.copy_from_slice(&total);
     }
     fn exchange(&self, side: Side, data: Vec<f64>) -> Vec<f64> {
-        let s = slot(side);
+        let s = side.index();
         let (Some(to), Some(from)) = (&self.to[s], &self.from[s]) else {
             panic!("rank {} has no neighbour across {side:?}", self.rank);
         };
