@@ -14,8 +14,9 @@ use std::process::ExitCode;
     long_about = "Regional air-quality dispersion and source-attribution model.\n\n\
 Start with the embedded default case (Hunan and northern Guangxi):\n    \
 airshed run configs/default.toml\n\
-It writes a CF-NetCDF file of hourly mean concentrations and a JSON summary\n\
-with the mass budget to the case's output directory, and prints the budget.\n\n\
+It writes a CF-NetCDF file of hourly mean concentrations, hourly values at\n\
+the case's sites (CSV) and a JSON summary with the mass budget to the case's\n\
+output directory, and prints the budget.\n\n\
 Exit codes: 0 ok, 2 bad case file, 3 bad input data, 4 too big for memory,\n\
 5 numerical failure, 6 output could not be written."
 )]
@@ -26,7 +27,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run a case end to end: met + emissions -> transport -> NetCDF + budget.
+    /// Run a case end to end: met + emissions -> processes -> NetCDF, site CSV, summary.
     Run {
         /// The case file (TOML); see docs/case-file.md for every key.
         case: PathBuf,
