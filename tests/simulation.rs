@@ -317,10 +317,10 @@ fn the_typed_case_refuses_a_partial_interval_and_zero_layers() {
         ("layers = 2", "layers = 0", "output.layers"),
         ("layers = 2", "layers = 5", "output.layers"),
     ] {
-        let err = airshed::config::Case::from_str(&base.replace(from, to), &path)
-            .err()
-            .expect("refused")
-            .to_string();
+        let Err(err) = airshed::config::Case::from_str(&base.replace(from, to), &path) else {
+            panic!("{key}: refused")
+        };
+        let err = err.to_string();
         println!("{err}");
         assert!(err.contains(key) && err.contains("case.toml"), "{err}");
     }

@@ -328,9 +328,4 @@ impl Case {
             self.intervals(),
         )
     }
-
-    /// A configuration error about this case's `key`.
-    pub fn error(&self, key: impl Into<String>, expected: impl Into<String>) -> Error {
-        Error::config(&self.file, key, expected)
-    }
 }

@@ -101,9 +101,4 @@ impl Edges {
             .iter()
             .any(|&s| matches!(self.side(s), Edge::Halo { .. }))
     }
-
-    /// True when the side is `Open` (its fluxes go to the lateral budget).
-    pub fn is_open(&self, s: Side) -> bool {
-        self.side(s) == Edge::Open
-    }
 }

@@ -334,11 +334,6 @@ impl Grid {
         self.area[[j, i]] * self.dz[k]
     }
 
-    /// Cells in the grid.
-    pub fn cells(&self) -> usize {
-        self.nx * self.ny * self.nz
-    }
-
     /// The window `i0..i1` x `j0..j1` of this grid as a grid of its own, for
     /// a subdomain: metrics are sliced (bit-identical to the whole grid's),
     /// and `edges` says what lies beyond each of its sides.

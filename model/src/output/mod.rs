@@ -41,12 +41,3 @@ pub fn stage_text(path: &Path, contents: &str) -> Result<Staged> {
         path: path.to_path_buf(),
     })
 }
-
-/// Write a text file atomically on its own.
-pub fn write_atomic(path: &Path, contents: &str) -> Result<()> {
-    let s = stage_text(path, contents)?;
-    std::fs::rename(&s.tmp, &s.path).map_err(|e| {
-        let _ = std::fs::remove_file(&s.tmp);
-        Error::output(path, e)
-    })
-}

@@ -228,7 +228,7 @@ impl NetcdfWriter {
         let t = self.records;
         f.variable_mut("time")
             .ok_or_else(|| missing("time"))?
-            .put_values(&[time_hours], [t..t + 1])
+            .put_values(&[time_hours], t..t + 1)
             .map_err(e)?;
         if let (true, Some((a, b))) = (self.bounds, interval) {
             f.variable_mut("time_bnds")

@@ -7,6 +7,9 @@ use crate::grid::Side;
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::{Arc, Barrier, Mutex};
 
+/// One channel end per side (west, east, south, north).
+type PerSide<T> = [Option<T>; 4];
+
 struct Shared {
     slots: Mutex<Vec<Vec<f64>>>,
     barrier: Barrier,
@@ -17,9 +20,9 @@ pub struct LocalComm {
     size: usize,
     shared: Arc<Shared>,
     /// Senders to each neighbour's receiver for the side facing us, by our side.
-    to: [Option<Sender<Vec<f64>>>; 4],
+    to: PerSide<Sender<Vec<f64>>>,
     /// What arrives from the neighbour across each of our sides.
-    from: [Option<Mutex<Receiver<Vec<f64>>>>; 4],
+    from: PerSide<Mutex<Receiver<Vec<f64>>>>,
 }
 
 impl LocalComm {
@@ -33,9 +36,9 @@ impl LocalComm {
             barrier: Barrier::new(size),
         });
         // receivers[r][s]: rank r hears across its side s.
-        let mut senders: Vec<[Option<Sender<Vec<f64>>>; 4]> =
+        let mut senders: Vec<PerSide<Sender<Vec<f64>>>> =
             (0..size).map(|_| Default::default()).collect();
-        let mut receivers: Vec<[Option<Mutex<Receiver<Vec<f64>>>>; 4]> =
+        let mut receivers: Vec<PerSide<Mutex<Receiver<Vec<f64>>>>> =
             (0..size).map(|_| Default::default()).collect();
         for (r, sides) in neighbours.iter().enumerate() {
             for side in Side::ALL {

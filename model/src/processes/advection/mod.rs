@@ -272,6 +272,24 @@ fn horizontal_substeps(
         .reduce(|| 0.0, f64::max)
 }
 
+/// The largest Courant number over all ranks. A NaN on any rank must stop
+/// every rank, so a non-finite value is reduced as infinite.
+fn global_courant(comm: &dyn Comm, local: f64, problem: &str) -> Result<f64> {
+    let c = comm.max(if local.is_finite() {
+        local
+    } else {
+        f64::INFINITY
+    });
+    if c.is_finite() {
+        Ok(c)
+    } else {
+        Err(Error::Numerics {
+            process: "advection".into(),
+            detail: problem.into(),
+        })
+    }
+}
+
 #[derive(Clone, Copy)]
 enum Dir {
     X,
@@ -703,18 +721,11 @@ impl Advection {
                 worst
             })
             .reduce(|| 0.0, f64::max);
-        // A NaN anywhere must stop every rank: reduce non-finite as infinite.
-        let courant = comm.max(if courant.is_finite() {
-            courant
-        } else {
-            f64::INFINITY
-        });
-        if !courant.is_finite() {
-            return Err(Error::Numerics {
-                process: "advection".into(),
-                detail: "non-finite vertical Courant number (zero air mass?)".into(),
-            });
-        }
+        let courant = global_courant(
+            comm,
+            courant,
+            "non-finite vertical Courant number (zero air mass?)",
+        )?;
         let pieces = ((courant / self.max_courant).ceil() as usize).max(1);
         if pieces > 1 {
             w.par_mapv_inplace(|v| v / pieces as f64);
@@ -805,17 +816,11 @@ impl Process for Advection {
             &work.end,
             self.max_courant,
         );
-        let need = ctx.comm.max(if need.is_finite() {
-            need
-        } else {
-            f64::INFINITY
-        });
-        if !need.is_finite() {
-            return Err(Error::Numerics {
-                process: "advection".into(),
-                detail: "non-finite Courant number: check the met winds and density".into(),
-            });
-        }
+        let need = global_courant(
+            ctx.comm,
+            need,
+            "non-finite Courant number: check the met winds and density",
+        )?;
         let nsub = (need.ceil() as usize).max(1);
         let frac = 1.0 / nsub as f64;
         if nsub > 1 {
