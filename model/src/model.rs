@@ -113,6 +113,7 @@ impl Model {
         let ntr = state.tracers.len();
         let ratio = |ugm3: f64| ugm3 * UG / rho_surface;
         // Only the background tag carries inflow and initial values.
+        let air = state.air_mass.clone();
         let mut lateral = vec![0.0; ntr];
         for (tr, v) in lateral.iter_mut().enumerate() {
             if state.tracers.is_background(tr) {
@@ -120,7 +121,6 @@ impl Model {
                 *v = ratio(case.boundary.background_ugm3[s]);
                 let init = ratio(case.boundary.initial_ugm3[s]);
                 if init > 0.0 {
-                    let air = state.air_mass.clone();
                     state
                         .mass
                         .index_axis_mut(ndarray::Axis(0), tr)

@@ -95,16 +95,16 @@ impl Sink for SiteSeries {
         let n = self.written as f64;
         for site in self.sites.iter_mut() {
             let (i, j) = site.cell;
-            let c = cell_concentrations(g, state, (0, j, i));
             let values = match self.mode {
                 OutputMode::Mean => {
+                    let c = cell_concentrations(g, state, (0, j, i));
                     site.acc.iter_mut().zip(&c).for_each(|(a, c)| *a += c / per);
                     if !due {
                         continue;
                     }
                     std::mem::replace(&mut site.acc, vec![0.0; c.len()])
                 }
-                OutputMode::Instant if due => c,
+                OutputMode::Instant if due => cell_concentrations(g, state, (0, j, i)),
                 OutputMode::Instant => continue,
             };
             site.sampler.sample(g, &view.model.met_now);

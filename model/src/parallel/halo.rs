@@ -18,6 +18,20 @@ impl Halo {
     pub fn strip(&self, side: Side) -> Option<&Array4<f64>> {
         self.strips[side.index()].as_ref()
     }
+
+    /// The neighbour's cell right next to ours across `side`, for field
+    /// `t`, layer `k`, at position `along` the side (j for west/east, i for
+    /// south/north).
+    pub fn adjacent(&self, side: Side, t: usize, k: usize, along: usize) -> Option<f64> {
+        let h = self.strip(side)?;
+        let (_, _, hy, hx) = h.dim();
+        Some(match side {
+            Side::West => h[[t, k, along, hx - 1]],
+            Side::East => h[[t, k, along, 0]],
+            Side::South => h[[t, k, hy - 1, along]],
+            Side::North => h[[t, k, 0, along]],
+        })
+    }
 }
 
 /// The cells of `field` nearest to `side`, `w` deep, as sent to the neighbour.

@@ -104,11 +104,7 @@ pub fn deposition_velocity_with_ra(sp: &Species, ra: f64, ustar: f64, temperatur
 
 /// Dry deposition. Linear: the surviving fraction of each surface cell is
 /// computed once per species and applied to all its tags.
-#[derive(Default)]
-pub struct DryDeposition {
-    /// exp(-v_d dt / dz) of the lowest layer, [j, i], reused across species.
-    kept: Array2<f64>,
-}
+pub struct DryDeposition;
 
 impl Process for DryDeposition {
     fn name(&self) -> &'static str {
@@ -128,10 +124,11 @@ impl Process for DryDeposition {
             .and(&m.ustar)
             .and(&m.obukhov)
             .map_collect(|&z0, &us, &l| aerodynamic_resistance(z, z0, us, l));
-        self.kept = Array2::zeros((g.ny, g.nx));
+        // exp(-v_d dt / dz) of the lowest layer, [j, i], for one species at a time.
+        let mut kept = Array2::zeros((g.ny, g.nx));
         for s in 0..state.tracers.species.len() {
             let sp = state.tracers.species[s];
-            ndarray::Zip::indexed(&mut self.kept).for_each(|(j, i), k| {
+            ndarray::Zip::indexed(&mut kept).for_each(|(j, i), k| {
                 let vd = deposition_velocity_with_ra(
                     &sp,
                     ra[[j, i]],
@@ -145,7 +142,7 @@ impl Process for DryDeposition {
                 let mut layer = state.mass.index_axis_mut(Axis(0), tr);
                 let mut surface = layer.index_axis_mut(Axis(0), 0);
                 ndarray::Zip::from(&mut surface)
-                    .and(&self.kept)
+                    .and(&kept)
                     .for_each(|v, &f| {
                         let kept = *v * f;
                         lost += *v - kept;
@@ -160,11 +157,7 @@ impl Process for DryDeposition {
 
 /// Below-cloud scavenging. Linear: the surviving fraction of each column
 /// is computed once per species and applied to all its tags and layers.
-#[derive(Default)]
-pub struct WetDeposition {
-    /// exp(-Lambda dt) per column [j, i].
-    kept: Array2<f64>,
-}
+pub struct WetDeposition;
 
 impl Process for WetDeposition {
     fn name(&self) -> &'static str {
@@ -185,7 +178,8 @@ impl Process for WetDeposition {
             if lambda == 0.0 {
                 continue;
             }
-            self.kept = precip.mapv(|p| {
+            // exp(-Lambda dt) per column [j, i].
+            let kept = precip.mapv(|p| {
                 if p > 0.0 {
                     (-lambda * p * ctx.dt).exp()
                 } else {
@@ -196,9 +190,9 @@ impl Process for WetDeposition {
                 let mut lost = 0.0;
                 for ((_, j, i), v) in state.mass.index_axis_mut(Axis(0), tr).indexed_iter_mut() {
                     if precip[[j, i]] > 0.0 {
-                        let kept = *v * self.kept[[j, i]];
-                        lost += *v - kept;
-                        *v = kept;
+                        let left = *v * kept[[j, i]];
+                        lost += *v - left;
+                        *v = left;
                     }
                 }
                 budget.tracers[tr].wet_deposited_kg += lost;

@@ -20,7 +20,7 @@ use super::{Process, ProcessKind, StepContext};
 use crate::budget::Budget;
 use crate::error::Result;
 use crate::grid::Side;
-use crate::parallel::halo::{self, Halo};
+use crate::parallel::halo;
 use crate::state::State;
 use ndarray::{s, Array2, Array3, Axis};
 use rayon::prelude::*;
@@ -152,25 +152,15 @@ impl HorizontalDiffusion {
     /// of the two cells (the neighbour's from its halo across a Halo side).
     /// Open sides are closed to diffusion (advection carries exchange);
     /// a periodic seam is one face, counted on the low side.
-    fn conductances(&self, ctx: &StepContext, rho_halo: &Halo) -> (Array3<f64>, Array3<f64>) {
+    fn conductances(&self, ctx: &StepContext) -> (Array3<f64>, Array3<f64>) {
         let g = ctx.grid;
         let (nz, ny, nx) = (g.nz, g.ny, g.nx);
         let rho = &ctx.met_mid.density;
         let e = g.edges;
         let mut cx = Array3::<f64>::zeros((nz, ny, nx + 1));
         let mut cy = Array3::<f64>::zeros((nz, ny + 1, nx));
-        // The neighbour's cell next to (k, along) across a Halo side.
-        let strip = |side: Side, k: usize, along: usize| {
-            rho_halo.strip(side).map(|h| {
-                let (_, _, hy, hx) = h.dim();
-                match side {
-                    Side::West => h[[0, k, along, hx - 1]],
-                    Side::East => h[[0, k, along, 0]],
-                    Side::South => h[[0, k, hy - 1, along]],
-                    Side::North => h[[0, k, 0, along]],
-                }
-            })
-        };
+        let strip =
+            |side: Side, k: usize, along: usize| ctx.density_halo.adjacent(side, 0, k, along);
         for k in 0..nz {
             for j in 0..ny {
                 for f in 0..=nx {
@@ -323,12 +313,7 @@ impl Process for HorizontalDiffusion {
         let (nz, ny, nx) = (g.nz, g.ny, g.nx);
         let sides = [Side::West, Side::East, Side::South, Side::North];
         let halos = g.edges.any_halo();
-        let rho_halo = if halos {
-            halo::exchange3(ctx.comm, &g.edges, ctx.met_mid.density.view(), &sides)
-        } else {
-            Halo::default()
-        };
-        let (cx, cy) = self.conductances(ctx, &rho_halo);
+        let (cx, cy) = self.conductances(ctx);
         // Forward Euler stays positive while dt * sum(D) / M <= 1/2 in every cell.
         let air = &state.air_mass;
         let mut worst: f64 = 0.0;

@@ -28,6 +28,7 @@ use crate::emissions::Inventory;
 use crate::error::Result;
 use crate::grid::Grid;
 use crate::met::MetFields;
+use crate::parallel::halo::Halo;
 use crate::parallel::Comm;
 use crate::state::{State, TracerSet};
 use crate::time::StartTime;
@@ -50,6 +51,9 @@ pub struct StepContext<'a> {
     pub met_start: &'a MetFields,
     pub met_mid: &'a MetFields,
     pub met_end: &'a MetFields,
+    /// The neighbours' mid-step density beyond each Halo side (empty when
+    /// the domain is undivided).
+    pub density_halo: &'a Halo,
     pub dt: f64,
     /// Seconds since the run start, at the start of the step.
     pub time: f64,
@@ -107,10 +111,10 @@ pub fn standard_split(
         )?));
     }
     if p.dry_deposition {
-        list.push(Box::new(deposition::DryDeposition::default()));
+        list.push(Box::new(deposition::DryDeposition));
     }
     if p.wet_deposition {
-        list.push(Box::new(deposition::WetDeposition::default()));
+        list.push(Box::new(deposition::WetDeposition));
     }
     Ok(list)
 }

@@ -22,9 +22,11 @@ pub use report::{RunSummary, SpeciesBudget};
 use crate::config::Case;
 use crate::emissions::Inventory;
 use crate::error::{Error, Result};
+use crate::grid::Side;
 use crate::met::MetFields;
 use crate::model::Model;
 use crate::parallel::decomp::Subdomain;
+use crate::parallel::halo::{self, Halo};
 use crate::parallel::{Comm, Serial};
 use crate::processes::{Process, StepContext};
 use crate::state::TracerSet;
@@ -79,10 +81,14 @@ pub trait Sink: Send {
     fn finish(&mut self, view: &View, summary: &mut RunSummary) -> Result<Vec<Staged>>;
 }
 
-/// The met a step needs besides the model's current met: its middle and end.
+/// The met a step needs besides the model's current met: its middle and
+/// end, and (in a divided run) the neighbours' mid-step density beyond
+/// each halo side, which advection and diffusion both need at their
+/// interface faces.
 pub struct StepMet {
     pub mid: MetFields,
     pub end: MetFields,
+    pub density_halo: Halo,
 }
 
 pub struct Simulation {
@@ -149,9 +155,17 @@ impl Simulation {
     /// The met at the middle and end of the next step.
     pub fn met_for_step(&mut self) -> Result<StepMet> {
         let (t0, dt) = (self.clock.time(), self.clock.dt);
+        let mid = self.model.met.at(t0 + 0.5 * dt)?;
+        let edges = self.model.grid.edges;
+        let density_halo = if edges.any_halo() {
+            halo::exchange3(&*self.model.comm, &edges, mid.density.view(), &Side::ALL)
+        } else {
+            Halo::default()
+        };
         Ok(StepMet {
-            mid: self.model.met.at(t0 + 0.5 * dt)?,
+            mid,
             end: self.model.met.at(t0 + dt)?,
+            density_halo,
         })
     }
 
@@ -165,6 +179,7 @@ impl Simulation {
             met_start: &m.met_now,
             met_mid: &met.mid,
             met_end: &met.end,
+            density_halo: &met.density_halo,
             dt: clock.dt,
             time: clock.time(),
             step_index: clock.step,

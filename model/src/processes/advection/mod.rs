@@ -119,25 +119,15 @@ impl Work {
 /// Air-mass fluxes through x- and y-faces over `dt`: rho u L dz dt, with rho
 /// the mean of the two cells. A periodic seam uses the wrapped neighbour and
 /// is one face (the low side's value); an open edge uses its own cell; a
-/// halo edge the neighbour's cell from `rho_halo`.
-fn face_fluxes(ctx: &StepContext, rho_halo: &Halo, fx: &mut Array3<f64>, fy: &mut Array3<f64>) {
+/// halo edge the neighbour's cell from the context's density halo.
+fn face_fluxes(ctx: &StepContext, fx: &mut Array3<f64>, fy: &mut Array3<f64>) {
     let g = ctx.grid;
     let m = ctx.met_mid;
     let (ny, nx) = (g.ny, g.nx);
     let dt = ctx.dt;
     let e = g.edges;
-    // The neighbour's density next to (k, along) across a Halo side.
-    let beyond = |side: Side, k: usize, along: usize| {
-        rho_halo.strip(side).map(|h| {
-            let (_, _, hy, hx) = h.dim();
-            match side {
-                Side::West => h[[0, k, along, hx - 1]],
-                Side::East => h[[0, k, along, 0]],
-                Side::South => h[[0, k, hy - 1, along]],
-                Side::North => h[[0, k, 0, along]],
-            }
-        })
-    };
+    let rho_halo = ctx.density_halo;
+    let beyond = |side: Side, k: usize, along: usize| rho_halo.adjacent(side, 0, k, along);
     fx.axis_iter_mut(Axis(0))
         .into_par_iter()
         .zip(fy.axis_iter_mut(Axis(0)))
@@ -411,111 +401,34 @@ fn sweep_plane(
     total
 }
 
-/// A plane extended by its halos along `dir`: `lo` and `hi` cells before
-/// and after the interior along the sweep.
-struct Extended {
-    mass: Array2<f64>,
-    inv_air: Array2<f64>,
-    flux: Array2<f64>,
-    lo: usize,
-    hi: usize,
-}
-
-impl Extended {
-    /// The interior cells' position along the sweep.
-    fn interior(&self, dir: Dir) -> (ndarray::Slice, ndarray::Slice) {
-        let full = ndarray::Slice::from(..);
-        let n = match dir {
-            Dir::X => self.mass.ncols(),
-            Dir::Y => self.mass.nrows(),
-        };
-        let inner = ndarray::Slice::from(self.lo..n - self.hi);
-        match dir {
-            Dir::X => (full, inner),
-            Dir::Y => (inner, full),
-        }
-    }
-}
-
-/// Sweep one tracer plane of a subdomain along `dir`, extended by the
-/// exchanged halo strips (`mass_lo`/`mass_hi` for this tracer and layer,
-/// `inv_lo`/`inv_hi` their 1/air); only the interior is written back.
-#[allow(clippy::too_many_arguments)]
-fn sweep_plane_extended(
-    dir: Dir,
-    plane: &mut ArrayViewMut2<f64>,
-    inv_air: &ArrayView2<f64>,
-    flux: &ArrayView2<f64>,
-    halo: [Option<(ArrayView2<f64>, ArrayView2<f64>)>; 2],
-    bnd: f64,
-    ends: [Edge; 2],
-    w: &mut SweepWork,
-) -> Through {
-    let axis = match dir {
+/// The axis a sweep along `dir` runs on, in a [rows, cols] plane.
+fn axis_of(dir: Dir) -> Axis {
+    match dir {
         Dir::X => Axis(1),
         Dir::Y => Axis(0),
-    };
-    let width = |h: &Option<(ArrayView2<f64>, ArrayView2<f64>)>| {
-        h.as_ref().map_or(0, |(m, _)| m.len_of(axis))
-    };
-    let (lo, hi) = (width(&halo[0]), width(&halo[1]));
-    // [lo strip, interior, hi strip] of the mass and of 1/air, row-major.
-    let (mut masses, mut invs) = (vec![], vec![]);
-    if let Some((m, i)) = &halo[0] {
-        masses.push(m.view());
-        invs.push(i.view());
     }
-    masses.push(plane.view());
-    invs.push(inv_air.view());
-    if let Some((m, i)) = &halo[1] {
-        masses.push(m.view());
-        invs.push(i.view());
+}
+
+/// Field `t`, layer `k` of the strip beyond `side`, if it is a halo.
+fn strip_of(h: &Halo, side: Side, t: usize, k: usize) -> Option<ArrayView2<'_, f64>> {
+    h.strip(side)
+        .map(|m| m.index_axis(Axis(0), t).index_axis_move(Axis(0), k))
+}
+
+/// `parts` laid end to end along `axis` (a plane extended by its halo
+/// strips), row-major as the kernels need.
+fn join(axis: Axis, parts: &[ArrayView2<f64>]) -> Array2<f64> {
+    let mut dim = parts[0].raw_dim();
+    dim[axis.index()] = parts.iter().map(|p| p.len_of(axis)).sum();
+    let mut out = Array2::zeros(dim);
+    let mut at = 0;
+    for p in parts {
+        let n = p.len_of(axis);
+        out.slice_axis_mut(axis, ndarray::Slice::from(at..at + n))
+            .assign(p);
+        at += n;
     }
-    let join = |parts: &[ArrayView2<f64>]| {
-        let mut dim = parts[0].raw_dim();
-        dim[axis.index()] = parts.iter().map(|p| p.len_of(axis)).sum();
-        let mut out = Array2::zeros(dim);
-        let mut at = 0;
-        for p in parts {
-            let n = p.len_of(axis);
-            out.slice_axis_mut(axis, ndarray::Slice::from(at..at + n))
-                .assign(p);
-            at += n;
-        }
-        out
-    };
-    let mut ext = Extended {
-        mass: join(&masses),
-        inv_air: join(&invs),
-        // Faces beyond the interior carry nothing: they only feed halo cells.
-        flux: {
-            let mut f = match dir {
-                Dir::X => Array2::zeros((plane.nrows(), lo + plane.ncols() + hi + 1)),
-                Dir::Y => Array2::zeros((lo + plane.nrows() + hi + 1, plane.ncols())),
-            };
-            let n = flux.len_of(axis);
-            f.slice_axis_mut(axis, ndarray::Slice::from(lo..lo + n))
-                .assign(flux);
-            f
-        },
-        lo,
-        hi,
-    };
-    let total = sweep_plane(
-        dir,
-        &mut ext.mass.view_mut(),
-        &ext.inv_air.view(),
-        &ext.flux.view(),
-        bnd,
-        ends,
-        w,
-    );
-    let (rows, cols) = ext.interior(dir);
-    plane.assign(
-        &ext.mass
-            .slice_each_axis(|d| if d.axis.index() == 0 { rows } else { cols }),
-    );
-    total
+    out
 }
 
 /// Add a sweep's air-mass convergence to a plane of air mass.
@@ -622,18 +535,20 @@ impl Advection {
             };
             let mass_halo = halo::exchange(comm, &g.edges, state.mass.view(), &sides);
             let air_halo = halo::exchange3(comm, &g.edges, state.air_mass.view(), &sides);
-            let inv_halo = |side: Side, k: usize| {
-                air_halo.strip(side).map(|a| {
-                    a.index_axis(Axis(0), 0)
-                        .index_axis(Axis(0), k)
-                        .mapv(|a| 1.0 / a)
-                })
-            };
             let flux = match dir {
                 Dir::X => &work.fx,
                 Dir::Y => &work.fy,
             };
             let ends = ends_of(dir, &g.edges);
+            let axis = axis_of(dir);
+            // Strips below and above the interior along the sweep (None at
+            // an open or periodic side), and their widths.
+            let width = |side: Side| {
+                mass_halo
+                    .strip(side)
+                    .map_or(0, |m| m.len_of(Axis(axis.index() + 2)))
+            };
+            let (lo, hi) = (width(sides[0]), width(sides[1]));
             let per_layer: Vec<Vec<Through>> = state
                 .mass
                 .axis_iter_mut(Axis(1))
@@ -646,30 +561,46 @@ impl Advection {
                         let f = flux.index_axis(Axis(0), k);
                         Zip::from(&mut inv).and(&air).for_each(|i, &a| *i = 1.0 / a);
                         converge_air(dir, &mut air, &f);
-                        let (inv_lo, inv_hi) = (inv_halo(sides[0], k), inv_halo(sides[1], k));
+                        // Tracer-independent: 1/air and the face fluxes of
+                        // the extended lines, once per layer. Faces beyond
+                        // the interior carry nothing: they only feed halo cells.
+                        let inv_strip =
+                            |side| strip_of(&air_halo, side, 0, k).map(|a| a.mapv(|a| 1.0 / a));
+                        let (inv_lo, inv_hi) = (inv_strip(sides[0]), inv_strip(sides[1]));
+                        let inv_parts: Vec<ArrayView2<f64>> = inv_lo
+                            .iter()
+                            .map(|a| a.view())
+                            .chain([inv.view()])
+                            .chain(inv_hi.iter().map(|a| a.view()))
+                            .collect();
+                        let inv_ext = join(axis, &inv_parts);
+                        let mut f_dim = inv_ext.raw_dim();
+                        f_dim[axis.index()] += 1;
+                        let mut f_ext = Array2::zeros(f_dim);
+                        f_ext
+                            .slice_axis_mut(axis, ndarray::Slice::from(lo..lo + f.len_of(axis)))
+                            .assign(&f);
+                        let n = planes.len_of(Axis(axis.index() + 1));
                         let mut out = vec![Through::default(); ntr];
                         for (tr, mut plane) in planes.outer_iter_mut().enumerate() {
-                            let mut halo = [None, None];
-                            for (h, (side, inv)) in halo
-                                .iter_mut()
-                                .zip([(sides[0], &inv_lo), (sides[1], &inv_hi)])
-                            {
-                                if let (Some(m), Some(inv)) = (mass_halo.strip(side), inv) {
-                                    let m = m.index_axis(Axis(0), tr).index_axis_move(Axis(0), k);
-                                    *h = Some((m, inv.view()));
-                                }
-                            }
-                            out[tr] += sweep_plane_extended(
+                            let parts: Vec<ArrayView2<f64>> = strip_of(&mass_halo, sides[0], tr, k)
+                                .into_iter()
+                                .chain([plane.view()])
+                                .chain(strip_of(&mass_halo, sides[1], tr, k))
+                                .collect();
+                            let mut ext = join(axis, &parts);
+                            out[tr] += sweep_plane(
                                 dir,
-                                &mut plane,
-                                &inv.view(),
-                                &f,
-                                halo,
+                                &mut ext.view_mut(),
+                                &inv_ext.view(),
+                                &f_ext.view(),
                                 bnd[tr],
                                 ends,
                                 w,
                             );
+                            plane.assign(&ext.slice_axis(axis, ndarray::Slice::from(lo..lo + n)));
                         }
+                        debug_assert_eq!(inv_ext.len_of(axis), lo + n + hi);
                         out
                     })
                 })
@@ -801,13 +732,7 @@ impl Process for Advection {
             _ => Work::new(g.nz, g.ny, g.nx),
         };
         let divided = g.edges.any_halo();
-        let rho_halo = if divided {
-            let all = [Side::West, Side::East, Side::South, Side::North];
-            halo::exchange3(ctx.comm, &g.edges, ctx.met_mid.density.view(), &all)
-        } else {
-            Halo::default()
-        };
-        face_fluxes(ctx, &rho_halo, &mut work.fx, &mut work.fy);
+        face_fluxes(ctx, &mut work.fx, &mut work.fy);
         crate::state::air_mass_into(g, &ctx.met_end.density, &mut work.end);
         let need = horizontal_substeps(
             &work.fx,
