@@ -1,5 +1,5 @@
-//! Transport benchmarks on a 200 x 200 x 20 grid with 10 tracers (5 species
-//! x 2 tags), plus a STREAM-style triad measured in the same run so speed can
+//! Transport benchmarks on a 200 x 200 x 20 grid with 10 tracers (10
+//! untagged species), plus a STREAM-style triad measured in the same run so speed can
 //! be quoted against memory bandwidth. `scripts/bandwidth.sh` runs this and
 //! prints the ratios.
 
@@ -27,7 +27,7 @@ dx = 4000.0
 dy = 4000.0
 layer_tops_m = [30, 80, 150, 250, 400, 600, 850, 1150, 1500, 1900, 2400, 3000, 3600, 4300, 5000, 6000, 7000, 8000, 9000, 10000]
 [species]
-names = ["PM25", "SO2", "NOX", "NH3", "VOC"]
+names = ["PM25", "BC", "OC", "SO2", "NOX", "HNO3", "NH3", "SO4", "NO3", "VOC"]
 [met]
 kind = "analytic"
 flow = "uniform"
@@ -54,16 +54,12 @@ dry_deposition = false
 wet_deposition = false
 [output]";
 
-/// The bench case's Simulation with 5 species x 2 tags, a non-uniform
+/// The bench case's Simulation with 10 species, one tag each, a non-uniform
 /// field so the limiter does real work, and inflow on every tracer.
 fn bench_sim(text: &str) -> Simulation {
     let case =
         Case::from_str(text, std::path::Path::new("benches/bench.toml")).expect("bench case");
-    let tracers = TracerSet::tagged(
-        case.species.clone(),
-        vec!["local".into(), "regional".into()],
-        1,
-    );
+    let tracers = TracerSet::new(case.species.clone());
     let mut sim = Simulation::build(&case, tracers, None, Box::new(Serial)).expect("bench model");
     for ((t, k, j, i), v) in sim.model.state.mass.indexed_iter_mut() {
         *v = 1e3 * (1.0 + ((i * 13 + j * 7 + k * 3 + t) % 17) as f64 / 4.0);

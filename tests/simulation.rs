@@ -6,7 +6,7 @@
 mod common;
 use airshed::processes::ProcessKind;
 use airshed::simulation::Simulation;
-use airshed::state::TracerSet;
+use airshed::state::{Tag, TagKind, TracerSet};
 use common::*;
 
 /// A small Lambert case with a stack, two sites and met output.
@@ -216,25 +216,23 @@ fn the_budget_check_refuses_mass_that_no_process_booked() {
 }
 
 #[test]
-fn tags_start_from_the_background_and_additive_processes_keep_their_sum() {
-    // Three tags, background last: initial and inflow values go to it
-    // alone, the stack to tag 0. With chemistry off every process acts on
-    // each tracer alone; without advection each is also additive, so the
-    // tags' sum follows the one-tag run to round-off. (PPM's limiter is not
-    // additive: keeping tags summing to the bulk through advection is the
-    // attribution issue's renormalisation.)
+fn tags_start_from_boundary_and_initial_and_transport_keeps_their_sum() {
+    // Four tags: inflow goes to "boundary" alone, initial values to
+    // "initial" alone, the stack to tag 0. With chemistry off every process
+    // acts on each tracer alone, and advection shares the bulk's PPM fluxes
+    // among the tags (flux-fraction form), so the tags' sum follows the
+    // one-tag run to round-off, advection included.
     let dir = tempfile::tempdir().unwrap();
-    let text = case_text(dir.path(), "mean").replace(
-        "[output]",
-        "[chemistry]\nenabled = false\n[physics]\nadvection = false\n[output]",
-    );
+    let text =
+        case_text(dir.path(), "mean").replace("[output]", "[chemistry]\nenabled = false\n[output]");
     let c = case(&text, dir.path());
     let tags = vec![
-        "plant".to_string(),
-        "other".to_string(),
-        "background".to_string(),
+        Tag::plain("plant", TagKind::Emissions),
+        Tag::plain("other", TagKind::Other),
+        Tag::plain("boundary", TagKind::Boundary),
+        Tag::plain("initial", TagKind::Initial),
     ];
-    let tracers = TracerSet::tagged(c.species.clone(), tags, 2);
+    let tracers = TracerSet::tagged(c.species.clone(), tags);
     let mut tagged =
         Simulation::build(&c, tracers, None, Box::new(airshed::parallel::Serial)).unwrap();
     let mut bulk = Simulation::from_case(&c).unwrap();
@@ -245,12 +243,16 @@ fn tags_start_from_the_background_and_additive_processes_keep_their_sum() {
     let t = &tagged.model.state.tracers;
     for tr in 0..t.len() {
         // PM25 and SO2 (species 0 and 1) have background and initial values.
-        let expected = t.is_background(tr) && t.species_index_of(tr) < 2;
+        let first_two = t.species_index_of(tr) < 2;
         let has = tagged.model.state.tracer(tr).sum() > 0.0;
-        assert_eq!(has, expected, "initial values on tracer {tr}");
+        assert_eq!(
+            has,
+            first_two && t.tag_of(tr) == 3,
+            "initial values on tracer {tr}"
+        );
         assert_eq!(
             tagged.model.boundary.lateral[tr] > 0.0,
-            expected,
+            first_two && t.tag_of(tr) == 2,
             "inflow on {tr}"
         );
     }
@@ -271,7 +273,9 @@ fn tags_start_from_the_background_and_additive_processes_keep_their_sum() {
             worst = worst.max((x - y).abs() / scale);
         }
     }
-    println!("sum of 3 tags vs the one-tag run after 4 h, no advection: largest difference {worst:.1e} of the peak");
+    println!(
+        "sum of 4 tags vs the one-tag run after 4 h: largest difference {worst:.1e} of the peak"
+    );
     assert!(worst < 1e-12, "{worst}");
     // The stack's SO2 is all in tag 0 ("plant"): the other tag stays empty.
     assert_eq!(tagged.model.state.tracer(t.index(1, 1)).sum(), 0.0);
@@ -279,15 +283,8 @@ fn tags_start_from_the_background_and_additive_processes_keep_their_sum() {
 }
 
 #[test]
-fn chemistry_refuses_several_tags_and_the_size_check_counts_tracers() {
+fn the_size_check_counts_tracers() {
     let dir = tempfile::tempdir().unwrap();
-    let c = case(&case_text(dir.path(), "mean"), dir.path());
-    let two = TracerSet::tagged(c.species.clone(), vec!["a".into(), "b".into()], 1);
-    let err = Simulation::build(&c, two, None, Box::new(airshed::parallel::Serial))
-        .err()
-        .expect("refused")
-        .to_string();
-    assert!(err.contains("chemistry") && err.contains("2 tags"), "{err}");
     // 14 x 12 x 4 cells, (4 x tracers + 48) x 8 B each: 3 tracers need
     // 0.3 MB and fit in 1 MiB; 400 tags (1200 tracers) need 26 MB.
     let text = case_text(dir.path(), "mean")
@@ -297,8 +294,9 @@ fn chemistry_refuses_several_tags_and_the_size_check_counts_tracers() {
     assert!(Simulation::from_case(&c).is_ok());
     let many = TracerSet::tagged(
         c.species.clone(),
-        (0..400).map(|t| t.to_string()).collect(),
-        0,
+        (0..400)
+            .map(|t| Tag::plain(&t.to_string(), TagKind::All))
+            .collect(),
     );
     let err = Simulation::build(&c, many, None, Box::new(airshed::parallel::Serial))
         .err()

@@ -8,6 +8,8 @@
 //! -> `output` (sinks: NetCDF, site CSV, summary JSON) -> `run` (the CLI's
 //! entry: a case end to end).
 
+pub mod attribution;
+pub mod brute_force;
 pub mod budget;
 pub mod config;
 pub mod emissions;

@@ -42,6 +42,34 @@ enum Command {
         #[arg(long)]
         quiet: bool,
     },
+    /// Attribution tables from a finished tagged run, for any receptor and
+    /// period, without running again.
+    Attribute {
+        /// The run's tags file (`<run>.tags.nc`), or its main `<run>.nc`
+        /// with the tags file beside it.
+        file: PathBuf,
+        /// A region or group of the run (repeatable).
+        #[arg(long)]
+        receptor: Vec<String>,
+        /// A point receptor, NAME=LON,LAT (repeatable).
+        #[arg(long)]
+        point: Vec<String>,
+        /// Polygon receptors: every feature of this GeoJSON file.
+        #[arg(long)]
+        polygons: Option<PathBuf>,
+        /// The GeoJSON property that names a polygon.
+        #[arg(long, default_value = "name")]
+        name_property: String,
+        /// Periods to print: run, month, day, episode or all.
+        #[arg(long, default_value = "run")]
+        period: String,
+        /// Species to print (PM25_TOTAL, a species name, or all).
+        #[arg(long, default_value = "PM25_TOTAL")]
+        species: String,
+        /// Also write every row (all periods and species) as CSV here.
+        #[arg(long)]
+        csv: Option<PathBuf>,
+    },
     /// Check a case file and its inputs without running it.
     Check { case: PathBuf },
     /// List the built-in species and their deposition parameters.
@@ -87,6 +115,38 @@ fn execute(cli: Cli) -> airshed::Result<()> {
                 )
             })?;
             print_summary(&summary);
+            for table in &summary.attribution {
+                print!("{table}");
+            }
+            Ok(())
+        }
+        Command::Attribute {
+            file,
+            receptor,
+            point,
+            polygons,
+            name_property,
+            period,
+            species,
+            csv,
+        } => {
+            let points = point
+                .iter()
+                .map(|p| parse_point(p))
+                .collect::<airshed::Result<Vec<_>>>()?;
+            let request = airshed::output::tags::ReceptorRequest {
+                names: receptor,
+                points,
+                polygons: polygons.map(|p| (p, name_property)),
+            };
+            let text = airshed::output::tags::attribute(
+                &file,
+                &request,
+                &period,
+                &species,
+                csv.as_deref(),
+            )?;
+            print!("{text}");
             Ok(())
         }
         Command::Check { case } => {
@@ -128,6 +188,25 @@ fn execute(cli: Cli) -> airshed::Result<()> {
             Ok(())
         }
     }
+}
+
+/// `NAME=LON,LAT` of `--point`.
+fn parse_point(text: &str) -> airshed::Result<(String, f64, f64)> {
+    let bad = || airshed::Error::Config {
+        file: PathBuf::from("(command line)"),
+        key: "--point".into(),
+        expected: format!("NAME=LON,LAT with numbers in degrees, got {text:?}"),
+    };
+    let (name, coords) = text.split_once('=').ok_or_else(bad)?;
+    let (lon, lat) = coords.split_once(',').ok_or_else(bad)?;
+    let (lon, lat): (f64, f64) = (
+        lon.trim().parse().map_err(|_| bad())?,
+        lat.trim().parse().map_err(|_| bad())?,
+    );
+    if !(lon.is_finite() && lat.is_finite() && lat.abs() <= 90.0) {
+        return Err(bad());
+    }
+    Ok((name.to_string(), lon, lat))
 }
 
 fn print_summary(s: &airshed::simulation::RunSummary) {

@@ -43,7 +43,7 @@ fn available_bytes() -> Option<f64> {
 }
 
 /// Refuse a case that cannot fit before allocating anything grid-sized.
-fn check_size(case: &Case, cells: usize, tracers: &TracerSet) -> Result<()> {
+pub fn check_size(case: &Case, cells: usize, tracers: &TracerSet) -> Result<()> {
     let needed = estimate_bytes(cells, tracers.len());
     let limit = case
         .run
@@ -112,20 +112,18 @@ impl Model {
         let mut state = State::new(&grid, tracers, &met_now.density);
         let ntr = state.tracers.len();
         let ratio = |ugm3: f64| ugm3 * UG / rho_surface;
-        // Only the background tag carries inflow and initial values.
+        // Inflow belongs to the boundary tag, initial values to the initial tag.
         let air = state.air_mass.clone();
+        let (boundary_tag, initial_tag) = (state.tracers.boundary_tag, state.tracers.initial_tag);
         let mut lateral = vec![0.0; ntr];
-        for (tr, v) in lateral.iter_mut().enumerate() {
-            if state.tracers.is_background(tr) {
-                let s = state.tracers.species_index_of(tr);
-                *v = ratio(case.boundary.background_ugm3[s]);
-                let init = ratio(case.boundary.initial_ugm3[s]);
-                if init > 0.0 {
-                    state
-                        .mass
-                        .index_axis_mut(ndarray::Axis(0), tr)
-                        .zip_mut_with(&air, |m, &a| *m = init * a);
-                }
+        for s in 0..state.tracers.species.len() {
+            lateral[state.tracers.index(s, boundary_tag)] = ratio(case.boundary.background_ugm3[s]);
+            let init = ratio(case.boundary.initial_ugm3[s]);
+            if init > 0.0 {
+                state
+                    .mass
+                    .index_axis_mut(ndarray::Axis(0), state.tracers.index(s, initial_tag))
+                    .zip_mut_with(&air, |m, &a| *m = init * a);
             }
         }
         let budget = Budget::new(&state.totals());

@@ -7,7 +7,9 @@
 use crate::config::Case;
 use crate::error::{Error, Result};
 use crate::output::summary::SummaryJson;
-use crate::output::{met_file::MetFile, netcdf::ConcentrationFile, sites::SiteSeries};
+use crate::output::{
+    met_file::MetFile, netcdf::ConcentrationFile, sites::SiteSeries, tags::TagFile,
+};
 use crate::simulation::{Checkpoint, Hook, RunSummary, Simulation, View};
 use std::path::PathBuf;
 
@@ -66,6 +68,9 @@ pub fn simulation_with_outputs(case: &Case, dir: &std::path::Path) -> Result<Sim
     if case.output.met_fields {
         sinks.push(Box::new(MetFile::create(case, &view, dir)?));
     }
+    if let Some(tagging) = &sim.tagging {
+        sinks.push(Box::new(TagFile::create(case, &view, tagging, dir)?));
+    }
     // Last: it writes what the others added to the summary.
     sinks.push(Box::new(SummaryJson::new(dir, &case.run.name)));
     sim.sinks = sinks;
@@ -81,10 +86,27 @@ pub fn run_case(case: &Case, opts: &RunOptions) -> Result<RunSummary> {
     std::fs::create_dir_all(&dir).map_err(|e| Error::output(&dir, e))?;
     let dir = dir.canonicalize().map_err(|e| Error::output(&dir, e))?;
     let mut sim = simulation_with_outputs(case, &dir)?;
+    let brute_force = case
+        .attribution
+        .as_ref()
+        .and_then(|a| a.brute_force.as_ref());
+    if let (Some(bf), Some(tagging)) = (brute_force, &sim.tagging) {
+        // Unknown tag names fail now, not after the tagged run.
+        crate::brute_force::brute_force_tags(case, tagging, &bf.tags)?;
+    }
     sim.hooks.push(Box::new(Progress {
         bar: progress_bar(opts.progress, case.intervals()),
         steps_per_interval: sim.clock.steps_per_period,
         interval_hours: case.output.interval_hours,
     }));
-    sim.run()
+    let mut summary = sim.run()?;
+    if brute_force.is_some() {
+        let tags_file = dir.join(format!("{}.tags.nc", case.run.name));
+        let report = crate::brute_force::run(case, &tags_file)?;
+        let path = dir.join(format!("{}.brute_force.csv", case.run.name));
+        crate::attribution::report::write_atomic(&path, &report.csv())?;
+        summary.other_files.push(path.display().to_string());
+        summary.attribution.push(report.table());
+    }
+    Ok(summary)
 }

@@ -1,12 +1,13 @@
 //! The model state: tracer masses per cell and the air mass they ride in.
 //!
 //! A *tracer* is one (species, tag) pair. Tags are the attribution
-//! dimension (region x sector, background); until attribution lands there is
-//! one tag, "all". Tracer index = species * n_tags + tag, so the tags of one
-//! species are adjacent: linear processes loop over tracers blindly, and the
-//! chemistry wrapper can find a species' tags as one contiguous range.
-//! Boundary inflow and initial values belong to one tag, the background
-//! tag; every other tag starts at zero and sees zero inflow.
+//! dimension (region x sector, other, boundary, initial; see
+//! `crate::attribution`); an untagged run has one tag, "all". Tracer index =
+//! species * n_tags + tag, so the tags of one species are adjacent: linear
+//! processes loop over tracers blindly, and the attribution wrappers find a
+//! species' tags as one contiguous range. Boundary inflow belongs to the
+//! boundary tag and initial values to the initial tag; every other tag
+//! starts at zero and sees zero inflow.
 //!
 //! Tracers are stored as mass per cell (kg), laid out [tracer, k, j, i] with i
 //! fastest. Mass storage makes conservation a sum and keeps advection in flux
@@ -16,27 +17,76 @@ use crate::grid::Grid;
 use crate::species::Species;
 use ndarray::{Array3, Array4, ArrayView3, Axis};
 
+/// What a tag stands for. Emission tags carry what their region and/or
+/// sector emits; `Other` what no declared tag covers; `Boundary` the
+/// lateral and top inflow; `Initial` the initial values. Together they
+/// partition the total.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TagKind {
+    /// The single tag of an untagged run: everything.
+    All,
+    Emissions,
+    Other,
+    Boundary,
+    Initial,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tag {
+    pub name: String,
+    pub kind: TagKind,
+    /// The region (feature or group) and sector the tag covers, if any.
+    pub region: Option<String>,
+    pub sector: Option<String>,
+}
+
+impl Tag {
+    /// A tag of the given kind with no region or sector.
+    pub fn plain(name: &str, kind: TagKind) -> Tag {
+        Tag {
+            name: name.to_string(),
+            kind,
+            region: None,
+            sector: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct TracerSet {
     pub species: Vec<Species>,
-    pub tags: Vec<String>,
-    /// The tag that carries boundary inflow and initial values.
-    pub background_tag: usize,
+    pub tags: Vec<Tag>,
+    /// The tags that carry boundary inflow and initial values.
+    pub boundary_tag: usize,
+    pub initial_tag: usize,
 }
 
 impl TracerSet {
-    /// One tag, "all", which is also the background.
+    /// One tag, "all": emissions, inflow and initial values together.
     pub fn new(species: Vec<Species>) -> Self {
-        TracerSet::tagged(species, vec!["all".into()], 0)
+        TracerSet {
+            species,
+            tags: vec![Tag::plain("all", TagKind::All)],
+            boundary_tag: 0,
+            initial_tag: 0,
+        }
     }
 
-    /// Species x `tags`; `background_tag` indexes `tags`.
-    pub fn tagged(species: Vec<Species>, tags: Vec<String>, background_tag: usize) -> Self {
-        assert!(background_tag < tags.len(), "background tag out of range");
+    /// Species x `tags`, with the boundary and initial tags found by kind
+    /// (the first `All` tag stands in for either when absent).
+    pub fn tagged(species: Vec<Species>, tags: Vec<Tag>) -> Self {
+        let find = |kind: TagKind| {
+            tags.iter()
+                .position(|t| t.kind == kind)
+                .or_else(|| tags.iter().position(|t| t.kind == TagKind::All))
+                .expect("a boundary and an initial tag, or an `all` tag")
+        };
+        let (boundary_tag, initial_tag) = (find(TagKind::Boundary), find(TagKind::Initial));
         TracerSet {
             species,
             tags,
-            background_tag,
+            boundary_tag,
+            initial_tag,
         }
     }
     pub fn len(&self) -> usize {
@@ -45,13 +95,15 @@ impl TracerSet {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+    pub fn n_tags(&self) -> usize {
+        self.tags.len()
+    }
+    /// True when the run carries more than one tag per species.
+    pub fn is_tagged(&self) -> bool {
+        self.tags.len() > 1
+    }
     pub fn index(&self, species: usize, tag: usize) -> usize {
         species * self.tags.len() + tag
-    }
-    /// The tracer an emission of (species, sector) is added to. With the
-    /// single tag "all" every sector goes to the species' bulk tracer.
-    pub fn emission_tracer(&self, species: usize, _sector: usize) -> usize {
-        self.index(species, 0)
     }
     pub fn species_of(&self, tracer: usize) -> &Species {
         &self.species[tracer / self.tags.len()]
@@ -60,9 +112,9 @@ impl TracerSet {
     pub fn species_index_of(&self, tracer: usize) -> usize {
         tracer / self.tags.len()
     }
-    /// True when the tracer is its species' background tag.
-    pub fn is_background(&self, tracer: usize) -> bool {
-        tracer % self.tags.len() == self.background_tag
+    /// Index of the tag of a tracer.
+    pub fn tag_of(&self, tracer: usize) -> usize {
+        tracer % self.tags.len()
     }
     /// The tracers of one species (its tags), a contiguous range.
     pub fn tracers_of(&self, species: usize) -> std::ops::Range<usize> {
@@ -70,6 +122,9 @@ impl TracerSet {
     }
     pub fn species_index(&self, name: &str) -> Option<usize> {
         self.species.iter().position(|s| s.name == name)
+    }
+    pub fn tag_index(&self, name: &str) -> Option<usize> {
+        self.tags.iter().position(|t| t.name == name)
     }
 }
 

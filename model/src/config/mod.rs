@@ -29,6 +29,9 @@ pub struct Case {
     pub file: PathBuf,
     pub run: RunSpec,
     pub grid: GridSpec,
+    /// The `[grid]` table as TOML, kept in outputs so a finished run's grid
+    /// can be rebuilt (`airshed attribute`).
+    pub grid_toml: String,
     /// Transported species, rows of the built-in table, in the case's order.
     pub species: Vec<Species>,
     pub met: MetSpec,
@@ -39,6 +42,39 @@ pub struct Case {
     /// Named sites (cities, monitors) where the run reports statistics.
     pub sites: Vec<Site>,
     pub output: OutputSpec,
+    /// Source attribution; `None` runs untagged.
+    pub attribution: Option<AttributionSpec>,
+}
+
+/// Which sectors get their own tags.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SectorTags {
+    /// No sector split.
+    None,
+    /// Every sector the inventory declares.
+    All,
+    List(Vec<String>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttributionSpec {
+    pub regions_file: Option<PathBuf>,
+    pub name_property: String,
+    /// Group name -> member region names, in name order.
+    pub groups: Vec<(String, Vec<String>)>,
+    /// Regions or groups with their own tags.
+    pub regions: Vec<String>,
+    pub sectors: SectorTags,
+    /// Region or group names reported as receptors.
+    pub receptors: Vec<String>,
+    pub episode_ugm3: f64,
+    pub brute_force: Option<BruteForceSpec>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct BruteForceSpec {
+    pub tags: Vec<String>,
+    pub cut: f64,
 }
 
 #[derive(Debug, Clone)]
@@ -71,6 +107,12 @@ pub struct GridSpec {
 }
 
 impl GridSpec {
+    /// A grid from the `[grid]` keys kept in an output file (`Case::grid_toml`);
+    /// `file` labels errors.
+    pub fn from_toml(text: &str, file: &Path) -> Result<GridSpec> {
+        validate::grid_only(text, file)
+    }
+
     /// A Cartesian grid with open sides (idealised cases, tests and benchmarks).
     pub fn cartesian(nx: usize, ny: usize, dx: f64, layer_tops_m: &[f64]) -> GridSpec {
         GridSpec {

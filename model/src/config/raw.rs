@@ -3,7 +3,7 @@
 //! them into the typed [`super::Case`]. `docs/case-file.md` documents every key.
 
 use crate::error::{Error, Result};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -26,6 +26,65 @@ pub struct RawCase {
     #[serde(default)]
     pub sites: Vec<RawSite>,
     pub output: RawOutput,
+    /// Source attribution (tags, regions, receptors); absent: untagged run.
+    #[serde(default)]
+    pub attribution: Option<RawAttribution>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAttribution {
+    /// GeoJSON file of region polygons (cities, counties, any areas).
+    #[serde(default)]
+    pub regions_file: Option<PathBuf>,
+    /// The feature property that names a region (default "name").
+    #[serde(default = "default_name_property")]
+    pub name_property: String,
+    /// Named groups of regions, e.g. CZT = ["Changsha", "Zhuzhou", "Xiangtan"].
+    #[serde(default)]
+    pub groups: BTreeMap<String, Vec<String>>,
+    /// Regions (features or groups) whose emissions get their own tags.
+    #[serde(default)]
+    pub regions: Vec<String>,
+    /// Sectors that get their own tags: "all" or a list. With regions the
+    /// tags are region x sector; without, sectors alone.
+    #[serde(default)]
+    pub sectors: Option<RawSectors>,
+    /// Receptors for the tables: region or group names (sites are added).
+    #[serde(default)]
+    pub receptors: Vec<String>,
+    /// Daily-mean PM2.5 above which a day is an episode day, ug/m3.
+    #[serde(default = "default_episode")]
+    pub episode_ugm3: f64,
+    /// Emission-cut runs to check the tags against.
+    #[serde(default)]
+    pub brute_force: Option<RawBruteForce>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum RawSectors {
+    Word(String),
+    List(Vec<String>),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBruteForce {
+    /// Tags whose emissions are cut, one run each.
+    pub tags: Vec<String>,
+    /// Fraction of the tag's emissions removed, in (0, 1].
+    #[serde(default = "one")]
+    pub cut: f64,
+}
+
+fn default_name_property() -> String {
+    "name".into()
+}
+
+/// The GB 3095-2012 24-hour grade II limit for PM2.5.
+fn default_episode() -> f64 {
+    75.0
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -46,7 +105,7 @@ pub struct RawRun {
     pub max_memory_gib: Option<f64>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawGrid {
     /// "lambert", "latlon" or "cartesian".

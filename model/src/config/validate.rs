@@ -1,7 +1,7 @@
 //! Raw case -> typed [`Case`], checking every key, unit and range first.
 //! Messages are `FILE: key `KEY`: what was expected`.
 
-use super::raw::{RawCase, RawGrid, RawMet, RawTerrain};
+use super::raw::{RawAttribution, RawCase, RawGrid, RawMet, RawSectors, RawTerrain};
 use super::*;
 use std::collections::BTreeMap;
 
@@ -198,8 +198,15 @@ pub fn validate(raw: RawCase, file: &Path) -> Result<Case> {
         }
     }
     let resolve_all = |v: &[PathBuf]| v.iter().map(|p| c.resolve(p)).collect();
+    let attribution = raw
+        .attribution
+        .as_ref()
+        .map(|a| attribution(&c, a))
+        .transpose()?;
+    let grid_toml = toml::to_string(&raw.grid).unwrap_or_default();
     Ok(Case {
         file: file.to_path_buf(),
+        grid_toml,
         run: RunSpec {
             name: raw.run.name.clone(),
             start,
@@ -229,7 +236,101 @@ pub fn validate(raw: RawCase, file: &Path) -> Result<Case> {
             layers,
             met_fields: o.met_fields,
         },
+        attribution,
     })
+}
+
+/// The `[attribution]` table. Names are checked against the regions file
+/// when it is read (`crate::attribution`); here only what the case alone
+/// decides.
+fn attribution(c: &Checker, a: &RawAttribution) -> Result<AttributionSpec> {
+    let sectors = match &a.sectors {
+        None => SectorTags::None,
+        Some(RawSectors::Word(w)) if w == "all" => SectorTags::All,
+        Some(RawSectors::Word(w)) => {
+            return Err(c.err(
+                "attribution.sectors",
+                format!("\"all\" or a list of sector labels, got {w:?}"),
+            ))
+        }
+        Some(RawSectors::List(l)) if l.is_empty() => {
+            return Err(c.err(
+                "attribution.sectors",
+                "at least one sector, or leave the key out for region tags alone",
+            ))
+        }
+        Some(RawSectors::List(l)) => SectorTags::List(l.clone()),
+    };
+    let needs_file = !a.regions.is_empty() || !a.receptors.is_empty() || !a.groups.is_empty();
+    if needs_file && a.regions_file.is_none() {
+        return Err(c.err(
+            "attribution.regions_file",
+            "a GeoJSON file of region polygons (regions, groups and receptors name its features)",
+        ));
+    }
+    if a.regions.is_empty() && sectors == SectorTags::None {
+        return Err(c.err(
+            "attribution.regions",
+            "at least one region or a `sectors` key: with neither there is nothing to tag",
+        ));
+    }
+    for (name, members) in &a.groups {
+        if members.is_empty() {
+            return Err(c.err(
+                &format!("attribution.groups.{name}"),
+                "at least one member region",
+            ));
+        }
+    }
+    if !(a.episode_ugm3.is_finite() && a.episode_ugm3 > 0.0) {
+        return Err(c.err(
+            "attribution.episode_ugm3",
+            format!("a positive daily mean in ug/m3, got {}", a.episode_ugm3),
+        ));
+    }
+    let brute_force = match &a.brute_force {
+        None => None,
+        Some(b) => {
+            if !(b.cut > 0.0 && b.cut <= 1.0) {
+                return Err(c.err(
+                    "attribution.brute_force.cut",
+                    format!("a fraction of the emissions in (0, 1], got {}", b.cut),
+                ));
+            }
+            if b.tags.is_empty() {
+                return Err(c.err("attribution.brute_force.tags", "at least one tag name"));
+            }
+            Some(BruteForceSpec {
+                tags: b.tags.clone(),
+                cut: b.cut,
+            })
+        }
+    };
+    Ok(AttributionSpec {
+        regions_file: a.regions_file.as_ref().map(|p| c.resolve(p)),
+        name_property: a.name_property.clone(),
+        groups: a
+            .groups
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        regions: a.regions.clone(),
+        sectors,
+        receptors: a.receptors.clone(),
+        episode_ugm3: a.episode_ugm3,
+        brute_force,
+    })
+}
+
+/// A grid alone, from the `[grid]` table's keys (as kept in outputs).
+pub fn grid_only(text: &str, file: &Path) -> Result<GridSpec> {
+    let raw: RawGrid = toml::from_str(text)
+        .map_err(|e| Error::config(file, "grid", format!("a [grid] table ({})", e.message())))?;
+    let c = Checker {
+        file,
+        base_dir: PathBuf::new(),
+    };
+    grid(&c, &raw)
 }
 
 fn grid(c: &Checker, g: &RawGrid) -> Result<GridSpec> {

@@ -7,7 +7,7 @@
 //! CSV header: `city,lon,lat,radius_km,sector,species,t_per_yr,source`
 
 use super::{
-    check_rate, check_species, for_each_csv_row, CellEmission, Inventory, SECONDS_PER_YEAR,
+    check_rate, check_species, for_each_csv_row, CellEmission, Inventory, Origin, SECONDS_PER_YEAR,
 };
 use crate::error::{Error, Result};
 use crate::grid::Grid;
@@ -49,14 +49,17 @@ pub fn load(path: &Path, grid: &Grid, species: &[&str], inv: &mut Inventory) -> 
             ));
             return Ok(());
         }
-        spread_gaussian(
-            grid,
+        let origin = Origin::City {
+            name: city.into(),
             lon,
             lat,
-            radius,
+        };
+        spread_gaussian(
+            grid,
+            (lon, lat, radius),
             total * 1000.0 / SECONDS_PER_YEAR,
-            s,
-            sector,
+            (s, sector),
+            origin,
             inv,
         );
         Ok(())
@@ -65,15 +68,12 @@ pub fn load(path: &Path, grid: &Grid, species: &[&str], inv: &mut Inventory) -> 
 
 /// Spread `kgs` over an isotropic Gaussian of standard deviation
 /// `radius_km` around (lon, lat), truncated at 4 sigma and renormalised.
-#[allow(clippy::too_many_arguments)]
 fn spread_gaussian(
     grid: &Grid,
-    lon: f64,
-    lat: f64,
-    radius_km: f64,
+    (lon, lat, radius_km): (f64, f64, f64),
     kgs: f64,
-    species: usize,
-    sector: usize,
+    (species, sector): (usize, usize),
+    origin: Origin,
     inv: &mut Inventory,
 ) {
     let (fi, fj) = grid.index_of(lon, lat);
@@ -99,6 +99,8 @@ fn spread_gaussian(
             j,
             i,
             rate: kgs * w / wsum,
+            origin: origin.clone(),
+            tag: 0,
         });
     }
 }

@@ -86,6 +86,8 @@ pub fn load(path: &Path, grid: &Grid, species: &[&str], inv: &mut Inventory) -> 
                 j,
                 i,
                 rate,
+                origin: super::Origin::Located,
+                tag: 0,
             });
         }
         debug_assert!(nlev >= 1);

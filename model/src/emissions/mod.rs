@@ -33,6 +33,20 @@ pub const DEFAULT_SECTORS: &[&str] = &[
 /// Seconds in a mean Gregorian year, for t/yr conversions.
 pub const SECONDS_PER_YEAR: f64 = 365.2425 * 86_400.0;
 
+/// Where an emission belongs for attribution: by where it is (a gridded
+/// cell, split among regions by coverage), or to a named city (a city-total
+/// row, wherever its spatial proxy puts the mass; the city centre decides
+/// when no region has that name).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Origin {
+    Located,
+    City {
+        name: std::sync::Arc<str>,
+        lon: f64,
+        lat: f64,
+    },
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct CellEmission {
     pub species: usize,
@@ -42,6 +56,9 @@ pub struct CellEmission {
     pub i: usize,
     /// kg/s
     pub rate: f64,
+    pub origin: Origin,
+    /// The tag it is added to (0 until attribution routes the inventory).
+    pub tag: usize,
 }
 
 #[derive(Debug, Clone, Default)]

@@ -12,6 +12,8 @@ use std::path::Path;
 #[derive(Debug, Clone, PartialEq)]
 pub struct PointSource {
     pub name: String,
+    pub lon: f64,
+    pub lat: f64,
     pub i: usize,
     pub j: usize,
     pub height: f64,
@@ -21,6 +23,8 @@ pub struct PointSource {
     pub sector: usize,
     /// (species index, kg/s)
     pub rates: Vec<(usize, f64)>,
+    /// The tag its emissions are added to (0 until attribution routes them).
+    pub tag: usize,
 }
 
 pub fn load(path: &Path, grid: &Grid, species: &[&str], inv: &mut Inventory) -> Result<()> {
@@ -94,6 +98,8 @@ pub fn load(path: &Path, grid: &Grid, species: &[&str], inv: &mut Inventory) -> 
         } else {
             inv.points.push(PointSource {
                 name,
+                lon,
+                lat,
                 i,
                 j,
                 height: h,
@@ -102,6 +108,7 @@ pub fn load(path: &Path, grid: &Grid, species: &[&str], inv: &mut Inventory) -> 
                 temperature: t,
                 sector,
                 rates: vec![(s, kgs)],
+                tag: 0,
             });
         }
         Ok(())

@@ -9,12 +9,15 @@
 //!   sites as CSV, and the met statistics at them for the summary.
 //! - `summary`: the run summary as JSON (budget, composition, timings).
 //! - `fields`: the variables and how they are computed from the state.
+//! - `tags`: a tagged run's per-tag surface concentrations and the
+//!   attribution tables (`crate::attribution::report`).
 
 pub mod fields;
 pub mod met_file;
 pub mod netcdf;
 pub mod sites;
 pub mod summary;
+pub mod tags;
 
 pub use fields::{PM25_TOTAL, SOA_TOTAL};
 

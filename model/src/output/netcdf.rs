@@ -30,6 +30,9 @@ pub enum Shape {
     Volume,
     /// (time, y, x)
     Surface,
+    /// (time, tag, y, x): the surface layer per attribution tag; the
+    /// number of tags.
+    Tagged(usize),
 }
 
 /// A data variable of a file.
@@ -139,10 +142,17 @@ impl NetcdfWriter {
             z.put_attribute("axis", "Z").map_err(e)?;
         }
         let coords = write_grid(&mut f, grid, nlev, &e)?;
+        if let Some(n) = vars.iter().find_map(|v| match v.shape {
+            Shape::Tagged(n) => Some(n),
+            _ => None,
+        }) {
+            f.add_dimension("tag", n).map_err(e)?;
+        }
         for var in &vars {
             let (dims, chunk): (&[&str], Vec<usize>) = match var.shape {
                 Shape::Volume => (&["time", "z", "y", "x"], vec![1, nlev, grid.ny, grid.nx]),
                 Shape::Surface => (&["time", "y", "x"], vec![1, grid.ny, grid.nx]),
+                Shape::Tagged(n) => (&["time", "tag", "y", "x"], vec![1, n, grid.ny, grid.nx]),
             };
             let mut v = f.add_variable::<f32>(&var.name, dims).map_err(e)?;
             v.set_chunking(&chunk).map_err(e)?;
@@ -244,11 +254,20 @@ impl NetcdfWriter {
             match var.shape {
                 Shape::Volume => v.put_values(vals, [t..t + 1, 0..self.nlev, 0..d[2], 0..d[3]]),
                 Shape::Surface => v.put_values(vals, [t..t + 1, 0..d[1], 0..d[2]]),
+                Shape::Tagged(n) => v.put_values(vals, [t..t + 1, 0..n, 0..d[2], 0..d[3]]),
             }
             .map_err(e)?;
         }
         self.records += 1;
         Ok(())
+    }
+
+    /// The open file, to add variables beyond the standard ones.
+    pub fn file_mut(&mut self) -> Result<&mut netcdf::FileMut> {
+        let path = self.path.clone();
+        self.file
+            .as_mut()
+            .ok_or_else(|| Error::output(&path, "the file is already finished"))
     }
 
     /// Close the file under its temporary name, staged for renaming.

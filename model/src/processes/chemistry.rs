@@ -51,7 +51,7 @@ use super::{Process, ProcessKind, StepContext};
 use crate::budget::Budget;
 use crate::config::ChemistrySpec;
 use crate::error::{Error, Result};
-use crate::state::{State, TracerSet};
+use crate::state::State;
 use ndarray::Axis;
 use rayon::prelude::*;
 
@@ -231,26 +231,17 @@ pub struct Chemistry {
 }
 
 impl Chemistry {
-    /// Chemistry for a run's tracers. It works on each species' bulk, so
-    /// it refuses more than one tag: apportioning what it converts among
-    /// tags is the attribution wrapper's job.
-    pub fn new(spec: &ChemistrySpec, tracers: &TracerSet) -> Result<Chemistry> {
-        if tracers.tags.len() != 1 {
-            return Err(Error::Numerics {
-                process: "chemistry".into(),
-                detail: format!(
-                    "{} tags per species; chemistry among several tags needs the attribution wrapper",
-                    tracers.tags.len()
-                ),
-            });
-        }
-        Ok(Chemistry {
+    /// Chemistry on each species' bulk tracer. A tagged run wraps it in
+    /// [`super::tagged_chemistry::TaggedChemistry`], which runs it on the
+    /// bulk and apportions what it converted among the tags.
+    pub fn new(spec: &ChemistrySpec) -> Chemistry {
+        Chemistry {
             oh_peak_cm3: spec.oh_peak_cm3,
             oh_fixed_cm3: spec.oh_cm3,
             ozone_ppb: spec.ozone_ppb,
             h2o2_ppb: spec.h2o2_ppb,
             cloud_ph: spec.cloud_ph,
-        })
+        }
     }
 
     /// True when the run carries any pair of species this process links.
@@ -274,7 +265,15 @@ impl Process for Chemistry {
 
     fn apply(&mut self, ctx: &StepContext, state: &mut State, budget: &mut Budget) -> Result<()> {
         let t = &state.tracers;
-        // One tag (checked in `new`): a species' tracer is its bulk.
+        if t.is_tagged() {
+            return Err(Error::Numerics {
+                process: "chemistry".into(),
+                detail: format!(
+                    "{} tags per species: chemistry runs on the bulk inside the attribution wrapper",
+                    t.n_tags()
+                ),
+            });
+        }
         let find = |n: &str| t.species_index(n).map(|s| t.index(s, 0));
         let p = Participants {
             so2: find("SO2"),

@@ -83,49 +83,70 @@ impl Process for VerticalDiffusion {
                 prev_cp = cp[k * plane + p];
             }
         }
+        // Shared by every tracer: the conductance below and above each
+        // cell (0 at the ground and the top), theta times the one below,
+        // and air / dt.
+        let (mut below, mut above) = (vec![0.0; nz * plane], vec![0.0; nz * plane]);
+        for k in 0..nz {
+            for p in 0..plane {
+                below[k * plane + p] = d(k as isize - 1, p);
+                above[k * plane + p] = d(k as isize, p);
+            }
+        }
+        let th_below: Vec<f64> = below.iter().map(|&b| th * b).collect();
+        let air_dt: Vec<f64> = air.iter().map(|&a| a / dt).collect();
         state
             .mass
             .as_slice_mut()
             .expect("standard layout")
             .par_chunks_mut(nz * plane)
             .for_each(|block| {
-                let mut r = vec![0.0; nz * plane];
-                for (idx, v) in r.iter_mut().enumerate() {
-                    *v = block[idx] / air[idx];
+                // Mixing ratios with a zero layer below and above, so the
+                // ground and top rows need no branches (their conductance
+                // there is 0).
+                let mut r = vec![0.0; (nz + 2) * plane];
+                for (v, (&m, &a)) in r[plane..(nz + 1) * plane]
+                    .iter_mut()
+                    .zip(block.iter().zip(air))
+                {
+                    *v = m / a;
                 }
-                // Right-hand side, then forward elimination, in place.
-                let mut rhs = vec![0.0; nz * plane];
+                let mut rhs = vec![0.0; (nz + 1) * plane];
                 for k in 0..nz {
-                    let ki = k as isize;
+                    let at = k * plane;
+                    let (r_lo, r_k, r_up) = (
+                        &r[at..at + plane],
+                        &r[at + plane..at + 2 * plane],
+                        &r[at + 2 * plane..at + 3 * plane],
+                    );
+                    let (prev, out) = rhs[at..at + 2 * plane].split_at_mut(plane);
+                    let (lo, up, thl, ad, iv) = (
+                        &below[at..at + plane],
+                        &above[at..at + plane],
+                        &th_below[at..at + plane],
+                        &air_dt[at..at + plane],
+                        &inv[at..at + plane],
+                    );
                     for p in 0..plane {
-                        let idx = k * plane + p;
-                        let mut v = air[idx] / dt * r[idx];
+                        let mut v = ad[p] * r_k[p];
                         if th < 1.0 {
-                            let up = if k + 1 < nz {
-                                d(ki, p) * (r[idx + plane] - r[idx])
-                            } else {
-                                0.0
-                            };
-                            let down = if k > 0 {
-                                d(ki - 1, p) * (r[idx] - r[idx - plane])
-                            } else {
-                                0.0
-                            };
-                            v += (1.0 - th) * (up - down);
+                            let upward = up[p] * (r_up[p] - r_k[p]);
+                            let downward = lo[p] * (r_k[p] - r_lo[p]);
+                            v += (1.0 - th) * (upward - downward);
                         }
-                        let sub = -th * d(ki - 1, p);
-                        let prev = if k > 0 { rhs[idx - plane] } else { 0.0 };
-                        rhs[idx] = (v - sub * prev) * inv[idx];
+                        out[p] = (v + thl[p] * prev[p]) * iv[p];
                     }
                 }
+                let rhs = &mut rhs[plane..];
                 for k in (0..nz - 1).rev() {
+                    let (here, next) = rhs[k * plane..(k + 2) * plane].split_at_mut(plane);
+                    let c = &cp[k * plane..(k + 1) * plane];
                     for p in 0..plane {
-                        let idx = k * plane + p;
-                        rhs[idx] -= cp[idx] * rhs[idx + plane];
+                        here[p] -= c[p] * next[p];
                     }
                 }
-                for (idx, v) in block.iter_mut().enumerate() {
-                    *v = rhs[idx] * air[idx];
+                for (v, (&x, &a)) in block.iter_mut().zip(rhs.iter().zip(air)) {
+                    *v = x * a;
                 }
             });
         Ok(())

@@ -21,6 +21,7 @@ pub mod diffusion;
 pub mod emission;
 pub mod plume_rise;
 pub mod soa;
+pub mod tagged_chemistry;
 
 use crate::budget::Budget;
 use crate::config::Case;
@@ -105,10 +106,14 @@ pub fn standard_split(
     }
     let names: Vec<&str> = tracers.species.iter().map(|s| s.name).collect();
     if case.chemistry.enabled && chemistry::Chemistry::applies(&names) {
-        list.push(Box::new(chemistry::Chemistry::new(
-            &case.chemistry,
-            tracers,
-        )?));
+        let chemistry = chemistry::Chemistry::new(&case.chemistry);
+        if tracers.is_tagged() {
+            list.push(Box::new(tagged_chemistry::TaggedChemistry::new(
+                chemistry, tracers,
+            )));
+        } else {
+            list.push(Box::new(chemistry));
+        }
     }
     if p.dry_deposition {
         list.push(Box::new(deposition::DryDeposition));

@@ -78,6 +78,8 @@ mod tests {
     fn stack(t: f64) -> PointSource {
         PointSource {
             name: "s".into(),
+            lon: 0.0,
+            lat: 0.0,
             i: 0,
             j: 0,
             height: 120.0,
@@ -86,6 +88,7 @@ mod tests {
             temperature: t,
             sector: 0,
             rates: vec![],
+            tag: 0,
         }
     }
 

@@ -19,6 +19,7 @@ pub mod report;
 
 pub use report::{RunSummary, SpeciesBudget};
 
+use crate::attribution::tagging::Tagging;
 use crate::config::Case;
 use crate::emissions::Inventory;
 use crate::error::{Error, Result};
@@ -104,19 +105,44 @@ pub struct Simulation {
     pub run_name: String,
     pub hours: f64,
     pub started: std::time::Instant,
+    /// The attribution setup of a tagged run.
+    pub tagging: Option<Tagging>,
 }
 
 impl Simulation {
     /// The case on one rank: the whole domain, the standard process list and
     /// the standard hooks (timers; state and budget checks every output
     /// interval). No sinks: the caller adds what it wants written.
+    /// With an `[attribution]` table the run is tagged: the regions are
+    /// read, the inventory routed to the tags, and the setup kept in
+    /// `tagging` for the attribution sinks.
     pub fn from_case(case: &Case) -> Result<Simulation> {
-        Simulation::build(
-            case,
-            TracerSet::new(case.species.clone()),
-            None,
-            Box::new(Serial),
-        )
+        if case.attribution.is_none() {
+            return Simulation::build(
+                case,
+                TracerSet::new(case.species.clone()),
+                None,
+                Box::new(Serial),
+            );
+        }
+        let (tagging, inventory) = Simulation::tagged_inventory(case)?;
+        let tracers = tagging.tracers(case.species.clone());
+        let mut sim = Simulation::with_inventory(case, tracers, inventory, None, Box::new(Serial))?;
+        sim.tagging = Some(tagging);
+        Ok(sim)
+    }
+
+    /// The case's attribution setup and its routed inventory, on the whole grid.
+    pub fn tagged_inventory(case: &Case) -> Result<(Tagging, Inventory)> {
+        // The size check comes before anything grid-sized (Model::new
+        // repeats it with the tags counted).
+        let cells = case.grid.nx * case.grid.ny * case.grid.layer_tops_m.len();
+        crate::model::check_size(case, cells, &TracerSet::new(case.species.clone()))?;
+        let grid = crate::grid::Grid::new(&case.grid);
+        let names: Vec<&str> = case.species.iter().map(|s| s.name).collect();
+        let mut inventory = Inventory::load(&case.emissions, &grid, &names)?;
+        let tagging = Tagging::new(case, &grid, &mut inventory)?;
+        Ok((tagging, inventory))
     }
 
     /// The case with explicit tracers (species x tags), on the whole domain
@@ -130,6 +156,30 @@ impl Simulation {
         let model = Model::new(case, tracers, part, comm)?;
         let names: Vec<&str> = model.state.tracers.species.iter().map(|s| s.name).collect();
         let inventory = Inventory::load(&case.emissions, &model.grid, &names)?;
+        Simulation::assemble(case, model, inventory)
+    }
+
+    /// As [`Simulation::build`] with the inventory given (already routed to
+    /// the tags, or scaled for a brute-force run), on the grid of `part`.
+    pub fn with_inventory(
+        case: &Case,
+        tracers: TracerSet,
+        inventory: Inventory,
+        part: Option<&Subdomain>,
+        comm: Box<dyn Comm>,
+    ) -> Result<Simulation> {
+        if part.is_some() && tracers.is_tagged() {
+            return Err(Error::config(
+                &case.file,
+                "attribution",
+                "an undivided domain: tagged runs do not yet exchange tag shares between subdomains",
+            ));
+        }
+        let model = Model::new(case, tracers, part, comm)?;
+        Simulation::assemble(case, model, inventory)
+    }
+
+    fn assemble(case: &Case, model: Model, inventory: Inventory) -> Result<Simulation> {
         let warnings = inventory.outside_domain.clone();
         let processes = crate::processes::standard_split(case, inventory, &model.state.tracers)?;
         let clock = case.clock();
@@ -149,6 +199,7 @@ impl Simulation {
             run_name: case.run.name.clone(),
             hours: case.run.hours,
             started: std::time::Instant::now(),
+            tagging: None,
         })
     }
 

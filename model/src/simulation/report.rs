@@ -45,6 +45,9 @@ pub struct RunSummary {
     /// Meteorological statistics at the case's sites.
     pub sites: Vec<crate::met::stats::SiteStats>,
     pub emissions_outside_domain: Vec<String>,
+    /// The attribution summary per receptor (tagged runs), for the terminal.
+    #[serde(skip)]
+    pub attribution: Vec<String>,
 }
 
 impl RunSummary {
@@ -86,6 +89,7 @@ impl RunSummary {
             pm25_composition_percent: BTreeMap::new(),
             sites: vec![],
             emissions_outside_domain: sim.warnings.clone(),
+            attribution: vec![],
         }
     }
 }

@@ -69,6 +69,20 @@ pub struct Scratch {
     prev: [Vec<f64>; 3],
     first: [Vec<f64>; 3],
     tflux: Vec<f64>,
+    /// When set, `ppm_rows` keeps every face's tracer flux in `faces`
+    /// ([n+1, L], row-major) for the attribution's flux-fraction form.
+    pub record_faces: bool,
+    faces: Vec<f64>,
+}
+
+impl Scratch {
+    /// Tracer mass through each face during the last sweep, kg, positive
+    /// towards higher index: n+1 values after `ppm_line`, (n+1) x L after
+    /// `ppm_rows` with `record_faces` set. A periodic line's faces 0 and n
+    /// are the same face and hold the same value.
+    pub fn face_fluxes(&self) -> &[f64] {
+        &self.faces
+    }
 }
 
 /// Define a kernel entry point that runs in the widest vector instruction
@@ -242,6 +256,10 @@ fn ppm_line_impl(
     for c in 0..n {
         mass[c] += tin[c] - tout[c];
     }
+    if s.record_faces {
+        s.faces.clear();
+        s.faces.extend_from_slice(&s.tflux[..n + 1]);
+    }
     ends_total
 }
 
@@ -347,6 +365,9 @@ fn ppm_rows_impl(
     debug_assert_eq!(inv_air.dim(), (n, l));
     debug_assert_eq!(flux.dim(), (n + 1, l));
     s.ext.resize((n + 4) * l, 0.0);
+    if s.record_faces {
+        s.faces.resize((n + 1) * l, 0.0);
+    }
     for v in [&mut s.edge, &mut s.edge_next, &mut s.tflux]
         .into_iter()
         .chain(s.par.iter_mut())
@@ -456,6 +477,9 @@ fn ppm_rows_impl(
                 dst.clear();
                 dst.extend_from_slice(&src[..l]);
             }
+            if s.record_faces {
+                s.faces[..l].copy_from_slice(&s.tflux[..l]);
+            }
         } else {
             let iw = &row(inv_air, c - 1)[..l];
             let [ql, qr, qc] = &s.prev;
@@ -472,6 +496,9 @@ fn ppm_rows_impl(
                 );
                 m[q] += tf[q] - t;
                 tf[q] = t;
+            }
+            if s.record_faces {
+                s.faces[c * l..(c + 1) * l].copy_from_slice(tf);
             }
         }
         std::mem::swap(&mut s.prev, &mut s.par);
@@ -506,6 +533,12 @@ fn ppm_rows_impl(
                 ie[q],
             );
             m[q] += tf[q] - last[q];
+        }
+    }
+    if s.record_faces {
+        s.faces[n * l..(n + 1) * l].copy_from_slice(last);
+        if let RowEnds::Periodic = ends {
+            s.faces.copy_within(n * l..(n + 1) * l, 0);
         }
     }
     match ends {

@@ -38,6 +38,7 @@
 //! tracer passes through them.
 
 mod kernels;
+mod tags;
 
 pub use kernels::{
     portable, ppm_line, ppm_rows, ppm_sweep, EndFluxes, LineEnds, RowEnds, Scratch, Through,
@@ -305,6 +306,12 @@ struct SweepWork {
     kernel: Scratch,
     /// The inflow mixing ratio, one per lane.
     inflow: Vec<f64>,
+    /// Tagged sweeps: the bulk plane, 1 / bulk, the bulk's face fluxes
+    /// (x: [rows, cols+1]; y, z: [rows+1, cols]) and one tag's face fluxes.
+    bulk: Vec<f64>,
+    inv_bulk: Vec<f64>,
+    faces: Vec<f64>,
+    tag_faces: Vec<f64>,
 }
 
 thread_local! {
@@ -371,6 +378,10 @@ fn sweep_plane(
                 let m = line.as_slice_mut().expect("rows contiguous");
                 let e = ppm_line(m, row(inv_air, j), row(flux, j), line_ends, &mut w.kernel);
                 total += booked(ends, e);
+                if w.kernel.record_faces {
+                    w.faces[j * (nx + 1)..(j + 1) * (nx + 1)]
+                        .copy_from_slice(w.kernel.face_fluxes());
+                }
             }
         }
         Dir::Y => {
@@ -395,10 +406,95 @@ fn sweep_plane(
                     &mut w.kernel,
                 );
                 total += booked(ends, e);
+                if w.kernel.record_faces {
+                    let block = i1 - i0;
+                    for (f, src) in w.kernel.face_fluxes().chunks_exact(block).enumerate() {
+                        w.faces[f * nx + i0..f * nx + i1].copy_from_slice(src);
+                    }
+                }
             }
         }
     }
     total
+}
+
+/// One sweep of one species' tags, `tags` [tag, rows, cols], in the
+/// flux-fraction form (`tags` module): the bulk, the sum of the tags, is
+/// swept with PPM, and each face's bulk flux is shared among the tags by
+/// their shares of the donor cell. Arguments as in [`sweep_plane`], `bnd`
+/// the species' inflow (carried by `boundary_tag`). Returns what each tag
+/// moved through booked ends.
+#[allow(clippy::too_many_arguments)]
+fn sweep_tags(
+    dir: Dir,
+    tag_planes: &mut ndarray::ArrayViewMut3<f64>,
+    inv_air: &ArrayView2<f64>,
+    flux: &ArrayView2<f64>,
+    bnd: f64,
+    ends: [Edge; 2],
+    boundary_tag: usize,
+    w: &mut SweepWork,
+) -> Vec<Through> {
+    let (ntags, rows, cols) = tag_planes.dim();
+    let cells = rows * cols;
+    let mut bulk = std::mem::take(&mut w.bulk);
+    bulk.clear();
+    bulk.resize(cells, 0.0);
+    // Row by row: a z-sweep's planes are strided between rows.
+    for plane in tag_planes.outer_iter() {
+        for (r, b) in bulk.chunks_exact_mut(cols).enumerate() {
+            let m = row(&plane, r);
+            for q in 0..cols {
+                b[q] += m[q];
+            }
+        }
+    }
+    let mut inv_bulk = std::mem::take(&mut w.inv_bulk);
+    inv_bulk.resize(cells, 0.0);
+    tags::inverse_bulk(&bulk, &mut inv_bulk);
+    w.faces.resize(
+        match dir {
+            Dir::X => rows * (cols + 1),
+            Dir::Y => (rows + 1) * cols,
+        },
+        0.0,
+    );
+    w.kernel.record_faces = true;
+    {
+        let mut b = ArrayViewMut2::from_shape((rows, cols), &mut bulk).expect("plane shape");
+        sweep_plane(dir, &mut b, inv_air, flux, bnd, ends, w);
+    }
+    w.kernel.record_faces = false;
+    let periodic = ends[0] == Edge::Periodic;
+    let inv = ArrayView2::from_shape((rows, cols), &inv_bulk).expect("plane shape");
+    let mut out = vec![Through::default(); ntags];
+    for (t, mut plane) in tag_planes.outer_iter_mut().enumerate() {
+        let ghost = (!periodic).then(|| [tags::ghost_share(t, boundary_tag); 2]);
+        let e = match dir {
+            Dir::X => {
+                let mut e = EndFluxes::default();
+                for j in 0..rows {
+                    let mut line = plane.row_mut(j);
+                    e += tags::apportion_line(
+                        line.as_slice_mut().expect("rows contiguous"),
+                        row(&inv, j),
+                        &w.faces[j * (cols + 1)..(j + 1) * (cols + 1)],
+                        row(flux, j),
+                        ghost,
+                        &mut w.tag_faces,
+                    );
+                }
+                e
+            }
+            Dir::Y => {
+                tags::apportion_rows(&mut plane, &inv, &w.faces, flux, ghost, &mut w.tag_faces)
+            }
+        };
+        out[t] += booked(ends, e);
+    }
+    w.bulk = bulk;
+    w.inv_bulk = inv_bulk;
+    out
 }
 
 /// The axis a sweep along `dir` runs on, in a [rows, cols] plane.
@@ -460,6 +556,8 @@ impl Advection {
         bnd: &[f64],
     ) -> Vec<Through> {
         let ntr = state.tracers.len();
+        let t = &state.tracers;
+        let tagged = t.is_tagged().then_some((t.n_tags(), t.boundary_tag));
         let (fx, fy) = (&work.fx, &work.fy);
         let flux_of = |d: Dir, k: usize| match d {
             Dir::X => fx.index_axis(Axis(0), k),
@@ -486,6 +584,24 @@ impl Advection {
                         .for_each(|i, &a| *i = 1.0 / a);
                     converge_air(order[1], &mut air, &f2);
                     let mut out = vec![Through::default(); ntr];
+                    if let Some((ntags, boundary_tag)) = tagged {
+                        for (s, mut species) in
+                            planes.axis_chunks_iter_mut(Axis(0), ntags).enumerate()
+                        {
+                            let bnd = bnd[s * ntags + boundary_tag];
+                            for (d, inv, f, end) in [
+                                (order[0], inv1.view(), &f1, ends[0]),
+                                (order[1], inv2.view(), &f2, ends[1]),
+                            ] {
+                                let moved =
+                                    sweep_tags(d, &mut species, &inv, f, bnd, end, boundary_tag, w);
+                                for (o, m) in out[s * ntags..].iter_mut().zip(moved) {
+                                    *o += m;
+                                }
+                            }
+                        }
+                        return out;
+                    }
                     for (tr, mut plane) in planes.outer_iter_mut().enumerate() {
                         out[tr] += sweep_plane(
                             order[0],
@@ -624,6 +740,8 @@ impl Advection {
     ) -> Result<Vec<Through>> {
         let (nz, nx) = (g.nz, g.nx);
         let ntr = state.tracers.len();
+        let t = &state.tracers;
+        let tagged = t.is_tagged().then_some((t.n_tags(), t.boundary_tag));
         let (target, w, inv_air) = (&work.target, &mut work.w, &mut work.inv_air);
         let air = &state.air_mass;
         // W[k] = air mass crossing the bottom of layer k upward; W[0] = 0 at
@@ -679,6 +797,28 @@ impl Advection {
                         let low = vec![0.0; nx];
                         let mut high = vec![0.0; nx];
                         let mut out = vec![Through::default(); ntr];
+                        if let Some((ntags, boundary_tag)) = tagged {
+                            // Ground flux is 0, so the low end's inflow value is never used.
+                            for (s, mut species) in
+                                slabs.axis_chunks_iter_mut(Axis(0), ntags).enumerate()
+                            {
+                                let top = top_bnd[s * ntags + boundary_tag];
+                                let moved = sweep_tags(
+                                    Dir::Y,
+                                    &mut species,
+                                    &ia,
+                                    &fl,
+                                    top,
+                                    [Edge::Open, Edge::Open],
+                                    boundary_tag,
+                                    buffers,
+                                );
+                                for (o, m) in out[s * ntags..].iter_mut().zip(moved) {
+                                    *o += m;
+                                }
+                            }
+                            return out;
+                        }
                         for (tr, mut slab) in slabs.outer_iter_mut().enumerate() {
                             // Ground closed (flux 0); the top open to the background above.
                             high.fill(top_bnd[tr]);

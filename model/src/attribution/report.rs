@@ -1,0 +1,406 @@
+//! Attribution tables from receptor series: per receptor, period, species
+//! and tag, the mean concentration and its share of the total; the
+//! source-receptor matrix; and the terminal summary (local / regional /
+//! background, local sectors, primary / secondary). The same code serves a
+//! run's own report and `airshed attribute` on a finished run's file.
+//!
+//! Periods: the whole run, each calendar month and each day (UTC dates of
+//! the output intervals' starts), and the receptor's episode days: days
+//! whose mean total PM2.5 exceeds the threshold (75 ug/m3 by default, the
+//! GB 3095-2012 24-h grade II limit).
+
+use crate::error::{Error, Result};
+use serde::Serialize;
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// The name of the total-PM2.5 pseudo-species in the tables.
+pub const PM25: &str = "PM25_TOTAL";
+
+/// What the tables need to know about a tag.
+#[derive(Debug, Clone, Serialize)]
+pub struct TagInfo {
+    pub name: String,
+    /// "emissions", "other", "boundary" or "initial".
+    pub kind: String,
+    pub region: String,
+    pub sector: String,
+}
+
+/// One receptor's hourly (per output interval) series.
+#[derive(Debug, Clone)]
+pub struct ReceptorSeries {
+    pub name: String,
+    /// "region", "group", "site" or "polygon".
+    pub kind: String,
+    /// Per tag: whether it is local to this receptor.
+    pub local: Vec<bool>,
+    /// values[record][species][tag], ug/m3.
+    pub values: Vec<Vec<Vec<f64>>>,
+}
+
+/// Everything the tables are made from.
+#[derive(Debug, Clone)]
+pub struct Series {
+    /// Output species names; the last is PM25_TOTAL.
+    pub species: Vec<String>,
+    /// Which species are primary particles (the rest of PM2.5 is secondary).
+    pub primary: Vec<bool>,
+    /// Which species count in PM2.5.
+    pub in_pm25: Vec<bool>,
+    pub tags: Vec<TagInfo>,
+    /// UTC start of the run, seconds since 1970, and each record's interval
+    /// in hours since the start.
+    pub start_epoch: f64,
+    pub intervals: Vec<(f64, f64)>,
+    pub receptors: Vec<ReceptorSeries>,
+    pub episode_ugm3: f64,
+}
+
+/// One row of the attribution table.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    pub receptor: String,
+    pub period: String,
+    pub species: String,
+    pub tag: String,
+    pub region: String,
+    pub sector: String,
+    pub ugm3: f64,
+    /// Percent of the receptor's total for the period and species.
+    pub share: f64,
+}
+
+/// Civil date (y, m, d) of a day count since 1970-01-01 (H. Hinnant's
+/// `civil_from_days`, proleptic Gregorian).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+impl Series {
+    /// UTC date of a record's interval start.
+    fn date_of(&self, record: usize) -> (i64, u32, u32) {
+        let t = self.start_epoch + self.intervals[record].0 * 3600.0;
+        civil_from_days((t / 86_400.0).floor() as i64)
+    }
+
+    /// The periods of a receptor: (label, records).
+    pub fn periods(&self, receptor: &ReceptorSeries) -> Vec<(String, Vec<usize>)> {
+        let n = self.intervals.len();
+        let mut out = vec![("run".to_string(), (0..n).collect::<Vec<_>>())];
+        let mut months: Vec<(String, Vec<usize>)> = Vec::new();
+        let mut days: Vec<(String, Vec<usize>)> = Vec::new();
+        for r in 0..n {
+            let (y, m, d) = self.date_of(r);
+            for (list, label) in [
+                (&mut months, format!("month {y:04}-{m:02}")),
+                (&mut days, format!("day {y:04}-{m:02}-{d:02}")),
+            ] {
+                match list.last_mut() {
+                    Some((l, v)) if *l == label => v.push(r),
+                    _ => list.push((label, vec![r])),
+                }
+            }
+        }
+        let pm = self.species.len() - 1;
+        let episode: Vec<usize> = days
+            .iter()
+            .filter(|(_, recs)| {
+                let mean: f64 = recs
+                    .iter()
+                    .map(|&r| receptor.values[r][pm].iter().sum::<f64>())
+                    .sum::<f64>()
+                    / recs.len() as f64;
+                mean > self.episode_ugm3
+            })
+            .flat_map(|(_, recs)| recs.iter().copied())
+            .collect();
+        out.extend(months);
+        out.extend(days);
+        out.push(("episode days".to_string(), episode));
+        out
+    }
+
+    /// Mean per species and tag over some records.
+    fn mean(receptor: &ReceptorSeries, records: &[usize]) -> Vec<Vec<f64>> {
+        let (ns, nt) = (receptor.values[0].len(), receptor.values[0][0].len());
+        let mut m = vec![vec![0.0; nt]; ns];
+        if records.is_empty() {
+            return m;
+        }
+        for &r in records {
+            for (s, row) in receptor.values[r].iter().enumerate() {
+                for (t, v) in row.iter().enumerate() {
+                    m[s][t] += v;
+                }
+            }
+        }
+        let n = records.len() as f64;
+        m.iter_mut().flatten().for_each(|v| *v /= n);
+        m
+    }
+
+    /// Every row: receptor x period x species x tag.
+    pub fn rows(&self) -> Vec<Row> {
+        let mut rows = Vec::new();
+        for rec in &self.receptors {
+            for (period, records) in self.periods(rec) {
+                let label = format!("{period} ({} h)", self.hours_of(&records));
+                let mean = Series::mean(rec, &records);
+                for (s, per_tag) in mean.iter().enumerate() {
+                    let total: f64 = per_tag.iter().sum();
+                    for (t, &v) in per_tag.iter().enumerate() {
+                        let tag = &self.tags[t];
+                        rows.push(Row {
+                            receptor: rec.name.clone(),
+                            period: label.clone(),
+                            species: self.species[s].clone(),
+                            tag: tag.name.clone(),
+                            region: tag.region.clone(),
+                            sector: tag.sector.clone(),
+                            ugm3: v,
+                            share: if total > 0.0 { 100.0 * v / total } else { 0.0 },
+                        });
+                    }
+                }
+            }
+        }
+        rows
+    }
+
+    fn hours_of(&self, records: &[usize]) -> f64 {
+        records
+            .iter()
+            .map(|&r| self.intervals[r].1 - self.intervals[r].0)
+            .sum()
+    }
+
+    /// The attribution table as CSV.
+    pub fn csv(&self) -> String {
+        let mut s = String::from("receptor,period,species,tag,region,sector,ugm3,share\n");
+        for r in self.rows() {
+            let _ = writeln!(
+                s,
+                "{},{},{},{},{},{},{:.6e},{:.4}",
+                quote(&r.receptor),
+                quote(&r.period),
+                r.species,
+                quote(&r.tag),
+                quote(&r.region),
+                quote(&r.sector),
+                r.ugm3,
+                r.share
+            );
+        }
+        s
+    }
+
+    /// The same rows as JSON.
+    pub fn json(&self) -> String {
+        serde_json::to_string_pretty(&serde_json::json!({
+            "episode_threshold_ugm3": self.episode_ugm3,
+            "tags": self.tags,
+            "rows": self.rows(),
+        }))
+        .unwrap_or_default()
+    }
+
+    /// Source-receptor matrix of run-mean PM2.5 (ug/m3): one row per
+    /// area receptor, one column per source region (its tags summed), then
+    /// other, boundary and initial.
+    pub fn matrix_csv(&self) -> String {
+        let mut sources: Vec<String> = Vec::new();
+        for t in &self.tags {
+            let key = source_of(t);
+            if !sources.contains(&key) {
+                sources.push(key);
+            }
+        }
+        let mut s = format!(
+            "receptor,{}\n",
+            sources
+                .iter()
+                .map(|x| quote(x))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        let pm = self.species.len() - 1;
+        for rec in self.receptors.iter().filter(|r| r.kind != "site") {
+            let all: Vec<usize> = (0..self.intervals.len()).collect();
+            let mean = Series::mean(rec, &all);
+            let mut cols = vec![0.0; sources.len()];
+            for (t, tag) in self.tags.iter().enumerate() {
+                let c = sources
+                    .iter()
+                    .position(|x| *x == source_of(tag))
+                    .unwrap_or(0);
+                cols[c] += mean[pm][t];
+            }
+            let _ = writeln!(
+                s,
+                "{},{}",
+                quote(&rec.name),
+                cols.iter()
+                    .map(|v| format!("{v:.4}"))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            );
+        }
+        s
+    }
+
+    /// The terminal summary of one receptor over the whole run.
+    pub fn summary(&self, rec: &ReceptorSeries) -> String {
+        let all: Vec<usize> = (0..self.intervals.len()).collect();
+        let mean = Series::mean(rec, &all);
+        let pm = self.species.len() - 1;
+        let per_tag = &mean[pm];
+        let total: f64 = per_tag.iter().sum();
+        let pct = |v: f64| if total > 0.0 { 100.0 * v / total } else { 0.0 };
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "{} ({}): PM2.5 {:.1} ug/m3, mean of {} h",
+            rec.name,
+            rec.kind,
+            total,
+            self.hours_of(&all)
+        );
+        let sum_where = |f: &dyn Fn(usize, &TagInfo) -> bool| -> f64 {
+            self.tags
+                .iter()
+                .enumerate()
+                .filter(|(t, tag)| f(*t, tag))
+                .map(|(t, _)| per_tag[t])
+                .sum()
+        };
+        let local = sum_where(&|t, tag| tag.kind == "emissions" && rec.local[t]);
+        let background = sum_where(&|_, tag| tag.kind == "boundary" || tag.kind == "initial");
+        let regional = total - local - background;
+        let line = |out: &mut String, indent: usize, label: &str, v: f64| {
+            let _ = writeln!(
+                out,
+                "{:indent$}{:<34} {:>8.2} ug/m3 {:>6.1} %",
+                "",
+                label,
+                v,
+                pct(v),
+                indent = indent
+            );
+        };
+        line(&mut out, 2, "local", local);
+        let mut sectors: Vec<(String, f64)> = Vec::new();
+        for (t, tag) in self.tags.iter().enumerate() {
+            if tag.kind == "emissions" && rec.local[t] && !tag.sector.is_empty() {
+                match sectors.iter_mut().find(|s| s.0 == tag.sector) {
+                    Some(s) => s.1 += per_tag[t],
+                    None => sectors.push((tag.sector.clone(), per_tag[t])),
+                }
+            }
+        }
+        sectors.sort_by(|a, b| b.1.total_cmp(&a.1));
+        for (sector, v) in &sectors {
+            let share_of_local = if local > 0.0 { 100.0 * v / local } else { 0.0 };
+            let _ = writeln!(
+                out,
+                "    {:<32} {:>8.2} ug/m3 {:>6.1} % of local",
+                sector, v, share_of_local
+            );
+        }
+        line(&mut out, 2, "regional", regional);
+        let mut regions: Vec<(String, f64)> = Vec::new();
+        for (t, tag) in self.tags.iter().enumerate() {
+            let key = match tag.kind.as_str() {
+                "emissions" if !rec.local[t] => {
+                    if tag.region.is_empty() {
+                        tag.name.clone()
+                    } else {
+                        tag.region.clone()
+                    }
+                }
+                "other" => "other (untagged emissions)".to_string(),
+                _ => continue,
+            };
+            match regions.iter_mut().find(|r| r.0 == key) {
+                Some(r) => r.1 += per_tag[t],
+                None => regions.push((key, per_tag[t])),
+            }
+        }
+        regions.sort_by(|a, b| b.1.total_cmp(&a.1));
+        for (region, v) in &regions {
+            line(&mut out, 4, region, *v);
+        }
+        line(&mut out, 2, "background", background);
+        for kind in ["boundary", "initial"] {
+            let v = sum_where(&|_, tag| tag.kind == kind);
+            let label = if kind == "boundary" {
+                "inflow (boundary)"
+            } else {
+                "initial values"
+            };
+            line(&mut out, 4, label, v);
+        }
+        let primary: f64 = (0..pm)
+            .filter(|&s| self.primary[s])
+            .map(|s| mean[s].iter().sum::<f64>())
+            .sum();
+        let secondary: f64 = (0..pm)
+            .filter(|&s| self.in_pm25[s] && !self.primary[s])
+            .map(|s| mean[s].iter().sum::<f64>())
+            .sum();
+        let _ = writeln!(
+            out,
+            "  primary {:.1} % / secondary {:.1} % of PM2.5",
+            pct(primary),
+            pct(secondary)
+        );
+        out
+    }
+}
+
+/// The source a tag counts under in the matrix: its region, or its kind.
+fn source_of(tag: &TagInfo) -> String {
+    match tag.kind.as_str() {
+        "emissions" if !tag.region.is_empty() => tag.region.clone(),
+        "emissions" => tag.name.clone(),
+        k => k.to_string(),
+    }
+}
+
+fn quote(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// Write text to `path` through a temporary file renamed into place.
+pub fn write_atomic(path: &Path, text: &str) -> Result<()> {
+    let tmp = crate::output::tmp_path(path);
+    std::fs::write(&tmp, text).map_err(|e| Error::output(path, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::output(path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn civil_dates_match_known_days() {
+        // 1970-01-01 is day 0; 2023-01-20 is day 19377 (date -d 2023-01-20 +%s / 86400);
+        // 2024-02-29 is day 19782.
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(19_377), (2023, 1, 20));
+        assert_eq!(civil_from_days(19_782), (2024, 2, 29));
+        assert_eq!(civil_from_days(-1), (1969, 12, 31));
+    }
+}

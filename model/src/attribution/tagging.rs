@@ -1,0 +1,480 @@
+//! Tags from the case: the areas (regions from the GeoJSON and the groups
+//! declared over them), the tag list (region x sector, region alone or
+//! sector alone, then `other`, `boundary` and `initial`), the routing of
+//! every inventory entry to its tags, and the receptors the tables report.
+//!
+//! Routing by where an emission is:
+//! - a city-total row goes wholly to the tagged area that contains its
+//!   city (by name; by the city centre when no region has that name);
+//! - a gridded cell is split by the fraction of the cell each tagged area
+//!   covers, the uncovered rest going to `other`;
+//! - a stack goes to the tagged area that contains it.
+//!
+//! An emission whose sector has no tag, or whose place no tagged area
+//! covers, goes to `other`, so the tags always partition the total.
+
+use super::regions::RegionMap;
+use crate::config::{AttributionSpec, Case, SectorTags};
+use crate::emissions::{CellEmission, Inventory, Origin};
+use crate::error::{Error, Result};
+use crate::grid::Grid;
+use crate::species::Species;
+use crate::state::{Tag, TagKind, TracerSet};
+use ndarray::Array2;
+
+/// A named area: one region of the GeoJSON, or a group of them.
+#[derive(Debug, Clone)]
+pub struct Area {
+    pub name: String,
+    /// Indices of its regions in the [`RegionMap`].
+    pub members: Vec<usize>,
+    /// Fraction of each cell inside the area, [j, i].
+    pub coverage: Array2<f64>,
+}
+
+/// Where a receptor's value comes from: an area-weighted mean over cells.
+#[derive(Debug, Clone)]
+pub struct Receptor {
+    pub name: String,
+    /// "region", "group", "site" or "polygon".
+    pub kind: String,
+    /// Fraction of each cell inside the receptor (a site: 1 in its cell).
+    pub coverage: Array2<f64>,
+    /// (j, i, weight), weights summing to 1: coverage x cell area.
+    pub weights: Vec<(usize, usize, f64)>,
+}
+
+impl Receptor {
+    /// An area receptor from its coverage.
+    pub fn area(name: &str, kind: &str, coverage: Array2<f64>, cell_area: &Array2<f64>) -> Self {
+        Receptor {
+            name: name.to_string(),
+            kind: kind.to_string(),
+            weights: area_weights(&coverage, cell_area),
+            coverage,
+        }
+    }
+
+    /// A point receptor: the cell (j, i) that holds it.
+    pub fn site(name: &str, (j, i): (usize, usize), dim: (usize, usize)) -> Self {
+        let mut coverage = Array2::zeros(dim);
+        coverage[[j, i]] = 1.0;
+        Receptor {
+            name: name.to_string(),
+            kind: "site".into(),
+            coverage,
+            weights: vec![(j, i, 1.0)],
+        }
+    }
+
+    /// Whether emissions of a region with coverage `region` are local to
+    /// this receptor: more than half of the receptor lies in the region,
+    /// or more than half of the region lies in the receptor (areas
+    /// weighted by true cell area). So a city's tags are local to the city,
+    /// to a group containing it, and to a site inside it.
+    pub fn is_local(&self, region: &Array2<f64>, cell_area: &Array2<f64>) -> bool {
+        let receptor_inside: f64 = self
+            .weights
+            .iter()
+            .map(|&(j, i, w)| w * region[[j, i]])
+            .sum();
+        let (mut inside, mut whole) = (0.0, 0.0);
+        for ((r, c), a) in region.iter().zip(&self.coverage).zip(cell_area) {
+            whole += r * a;
+            inside += r * c.min(1.0) * a;
+        }
+        receptor_inside > 0.5 || (whole > 0.0 && inside / whole > 0.5)
+    }
+}
+
+/// The attribution setup of a case.
+#[derive(Debug, Clone)]
+pub struct Tagging {
+    pub spec: AttributionSpec,
+    pub regions: Option<RegionMap>,
+    /// Every region of the file, then every group.
+    pub areas: Vec<Area>,
+    pub tags: Vec<Tag>,
+    /// Per emission tag: its area and sector label.
+    keys: Vec<(Option<usize>, Option<String>)>,
+    /// Areas that carry tags.
+    pub tagged_areas: Vec<usize>,
+    pub receptors: Vec<Receptor>,
+}
+
+fn cerr(case: &Case, key: &str, expected: impl Into<String>) -> Error {
+    Error::config(&case.file, key, expected)
+}
+
+impl Tagging {
+    /// Read the regions, build the areas, tags and receptors, and route the
+    /// inventory (its entries get their tag indices; entries split among
+    /// areas are divided). `grid` is the whole domain.
+    pub fn new(case: &Case, grid: &Grid, inventory: &mut Inventory) -> Result<Tagging> {
+        let spec = case
+            .attribution
+            .clone()
+            .ok_or_else(|| cerr(case, "attribution", "an [attribution] table"))?;
+        let regions = match &spec.regions_file {
+            Some(f) => Some(RegionMap::load(f, &spec.name_property, grid)?),
+            None => None,
+        };
+        let mut areas: Vec<Area> = regions
+            .iter()
+            .flat_map(|r| {
+                r.names.iter().enumerate().map(|(n, name)| Area {
+                    name: name.clone(),
+                    members: vec![n],
+                    coverage: r.coverage[n].clone(),
+                })
+            })
+            .collect();
+        let feature_count = areas.len();
+        for (group, members) in &spec.groups {
+            let key = format!("attribution.groups.{group}");
+            if areas[..feature_count].iter().any(|a| &a.name == group) {
+                return Err(cerr(
+                    case,
+                    &key,
+                    format!(
+                        "a group name that is not also a region's name ({group:?} is a region)"
+                    ),
+                ));
+            }
+            let mut idx = Vec::new();
+            let mut coverage = Array2::zeros((grid.ny, grid.nx));
+            for m in members {
+                let n = areas[..feature_count]
+                    .iter()
+                    .position(|a| &a.name == m)
+                    .ok_or_else(|| {
+                        cerr(
+                            case,
+                            &key,
+                            format!("names of regions in the regions file, got unknown {m:?}"),
+                        )
+                    })?;
+                if idx.contains(&n) {
+                    return Err(cerr(
+                        case,
+                        &key,
+                        format!("each member once, {m:?} is repeated"),
+                    ));
+                }
+                idx.push(n);
+                coverage += &areas[n].coverage;
+            }
+            areas.push(Area {
+                name: group.clone(),
+                members: idx,
+                coverage,
+            });
+        }
+        let find_area = |key: &str, name: &str| -> Result<usize> {
+            areas.iter().position(|a| a.name == name).ok_or_else(|| {
+                cerr(
+                    case,
+                    key,
+                    format!("a region or group name from the regions file or attribution.groups, got unknown {name:?}"),
+                )
+            })
+        };
+        let mut tagged_areas = Vec::new();
+        for name in &spec.regions {
+            let a = find_area("attribution.regions", name)?;
+            if tagged_areas.contains(&a) {
+                return Err(cerr(
+                    case,
+                    "attribution.regions",
+                    format!("each region once: duplicate tag {name:?}"),
+                ));
+            }
+            for &b in &tagged_areas {
+                let shared: Vec<&str> = areas[a]
+                    .members
+                    .iter()
+                    .filter(|m| areas[b].members.contains(m))
+                    .map(|&m| areas[m].name.as_str())
+                    .collect();
+                if !shared.is_empty() {
+                    return Err(cerr(
+                        case,
+                        "attribution.regions",
+                        format!(
+                            "regions that do not overlap: {name:?} and {:?} both contain {}",
+                            areas[b].name,
+                            shared.join(", ")
+                        ),
+                    ));
+                }
+            }
+            tagged_areas.push(a);
+        }
+        let sector_labels: Vec<Option<String>> = match &spec.sectors {
+            SectorTags::None => vec![None],
+            SectorTags::All => inventory.sectors.iter().cloned().map(Some).collect(),
+            SectorTags::List(l) => {
+                for s in l {
+                    if !inventory.sectors.contains(s) {
+                        return Err(cerr(
+                            case,
+                            "attribution.sectors",
+                            format!(
+                                "sector labels of the inventory ({}), got unknown {s:?}",
+                                inventory.sectors.join(", ")
+                            ),
+                        ));
+                    }
+                }
+                l.iter().cloned().map(Some).collect()
+            }
+        };
+        let region_keys: Vec<Option<usize>> = if tagged_areas.is_empty() {
+            vec![None]
+        } else {
+            tagged_areas.iter().map(|&a| Some(a)).collect()
+        };
+        let mut keys = Vec::new();
+        for &r in &region_keys {
+            for s in &sector_labels {
+                keys.push((r, s.clone()));
+            }
+        }
+        let mut tagging = Tagging {
+            spec,
+            regions,
+            areas,
+            tags: Vec::new(),
+            keys,
+            tagged_areas,
+            receptors: Vec::new(),
+        };
+        tagging.route(inventory, grid);
+        if tagging.spec.sectors == SectorTags::All {
+            tagging.prune_empty(inventory);
+        }
+        tagging.tags = tagging.make_tags();
+        let mut seen = std::collections::BTreeSet::new();
+        for t in &tagging.tags {
+            if !seen.insert(t.name.as_str()) {
+                return Err(cerr(
+                    case,
+                    "attribution",
+                    format!("distinct tag names, but {:?} names two tags (a region and a sector with the same name?)", t.name),
+                ));
+            }
+        }
+        tagging.receptors = tagging.make_receptors(case, grid)?;
+        Ok(tagging)
+    }
+
+    /// Tag index of `other`, `boundary` and `initial` (after the emission tags).
+    pub fn other_tag(&self) -> usize {
+        self.keys.len()
+    }
+
+    fn make_tags(&self) -> Vec<Tag> {
+        let mut tags: Vec<Tag> = self
+            .keys
+            .iter()
+            .map(|(a, s)| {
+                let region = a.map(|a| self.areas[a].name.clone());
+                let name = match (&region, s) {
+                    (Some(r), Some(s)) => format!("{r}/{s}"),
+                    (Some(r), None) => r.clone(),
+                    (None, Some(s)) => s.clone(),
+                    (None, None) => "emissions".into(),
+                };
+                Tag {
+                    name,
+                    kind: TagKind::Emissions,
+                    region,
+                    sector: s.clone(),
+                }
+            })
+            .collect();
+        tags.push(Tag::plain("other", TagKind::Other));
+        tags.push(Tag::plain("boundary", TagKind::Boundary));
+        tags.push(Tag::plain("initial", TagKind::Initial));
+        tags
+    }
+
+    /// The run's tracers: species x these tags.
+    pub fn tracers(&self, species: Vec<Species>) -> TracerSet {
+        TracerSet::tagged(species, self.tags.clone())
+    }
+
+    /// The tagged area containing a lon/lat point, if any.
+    fn area_at(&self, lon: f64, lat: f64) -> Option<usize> {
+        let r = self.regions.as_ref()?;
+        let feature = (0..r.names.len()).find(|&n| r.contains(n, lon, lat))?;
+        self.tagged_areas
+            .iter()
+            .copied()
+            .find(|&a| self.areas[a].members.contains(&feature))
+    }
+
+    /// Fractions of an emission per tagged area (the rest is untagged).
+    fn area_split(&self, origin: &Origin, j: usize, i: usize) -> Vec<(usize, f64)> {
+        match origin {
+            Origin::City { name, lon, lat } => {
+                let by_name = self.areas.iter().position(|a| a.name == **name);
+                let area = match by_name {
+                    Some(a) => self.tagged_areas.iter().copied().find(|&t| {
+                        self.areas[a]
+                            .members
+                            .iter()
+                            .all(|m| self.areas[t].members.contains(m))
+                    }),
+                    None => self.area_at(*lon, *lat),
+                };
+                area.map(|a| vec![(a, 1.0)]).unwrap_or_default()
+            }
+            Origin::Located => {
+                let mut split: Vec<(usize, f64)> = self
+                    .tagged_areas
+                    .iter()
+                    .map(|&a| (a, self.areas[a].coverage[[j, i]]))
+                    .filter(|&(_, f)| f > 0.0)
+                    .collect();
+                // Neighbouring polygons may overlap by round-off along a
+                // shared border: never hand out more than the whole cell.
+                let sum: f64 = split.iter().map(|s| s.1).sum();
+                if sum > 1.0 {
+                    split.iter_mut().for_each(|s| s.1 /= sum);
+                }
+                split
+            }
+        }
+    }
+
+    /// The tag of an emission in area `a` (None: outside every tagged
+    /// area) with sector label `sector`.
+    fn tag_of(&self, a: Option<usize>, sector: &str) -> usize {
+        self.keys
+            .iter()
+            .position(|(r, s)| {
+                // Sector-only tags (no region key) match anywhere.
+                let region_ok = r.is_none_or(|r| Some(r) == a);
+                region_ok && s.as_deref().is_none_or(|s| s == sector)
+            })
+            .unwrap_or(self.other_tag())
+    }
+
+    /// Give every inventory entry its tag, splitting gridded cells among
+    /// the areas that cover them.
+    pub fn route(&self, inv: &mut Inventory, _grid: &Grid) {
+        let cells = std::mem::take(&mut inv.cells);
+        for c in cells {
+            let sector = inv.sectors[c.sector].clone();
+            let split = self.area_split(&c.origin, c.j, c.i);
+            let covered: f64 = split.iter().map(|s| s.1).sum();
+            for &(a, f) in &split {
+                inv.cells.push(CellEmission {
+                    rate: c.rate * f,
+                    tag: self.tag_of(Some(a), &sector),
+                    ..c.clone()
+                });
+            }
+            let rest = 1.0 - covered;
+            if rest > 0.0 {
+                inv.cells.push(CellEmission {
+                    rate: c.rate * rest,
+                    tag: self.tag_of(None, &sector),
+                    ..c
+                });
+            }
+        }
+        for p in &mut inv.points {
+            let sector = inv.sectors[p.sector].clone();
+            p.tag = self.tag_of(self.area_at(p.lon, p.lat), &sector);
+        }
+    }
+
+    /// Drop emission tags that received nothing (`sectors = "all"` makes
+    /// every region x sector pair a candidate) and renumber the entries.
+    fn prune_empty(&mut self, inv: &mut Inventory) {
+        let n = self.keys.len();
+        let mut used = vec![false; n + 1];
+        inv.cells.iter().for_each(|c| used[c.tag] = true);
+        inv.points.iter().for_each(|p| used[p.tag] = true);
+        let mut new_index = vec![0; n + 1];
+        let mut kept = Vec::new();
+        for (t, key) in self.keys.iter().enumerate() {
+            if used[t] {
+                new_index[t] = kept.len();
+                kept.push(key.clone());
+            }
+        }
+        new_index[n] = kept.len();
+        self.keys = kept;
+        inv.cells.iter_mut().for_each(|c| c.tag = new_index[c.tag]);
+        inv.points.iter_mut().for_each(|p| p.tag = new_index[p.tag]);
+    }
+
+    fn make_receptors(&self, case: &Case, grid: &Grid) -> Result<Vec<Receptor>> {
+        let mut out = Vec::new();
+        let features = self.regions.as_ref().map_or(0, |r| r.names.len());
+        for name in &self.spec.receptors {
+            let a = self
+                .areas
+                .iter()
+                .position(|a| &a.name == name)
+                .ok_or_else(|| {
+                    cerr(
+                        case,
+                        "attribution.receptors",
+                        format!("region or group names, got unknown {name:?}"),
+                    )
+                })?;
+            let kind = if a < features { "region" } else { "group" };
+            out.push(Receptor::area(
+                name,
+                kind,
+                self.areas[a].coverage.clone(),
+                &grid.area,
+            ));
+        }
+        for site in &case.sites {
+            if let Some((i, j)) = grid.cell_of(site.lon, site.lat) {
+                out.push(Receptor::site(&site.name, (j, i), (grid.ny, grid.nx)));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The coverage of a tag's region (None for tags without one).
+    pub fn tag_coverage(&self, tag: usize) -> Option<&Array2<f64>> {
+        let region = self.tags.get(tag)?.region.as_ref()?;
+        self.areas
+            .iter()
+            .find(|a| &a.name == region)
+            .map(|a| &a.coverage)
+    }
+
+    /// Scale the emissions of the given tags by `factor` (brute-force runs).
+    pub fn scale(inv: &mut Inventory, tags: &[usize], factor: f64) {
+        for c in &mut inv.cells {
+            if tags.contains(&c.tag) {
+                c.rate *= factor;
+            }
+        }
+        for p in &mut inv.points {
+            if tags.contains(&p.tag) {
+                p.rates.iter_mut().for_each(|r| r.1 *= factor);
+            }
+        }
+    }
+}
+
+/// Receptor weights of an area: coverage x cell area, normalised.
+pub fn area_weights(coverage: &Array2<f64>, cell_area: &Array2<f64>) -> Vec<(usize, usize, f64)> {
+    let mut w: Vec<(usize, usize, f64)> = coverage
+        .indexed_iter()
+        .filter(|(_, &c)| c > 0.0)
+        .map(|((j, i), &c)| (j, i, c * cell_area[[j, i]]))
+        .collect();
+    let total: f64 = w.iter().map(|x| x.2).sum();
+    w.iter_mut().for_each(|x| x.2 /= total);
+    w
+}

@@ -1,0 +1,704 @@
+//! The attribution sink of a tagged run.
+//!
+//! - `<run>.tags.nc`: surface-layer concentration of every species and of
+//!   PM25_TOTAL per tag, (time, tag, y, x), float32, deflated, with the
+//!   tags' names, kinds, regions and sectors; the coverage of every region
+//!   and group and of every receptor; the cell areas; and the `[grid]` keys,
+//!   so `airshed attribute` can rebuild receptors and tables without the
+//!   case or the regions file.
+//! - `<run>.attribution.csv` / `.json`: receptor x period x species x tag
+//!   means and shares (`crate::attribution::report`).
+//! - `<run>.source_receptor.csv`: the region x region PM2.5 matrix.
+//!
+//! Receptor means are taken in f64 from the same interval means that the
+//! file stores as float32.
+
+use super::fields::Variables;
+use super::netcdf::{NetcdfWriter, Shape, VarSpec};
+use crate::attribution::report::{ReceptorSeries, Series, TagInfo, PM25};
+use crate::attribution::tagging::{Receptor, Tagging};
+use crate::config::{Case, OutputMode};
+use crate::error::{Error, Result};
+use crate::model::UG;
+use crate::simulation::{RunSummary, Sink, Staged, View};
+use crate::state::{State, TagKind};
+use crate::time::Schedule;
+use ndarray::Array2;
+use std::path::{Path, PathBuf};
+
+/// Primary particulate species (emitted as particles); the other particles
+/// in PM2.5 are secondary.
+pub const PRIMARY_PARTICLES: &[&str] = &["PM25", "BC", "OC"];
+
+/// Tag metadata for the tables.
+pub fn tag_infos(state: &State) -> Vec<TagInfo> {
+    state
+        .tracers
+        .tags
+        .iter()
+        .map(|t| TagInfo {
+            name: t.name.clone(),
+            kind: match t.kind {
+                TagKind::All | TagKind::Emissions => "emissions",
+                TagKind::Other => "other",
+                TagKind::Boundary => "boundary",
+                TagKind::Initial => "initial",
+            }
+            .to_string(),
+            region: t.region.clone().unwrap_or_default(),
+            sector: t.sector.clone().unwrap_or_default(),
+        })
+        .collect()
+}
+
+/// Output species (the run's, then PM25_TOTAL) and their PM2.5 roles.
+fn species_roles(vars: &Variables, state: &State) -> (Vec<String>, Vec<bool>, Vec<bool>) {
+    let ns = state.tracers.species.len();
+    let mut names: Vec<String> = vars.names[..ns].to_vec();
+    names.push(PM25.to_string());
+    let in_pm25: Vec<bool> = (0..=ns).map(|s| vars.particles.contains(&s)).collect();
+    let primary: Vec<bool> = (0..=ns)
+        .map(|s| s < ns && PRIMARY_PARTICLES.contains(&names[s].as_str()))
+        .collect();
+    (names, in_pm25, primary)
+}
+
+pub struct TagFile {
+    writer: Option<NetcdfWriter>,
+    dir: PathBuf,
+    run_name: String,
+    mode: OutputMode,
+    schedule: Schedule,
+    interval_hours: f64,
+    written: usize,
+    /// Interval mean per output species, tag and surface cell [s][t][j*nx+i].
+    acc: Vec<Vec<Vec<f64>>>,
+    receptors: Vec<Receptor>,
+    /// The receptor series so far.
+    pub series: Series,
+}
+
+impl TagFile {
+    pub fn create(case: &Case, view: &View, tagging: &Tagging, dir: &Path) -> Result<TagFile> {
+        let m = view.model;
+        let g = &m.grid;
+        let vars = Variables::of(&m.state);
+        let (names, in_pm25, primary) = species_roles(&vars, &m.state);
+        let tags = tag_infos(&m.state);
+        let nt = tags.len();
+        let cell_methods = match case.output.mode {
+            OutputMode::Mean => "time: mean",
+            OutputMode::Instant => "time: point",
+        };
+        let specs: Vec<VarSpec> = names
+            .iter()
+            .zip(&in_pm25)
+            .zip(&primary)
+            .map(|((n, &pm), &prim)| VarSpec {
+                name: n.clone(),
+                long_name: format!(
+                    "{} by attribution tag, surface layer",
+                    super::fields::long_name(n)
+                ),
+                units: "ug m-3",
+                standard_name: None,
+                shape: Shape::Tagged(nt),
+                cell_methods,
+                extra: vec![(
+                    "pm25_role",
+                    match (n == PM25, pm, prim) {
+                        (true, _, _) => "total",
+                        (_, true, true) => "primary",
+                        (_, true, false) => "secondary",
+                        _ => "none",
+                    }
+                    .to_string(),
+                )],
+            })
+            .collect();
+        let path = dir.join(format!("{}.tags.nc", case.run.name));
+        let mut writer = NetcdfWriter::for_run(
+            case,
+            view,
+            &path,
+            specs,
+            case.output.mode.name(),
+            case.output.mode == OutputMode::Mean,
+        )?;
+        let receptors = tagging.receptors.clone();
+        let local: Vec<Vec<bool>> = receptors
+            .iter()
+            .map(|r| {
+                (0..nt)
+                    .map(|t| {
+                        tags[t].kind == "emissions"
+                            && tagging
+                                .tag_coverage(t)
+                                .is_some_and(|c| r.is_local(c, &g.area))
+                    })
+                    .collect()
+            })
+            .collect();
+        write_metadata(
+            &mut writer,
+            &path,
+            case,
+            tagging,
+            &tags,
+            &receptors,
+            &g.area,
+        )?;
+        let mut sink = TagFile::series_only(case, view, receptors, tagging.spec.episode_ugm3);
+        for (series, local) in sink.series.receptors.iter_mut().zip(local) {
+            series.local = local;
+        }
+        sink.writer = Some(writer);
+        sink.dir = dir.to_path_buf();
+        Ok(sink)
+    }
+
+    /// The receptor series alone, written nowhere (brute-force runs):
+    /// `series` holds them after the run's steps.
+    pub fn series_only(
+        case: &Case,
+        view: &View,
+        receptors: Vec<Receptor>,
+        episode_ugm3: f64,
+    ) -> TagFile {
+        let m = view.model;
+        let g = &m.grid;
+        let vars = Variables::of(&m.state);
+        let (names, in_pm25, primary) = species_roles(&vars, &m.state);
+        let tags = tag_infos(&m.state);
+        let nt = tags.len();
+        let series = Series {
+            species: names.clone(),
+            primary,
+            in_pm25,
+            tags,
+            start_epoch: case.run.start.epoch_seconds(),
+            intervals: vec![],
+            receptors: receptors
+                .iter()
+                .map(|r| ReceptorSeries {
+                    name: r.name.clone(),
+                    kind: r.kind.clone(),
+                    local: vec![false; nt],
+                    values: vec![],
+                })
+                .collect(),
+            episode_ugm3,
+        };
+        TagFile {
+            writer: None,
+            dir: PathBuf::new(),
+            run_name: case.run.name.clone(),
+            mode: case.output.mode,
+            schedule: Schedule::every(view.clock.steps_per_period),
+            interval_hours: case.output.interval_hours,
+            written: 0,
+            acc: vec![vec![vec![0.0; g.ny * g.nx]; nt]; names.len()],
+            receptors,
+            series,
+        }
+    }
+
+    /// Add `weight` x the surface concentration of every species and tag
+    /// (and PM25_TOTAL per tag) to the accumulator.
+    fn accumulate(&mut self, view: &View, weight: f64) {
+        let (g, state) = (&view.model.grid, &view.model.state);
+        let t = &state.tracers;
+        let ns = t.species.len();
+        let (pm, roles) = (self.acc.len() - 1, self.series.in_pm25.clone());
+        for s in 0..ns {
+            for (tag, tr) in t.tracers_of(s).enumerate() {
+                let m = state.tracer(tr);
+                for j in 0..g.ny {
+                    for i in 0..g.nx {
+                        let c = m[[0, j, i]] / g.volume(0, j, i) / UG * weight;
+                        self.acc[s][tag][j * g.nx + i] += c;
+                        if roles[s] {
+                            self.acc[pm][tag][j * g.nx + i] += c;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn write_metadata(
+    writer: &mut NetcdfWriter,
+    path: &Path,
+    case: &Case,
+    tagging: &Tagging,
+    tags: &[TagInfo],
+    receptors: &[Receptor],
+    cell_area: &Array2<f64>,
+) -> Result<()> {
+    let e = |err: netcdf::Error| Error::output(path, err);
+    let f = writer.file_mut()?;
+    f.add_attribute("grid_toml", case.grid_toml.as_str())
+        .map_err(e)?;
+    f.add_attribute("episode_threshold_ugm3", tagging.spec.episode_ugm3)
+        .map_err(e)?;
+    f.add_attribute("start_epoch_seconds", case.run.start.epoch_seconds())
+        .map_err(e)?;
+    let strings = |f: &mut netcdf::FileMut, name: &str, dim: &str, vals: &[String]| -> Result<()> {
+        let mut v = f.add_string_variable(name, &[dim]).map_err(e)?;
+        for (n, s) in vals.iter().enumerate() {
+            v.put_string(s, n).map_err(e)?;
+        }
+        Ok(())
+    };
+    let col = |get: &dyn Fn(&TagInfo) -> String| tags.iter().map(get).collect::<Vec<_>>();
+    strings(f, "tag_name", "tag", &col(&|t| t.name.clone()))?;
+    strings(f, "tag_kind", "tag", &col(&|t| t.kind.clone()))?;
+    strings(f, "tag_region", "tag", &col(&|t| t.region.clone()))?;
+    strings(f, "tag_sector", "tag", &col(&|t| t.sector.clone()))?;
+    let (ny, nx) = cell_area.dim();
+    let planes = |f: &mut netcdf::FileMut,
+                  dim: &str,
+                  names: Vec<String>,
+                  maps: Vec<&Array2<f64>>,
+                  what: &str|
+     -> Result<()> {
+        if names.is_empty() {
+            return Ok(());
+        }
+        f.add_dimension(dim, names.len()).map_err(e)?;
+        strings(f, &format!("{dim}_name"), dim, &names)?;
+        let var = format!("{dim}_coverage");
+        let mut v = f.add_variable::<f64>(&var, &[dim, "y", "x"]).map_err(e)?;
+        v.set_compression(1, true).map_err(e)?;
+        v.put_attribute("long_name", what).map_err(e)?;
+        v.put_attribute("units", "1").map_err(e)?;
+        for (n, m) in maps.iter().enumerate() {
+            let vals: Vec<f64> = m.iter().copied().collect();
+            v.put_values(&vals, [n..n + 1, 0..ny, 0..nx]).map_err(e)?;
+        }
+        Ok(())
+    };
+    planes(
+        f,
+        "area",
+        tagging.areas.iter().map(|a| a.name.clone()).collect(),
+        tagging.areas.iter().map(|a| &a.coverage).collect(),
+        "fraction of each cell inside the region or group",
+    )?;
+    planes(
+        f,
+        "receptor",
+        receptors.iter().map(|r| r.name.clone()).collect(),
+        receptors.iter().map(|r| &r.coverage).collect(),
+        "fraction of each cell inside the receptor (a site: its cell)",
+    )?;
+    if !receptors.is_empty() {
+        strings(
+            f,
+            "receptor_kind",
+            "receptor",
+            &receptors.iter().map(|r| r.kind.clone()).collect::<Vec<_>>(),
+        )?;
+    }
+    let mut v = f.add_variable::<f64>("cell_area", &["y", "x"]).map_err(e)?;
+    v.put_attribute("units", "m2").map_err(e)?;
+    v.put_attribute("long_name", "true area of the grid cell")
+        .map_err(e)?;
+    v.put_values(&cell_area.iter().copied().collect::<Vec<_>>(), ..)
+        .map_err(e)?;
+    Ok(())
+}
+
+impl Sink for TagFile {
+    fn name(&self) -> &'static str {
+        "attribution"
+    }
+
+    fn after_step(&mut self, view: &View) -> Result<()> {
+        if self.mode == OutputMode::Mean {
+            self.accumulate(view, 1.0 / self.schedule.every_steps as f64);
+        }
+        if !self.schedule.due(view.clock) {
+            return Ok(());
+        }
+        if self.mode == OutputMode::Instant {
+            self.accumulate(view, 1.0);
+        }
+        let n = self.written as f64;
+        let (start, end) = (n * self.interval_hours, (n + 1.0) * self.interval_hours);
+        let (time, bounds) = match self.mode {
+            OutputMode::Mean => (0.5 * (start + end), Some((start, end))),
+            OutputMode::Instant => (end, None),
+        };
+        for (rec, series) in self.receptors.iter().zip(&mut self.series.receptors) {
+            let record: Vec<Vec<f64>> = self
+                .acc
+                .iter()
+                .map(|per_tag| {
+                    per_tag
+                        .iter()
+                        .map(|field| {
+                            rec.weights
+                                .iter()
+                                .map(|&(j, i, w)| w * field[j * view.model.grid.nx + i])
+                                .sum()
+                        })
+                        .collect()
+                })
+                .collect();
+            series.values.push(record);
+        }
+        self.series.intervals.push((start, end));
+        if let Some(w) = self.writer.as_mut() {
+            let stored: Vec<Vec<f32>> = self
+                .acc
+                .iter()
+                .map(|per_tag| per_tag.iter().flatten().map(|&v| v as f32).collect())
+                .collect();
+            w.write_record(time, bounds, &stored)?;
+        }
+        self.acc
+            .iter_mut()
+            .flatten()
+            .for_each(|f| f.iter_mut().for_each(|v| *v = 0.0));
+        self.written += 1;
+        Ok(())
+    }
+
+    fn finish(&mut self, _view: &View, summary: &mut RunSummary) -> Result<Vec<Staged>> {
+        let Some(writer) = self.writer.take() else {
+            return Ok(vec![]);
+        };
+        let mut staged = vec![writer.finish()?];
+        let base = |ext: &str| self.dir.join(format!("{}.{ext}", self.run_name));
+        staged.push(super::stage_text(
+            &base("attribution.csv"),
+            &self.series.csv(),
+        )?);
+        staged.push(super::stage_text(
+            &base("attribution.json"),
+            &self.series.json(),
+        )?);
+        staged.push(super::stage_text(
+            &base("source_receptor.csv"),
+            &self.series.matrix_csv(),
+        )?);
+        for s in &staged {
+            summary.other_files.push(s.path.display().to_string());
+        }
+        summary.attribution = self
+            .series
+            .receptors
+            .iter()
+            .map(|r| self.series.summary(r))
+            .collect();
+        Ok(staged)
+    }
+}
+
+/// Receptors asked of a finished run: region or group names from the file,
+/// named points (lon, lat), and the features of a GeoJSON file. All empty:
+/// the run's own receptors.
+#[derive(Debug, Clone, Default)]
+pub struct ReceptorRequest {
+    pub names: Vec<String>,
+    pub points: Vec<(String, f64, f64)>,
+    pub polygons: Option<(PathBuf, String)>,
+}
+
+impl ReceptorRequest {
+    fn is_empty(&self) -> bool {
+        self.names.is_empty() && self.points.is_empty() && self.polygons.is_none()
+    }
+}
+
+/// The series of a finished run's tags file, for `airshed attribute`.
+pub fn series_from_file(path: &Path, request: &ReceptorRequest) -> Result<Series> {
+    let ierr = |field: &str, what: String| Error::input(path, field, what);
+    let file = netcdf::open(path)
+        .map_err(|e| ierr("(file)", format!("a readable tags NetCDF file ({e})")))?;
+    let strings = |name: &str| -> Result<Vec<String>> {
+        let v = file.variable(name).ok_or_else(|| {
+            ierr(
+                name,
+                "a string variable written by `airshed run` with attribution".into(),
+            )
+        })?;
+        let n = v.dimensions().first().map_or(0, |d| d.len());
+        (0..n)
+            .map(|k| v.get_string(k).map_err(|e| ierr(name, e.to_string())))
+            .collect()
+    };
+    let tag_names = strings("tag_name")?;
+    let kinds = strings("tag_kind")?;
+    let regions = strings("tag_region")?;
+    let sectors = strings("tag_sector")?;
+    let tags: Vec<TagInfo> = (0..tag_names.len())
+        .map(|t| TagInfo {
+            name: tag_names[t].clone(),
+            kind: kinds[t].clone(),
+            region: regions[t].clone(),
+            sector: sectors[t].clone(),
+        })
+        .collect();
+    let nt = tags.len();
+    let cell_area = read_plane(&file, path, "cell_area", None)?;
+    let (ny, nx) = cell_area.dim();
+    let areas = strings("area_name").unwrap_or_default();
+    let area_cov = |name: &str| -> Option<Array2<f64>> {
+        let a = areas.iter().position(|x| x == name)?;
+        read_plane(&file, path, "area_coverage", Some(a)).ok()
+    };
+    let mut receptors: Vec<Receptor> = Vec::new();
+    let rnames = if request.is_empty() {
+        strings("receptor_name").unwrap_or_default()
+    } else {
+        vec![]
+    };
+    let rkinds = strings("receptor_kind").unwrap_or_default();
+    for name in &request.names {
+        let cov = area_cov(name).ok_or_else(|| {
+            Error::config(
+                path,
+                "--receptor",
+                format!(
+                    "a region or group of the run ({}), got {name:?}",
+                    areas.join(", ")
+                ),
+            )
+        })?;
+        receptors.push(Receptor::area(name, "region", cov, &cell_area));
+    }
+    if !request.points.is_empty() || request.polygons.is_some() {
+        let text: String = file
+            .attribute("grid_toml")
+            .and_then(|a| a.value().ok())
+            .and_then(|v| String::try_from(v).ok())
+            .ok_or_else(|| ierr("grid_toml", "the run's [grid] keys".into()))?;
+        let grid = crate::grid::Grid::new(&crate::config::GridSpec::from_toml(&text, path)?);
+        for (name, lon, lat) in &request.points {
+            let (i, j) = grid.cell_of(*lon, *lat).ok_or_else(|| {
+                Error::config(
+                    path,
+                    "--point",
+                    format!("a point inside the grid, got {name} at ({lon}, {lat})"),
+                )
+            })?;
+            receptors.push(Receptor::site(name, (j, i), (ny, nx)));
+        }
+        if let Some((file, property)) = &request.polygons {
+            let map = crate::attribution::regions::RegionMap::load(file, property, &grid)?;
+            for (name, cov) in map.names.iter().zip(&map.coverage) {
+                receptors.push(Receptor::area(name, "polygon", cov.clone(), &cell_area));
+            }
+        }
+    }
+    for (n, name) in rnames.iter().enumerate() {
+        let cov = read_plane(&file, path, "receptor_coverage", Some(n))?;
+        let kind = rkinds.get(n).cloned().unwrap_or_default();
+        receptors.push(if kind == "site" {
+            let ((j, i), _) = cov
+                .indexed_iter()
+                .find(|(_, &v)| v > 0.0)
+                .ok_or_else(|| ierr("receptor_coverage", format!("a cell for site {name}")))?;
+            Receptor::site(name, (j, i), (ny, nx))
+        } else {
+            Receptor::area(name, &kind, cov, &cell_area)
+        });
+    }
+    let tag_cov: Vec<Option<Array2<f64>>> = tags.iter().map(|t| area_cov(&t.region)).collect();
+    let species_vars: Vec<String> = file
+        .variables()
+        .filter(|v| {
+            v.dimensions().iter().map(|d| d.name()).collect::<Vec<_>>() == ["time", "tag", "y", "x"]
+        })
+        .map(|v| v.name())
+        .collect();
+    if species_vars.last().map(String::as_str) != Some(PM25) {
+        return Err(ierr(
+            PM25,
+            "the PM25_TOTAL variable after the species".into(),
+        ));
+    }
+    let role = |name: &str| -> String {
+        file.variable(name)
+            .and_then(|v| v.attribute_value("pm25_role").and_then(|a| a.ok()))
+            .and_then(|a| String::try_from(a).ok())
+            .unwrap_or_default()
+    };
+    let primary: Vec<bool> = species_vars.iter().map(|n| role(n) == "primary").collect();
+    let in_pm25: Vec<bool> = species_vars
+        .iter()
+        .map(|n| matches!(role(n).as_str(), "primary" | "secondary"))
+        .collect();
+    let time_bnds: Vec<f64> = file
+        .variable("time_bnds")
+        .and_then(|v| v.get_values::<f64, _>(..).ok())
+        .unwrap_or_default();
+    let times: Vec<f64> = file
+        .variable("time")
+        .and_then(|v| v.get_values::<f64, _>(..).ok())
+        .ok_or_else(|| ierr("time", "a time coordinate".into()))?;
+    let intervals: Vec<(f64, f64)> = if time_bnds.len() == 2 * times.len() {
+        time_bnds.chunks(2).map(|c| (c[0], c[1])).collect()
+    } else {
+        // Instants: each record stands for the interval ending at it.
+        let step = if times.len() > 1 {
+            times[1] - times[0]
+        } else {
+            1.0
+        };
+        times.iter().map(|&t| (t - step, t)).collect()
+    };
+    let attr_f64 = |name: &str| -> f64 {
+        file.attribute(name)
+            .and_then(|a| a.value().ok())
+            .and_then(|v| f64::try_from(v).ok())
+            .unwrap_or(0.0)
+    };
+    let mut series = Series {
+        species: species_vars.clone(),
+        primary,
+        in_pm25,
+        tags: tags.clone(),
+        start_epoch: attr_f64("start_epoch_seconds"),
+        intervals,
+        receptors: receptors
+            .iter()
+            .map(|r| ReceptorSeries {
+                name: r.name.clone(),
+                kind: r.kind.clone(),
+                local: (0..nt)
+                    .map(|t| {
+                        tags[t].kind == "emissions"
+                            && tag_cov[t]
+                                .as_ref()
+                                .is_some_and(|c| r.is_local(c, &cell_area))
+                    })
+                    .collect(),
+                values: vec![],
+            })
+            .collect(),
+        episode_ugm3: attr_f64("episode_threshold_ugm3"),
+    };
+    for rec in &mut series.receptors {
+        rec.values = vec![vec![vec![0.0; nt]; species_vars.len()]; times.len()];
+    }
+    for (s, name) in species_vars.iter().enumerate() {
+        let v = file
+            .variable(name)
+            .ok_or_else(|| ierr(name, "a variable".into()))?;
+        for r in 0..times.len() {
+            let vals: Vec<f32> = v
+                .get_values::<f32, _>([r..r + 1, 0..nt, 0..ny, 0..nx])
+                .map_err(|e| ierr(name, e.to_string()))?;
+            for (rec, out) in receptors.iter().zip(&mut series.receptors) {
+                for t in 0..nt {
+                    out.values[r][s][t] = rec
+                        .weights
+                        .iter()
+                        .map(|&(j, i, w)| w * f64::from(vals[(t * ny + j) * nx + i]))
+                        .sum();
+                }
+            }
+        }
+    }
+    Ok(series)
+}
+
+fn read_plane(
+    file: &netcdf::File,
+    path: &Path,
+    name: &str,
+    index: Option<usize>,
+) -> Result<Array2<f64>> {
+    let v = file.variable(name).ok_or_else(|| {
+        Error::input(
+            path,
+            name,
+            "a variable written by `airshed run` with attribution",
+        )
+    })?;
+    let dims: Vec<usize> = v.dimensions().iter().map(|d| d.len()).collect();
+    let (ny, nx) = (dims[dims.len() - 2], dims[dims.len() - 1]);
+    let vals: Vec<f64> = match index {
+        Some(n) => v.get_values::<f64, _>([n..n + 1, 0..ny, 0..nx]),
+        None => v.get_values::<f64, _>(..),
+    }
+    .map_err(|e| Error::input(path, name, e.to_string()))?;
+    Array2::from_shape_vec((ny, nx), vals).map_err(|e| Error::input(path, name, e.to_string()))
+}
+
+/// `airshed attribute`: the tables of a finished run for the requested
+/// receptors, periods ("run", "month", "day", "episode" or "all") and
+/// species ("all" or a name); `csv` also gets every row.
+pub fn attribute(
+    file: &Path,
+    request: &ReceptorRequest,
+    period: &str,
+    species: &str,
+    csv: Option<&Path>,
+) -> Result<String> {
+    let path = tags_file_of(file);
+    let series = series_from_file(&path, request)?;
+    if !["run", "month", "day", "episode", "all"].contains(&period) {
+        return Err(Error::config(
+            Path::new("(command line)"),
+            "--period",
+            format!("run, month, day, episode or all, got {period:?}"),
+        ));
+    }
+    if species != "all" && !series.species.iter().any(|s| s == species) {
+        return Err(Error::config(
+            Path::new("(command line)"),
+            "--species",
+            format!(
+                "all or one of {}, got {species:?}",
+                series.species.join(", ")
+            ),
+        ));
+    }
+    if let Some(csv) = csv {
+        crate::attribution::report::write_atomic(csv, &series.csv())?;
+    }
+    let mut out = format!("{}\n", path.display());
+    for r in &series.receptors {
+        out.push_str(&series.summary(r));
+    }
+    out.push_str(&format!(
+        "{:<14} {:<26} {:<12} {:<34} {:>10} {:>7}\n",
+        "receptor", "period", "species", "tag", "ug/m3", "share"
+    ));
+    for row in series.rows() {
+        let keep_period = period == "all"
+            || row.period.starts_with(match period {
+                "episode" => "episode",
+                p => p,
+            });
+        let keep_species = species == "all" || row.species == species;
+        if keep_period && keep_species && row.ugm3 > 0.0 {
+            out.push_str(&format!(
+                "{:<14} {:<26} {:<12} {:<34} {:>10.3} {:>6.1}%\n",
+                row.receptor, row.period, row.species, row.tag, row.ugm3, row.share
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// The tags file of a run: the path itself, or `<run>.tags.nc` beside a
+/// `<run>.nc`.
+fn tags_file_of(file: &Path) -> PathBuf {
+    let name = file
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    if name.ends_with(".tags.nc") {
+        return file.to_path_buf();
+    }
+    match name.strip_suffix(".nc") {
+        Some(stem) => file.with_file_name(format!("{stem}.tags.nc")),
+        None => file.to_path_buf(),
+    }
+}
