@@ -125,7 +125,7 @@ fn triad(c: &mut Criterion) {
 fn chemistry(c: &mut Criterion) {
     let text = CASE
         .replace(
-            r#"names = ["PM25", "SO2", "NOX", "NH3", "VOC"]"#,
+            r#"names = ["PM25", "BC", "OC", "SO2", "NOX", "HNO3", "NH3", "SO4", "NO3", "VOC"]"#,
             r#"names = ["PM25", "SO2", "SO4", "NOX", "HNO3", "NO3", "NH3", "NH4", "VOC"]"#,
         )
         .replace(

@@ -92,6 +92,46 @@ regions_file = "regions.geojson"
     )
 }
 
+/// A box: 4 x 4 periodic cells, one layer, fog, fixed OH, chemistry only.
+const BOX_CASE: &str = r#"
+[run]
+name = "box"
+start = "2023-01-20T00:00:00Z"
+hours = 6
+dt_s = 900
+[grid]
+projection = "cartesian"
+nx = 4
+ny = 4
+dx = 10000.0
+dy = 10000.0
+layer_tops_m = [100.0]
+lateral = "periodic"
+[species]
+names = ["SO2", "SO4", "NOX", "HNO3", "NO3", "NH3", "NH4"]
+[met]
+kind = "analytic"
+flow = "uniform"
+u_ms = 0.0
+v_ms = 0.0
+pblh_day_m = 900
+pblh_night_m = 250
+surface_temperature_k = 275.0
+cloud_water_gkg = 0.3
+relative_humidity = 0.95
+[chemistry]
+oh_cm3 = 5.0e6
+ozone_ppb = 40.0
+[physics]
+advection = false
+horizontal_kh_m2s = 0.0
+vertical_diffusion = false
+dry_deposition = false
+wet_deposition = false
+[output]
+dir = "out"
+"#;
+
 const ALL_SPECIES: &str = r#""PM25", "SO2", "SO4", "NOX", "HNO3", "NO3", "NH3", "NH4""#;
 const WHOLE_A: &str = r#"groups = { A = ["A1", "A2"] }
 regions = ["A", "B"]
@@ -172,8 +212,17 @@ fn tags_sum_to_the_untagged_run_in_every_cell_every_hour() {
     assert_eq!(hours, 24);
     assert!(worst < 1e-9, "{worst}");
     // Every tag's budget closes, chemistry included (BudgetCheck ran hourly);
+    // inflow through the sides and the top enters the boundary tag alone;
     // and the S budget of each tag: its chemistry terms in moles cancel.
     let b = &tagged.model.budget;
+    for tr in 0..t.len() {
+        let inflow = b.tracers[tr].lateral_in_kg + b.tracers[tr].top_in_kg;
+        if t.tag_of(tr) == t.boundary_tag {
+            assert!(t.species_index_of(tr) != 0 || inflow > 0.0, "PM25 flows in");
+        } else {
+            assert_eq!(inflow, 0.0, "inflow on tag {}", t.tags[t.tag_of(tr)].name);
+        }
+    }
     let (so2, so4) = (
         t.species_index("SO2").unwrap(),
         t.species_index("SO4").unwrap(),
@@ -540,45 +589,7 @@ fn the_chemistry_wrapper_splits_sulfate_by_the_tags_so2_and_keeps_each_tags_s_an
     // NOx and NH3 in the ratio 3:1: sulfate, nitrate and ammonium split
     // 3:1, and each tag's S, oxidised N and reduced N stay constant.
     let dir = tempfile::tempdir().unwrap();
-    let text = r#"
-[run]
-name = "box"
-start = "2023-01-20T00:00:00Z"
-hours = 6
-dt_s = 900
-[grid]
-projection = "cartesian"
-nx = 4
-ny = 4
-dx = 10000.0
-dy = 10000.0
-layer_tops_m = [100.0]
-lateral = "periodic"
-[species]
-names = ["SO2", "SO4", "NOX", "HNO3", "NO3", "NH3", "NH4"]
-[met]
-kind = "analytic"
-flow = "uniform"
-u_ms = 0.0
-v_ms = 0.0
-pblh_day_m = 900
-pblh_night_m = 250
-surface_temperature_k = 275.0
-cloud_water_gkg = 0.3
-relative_humidity = 0.95
-[chemistry]
-oh_cm3 = 5.0e6
-ozone_ppb = 40.0
-[physics]
-advection = false
-horizontal_kh_m2s = 0.0
-vertical_diffusion = false
-dry_deposition = false
-wet_deposition = false
-[output]
-dir = "out"
-"#;
-    let c = case(text, dir.path());
+    let c = case(BOX_CASE, dir.path());
     let tags = vec![
         Tag::plain("a", TagKind::Emissions),
         Tag::plain("b", TagKind::Emissions),
@@ -633,10 +644,10 @@ dir = "out"
         println!("{n}: tag a / tag b = {ratio:.15}");
         assert!((ratio - 3.0).abs() < 1e-12, "{n}: {ratio}");
     }
-    for tag in 0..2 {
+    for (tag, start) in start.iter().enumerate() {
         for (f, family) in families.iter().enumerate() {
             let now = moles(&sim, tag, family);
-            let drift = (now - start[tag][f]).abs() / start[tag][f];
+            let drift = (now - start[f]).abs() / start[f];
             println!("tag {tag} {family:?}: relative change in moles {drift:.1e}");
             assert!(drift < 1e-12, "{drift}");
         }
@@ -708,8 +719,7 @@ fn bad_attribution_input_is_refused_naming_the_file_and_key() {
             progress: false,
         },
     )
-    .err()
-    .expect("refused")
+    .expect_err("refused")
     .to_string();
     assert!(
         err.contains("brute_force.tags") && err.contains("\"A\""),
@@ -735,4 +745,293 @@ fn bad_attribution_input_is_refused_naming_the_file_and_key() {
         println!("{err}");
         assert!(err.contains("bad.geojson") && err.contains(expect), "{err}");
     }
+}
+
+#[test]
+fn emissions_reach_tags_by_where_they_are() {
+    // Tags A1, A2, B on the 0.1-degree grid. A1 spans lon 110.50-110.65:
+    // cell i = 5 whole and half of i = 6, rows j = 4..7 (lat 25.4-25.8).
+    // - a gridded PM25 field of 1 kg/s in every cell: A1 gets 4 x 1 + 4 x
+    //   0.5 = 6 kg/s, A2 (110.65-110.80) the other halves of i = 6 and all
+    //   of i = 7: 6 kg/s, B (111.0-111.3, i = 10..12) 12 kg/s, `other`
+    //   the remaining 30 x 12 - 24 = 336 kg/s;
+    // - a stack inside B goes to B, one outside every region to `other`;
+    // - a city row named "A", a group split among the tags A1 and A2, goes
+    //   by its centre (110.57 E: in A1) to A1.
+    let dir = tempfile::tempdir().unwrap();
+    write_inputs(dir.path());
+    let _g = IO_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    {
+        let mut f = netcdf::create(dir.path().join("grid.nc")).unwrap();
+        f.add_dimension("y", 12).unwrap();
+        f.add_dimension("x", 30).unwrap();
+        let mut v = f.add_variable::<f64>("pm", &["y", "x"]).unwrap();
+        v.put_attribute("species", "PM25").unwrap();
+        v.put_attribute("sector", "dust").unwrap();
+        v.put_attribute("units", "kg s-1").unwrap();
+        v.put_values(&vec![1.0; 360], ..).unwrap();
+    }
+    std::fs::write(
+        dir.path().join("stacks.csv"),
+        "name,lon,lat,height_m,diameter_m,velocity_m_s,temperature_k,sector,species,rate,units\n\
+         in B,111.2,25.5,50,2,10,400,industrial_process,PM25,2,kg s-1\n\
+         outside,112.5,25.1,50,2,10,400,industrial_process,PM25,3,kg s-1\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("cityA.csv"),
+        "city,lon,lat,radius_km,sector,species,t_per_yr,source\n\
+         A,110.57,25.6,6,mobile,PM25,31556.952,test (1 kg/s)\n",
+    )
+    .unwrap();
+    let text = two_cities(
+        2.0,
+        1,
+        r#""PM25""#,
+        "",
+        "groups = { A = [\"A1\", \"A2\"] }\nregions = [\"A1\", \"A2\", \"B\"]",
+    )
+    .replace(
+        r#"city_totals = ["cities.csv"]"#,
+        r#"city_totals = ["cityA.csv"]
+gridded = ["grid.nc"]
+points = ["stacks.csv"]"#,
+    );
+    let c = case(&text, dir.path());
+    let (tagging, inventory) = airshed::simulation::Simulation::tagged_inventory(&c).unwrap();
+    let names: Vec<&str> = tagging.tags.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["A1", "A2", "B", "other", "boundary", "initial"]);
+    let mut per_tag = [0.0f64; 6];
+    for cell in &inventory.cells {
+        per_tag[cell.tag] += cell.rate;
+    }
+    for p in &inventory.points {
+        per_tag[p.tag] += p.rates.iter().map(|r| r.1).sum::<f64>();
+    }
+    println!("routed emission per tag, kg/s: {per_tag:?}");
+    let expected = [6.0 + 1.0, 6.0, 12.0 + 2.0, 336.0 + 3.0, 0.0, 0.0];
+    for (t, (got, want)) in per_tag.iter().zip(expected).enumerate() {
+        assert!(
+            (got - want).abs() < 1e-9 * want.max(1.0),
+            "{}: {got} vs {want}",
+            names[t]
+        );
+    }
+}
+
+#[test]
+fn receptors_count_their_own_regions_tags_as_local() {
+    // A1 covers its edge cells by half: the A1 receptor, the group A and a
+    // site inside A1 all count A1's tag as local; B's receptor does not.
+    let dir = tempfile::tempdir().unwrap();
+    write_inputs(dir.path());
+    let text = two_cities(
+        2.0,
+        1,
+        r#""PM25""#,
+        "",
+        "groups = { A = [\"A1\", \"A2\"] }\nregions = [\"A1\", \"B\"]\nreceptors = [\"A1\", \"A\", \"B\"]",
+    )
+    .replace("[run]", "sites = [{ name = \"Inside A1\", lon = 110.64, lat = 25.5 }]\n[run]");
+    let c = case(&text, dir.path());
+    let (tagging, _) = airshed::simulation::Simulation::tagged_inventory(&c).unwrap();
+    let names: Vec<&str> = tagging.receptors.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, ["A1", "A", "B", "Inside A1 (site)"]);
+    let a1 = tagging.tags.iter().position(|t| t.name == "A1").unwrap();
+    let b = tagging.tags.iter().position(|t| t.name == "B").unwrap();
+    let local: Vec<Vec<bool>> = (0..4).map(|r| tagging.local_flags(r)).collect();
+    assert!(local[0][a1] && local[1][a1] && local[3][a1]);
+    assert!(!local[2][a1] && local[2][b] && !local[0][b] && !local[3][b]);
+    // Only emission tags are ever local.
+    assert!(local.iter().all(|l| !l[tagging.tags.len() - 1]));
+}
+
+#[test]
+fn a_tagged_run_on_a_divided_domain_is_refused() {
+    use airshed::parallel::decomp::split;
+    let dir = tempfile::tempdir().unwrap();
+    write_inputs(dir.path());
+    let c = case(&two_cities(2.0, 1, r#""PM25""#, "", WHOLE_A), dir.path());
+    let whole = airshed::grid::Grid::new(&c.grid);
+    let parts = split(&whole, 2, 1, airshed::processes::advection::HALO_WIDTH);
+    let (tagging, _) = airshed::simulation::Simulation::tagged_inventory(&c).unwrap();
+    let err = airshed::simulation::Simulation::build(
+        &c,
+        tagging.tracers(c.species.clone()),
+        Some(&parts[0]),
+        Box::new(airshed::parallel::Serial),
+    )
+    .err()
+    .map(|e| e.to_string())
+    .unwrap_or_default();
+    assert!(err.contains("undivided"), "{err}");
+}
+
+#[test]
+fn attribute_reads_a_finished_run_and_refuses_files_that_are_not_one() {
+    let dir = tempfile::tempdir().unwrap();
+    write_inputs(dir.path());
+    let c = case(
+        &two_cities(
+            2.0,
+            3,
+            r#""PM25", "SO2""#,
+            "",
+            &format!("{WHOLE_A}\nsectors = \"all\""),
+        ),
+        dir.path(),
+    );
+    let _g = IO_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let out = dir.path().join("out");
+    airshed::run::run_case(
+        &c,
+        &airshed::run::RunOptions {
+            output_dir: Some(out.clone()),
+            progress: false,
+        },
+    )
+    .unwrap();
+    use airshed::output::tags::{attribute, series_from_file, ReceptorRequest};
+    // The run's own receptors, through the main file's name.
+    let text = attribute(
+        &out.join("two.nc"),
+        &ReceptorRequest::default(),
+        "all",
+        "all",
+        None,
+    )
+    .unwrap();
+    assert!(
+        text.contains("A (group)")
+            && text.contains("B (region)")
+            && text.contains("day 2023-01-20")
+    );
+    // A named region, a point and a polygon, after the run.
+    std::fs::write(
+        dir.path().join("poly.geojson"),
+        format!(
+            r#"{{"type":"FeatureCollection","features":[{}]}}"#,
+            square("East of B", 111.3, 111.6, 25.4, 25.8)
+        ),
+    )
+    .unwrap();
+    let request = ReceptorRequest {
+        names: vec!["B".into()],
+        points: vec![("P".into(), 111.15, 25.6)],
+        polygons: Some((dir.path().join("poly.geojson"), "name".into())),
+    };
+    let s = series_from_file(&out.join("two.tags.nc"), &request).unwrap();
+    let names: Vec<&str> = s.receptors.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, ["B", "P (site)", "East of B"]);
+    let b_tags: Vec<bool> = s.tags.iter().map(|t| t.region == "B").collect();
+    assert_eq!(s.receptors[0].local, b_tags, "B's own tags are local to B");
+    assert_eq!(s.receptors[1].local, b_tags, "a point in the middle of B");
+    for r in &s.receptors {
+        for per in s
+            .rows()
+            .iter()
+            .filter(|row| row.receptor == r.name && row.period.starts_with("run"))
+        {
+            assert!(per.share >= -1e-9 && per.share <= 100.0 + 1e-9);
+        }
+    }
+    // Not a tags file, a truncated one, and an unknown receptor: errors.
+    let truncated = dir.path().join("cut.tags.nc");
+    let bytes = std::fs::read(out.join("two.tags.nc")).unwrap();
+    std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
+    for (file, request, expect) in [
+        (
+            out.join("two.sites.csv"),
+            ReceptorRequest::default(),
+            "readable",
+        ),
+        (truncated, ReceptorRequest::default(), "cut.tags.nc"),
+        (
+            out.join("two.tags.nc"),
+            ReceptorRequest {
+                names: vec!["Nowhere".into()],
+                ..Default::default()
+            },
+            "Nowhere",
+        ),
+    ] {
+        let err = series_from_file(&file, &request)
+            .expect_err("refused")
+            .to_string();
+        println!("{err}");
+        assert!(err.contains(expect), "{err}");
+    }
+    let err = series_from_file(&out.join("two.nc"), &ReceptorRequest::default())
+        .expect_err("the concentration file has no tags")
+        .to_string();
+    assert!(err.contains("tag_name"), "{err}");
+}
+
+#[test]
+fn secondary_mass_follows_the_tag_that_brought_the_precursor() {
+    // Tag a brings SO2 and NOx, tag b sulfate and nitrate already formed,
+    // tag c only ammonia: new sulfate and nitric acid go to a alone, b's
+    // sulfate stays b's, and c gets ammonium but no nitrate.
+    let dir = tempfile::tempdir().unwrap();
+    let c = case(BOX_CASE, dir.path());
+    let tags = vec![
+        Tag::plain("a", TagKind::Emissions),
+        Tag::plain("b", TagKind::Emissions),
+        Tag::plain("c", TagKind::Emissions),
+        Tag::plain("boundary", TagKind::Boundary),
+        Tag::plain("initial", TagKind::Initial),
+    ];
+    let mut sim = airshed::simulation::Simulation::build(
+        &c,
+        TracerSet::tagged(c.species.clone(), tags),
+        None,
+        Box::new(airshed::parallel::Serial),
+    )
+    .unwrap();
+    let t = sim.model.state.tracers.clone();
+    let sp = |n: &str| t.species_index(n).unwrap();
+    let air = sim.model.state.air_mass.clone();
+    for (name, tag, ratio) in [
+        ("SO2", 0, 2.0e-8),
+        ("NOX", 0, 3.0e-8),
+        ("SO4", 1, 4.0e-9),
+        ("NO3", 1, 2.0e-9),
+        ("NH3", 2, 2.0e-8),
+    ] {
+        sim.model
+            .state
+            .mass
+            .index_axis_mut(ndarray::Axis(0), t.index(sp(name), tag))
+            .assign(&(&air * ratio));
+    }
+    common::reset_budget(&mut sim);
+    let total = |sim: &airshed::simulation::Simulation, tag: usize, n: &str| {
+        sim.model.state.tracer(t.index(sp(n), tag)).sum()
+    };
+    let b_sulfate = total(&sim, 1, "SO4");
+    while !sim.clock.done() {
+        sim.step().unwrap();
+    }
+    let molar = |n: &str| t.species[sp(n)].molar_mass;
+    let a_so4 = total(&sim, 0, "SO4");
+    let a_so2_lost = 2.0e-8 * air.sum() - total(&sim, 0, "SO2");
+    println!(
+        "tag a: SO2 lost {:.4e} mol, SO4 gained {:.4e} mol; tag b SO4 {:.6e} -> {:.6e} kg; tag c NH4 {:.3e}, NO3 {:.3e}, HNO3 {:.3e} kg",
+        a_so2_lost / molar("SO2"),
+        a_so4 / molar("SO4"),
+        b_sulfate,
+        total(&sim, 1, "SO4"),
+        total(&sim, 2, "NH4"),
+        total(&sim, 2, "NO3"),
+        total(&sim, 2, "HNO3")
+    );
+    assert!(a_so4 > 0.0);
+    assert!((a_so4 / molar("SO4") / (a_so2_lost / molar("SO2")) - 1.0).abs() < 1e-12);
+    assert!((total(&sim, 1, "SO4") / b_sulfate - 1.0).abs() < 1e-12);
+    assert_eq!(total(&sim, 1, "SO2"), 0.0);
+    assert!(total(&sim, 2, "NH4") > 0.0, "the ammonia tag gets ammonium");
+    assert_eq!(
+        total(&sim, 2, "NO3") + total(&sim, 2, "HNO3") + total(&sim, 2, "SO4"),
+        0.0
+    );
 }

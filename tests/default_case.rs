@@ -116,6 +116,77 @@ fn default_case_runs_closes_its_budget_and_puts_pm25_downwind_of_the_cities() {
     );
     // Downwind (south-south-west) of Hengyang is dirtier than upwind.
     assert!(at(112.3, 26.3) > at(112.8, 27.5));
+
+    // Attribution: a table for CZT (the group and each city), Hengyang,
+    // Chenzhou, Liuzhou and Qinzhou, and for every receptor, period and
+    // species the tags' shares sum to 100 %.
+    for name in [
+        "CZT (group)",
+        "Changsha (region)",
+        "Zhuzhou (region)",
+        "Xiangtan (region)",
+        "Hengyang (region)",
+        "Chenzhou (region)",
+        "Liuzhou (region)",
+        "Qinzhou (region)",
+    ] {
+        let table = s
+            .attribution
+            .iter()
+            .find(|t| t.starts_with(name))
+            .unwrap_or_else(|| panic!("no table for {name}"));
+        assert!(
+            table.contains("local") && table.contains("regional") && table.contains("background")
+        );
+        assert!(table.contains("primary") && table.contains("secondary"));
+    }
+    let hengyang = s
+        .attribution
+        .iter()
+        .find(|t| t.starts_with("Hengyang (region)"))
+        .unwrap();
+    print!("{hengyang}");
+    assert!(
+        hengyang.contains("industrial_process"),
+        "local sectors listed"
+    );
+    let csv = std::fs::read_to_string(out.path().join("default.attribution.csv")).unwrap();
+    let mut sums: std::collections::BTreeMap<(String, String, String), (f64, f64)> =
+        Default::default();
+    for line in csv.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let (ugm3, share): (f64, f64) = (f[6].parse().unwrap(), f[7].parse().unwrap());
+        let e = sums
+            .entry((f[0].to_string(), f[1].to_string(), f[2].to_string()))
+            .or_default();
+        e.0 += ugm3;
+        e.1 += share;
+    }
+    let periods: std::collections::BTreeSet<&str> = sums.keys().map(|k| k.1.as_str()).collect();
+    println!("attribution periods: {periods:?}");
+    assert!(
+        periods.iter().any(|p| p.starts_with("run"))
+            && periods.iter().any(|p| p.starts_with("day 2023-01-21"))
+    );
+    let mut worst: f64 = 0.0;
+    for ((r, p, sp), (total, share)) in &sums {
+        if *total > 0.0 {
+            assert!(
+                (share - 100.0).abs() < 1e-6,
+                "{r} {p} {sp}: total {total}, shares {share}"
+            );
+            worst = worst.max((share - 100.0).abs());
+        } else {
+            assert_eq!(*share, 0.0, "{r} {p} {sp}");
+        }
+    }
+    println!(
+        "{} receptor x period x species groups: shares sum to 100 % within {worst:.1e} %",
+        sums.len()
+    );
+    assert!(worst < 1e-6, "{worst}");
+    assert!(out.path().join("default.source_receptor.csv").exists());
+    assert!(out.path().join("default.tags.nc").exists());
 }
 
 fn s_cell(case: &airshed::config::Case, lon: f64, lat: f64) -> (usize, usize) {

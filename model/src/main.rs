@@ -165,6 +165,12 @@ fn execute(cli: Cli) -> airshed::Result<()> {
                 sim.clock.dt,
                 names.join(" -> ")
             );
+            if let Some(t) = &sim.tagging {
+                let names: Vec<&str> = t.tags.iter().map(|t| t.name.as_str()).collect();
+                let receptors: Vec<&str> = t.receptors.iter().map(|r| r.name.as_str()).collect();
+                println!("{} tags: {}", names.len(), names.join(", "));
+                println!("{} receptors: {}", receptors.len(), receptors.join(", "));
+            }
             for w in &sim.warnings {
                 println!("warning: {w}");
             }

@@ -73,6 +73,13 @@ impl Model {
         part: Option<&Subdomain>,
         comm: Box<dyn Comm>,
     ) -> Result<Model> {
+        if part.is_some() && tracers.is_tagged() {
+            return Err(Error::config(
+                &case.file,
+                "attribution",
+                "an undivided domain: tagged runs do not yet exchange tag shares between subdomains",
+            ));
+        }
         // Size check before allocating anything grid-sized (even the grid).
         let columns = match part {
             Some(p) => (p.i.1 - p.i.0) * (p.j.1 - p.j.0),

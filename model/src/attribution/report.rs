@@ -130,8 +130,8 @@ impl Series {
     }
 
     /// Mean per species and tag over some records.
-    fn mean(receptor: &ReceptorSeries, records: &[usize]) -> Vec<Vec<f64>> {
-        let (ns, nt) = (receptor.values[0].len(), receptor.values[0][0].len());
+    fn mean(&self, receptor: &ReceptorSeries, records: &[usize]) -> Vec<Vec<f64>> {
+        let (ns, nt) = (self.species.len(), self.tags.len());
         let mut m = vec![vec![0.0; nt]; ns];
         if records.is_empty() {
             return m;
@@ -154,7 +154,7 @@ impl Series {
         for rec in &self.receptors {
             for (period, records) in self.periods(rec) {
                 let label = format!("{period} ({} h)", self.hours_of(&records));
-                let mean = Series::mean(rec, &records);
+                let mean = self.mean(rec, &records);
                 for (s, per_tag) in mean.iter().enumerate() {
                     let total: f64 = per_tag.iter().sum();
                     for (t, &v) in per_tag.iter().enumerate() {
@@ -177,10 +177,12 @@ impl Series {
     }
 
     fn hours_of(&self, records: &[usize]) -> f64 {
+        // + 0.0: an empty sum is -0.0.
         records
             .iter()
             .map(|&r| self.intervals[r].1 - self.intervals[r].0)
-            .sum()
+            .sum::<f64>()
+            + 0.0
     }
 
     /// The attribution table as CSV.
@@ -189,7 +191,7 @@ impl Series {
         for r in self.rows() {
             let _ = writeln!(
                 s,
-                "{},{},{},{},{},{},{:.6e},{:.4}",
+                "{},{},{},{},{},{},{:.9e},{:.9e}",
                 quote(&r.receptor),
                 quote(&r.period),
                 r.species,
@@ -235,7 +237,7 @@ impl Series {
         let pm = self.species.len() - 1;
         for rec in self.receptors.iter().filter(|r| r.kind != "site") {
             let all: Vec<usize> = (0..self.intervals.len()).collect();
-            let mean = Series::mean(rec, &all);
+            let mean = self.mean(rec, &all);
             let mut cols = vec![0.0; sources.len()];
             for (t, tag) in self.tags.iter().enumerate() {
                 let c = sources
@@ -260,17 +262,20 @@ impl Series {
     /// The terminal summary of one receptor over the whole run.
     pub fn summary(&self, rec: &ReceptorSeries) -> String {
         let all: Vec<usize> = (0..self.intervals.len()).collect();
-        let mean = Series::mean(rec, &all);
+        let mean = self.mean(rec, &all);
         let pm = self.species.len() - 1;
         let per_tag = &mean[pm];
         let total: f64 = per_tag.iter().sum();
         let pct = |v: f64| if total > 0.0 { 100.0 * v / total } else { 0.0 };
         let mut out = String::new();
+        let label = if rec.kind == "site" {
+            rec.name.clone()
+        } else {
+            format!("{} ({})", rec.name, rec.kind)
+        };
         let _ = writeln!(
             out,
-            "{} ({}): PM2.5 {:.1} ug/m3, mean of {} h",
-            rec.name,
-            rec.kind,
+            "{label}: PM2.5 {:.1} ug/m3, mean of {} h",
             total,
             self.hours_of(&all)
         );
@@ -286,6 +291,12 @@ impl Series {
         let background = sum_where(&|_, tag| tag.kind == "boundary" || tag.kind == "initial");
         let regional = total - local - background;
         let line = |out: &mut String, indent: usize, label: &str, v: f64| {
+            // Round-off can leave a tag at -1e-18: show it as 0.
+            let v = if v.abs() < 1e-9 * total.abs().max(1e-30) {
+                0.0
+            } else {
+                v
+            };
             let _ = writeln!(
                 out,
                 "{:indent$}{:<34} {:>8.2} ug/m3 {:>6.1} %",

@@ -32,9 +32,21 @@ pub struct Area {
     pub coverage: Array2<f64>,
 }
 
+/// What a receptor is, for deciding which tags are local to it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Place {
+    /// A region or group of the run (index into `Tagging::areas`).
+    Area(usize),
+    /// A point, lon/lat.
+    Point(f64, f64),
+    /// A polygon or point given after the run (`airshed attribute`).
+    Other,
+}
+
 /// Where a receptor's value comes from: an area-weighted mean over cells.
 #[derive(Debug, Clone)]
 pub struct Receptor {
+    pub place: Place,
     pub name: String,
     /// "region", "group", "site" or "polygon".
     pub kind: String,
@@ -48,6 +60,7 @@ impl Receptor {
     /// An area receptor from its coverage.
     pub fn area(name: &str, kind: &str, coverage: Array2<f64>, cell_area: &Array2<f64>) -> Self {
         Receptor {
+            place: Place::Other,
             name: name.to_string(),
             kind: kind.to_string(),
             weights: area_weights(&coverage, cell_area),
@@ -55,24 +68,33 @@ impl Receptor {
         }
     }
 
-    /// A point receptor: the cell (j, i) that holds it.
+    /// A point receptor: the cell (j, i) that holds it, named
+    /// "NAME (site)" so a site and a region of the same name stay apart.
     pub fn site(name: &str, (j, i): (usize, usize), dim: (usize, usize)) -> Self {
         let mut coverage = Array2::zeros(dim);
         coverage[[j, i]] = 1.0;
+        let name = if name.ends_with(" (site)") {
+            name.to_string()
+        } else {
+            format!("{name} (site)")
+        };
         Receptor {
-            name: name.to_string(),
+            place: Place::Other,
+            name,
             kind: "site".into(),
             coverage,
             weights: vec![(j, i, 1.0)],
         }
     }
 
-    /// Whether emissions of a region with coverage `region` are local to
-    /// this receptor: more than half of the receptor lies in the region,
-    /// or more than half of the region lies in the receptor (areas
-    /// weighted by true cell area). So a city's tags are local to the city,
-    /// to a group containing it, and to a site inside it.
-    pub fn is_local(&self, region: &Array2<f64>, cell_area: &Array2<f64>) -> bool {
+    /// For receptors given after the run (a polygon or point that is not a
+    /// region of the run): whether a region with coverage `region` is
+    /// local, judged from coverage alone: more than half of the receptor
+    /// lies in the region, or more than half of the region lies in the
+    /// receptor, a cell's overlap taken as the product of the two
+    /// coverages (exact for whole cells, approximate where both are
+    /// partial). Receptors of the run use [`Tagging::local_flags`].
+    pub fn overlaps_most(&self, region: &Array2<f64>, cell_area: &Array2<f64>) -> bool {
         let receptor_inside: f64 = self
             .weights
             .iter()
@@ -305,29 +327,33 @@ impl Tagging {
     }
 
     /// The tagged area containing a lon/lat point, if any.
+    /// (Regions may overlap, so the tagged areas' own regions are searched.)
     fn area_at(&self, lon: f64, lat: f64) -> Option<usize> {
         let r = self.regions.as_ref()?;
-        let feature = (0..r.names.len()).find(|&n| r.contains(n, lon, lat))?;
-        self.tagged_areas
-            .iter()
-            .copied()
-            .find(|&a| self.areas[a].members.contains(&feature))
+        self.tagged_areas.iter().copied().find(|&a| {
+            self.areas[a]
+                .members
+                .iter()
+                .any(|&m| r.contains(m, lon, lat))
+        })
     }
 
     /// Fractions of an emission per tagged area (the rest is untagged).
     fn area_split(&self, origin: &Origin, j: usize, i: usize) -> Vec<(usize, f64)> {
         match origin {
             Origin::City { name, lon, lat } => {
+                // The tagged area holding the named region; when none holds
+                // all of it (no such region, or it is split among tags),
+                // the city centre decides.
                 let by_name = self.areas.iter().position(|a| a.name == **name);
-                let area = match by_name {
-                    Some(a) => self.tagged_areas.iter().copied().find(|&t| {
-                        self.areas[a]
-                            .members
+                let area = by_name
+                    .and_then(|a| {
+                        self.tagged_areas
                             .iter()
-                            .all(|m| self.areas[t].members.contains(m))
-                    }),
-                    None => self.area_at(*lon, *lat),
-                };
+                            .copied()
+                            .find(|&t| self.contains_area(t, a))
+                    })
+                    .or_else(|| self.area_at(*lon, *lat));
                 area.map(|a| vec![(a, 1.0)]).unwrap_or_default()
             }
             Origin::Located => {
@@ -428,19 +454,53 @@ impl Tagging {
                     )
                 })?;
             let kind = if a < features { "region" } else { "group" };
-            out.push(Receptor::area(
-                name,
-                kind,
-                self.areas[a].coverage.clone(),
-                &grid.area,
-            ));
+            let mut rec = Receptor::area(name, kind, self.areas[a].coverage.clone(), &grid.area);
+            rec.place = Place::Area(a);
+            out.push(rec);
         }
         for site in &case.sites {
             if let Some((i, j)) = grid.cell_of(site.lon, site.lat) {
-                out.push(Receptor::site(&site.name, (j, i), (grid.ny, grid.nx)));
+                let mut rec = Receptor::site(&site.name, (j, i), (grid.ny, grid.nx));
+                rec.place = Place::Point(site.lon, site.lat);
+                out.push(rec);
             }
         }
         Ok(out)
+    }
+
+    /// Whether area `outer` contains every region of area `inner`.
+    fn contains_area(&self, outer: usize, inner: usize) -> bool {
+        self.areas[inner]
+            .members
+            .iter()
+            .all(|m| self.areas[outer].members.contains(m))
+    }
+
+    /// Per tag, whether it is local to receptor `r`: for a region or group
+    /// receptor, the tag's region is the receptor, lies inside it or
+    /// contains it (by their regions); for a site, the site lies in the
+    /// tag's region (point in polygon). Other tags are never local.
+    pub fn local_flags(&self, r: usize) -> Vec<bool> {
+        let place = self.receptors[r].place;
+        (0..self.tags.len())
+            .map(|t| {
+                let Some((Some(region), _)) = self.keys.get(t) else {
+                    return false;
+                };
+                match place {
+                    Place::Area(a) => {
+                        self.contains_area(a, *region) || self.contains_area(*region, a)
+                    }
+                    Place::Point(lon, lat) => self.regions.as_ref().is_some_and(|map| {
+                        self.areas[*region]
+                            .members
+                            .iter()
+                            .any(|&m| map.contains(m, lon, lat))
+                    }),
+                    Place::Other => false,
+                }
+            })
+            .collect()
     }
 
     /// The coverage of a tag's region (None for tags without one).

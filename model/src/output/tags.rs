@@ -126,18 +126,8 @@ impl TagFile {
             case.output.mode == OutputMode::Mean,
         )?;
         let receptors = tagging.receptors.clone();
-        let local: Vec<Vec<bool>> = receptors
-            .iter()
-            .map(|r| {
-                (0..nt)
-                    .map(|t| {
-                        tags[t].kind == "emissions"
-                            && tagging
-                                .tag_coverage(t)
-                                .is_some_and(|c| r.is_local(c, &g.area))
-                    })
-                    .collect()
-            })
+        let local: Vec<Vec<bool>> = (0..receptors.len())
+            .map(|r| tagging.local_flags(r))
             .collect();
         write_metadata(
             &mut writer,
@@ -146,6 +136,7 @@ impl TagFile {
             tagging,
             &tags,
             &receptors,
+            &local,
             &g.area,
         )?;
         let mut sink = TagFile::series_only(case, view, receptors, tagging.spec.episode_ugm3);
@@ -210,14 +201,14 @@ impl TagFile {
         let t = &state.tracers;
         let ns = t.species.len();
         let (pm, roles) = (self.acc.len() - 1, self.series.in_pm25.clone());
-        for s in 0..ns {
+        for (s, &in_pm25) in roles.iter().enumerate().take(ns) {
             for (tag, tr) in t.tracers_of(s).enumerate() {
                 let m = state.tracer(tr);
                 for j in 0..g.ny {
                     for i in 0..g.nx {
                         let c = m[[0, j, i]] / g.volume(0, j, i) / UG * weight;
                         self.acc[s][tag][j * g.nx + i] += c;
-                        if roles[s] {
+                        if in_pm25 {
                             self.acc[pm][tag][j * g.nx + i] += c;
                         }
                     }
@@ -227,6 +218,7 @@ impl TagFile {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn write_metadata(
     writer: &mut NetcdfWriter,
     path: &Path,
@@ -234,6 +226,7 @@ fn write_metadata(
     tagging: &Tagging,
     tags: &[TagInfo],
     receptors: &[Receptor],
+    local: &[Vec<bool>],
     cell_area: &Array2<f64>,
 ) -> Result<()> {
     let e = |err: netcdf::Error| Error::output(path, err);
@@ -293,6 +286,22 @@ fn write_metadata(
         receptors.iter().map(|r| &r.coverage).collect(),
         "fraction of each cell inside the receptor (a site: its cell)",
     )?;
+    if !tagging.areas.is_empty() {
+        // Each area's regions, "|"-separated, so a named receptor's local
+        // tags can be found after the run.
+        let members: Vec<String> = tagging
+            .areas
+            .iter()
+            .map(|a| {
+                a.members
+                    .iter()
+                    .map(|&m| tagging.areas[m].name.as_str())
+                    .collect::<Vec<_>>()
+                    .join("|")
+            })
+            .collect();
+        strings(f, "area_members", "area", &members)?;
+    }
     if !receptors.is_empty() {
         strings(
             f,
@@ -300,6 +309,16 @@ fn write_metadata(
             "receptor",
             &receptors.iter().map(|r| r.kind.clone()).collect::<Vec<_>>(),
         )?;
+        let mut v = f
+            .add_variable::<u8>("receptor_local", &["receptor", "tag"])
+            .map_err(e)?;
+        v.put_attribute(
+            "long_name",
+            "1 where the tag counts as local to the receptor",
+        )
+        .map_err(e)?;
+        let flags: Vec<u8> = local.iter().flatten().map(|&l| u8::from(l)).collect();
+        v.put_values(&flags, ..).map_err(e)?;
     }
     let mut v = f.add_variable::<f64>("cell_area", &["y", "x"]).map_err(e)?;
     v.put_attribute("units", "m2").map_err(e)?;
@@ -414,6 +433,8 @@ impl ReceptorRequest {
 }
 
 /// The series of a finished run's tags file, for `airshed attribute`.
+/// Anything missing or inconsistent in the file is an input error naming
+/// the variable, never a panic.
 pub fn series_from_file(path: &Path, request: &ReceptorRequest) -> Result<Series> {
     let ierr = |field: &str, what: String| Error::input(path, field, what);
     let file = netcdf::open(path)
@@ -431,10 +452,24 @@ pub fn series_from_file(path: &Path, request: &ReceptorRequest) -> Result<Series
             .collect()
     };
     let tag_names = strings("tag_name")?;
-    let kinds = strings("tag_kind")?;
-    let regions = strings("tag_region")?;
-    let sectors = strings("tag_sector")?;
-    let tags: Vec<TagInfo> = (0..tag_names.len())
+    let nt = tag_names.len();
+    let column = |name: &str| -> Result<Vec<String>> {
+        let v = strings(name)?;
+        if v.len() == nt {
+            Ok(v)
+        } else {
+            Err(ierr(
+                name,
+                format!("{nt} values, one per tag, found {}", v.len()),
+            ))
+        }
+    };
+    let (kinds, regions, sectors) = (
+        column("tag_kind")?,
+        column("tag_region")?,
+        column("tag_sector")?,
+    );
+    let tags: Vec<TagInfo> = (0..nt)
         .map(|t| TagInfo {
             name: tag_names[t].clone(),
             kind: kinds[t].clone(),
@@ -442,23 +477,30 @@ pub fn series_from_file(path: &Path, request: &ReceptorRequest) -> Result<Series
             sector: sectors[t].clone(),
         })
         .collect();
-    let nt = tags.len();
-    let cell_area = read_plane(&file, path, "cell_area", None)?;
-    let (ny, nx) = cell_area.dim();
+    let cell_area = read_plane(&file, path, "cell_area", None, None)?;
+    let dim = cell_area.dim();
+    let (ny, nx) = dim;
+    let plane = |name: &str, index: usize| read_plane(&file, path, name, Some(index), Some(dim));
     let areas = strings("area_name").unwrap_or_default();
-    let area_cov = |name: &str| -> Option<Array2<f64>> {
-        let a = areas.iter().position(|x| x == name)?;
-        read_plane(&file, path, "area_coverage", Some(a)).ok()
+    let members: Vec<Vec<String>> = strings("area_members")
+        .unwrap_or_default()
+        .iter()
+        .map(|m| m.split('|').map(str::to_string).collect())
+        .collect();
+    let area_index = |name: &str| areas.iter().position(|x| x == name);
+    // Named areas: local by their regions, as in the run.
+    let nested = |a: usize, b: usize| -> bool {
+        match (members.get(a), members.get(b)) {
+            (Some(ma), Some(mb)) => {
+                ma.iter().all(|m| mb.contains(m)) || mb.iter().all(|m| ma.contains(m))
+            }
+            _ => false,
+        }
     };
-    let mut receptors: Vec<Receptor> = Vec::new();
-    let rnames = if request.is_empty() {
-        strings("receptor_name").unwrap_or_default()
-    } else {
-        vec![]
-    };
-    let rkinds = strings("receptor_kind").unwrap_or_default();
+    let tag_area: Vec<Option<usize>> = tags.iter().map(|t| area_index(&t.region)).collect();
+    let mut receptors: Vec<(Receptor, Vec<bool>)> = Vec::new();
     for name in &request.names {
-        let cov = area_cov(name).ok_or_else(|| {
+        let a = area_index(name).ok_or_else(|| {
             Error::config(
                 path,
                 "--receptor",
@@ -468,8 +510,23 @@ pub fn series_from_file(path: &Path, request: &ReceptorRequest) -> Result<Series
                 ),
             )
         })?;
-        receptors.push(Receptor::area(name, "region", cov, &cell_area));
+        let local = tag_area
+            .iter()
+            .map(|t| t.is_some_and(|t| nested(t, a)))
+            .collect();
+        let cov = plane("area_coverage", a)?;
+        receptors.push((Receptor::area(name, "region", cov, &cell_area), local));
     }
+    let tag_cov = |t: usize| tag_area[t].and_then(|a| plane("area_coverage", a).ok());
+    // Receptors given now: local judged from coverage (`Receptor::overlaps_most`).
+    let by_coverage = |r: &Receptor| -> Vec<bool> {
+        (0..nt)
+            .map(|t| {
+                tags[t].kind == "emissions"
+                    && tag_cov(t).is_some_and(|c| r.overlaps_most(&c, &cell_area))
+            })
+            .collect()
+    };
     if !request.points.is_empty() || request.polygons.is_some() {
         let text: String = file
             .attribute("grid_toml")
@@ -477,6 +534,15 @@ pub fn series_from_file(path: &Path, request: &ReceptorRequest) -> Result<Series
             .and_then(|v| String::try_from(v).ok())
             .ok_or_else(|| ierr("grid_toml", "the run's [grid] keys".into()))?;
         let grid = crate::grid::Grid::new(&crate::config::GridSpec::from_toml(&text, path)?);
+        if (grid.ny, grid.nx) != dim {
+            return Err(ierr(
+                "grid_toml",
+                format!(
+                    "a grid of {ny} x {nx} cells like cell_area, found {} x {}",
+                    grid.ny, grid.nx
+                ),
+            ));
+        }
         for (name, lon, lat) in &request.points {
             let (i, j) = grid.cell_of(*lon, *lat).ok_or_else(|| {
                 Error::config(
@@ -485,29 +551,56 @@ pub fn series_from_file(path: &Path, request: &ReceptorRequest) -> Result<Series
                     format!("a point inside the grid, got {name} at ({lon}, {lat})"),
                 )
             })?;
-            receptors.push(Receptor::site(name, (j, i), (ny, nx)));
+            let r = Receptor::site(name, (j, i), dim);
+            let local = by_coverage(&r);
+            receptors.push((r, local));
         }
         if let Some((file, property)) = &request.polygons {
             let map = crate::attribution::regions::RegionMap::load(file, property, &grid)?;
             for (name, cov) in map.names.iter().zip(&map.coverage) {
-                receptors.push(Receptor::area(name, "polygon", cov.clone(), &cell_area));
+                let r = Receptor::area(name, "polygon", cov.clone(), &cell_area);
+                let local = by_coverage(&r);
+                receptors.push((r, local));
             }
         }
     }
-    for (n, name) in rnames.iter().enumerate() {
-        let cov = read_plane(&file, path, "receptor_coverage", Some(n))?;
-        let kind = rkinds.get(n).cloned().unwrap_or_default();
-        receptors.push(if kind == "site" {
-            let ((j, i), _) = cov
-                .indexed_iter()
-                .find(|(_, &v)| v > 0.0)
-                .ok_or_else(|| ierr("receptor_coverage", format!("a cell for site {name}")))?;
-            Receptor::site(name, (j, i), (ny, nx))
-        } else {
-            Receptor::area(name, &kind, cov, &cell_area)
-        });
+    if request.is_empty() {
+        // The run's own receptors, with the local flags the run decided.
+        let names = strings("receptor_name").unwrap_or_default();
+        let kinds = strings("receptor_kind").unwrap_or_default();
+        let flags: Vec<u8> = match file.variable("receptor_local") {
+            Some(v) if !names.is_empty() => v
+                .get_values::<u8, _>(..)
+                .map_err(|e| ierr("receptor_local", e.to_string()))?,
+            _ => vec![],
+        };
+        if flags.len() != names.len() * nt || kinds.len() != names.len() {
+            return Err(ierr(
+                "receptor_local",
+                format!(
+                    "{} receptors x {nt} tags of flags and one kind per receptor",
+                    names.len()
+                ),
+            ));
+        }
+        for (n, name) in names.iter().enumerate() {
+            let cov = plane("receptor_coverage", n)?;
+            let r = if kinds[n] == "site" {
+                let ((j, i), _) = cov
+                    .indexed_iter()
+                    .find(|(_, &v)| v > 0.0)
+                    .ok_or_else(|| ierr("receptor_coverage", format!("a cell for site {name}")))?;
+                Receptor::site(name, (j, i), dim)
+            } else {
+                Receptor::area(name, &kinds[n], cov, &cell_area)
+            };
+            let local = flags[n * nt..(n + 1) * nt]
+                .iter()
+                .map(|&f| f == 1)
+                .collect();
+            receptors.push((r, local));
+        }
     }
-    let tag_cov: Vec<Option<Array2<f64>>> = tags.iter().map(|t| area_cov(&t.region)).collect();
     let species_vars: Vec<String> = file
         .variables()
         .filter(|v| {
@@ -518,7 +611,7 @@ pub fn series_from_file(path: &Path, request: &ReceptorRequest) -> Result<Series
     if species_vars.last().map(String::as_str) != Some(PM25) {
         return Err(ierr(
             PM25,
-            "the PM25_TOTAL variable after the species".into(),
+            "(time, tag, y, x) variables of the species, PM25_TOTAL last".into(),
         ));
     }
     let role = |name: &str| -> String {
@@ -540,6 +633,12 @@ pub fn series_from_file(path: &Path, request: &ReceptorRequest) -> Result<Series
         .variable("time")
         .and_then(|v| v.get_values::<f64, _>(..).ok())
         .ok_or_else(|| ierr("time", "a time coordinate".into()))?;
+    if times.is_empty() {
+        return Err(ierr(
+            "time",
+            "at least one record (the run wrote none)".into(),
+        ));
+    }
     let intervals: Vec<(f64, f64)> = if time_bnds.len() == 2 * times.len() {
         time_bnds.chunks(2).map(|c| (c[0], c[1])).collect()
     } else {
@@ -551,49 +650,52 @@ pub fn series_from_file(path: &Path, request: &ReceptorRequest) -> Result<Series
         };
         times.iter().map(|&t| (t - step, t)).collect()
     };
-    let attr_f64 = |name: &str| -> f64 {
+    let attr_f64 = |name: &str| -> Result<f64> {
         file.attribute(name)
             .and_then(|a| a.value().ok())
             .and_then(|v| f64::try_from(v).ok())
-            .unwrap_or(0.0)
+            .filter(|v| v.is_finite())
+            .ok_or_else(|| {
+                ierr(
+                    name,
+                    "a number (global attribute written by the run)".into(),
+                )
+            })
     };
     let mut series = Series {
         species: species_vars.clone(),
         primary,
         in_pm25,
         tags: tags.clone(),
-        start_epoch: attr_f64("start_epoch_seconds"),
+        start_epoch: attr_f64("start_epoch_seconds")?,
         intervals,
         receptors: receptors
             .iter()
-            .map(|r| ReceptorSeries {
+            .map(|(r, local)| ReceptorSeries {
                 name: r.name.clone(),
                 kind: r.kind.clone(),
-                local: (0..nt)
-                    .map(|t| {
-                        tags[t].kind == "emissions"
-                            && tag_cov[t]
-                                .as_ref()
-                                .is_some_and(|c| r.is_local(c, &cell_area))
-                    })
-                    .collect(),
-                values: vec![],
+                local: local.clone(),
+                values: vec![vec![vec![0.0; nt]; species_vars.len()]; times.len()],
             })
             .collect(),
-        episode_ugm3: attr_f64("episode_threshold_ugm3"),
+        episode_ugm3: attr_f64("episode_threshold_ugm3")?,
     };
-    for rec in &mut series.receptors {
-        rec.values = vec![vec![vec![0.0; nt]; species_vars.len()]; times.len()];
-    }
     for (s, name) in species_vars.iter().enumerate() {
         let v = file
             .variable(name)
             .ok_or_else(|| ierr(name, "a variable".into()))?;
+        let d: Vec<usize> = v.dimensions().iter().map(|d| d.len()).collect();
+        if d[1..] != [nt, ny, nx] {
+            return Err(ierr(
+                name,
+                format!("dimensions (time, {nt}, {ny}, {nx}), found {d:?}"),
+            ));
+        }
         for r in 0..times.len() {
             let vals: Vec<f32> = v
                 .get_values::<f32, _>([r..r + 1, 0..nt, 0..ny, 0..nx])
                 .map_err(|e| ierr(name, e.to_string()))?;
-            for (rec, out) in receptors.iter().zip(&mut series.receptors) {
+            for ((rec, _), out) in receptors.iter().zip(&mut series.receptors) {
                 for t in 0..nt {
                     out.values[r][s][t] = rec
                         .weights
@@ -607,11 +709,14 @@ pub fn series_from_file(path: &Path, request: &ReceptorRequest) -> Result<Series
     Ok(series)
 }
 
+/// A [y, x] plane of a variable (record `index` of its first dimension),
+/// checked against the expected (ny, nx).
 fn read_plane(
     file: &netcdf::File,
     path: &Path,
     name: &str,
     index: Option<usize>,
+    expect: Option<(usize, usize)>,
 ) -> Result<Array2<f64>> {
     let v = file.variable(name).ok_or_else(|| {
         Error::input(
@@ -621,7 +726,18 @@ fn read_plane(
         )
     })?;
     let dims: Vec<usize> = v.dimensions().iter().map(|d| d.len()).collect();
-    let (ny, nx) = (dims[dims.len() - 2], dims[dims.len() - 1]);
+    let rank = if index.is_some() { 3 } else { 2 };
+    let shape_ok = dims.len() == rank
+        && index.is_none_or(|n| n < dims[0])
+        && expect.is_none_or(|e| (dims[rank - 2], dims[rank - 1]) == e);
+    if !shape_ok {
+        return Err(Error::input(
+            path,
+            name,
+            format!("{rank} dimensions matching cell_area, found {dims:?}"),
+        ));
+    }
+    let (ny, nx) = (dims[rank - 2], dims[rank - 1]);
     let vals: Vec<f64> = match index {
         Some(n) => v.get_values::<f64, _>([n..n + 1, 0..ny, 0..nx]),
         None => v.get_values::<f64, _>(..),
@@ -629,7 +745,6 @@ fn read_plane(
     .map_err(|e| Error::input(path, name, e.to_string()))?;
     Array2::from_shape_vec((ny, nx), vals).map_err(|e| Error::input(path, name, e.to_string()))
 }
-
 /// `airshed attribute`: the tables of a finished run for the requested
 /// receptors, periods ("run", "month", "day", "episode" or "all") and
 /// species ("all" or a name); `csv` also gets every row.

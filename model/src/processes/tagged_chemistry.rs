@@ -6,7 +6,9 @@
 //! Species are grouped in *families*: an optional precursor and one or more
 //! *pools*, sets of species that exchange by partitioning. A cell's step:
 //! - the precursor is lost in proportion: each tag keeps the bulk's
-//!   after/before ratio (every loss here is first order in the precursor);
+//!   after/before ratio. This is exact for the first-order losses (OH,
+//!   N2O5) and the PSAT-style proportional rule for the aqueous path, whose
+//!   rate is capped by the H2O2 present;
 //! - each pool's production (its bulk change, in moles for the inorganic
 //!   pools, in mass for SOA) goes to the tags in proportion to their share of
 //!   the precursor consumed, i.e. of the precursor before the step;
@@ -21,15 +23,19 @@
 //! the precursor class. Each tag's S and N change by exactly what its
 //! precursor lost, so S and N are conserved per tag to round-off.
 //!
-//! Prior art: CAMx PSAT (Yarwood et al., CAMx User's Guide, "Particulate
-//! Source Apportionment Technology") apportions secondary sulfate by the
-//! tags' SO2 and nitrate/ammonium by equilibrium shares in the same spirit;
-//! CMAQ-ISAM (CMAQ User's Guide ch. 11) apportions each reaction's products
-//! among the tags of its reactants. Ours differs in that sulfate is not
-//! apportioned by the tags' share of the oxidant (H2O2 and OH are
-//! prescribed, not tagged), and the NH4NO3 split follows total nitrate and
-//! total NHx separately, so a tag that brings only ammonia gets ammonium but
-//! no nitrate.
+//! Prior art: CMAQ-ISAM (CMAQ User's Guide ch. 11) assigns the products of
+//! each reaction to the tags of its reactants, equally among the parent
+//! reactants or, under its assignment options, to one class of parent (for
+//! ozone, NOx or VOC); its guide notes that a tag's result can depend on
+//! the rest of the tag list. CAMx PSAT (the CAMx User's Guide's source
+//! apportionment chapter) tracks sulfate, nitrate and ammonium through
+//! tagged precursor families in the same spirit; its exact rules could not
+//! be checked here. Ours differs in that the oxidants (OH, H2O2, O3) are
+//! prescribed and untagged, so a product follows its one nitrogen, sulfur
+//! or carbon precursor alone; the NH4NO3 split follows total nitrate and
+//! NHx separately, so a tag that brings only ammonia gets ammonium and no
+//! nitrate; and every rule is linear in each tag for the given bulk, so
+//! splitting a tag leaves every other tag unchanged.
 
 use super::chemistry::Chemistry;
 use super::{Process, ProcessKind, StepContext};

@@ -168,13 +168,6 @@ impl Simulation {
         part: Option<&Subdomain>,
         comm: Box<dyn Comm>,
     ) -> Result<Simulation> {
-        if part.is_some() && tracers.is_tagged() {
-            return Err(Error::config(
-                &case.file,
-                "attribution",
-                "an undivided domain: tagged runs do not yet exchange tag shares between subdomains",
-            ));
-        }
         let model = Model::new(case, tracers, part, comm)?;
         Simulation::assemble(case, model, inventory)
     }

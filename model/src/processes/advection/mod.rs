@@ -422,8 +422,10 @@ fn sweep_plane(
 /// flux-fraction form (`tags` module): the bulk, the sum of the tags, is
 /// swept with PPM, and each face's bulk flux is shared among the tags by
 /// their shares of the donor cell. Arguments as in [`sweep_plane`], `bnd`
-/// the species' inflow (carried by `boundary_tag`). Returns what each tag
-/// moved through booked ends.
+/// the species' inflow (carried by `boundary_tag`). With `bulk_ready` the
+/// bulk is the one the previous sweep of these tags left in `w.bulk`
+/// (equal to their sum to round-off), so it is not summed again. Returns
+/// what each tag moved through booked ends.
 #[allow(clippy::too_many_arguments)]
 fn sweep_tags(
     dir: Dir,
@@ -433,19 +435,22 @@ fn sweep_tags(
     bnd: f64,
     ends: [Edge; 2],
     boundary_tag: usize,
+    bulk_ready: bool,
     w: &mut SweepWork,
 ) -> Vec<Through> {
     let (ntags, rows, cols) = tag_planes.dim();
     let cells = rows * cols;
     let mut bulk = std::mem::take(&mut w.bulk);
-    bulk.clear();
-    bulk.resize(cells, 0.0);
-    // Row by row: a z-sweep's planes are strided between rows.
-    for plane in tag_planes.outer_iter() {
-        for (r, b) in bulk.chunks_exact_mut(cols).enumerate() {
-            let m = row(&plane, r);
-            for q in 0..cols {
-                b[q] += m[q];
+    if !bulk_ready || bulk.len() != cells {
+        bulk.clear();
+        bulk.resize(cells, 0.0);
+        // Row by row: a z-sweep's planes are strided between rows.
+        for plane in tag_planes.outer_iter() {
+            for (r, b) in bulk.chunks_exact_mut(cols).enumerate() {
+                let m = row(&plane, r);
+                for q in 0..cols {
+                    b[q] += m[q];
+                }
             }
         }
     }
@@ -589,12 +594,21 @@ impl Advection {
                             planes.axis_chunks_iter_mut(Axis(0), ntags).enumerate()
                         {
                             let bnd = bnd[s * ntags + boundary_tag];
-                            for (d, inv, f, end) in [
-                                (order[0], inv1.view(), &f1, ends[0]),
-                                (order[1], inv2.view(), &f2, ends[1]),
+                            for (d, inv, f, end, second) in [
+                                (order[0], inv1.view(), &f1, ends[0], false),
+                                (order[1], inv2.view(), &f2, ends[1], true),
                             ] {
-                                let moved =
-                                    sweep_tags(d, &mut species, &inv, f, bnd, end, boundary_tag, w);
+                                let moved = sweep_tags(
+                                    d,
+                                    &mut species,
+                                    &inv,
+                                    f,
+                                    bnd,
+                                    end,
+                                    boundary_tag,
+                                    second,
+                                    w,
+                                );
                                 for (o, m) in out[s * ntags..].iter_mut().zip(moved) {
                                     *o += m;
                                 }
@@ -811,6 +825,7 @@ impl Advection {
                                     top,
                                     [Edge::Open, Edge::Open],
                                     boundary_tag,
+                                    false,
                                     buffers,
                                 );
                                 for (o, m) in out[s * ntags..].iter_mut().zip(moved) {
