@@ -145,6 +145,24 @@ initial_ugm3 = { PM25 = 10.0, SO2 = 3.0, NOX = 5.0, NH3 = 2.0 }
 [chemistry]
 ozone_ppb = 40.0"#;
 
+/// A Simulation of `case` whose tracers are its species x emission tags
+/// `names`, plus boundary and initial.
+fn with_tags(c: &airshed::config::Case, names: &[&str]) -> airshed::simulation::Simulation {
+    let mut tags: Vec<Tag> = names
+        .iter()
+        .map(|n| Tag::plain(n, TagKind::Emissions))
+        .collect();
+    tags.push(Tag::plain("boundary", TagKind::Boundary));
+    tags.push(Tag::plain("initial", TagKind::Initial));
+    airshed::simulation::Simulation::build(
+        c,
+        TracerSet::tagged(c.species.clone(), tags),
+        None,
+        Box::new(airshed::parallel::Serial),
+    )
+    .unwrap()
+}
+
 /// Largest |a - b| / max(|b|, floor) over two fields, floor = 1e-12 of b's peak.
 fn worst_relative(a: &ndarray::Array3<f64>, b: &ndarray::ArrayView3<f64>) -> f64 {
     let peak = b.iter().fold(0.0f64, |m, v| m.max(v.abs()));
@@ -590,19 +608,7 @@ fn the_chemistry_wrapper_splits_sulfate_by_the_tags_so2_and_keeps_each_tags_s_an
     // 3:1, and each tag's S, oxidised N and reduced N stay constant.
     let dir = tempfile::tempdir().unwrap();
     let c = case(BOX_CASE, dir.path());
-    let tags = vec![
-        Tag::plain("a", TagKind::Emissions),
-        Tag::plain("b", TagKind::Emissions),
-        Tag::plain("boundary", TagKind::Boundary),
-        Tag::plain("initial", TagKind::Initial),
-    ];
-    let mut sim = airshed::simulation::Simulation::build(
-        &c,
-        TracerSet::tagged(c.species.clone(), tags),
-        None,
-        Box::new(airshed::parallel::Serial),
-    )
-    .unwrap();
+    let mut sim = with_tags(&c, &["a", "b"]);
     assert!(sim.processes.iter().any(|p| p.name() == "chemistry"));
     let t = sim.model.state.tracers.clone();
     let sp = |n: &str| t.species_index(n).unwrap();
@@ -974,20 +980,7 @@ fn secondary_mass_follows_the_tag_that_brought_the_precursor() {
     // sulfate stays b's, and c gets ammonium but no nitrate.
     let dir = tempfile::tempdir().unwrap();
     let c = case(BOX_CASE, dir.path());
-    let tags = vec![
-        Tag::plain("a", TagKind::Emissions),
-        Tag::plain("b", TagKind::Emissions),
-        Tag::plain("c", TagKind::Emissions),
-        Tag::plain("boundary", TagKind::Boundary),
-        Tag::plain("initial", TagKind::Initial),
-    ];
-    let mut sim = airshed::simulation::Simulation::build(
-        &c,
-        TracerSet::tagged(c.species.clone(), tags),
-        None,
-        Box::new(airshed::parallel::Serial),
-    )
-    .unwrap();
+    let mut sim = with_tags(&c, &["a", "b", "c"]);
     let t = sim.model.state.tracers.clone();
     let sp = |n: &str| t.species_index(n).unwrap();
     let air = sim.model.state.air_mass.clone();

@@ -104,7 +104,7 @@ pub fn run_case(case: &Case, opts: &RunOptions) -> Result<RunSummary> {
         let tags_file = dir.join(format!("{}.tags.nc", case.run.name));
         let report = crate::brute_force::run(case, &tags_file)?;
         let path = dir.join(format!("{}.brute_force.csv", case.run.name));
-        crate::attribution::report::write_atomic(&path, &report.csv())?;
+        crate::output::write_atomic(&path, &report.csv())?;
         summary.other_files.push(path.display().to_string());
         summary.attribution.push(report.table());
     }

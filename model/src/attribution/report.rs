@@ -9,10 +9,8 @@
 //! whose mean total PM2.5 exceeds the threshold (75 ug/m3 by default, the
 //! GB 3095-2012 24-h grade II limit).
 
-use crate::error::{Error, Result};
 use serde::Serialize;
 use std::fmt::Write as _;
-use std::path::Path;
 
 /// The name of the total-PM2.5 pseudo-species in the tables.
 pub const PM25: &str = "PM25_TOTAL";
@@ -392,13 +390,6 @@ fn quote(s: &str) -> String {
     } else {
         s.to_string()
     }
-}
-
-/// Write text to `path` through a temporary file renamed into place.
-pub fn write_atomic(path: &Path, text: &str) -> Result<()> {
-    let tmp = crate::output::tmp_path(path);
-    std::fs::write(&tmp, text).map_err(|e| Error::output(path, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| Error::output(path, e))
 }
 
 #[cfg(test)]

@@ -44,3 +44,10 @@ pub fn stage_text(path: &Path, contents: &str) -> Result<Staged> {
         path: path.to_path_buf(),
     })
 }
+
+/// Write a text file at once: to its temporary name, then renamed into
+/// place (for files written outside a run's staged set).
+pub fn write_atomic(path: &Path, contents: &str) -> Result<()> {
+    let staged = stage_text(path, contents)?;
+    std::fs::rename(&staged.tmp, &staged.path).map_err(|e| Error::output(path, e))
+}

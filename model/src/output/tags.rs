@@ -80,20 +80,19 @@ pub struct TagFile {
 
 impl TagFile {
     pub fn create(case: &Case, view: &View, tagging: &Tagging, dir: &Path) -> Result<TagFile> {
-        let m = view.model;
-        let g = &m.grid;
-        let vars = Variables::of(&m.state);
-        let (names, in_pm25, primary) = species_roles(&vars, &m.state);
-        let tags = tag_infos(&m.state);
-        let nt = tags.len();
+        let receptors = tagging.receptors.clone();
+        let mut sink = TagFile::series_only(case, view, receptors, tagging.spec.episode_ugm3);
+        let series = &sink.series;
+        let nt = series.tags.len();
         let cell_methods = match case.output.mode {
             OutputMode::Mean => "time: mean",
             OutputMode::Instant => "time: point",
         };
-        let specs: Vec<VarSpec> = names
+        let specs: Vec<VarSpec> = series
+            .species
             .iter()
-            .zip(&in_pm25)
-            .zip(&primary)
+            .zip(&series.in_pm25)
+            .zip(&series.primary)
             .map(|((n, &pm), &prim)| VarSpec {
                 name: n.clone(),
                 long_name: format!(
@@ -125,8 +124,7 @@ impl TagFile {
             case.output.mode.name(),
             case.output.mode == OutputMode::Mean,
         )?;
-        let receptors = tagging.receptors.clone();
-        let local: Vec<Vec<bool>> = (0..receptors.len())
+        let local: Vec<Vec<bool>> = (0..sink.receptors.len())
             .map(|r| tagging.local_flags(r))
             .collect();
         write_metadata(
@@ -134,12 +132,11 @@ impl TagFile {
             &path,
             case,
             tagging,
-            &tags,
-            &receptors,
+            &sink.series.tags,
+            &sink.receptors,
             &local,
-            &g.area,
+            &view.model.grid.area,
         )?;
-        let mut sink = TagFile::series_only(case, view, receptors, tagging.spec.episode_ugm3);
         for (series, local) in sink.series.receptors.iter_mut().zip(local) {
             series.local = local;
         }
@@ -775,7 +772,7 @@ pub fn attribute(
         ));
     }
     if let Some(csv) = csv {
-        crate::attribution::report::write_atomic(csv, &series.csv())?;
+        crate::output::write_atomic(csv, &series.csv())?;
     }
     let mut out = format!("{}\n", path.display());
     for r in &series.receptors {
