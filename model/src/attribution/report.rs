@@ -405,4 +405,75 @@ mod tests {
         assert_eq!(civil_from_days(19_782), (2024, 2, 29));
         assert_eq!(civil_from_days(-1), (1969, 12, 31));
     }
+
+    /// 48 hourly records from 2023-01-31 00 UTC at one receptor, two tags:
+    /// 60 + 40 ug/m3 of PM2.5 on the first day (an episode, mean 100 > 75),
+    /// 6 + 4 on the second.
+    fn two_days() -> Series {
+        let tag = |name: &str| TagInfo {
+            name: name.into(),
+            kind: "emissions".into(),
+            region: name.into(),
+            sector: String::new(),
+        };
+        let values = (0..48)
+            .map(|h| {
+                let scale = if h < 24 { 10.0 } else { 1.0 };
+                vec![vec![6.0 * scale, 4.0 * scale]; 2]
+            })
+            .collect();
+        Series {
+            species: vec!["PM25".into(), PM25.into()],
+            primary: vec![true, false],
+            in_pm25: vec![true, false],
+            tags: vec![tag("A"), tag("B")],
+            // 2023-01-31T00:00:00Z = day 19388 since 1970.
+            start_epoch: 19_388.0 * 86_400.0,
+            intervals: (0..48).map(|h| (h as f64, h as f64 + 1.0)).collect(),
+            receptors: vec![ReceptorSeries {
+                name: "R".into(),
+                kind: "region".into(),
+                local: vec![true, false],
+                values,
+            }],
+            episode_ugm3: 75.0,
+        }
+    }
+
+    #[test]
+    fn periods_split_months_and_days_and_find_the_episode() {
+        let s = two_days();
+        let periods: Vec<(String, usize)> = s
+            .periods(&s.receptors[0])
+            .into_iter()
+            .map(|(p, r)| (p, r.len()))
+            .collect();
+        let expect = [
+            ("run", 48),
+            ("month 2023-01", 24),
+            ("month 2023-02", 24),
+            ("day 2023-01-31", 24),
+            ("day 2023-02-01", 24),
+            ("episode days", 24),
+        ];
+        assert_eq!(periods.len(), expect.len());
+        for ((p, n), (ep, en)) in periods.iter().zip(expect) {
+            assert_eq!((p.as_str(), *n), (ep, en));
+        }
+        // Run mean of PM2.5: A (60 + 6) / 2 = 33, B 22, shares 60 % / 40 %
+        // in every period; the episode mean is the first day's.
+        let rows = s.rows();
+        let row = |period: &str, tag: &str| {
+            rows.iter()
+                .find(|r| r.period.starts_with(period) && r.tag == tag && r.species == PM25)
+                .unwrap()
+                .clone()
+        };
+        assert!((row("run", "A").ugm3 - 33.0).abs() < 1e-12);
+        assert!((row("run", "B").share - 40.0).abs() < 1e-12);
+        assert!((row("episode", "A").ugm3 - 60.0).abs() < 1e-12);
+        assert!((row("day 2023-02-01", "B").ugm3 - 4.0).abs() < 1e-12);
+        let summary = s.summary(&s.receptors[0]);
+        assert!(summary.contains("local") && summary.contains("60.0 %"), "{summary}");
+    }
 }
