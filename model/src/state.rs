@@ -59,17 +59,17 @@ pub struct TracerSet {
     /// The tags that carry boundary inflow and initial values.
     pub boundary_tag: usize,
     pub initial_tag: usize,
+    /// Per species: whether it carries every tag; an untagged species has
+    /// one tracer, its bulk (`attribution.species` leaves it out).
+    tagged: Vec<bool>,
+    /// First tracer of each species, and the tracer count at the end.
+    offsets: Vec<usize>,
 }
 
 impl TracerSet {
     /// One tag, "all": emissions, inflow and initial values together.
     pub fn new(species: Vec<Species>) -> Self {
-        TracerSet {
-            species,
-            tags: vec![Tag::plain("all", TagKind::All)],
-            boundary_tag: 0,
-            initial_tag: 0,
-        }
+        TracerSet::tagged(species, vec![Tag::plain("all", TagKind::All)])
     }
 
     /// Species x `tags`, with the boundary and initial tags found by kind
@@ -82,15 +82,27 @@ impl TracerSet {
                 .expect("a boundary and an initial tag, or an `all` tag")
         };
         let (boundary_tag, initial_tag) = (find(TagKind::Boundary), find(TagKind::Initial));
+        let all = vec![true; species.len()];
         TracerSet {
+            offsets: offsets(&all, tags.len()),
+            tagged: all,
             species,
             tags,
             boundary_tag,
             initial_tag,
         }
     }
+
+    /// The same tags on the species where `keep` is true; every other
+    /// species is carried as its bulk alone.
+    pub fn only_on(mut self, keep: &[bool]) -> Self {
+        self.tagged = keep.to_vec();
+        self.offsets = offsets(&self.tagged, self.tags.len());
+        self
+    }
+
     pub fn len(&self) -> usize {
-        self.species.len() * self.tags.len()
+        self.offsets[self.species.len()]
     }
     pub fn is_empty(&self) -> bool {
         self.len() == 0
@@ -98,27 +110,37 @@ impl TracerSet {
     pub fn n_tags(&self) -> usize {
         self.tags.len()
     }
-    /// True when the run carries more than one tag per species.
+    /// True when the run carries more than one tag.
     pub fn is_tagged(&self) -> bool {
         self.tags.len() > 1
     }
+    /// True when species `s` carries every tag (not only its bulk).
+    pub fn species_is_tagged(&self, s: usize) -> bool {
+        self.tagged[s]
+    }
+    /// The tracer of (species, tag); an untagged species' bulk for any tag.
     pub fn index(&self, species: usize, tag: usize) -> usize {
-        species * self.tags.len() + tag
+        if self.tagged[species] {
+            self.offsets[species] + tag
+        } else {
+            self.offsets[species]
+        }
     }
     pub fn species_of(&self, tracer: usize) -> &Species {
-        &self.species[tracer / self.tags.len()]
+        &self.species[self.species_index_of(tracer)]
     }
     /// Index of the species of a tracer.
     pub fn species_index_of(&self, tracer: usize) -> usize {
-        tracer / self.tags.len()
+        self.offsets.partition_point(|&o| o <= tracer) - 1
     }
-    /// Index of the tag of a tracer.
-    pub fn tag_of(&self, tracer: usize) -> usize {
-        tracer % self.tags.len()
+    /// Index of the tag of a tracer (None for an untagged species' bulk).
+    pub fn tag_of(&self, tracer: usize) -> Option<usize> {
+        let s = self.species_index_of(tracer);
+        self.tagged[s].then(|| tracer - self.offsets[s])
     }
-    /// The tracers of one species (its tags), a contiguous range.
+    /// The tracers of one species (its tags, or its bulk), a contiguous range.
     pub fn tracers_of(&self, species: usize) -> std::ops::Range<usize> {
-        species * self.tags.len()..(species + 1) * self.tags.len()
+        self.offsets[species]..self.offsets[species + 1]
     }
     pub fn species_index(&self, name: &str) -> Option<usize> {
         self.species.iter().position(|s| s.name == name)
@@ -126,6 +148,18 @@ impl TracerSet {
     pub fn tag_index(&self, name: &str) -> Option<usize> {
         self.tags.iter().position(|t| t.name == name)
     }
+}
+
+/// First tracer of each species (and the total at the end).
+fn offsets(tagged: &[bool], ntags: usize) -> Vec<usize> {
+    let mut out = Vec::with_capacity(tagged.len() + 1);
+    let mut at = 0;
+    out.push(0);
+    for &t in tagged {
+        at += if t { ntags } else { 1 };
+        out.push(at);
+    }
+    out
 }
 
 #[derive(Debug, Clone)]

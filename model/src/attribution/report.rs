@@ -474,6 +474,9 @@ mod tests {
         assert!((row("episode", "A").ugm3 - 60.0).abs() < 1e-12);
         assert!((row("day 2023-02-01", "B").ugm3 - 4.0).abs() < 1e-12);
         let summary = s.summary(&s.receptors[0]);
-        assert!(summary.contains("local") && summary.contains("60.0 %"), "{summary}");
+        assert!(
+            summary.contains("local") && summary.contains("60.0 %"),
+            "{summary}"
+        );
     }
 }

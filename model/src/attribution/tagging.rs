@@ -121,6 +121,8 @@ pub struct Tagging {
     keys: Vec<(Option<usize>, Option<String>)>,
     /// Areas that carry tags.
     pub tagged_areas: Vec<usize>,
+    /// Per species of the case: whether it carries the tags.
+    pub tagged_species: Vec<bool>,
     pub receptors: Vec<Receptor>,
 }
 
@@ -262,6 +264,7 @@ impl Tagging {
                 keys.push((r, s.clone()));
             }
         }
+        let tagged_species = tagged_species(case, &spec)?;
         let mut tagging = Tagging {
             spec,
             regions,
@@ -269,6 +272,7 @@ impl Tagging {
             tags: Vec::new(),
             keys,
             tagged_areas,
+            tagged_species,
             receptors: Vec::new(),
         };
         tagging.route(inventory, grid);
@@ -321,9 +325,10 @@ impl Tagging {
         tags
     }
 
-    /// The run's tracers: species x these tags.
+    /// The run's tracers: the tagged species x these tags, the others as
+    /// their bulk.
     pub fn tracers(&self, species: Vec<Species>) -> TracerSet {
-        TracerSet::tagged(species, self.tags.clone())
+        TracerSet::tagged(species, self.tags.clone()).only_on(&self.tagged_species)
     }
 
     /// The tagged area containing a lon/lat point, if any.
@@ -417,14 +422,26 @@ impl Tagging {
         }
     }
 
-    /// Drop emission tags that received nothing (`sectors = "all"` makes
-    /// every region x sector pair a candidate) and renumber the entries.
+    /// Drop emission tags that received nothing of a tagged species
+    /// (`sectors = "all"` makes every region x sector pair a candidate) and
+    /// renumber the entries; what they had goes to untagged bulks anyway.
     fn prune_empty(&mut self, inv: &mut Inventory) {
         let n = self.keys.len();
         let mut used = vec![false; n + 1];
-        inv.cells.iter().for_each(|c| used[c.tag] = true);
-        inv.points.iter().for_each(|p| used[p.tag] = true);
-        let mut new_index = vec![0; n + 1];
+        // Only emissions of tagged species count (an untagged species'
+        // emissions all go to its bulk).
+        let tagged = &self.tagged_species;
+        inv.cells
+            .iter()
+            .filter(|c| tagged[c.species])
+            .for_each(|c| used[c.tag] = true);
+        inv.points
+            .iter()
+            .filter(|p| p.rates.iter().any(|r| tagged[r.0]))
+            .for_each(|p| used[p.tag] = true);
+        let kept_count = used[..n].iter().filter(|&&u| u).count();
+        // Dropped tags' entries (untagged species only) go to `other`.
+        let mut new_index = vec![kept_count; n + 1];
         let mut kept = Vec::new();
         for (t, key) in self.keys.iter().enumerate() {
             if used[t] {
@@ -432,7 +449,6 @@ impl Tagging {
                 kept.push(key.clone());
             }
         }
-        new_index[n] = kept.len();
         self.keys = kept;
         inv.cells.iter_mut().for_each(|c| c.tag = new_index[c.tag]);
         inv.points.iter_mut().for_each(|p| p.tag = new_index[p.tag]);
@@ -525,6 +541,48 @@ impl Tagging {
             }
         }
     }
+}
+
+/// Which species carry tags: `attribution.species`, or all. Every
+/// particulate species must (the PM2.5 tables sum them per tag); whether
+/// chemically linked species are tagged together is checked by the
+/// chemistry wrapper.
+fn tagged_species(case: &Case, spec: &AttributionSpec) -> Result<Vec<bool>> {
+    let Some(list) = &spec.species else {
+        return Ok(vec![true; case.species.len()]);
+    };
+    for name in list {
+        if !case.species.iter().any(|s| s.name == name) {
+            return Err(cerr(
+                case,
+                "attribution.species",
+                format!("species of the run (species.names), got unknown {name:?}"),
+            ));
+        }
+    }
+    let keep: Vec<bool> = case
+        .species
+        .iter()
+        .map(|s| list.iter().any(|n| n == s.name))
+        .collect();
+    let missing: Vec<&str> = case
+        .species
+        .iter()
+        .zip(&keep)
+        .filter(|(s, &k)| !k && matches!(s.phase, crate::species::Phase::Particle { .. }))
+        .map(|(s, _)| s.name)
+        .collect();
+    if !missing.is_empty() {
+        return Err(cerr(
+            case,
+            "attribution.species",
+            format!(
+                "every particulate species, since the PM2.5 tables add them per tag; missing {}",
+                missing.join(", ")
+            ),
+        ));
+    }
+    Ok(keep)
 }
 
 /// Receptor weights of an area: coverage x cell area, normalised.

@@ -67,6 +67,8 @@ pub struct AttributionSpec {
     pub sectors: SectorTags,
     /// Region or group names reported as receptors.
     pub receptors: Vec<String>,
+    /// Species that carry tags (None: all).
+    pub species: Option<Vec<String>>,
     pub episode_ugm3: f64,
     pub brute_force: Option<BruteForceSpec>,
 }

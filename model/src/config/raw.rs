@@ -53,6 +53,10 @@ pub struct RawAttribution {
     /// Receptors for the tables: region or group names (sites are added).
     #[serde(default)]
     pub receptors: Vec<String>,
+    /// Species that carry tags (default: all); the others are carried as
+    /// their bulk alone.
+    #[serde(default)]
+    pub species: Option<Vec<String>>,
     /// Daily-mean PM2.5 above which a day is an episode day, ug/m3.
     #[serde(default = "default_episode")]
     pub episode_ugm3: f64,

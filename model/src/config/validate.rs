@@ -317,6 +317,7 @@ fn attribution(c: &Checker, a: &RawAttribution) -> Result<AttributionSpec> {
         regions: a.regions.clone(),
         sectors,
         receptors: a.receptors.clone(),
+        species: a.species.clone(),
         episode_ugm3: a.episode_ugm3,
         brute_force,
     })

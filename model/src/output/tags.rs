@@ -52,15 +52,27 @@ pub fn tag_infos(state: &State) -> Vec<TagInfo> {
 }
 
 /// Output species (the run's, then PM25_TOTAL) and their PM2.5 roles.
-fn species_roles(vars: &Variables, state: &State) -> (Vec<String>, Vec<bool>, Vec<bool>) {
-    let ns = state.tracers.species.len();
-    let mut names: Vec<String> = vars.names[..ns].to_vec();
-    names.push(PM25.to_string());
-    let in_pm25: Vec<bool> = (0..=ns).map(|s| vars.particles.contains(&s)).collect();
-    let primary: Vec<bool> = (0..=ns)
-        .map(|s| s < ns && PRIMARY_PARTICLES.contains(&names[s].as_str()))
+/// The tagged species (indices; all of them in an untagged run) and the
+/// output species: their names, then PM25_TOTAL, with their PM2.5 roles.
+#[allow(clippy::type_complexity)]
+fn species_roles(
+    vars: &Variables,
+    state: &State,
+) -> (Vec<usize>, Vec<String>, Vec<bool>, Vec<bool>) {
+    let t = &state.tracers;
+    let tagged: Vec<usize> = (0..t.species.len())
+        .filter(|&s| t.species_is_tagged(s))
         .collect();
-    (names, in_pm25, primary)
+    let mut names: Vec<String> = tagged.iter().map(|&s| vars.names[s].clone()).collect();
+    names.push(PM25.to_string());
+    let mut in_pm25: Vec<bool> = tagged.iter().map(|s| vars.particles.contains(s)).collect();
+    in_pm25.push(false);
+    let primary: Vec<bool> = names
+        .iter()
+        .zip(&in_pm25)
+        .map(|(n, &pm)| pm && PRIMARY_PARTICLES.contains(&n.as_str()))
+        .collect();
+    (tagged, names, in_pm25, primary)
 }
 
 pub struct TagFile {
@@ -74,6 +86,8 @@ pub struct TagFile {
     /// Interval mean per output species, tag and surface cell [s][t][j*nx+i].
     acc: Vec<Vec<Vec<f64>>>,
     receptors: Vec<Receptor>,
+    /// The tagged species, in output order.
+    tagged: Vec<usize>,
     /// The receptor series so far.
     pub series: Series,
 }
@@ -156,7 +170,7 @@ impl TagFile {
         let m = view.model;
         let g = &m.grid;
         let vars = Variables::of(&m.state);
-        let (names, in_pm25, primary) = species_roles(&vars, &m.state);
+        let (tagged, names, in_pm25, primary) = species_roles(&vars, &m.state);
         let tags = tag_infos(&m.state);
         let nt = tags.len();
         let series = Series {
@@ -187,6 +201,7 @@ impl TagFile {
             written: 0,
             acc: vec![vec![vec![0.0; g.ny * g.nx]; nt]; names.len()],
             receptors,
+            tagged,
             series,
         }
     }
@@ -196,15 +211,14 @@ impl TagFile {
     fn accumulate(&mut self, view: &View, weight: f64) {
         let (g, state) = (&view.model.grid, &view.model.state);
         let t = &state.tracers;
-        let ns = t.species.len();
         let (pm, roles) = (self.acc.len() - 1, self.series.in_pm25.clone());
-        for (s, &in_pm25) in roles.iter().enumerate().take(ns) {
+        for (out, (&s, &in_pm25)) in self.tagged.iter().zip(&roles).enumerate() {
             for (tag, tr) in t.tracers_of(s).enumerate() {
                 let m = state.tracer(tr);
                 for j in 0..g.ny {
                     for i in 0..g.nx {
                         let c = m[[0, j, i]] / g.volume(0, j, i) / UG * weight;
-                        self.acc[s][tag][j * g.nx + i] += c;
+                        self.acc[out][tag][j * g.nx + i] += c;
                         if in_pm25 {
                             self.acc[pm][tag][j * g.nx + i] += c;
                         }

@@ -108,9 +108,9 @@ pub fn standard_split(
     if case.chemistry.enabled && chemistry::Chemistry::applies(&names) {
         let chemistry = chemistry::Chemistry::new(&case.chemistry);
         if tracers.is_tagged() {
-            list.push(Box::new(tagged_chemistry::TaggedChemistry::new(
-                chemistry, tracers,
-            )));
+            let wrapper = tagged_chemistry::TaggedChemistry::new(chemistry, tracers)
+                .map_err(|e| crate::error::Error::config(&case.file, "attribution.species", e))?;
+            list.push(Box::new(wrapper));
         } else {
             list.push(Box::new(chemistry));
         }

@@ -105,12 +105,34 @@ pub struct TaggedChemistry {
 }
 
 impl TaggedChemistry {
-    pub fn new(inner: Chemistry, tracers: &TracerSet) -> Self {
-        TaggedChemistry {
-            inner,
-            families: families(tracers),
-            bulk: None,
+    /// Refuses a family whose species are not all tagged or all untagged
+    /// (a tag could not follow its sulfur or nitrogen otherwise), naming
+    /// the family's species.
+    pub fn new(inner: Chemistry, tracers: &TracerSet) -> std::result::Result<Self, String> {
+        let families = families(tracers);
+        for f in &families {
+            let members: Vec<usize> = f
+                .precursor
+                .into_iter()
+                .chain(f.pools.iter().flatten().map(|p| p.0))
+                .collect();
+            let tagged = members
+                .iter()
+                .filter(|&&s| tracers.species_is_tagged(s))
+                .count();
+            if tagged != 0 && tagged != members.len() {
+                let names: Vec<&str> = members.iter().map(|&s| tracers.species[s].name).collect();
+                return Err(format!(
+                    "all or none of the chemically linked species {} (tagged species follow their precursor's tags)",
+                    names.join(", ")
+                ));
+            }
         }
+        Ok(TaggedChemistry {
+            inner,
+            families,
+            bulk: None,
+        })
     }
 }
 
@@ -139,12 +161,13 @@ impl RowWork {
 }
 
 /// Share out one row of cells' bulk change among the tags (module notes),
-/// vectorised along the row. `tags(tracer)` is the row of a tracer (species
-/// s, tag t is tracer s * nt + t), updated in place; `before(s)` and
-/// `after(s)` the bulk rows of species s.
+/// vectorised along the row. `tags` holds a row per tracer (species s, tag
+/// t is `tracers.index(s, t)`), updated in place; `before(s)` and
+/// `after(s)` are the bulk rows of species s. A family's species are all
+/// tagged or all carried as their bulk (one "tag"; checked in `new`).
 fn apportion_row<'a>(
     families: &[Family],
-    nt: usize,
+    tracers: &TracerSet,
     tags: &mut ndarray::ArrayViewMut2<'a, f64>,
     before: &dyn Fn(usize) -> &'a [f64],
     after: &dyn Fn(usize) -> &'a [f64],
@@ -152,6 +175,12 @@ fn apportion_row<'a>(
 ) {
     let nx = tags.ncols();
     for fam in families {
+        let first = fam.precursor.unwrap_or(fam.pools[0][0].0);
+        let nt = if tracers.species_is_tagged(first) {
+            tracers.n_tags()
+        } else {
+            1
+        };
         // Shares of the precursor consumed (= of the precursor before the
         // step); where there was none, the pools keep their own shares.
         let precursor = fam.precursor;
@@ -163,7 +192,7 @@ fn apportion_row<'a>(
                 w.ratio[i] = if has { b1[i] * w.inv[i] } else { 1.0 };
             }
             for t in 0..nt {
-                let mut row = tags.row_mut(p * nt + t);
+                let mut row = tags.row_mut(tracers.index(p, t));
                 let m = row.as_slice_mut().expect("rows contiguous");
                 let sh = &mut w.share[t * nx..(t + 1) * nx];
                 for i in 0..nx {
@@ -183,7 +212,7 @@ fn apportion_row<'a>(
                     w.pool_after[i] += b1[i] * wt;
                 }
                 for t in 0..nt {
-                    let row = tags.row(s * nt + t);
+                    let row = tags.row(tracers.index(s, t));
                     let m = row.as_slice().expect("rows contiguous");
                     let tp = &mut w.tag_pool[t * nx..(t + 1) * nx];
                     for i in 0..nx {
@@ -211,7 +240,7 @@ fn apportion_row<'a>(
             for &(s, _) in pool {
                 let b1 = after(s);
                 for t in 0..nt {
-                    let mut row = tags.row_mut(s * nt + t);
+                    let mut row = tags.row_mut(tracers.index(s, t));
                     let m = row.as_slice_mut().expect("rows contiguous");
                     let tp = &w.tag_pool[t * nx..(t + 1) * nx];
                     for i in 0..nx {
@@ -293,10 +322,10 @@ impl Process for TaggedChemistry {
                     let b0 = |s: usize| &flat0[at(s)..at(s) + nx];
                     let b1 = |s: usize| &flat1[at(s)..at(s) + nx];
                     let mut rows = layer.index_axis_mut(Axis(1), j);
-                    apportion_row(families, nt, &mut rows, &b0, &b1, &mut w);
+                    apportion_row(families, &t, &mut rows, &b0, &b1, &mut w);
                 }
                 let new = sums(&layer);
-                let mut change = vec![0.0; ns * nt];
+                let mut change = vec![0.0; t.len()];
                 for ((&tr, n), o) in touched.iter().zip(new).zip(old) {
                     change[tr] += n - o;
                 }

@@ -561,8 +561,8 @@ impl Advection {
         bnd: &[f64],
     ) -> Vec<Through> {
         let ntr = state.tracers.len();
-        let t = &state.tracers;
-        let tagged = t.is_tagged().then_some((t.n_tags(), t.boundary_tag));
+        let tracers = state.tracers.clone();
+        let tagged = tracers.is_tagged().then_some(&tracers);
         let (fx, fy) = (&work.fx, &work.fy);
         let flux_of = |d: Dir, k: usize| match d {
             Dir::X => fx.index_axis(Axis(0), k),
@@ -589,15 +589,25 @@ impl Advection {
                         .for_each(|i, &a| *i = 1.0 / a);
                     converge_air(order[1], &mut air, &f2);
                     let mut out = vec![Through::default(); ntr];
-                    if let Some((ntags, boundary_tag)) = tagged {
-                        for (s, mut species) in
-                            planes.axis_chunks_iter_mut(Axis(0), ntags).enumerate()
-                        {
-                            let bnd = bnd[s * ntags + boundary_tag];
+                    if let Some(t) = tagged {
+                        // Species by species: the tags of a tagged species
+                        // by flux fractions, an untagged species' bulk as is.
+                        let mut rest = planes.view_mut();
+                        for s in 0..t.species.len() {
+                            let range = t.tracers_of(s);
+                            let (mut species, tail) = rest.split_at(Axis(0), range.len());
+                            rest = tail;
+                            let bnd = bnd[t.index(s, t.boundary_tag)];
                             for (d, inv, f, end, second) in [
                                 (order[0], inv1.view(), &f1, ends[0], false),
                                 (order[1], inv2.view(), &f2, ends[1], true),
                             ] {
+                                if !t.species_is_tagged(s) {
+                                    let mut plane = species.index_axis_mut(Axis(0), 0);
+                                    out[range.start] +=
+                                        sweep_plane(d, &mut plane, &inv, f, bnd, end, w);
+                                    continue;
+                                }
                                 let moved = sweep_tags(
                                     d,
                                     &mut species,
@@ -605,11 +615,11 @@ impl Advection {
                                     f,
                                     bnd,
                                     end,
-                                    boundary_tag,
+                                    t.boundary_tag,
                                     second,
                                     w,
                                 );
-                                for (o, m) in out[s * ntags..].iter_mut().zip(moved) {
+                                for (o, m) in out[range.clone()].iter_mut().zip(moved) {
                                     *o += m;
                                 }
                             }
@@ -754,8 +764,8 @@ impl Advection {
     ) -> Result<Vec<Through>> {
         let (nz, nx) = (g.nz, g.nx);
         let ntr = state.tracers.len();
-        let t = &state.tracers;
-        let tagged = t.is_tagged().then_some((t.n_tags(), t.boundary_tag));
+        let tracers = state.tracers.clone();
+        let tagged = tracers.is_tagged().then_some(&tracers);
         let (target, w, inv_air) = (&work.target, &mut work.w, &mut work.inv_air);
         let air = &state.air_mass;
         // W[k] = air mass crossing the bottom of layer k upward; W[0] = 0 at
@@ -805,18 +815,22 @@ impl Advection {
                 .enumerate()
                 .map(|(j, mut slabs)| {
                     with_sweep_work(|buffers| {
-                        let s = &mut buffers.kernel;
                         let ia = inv_air.slice(s![.., j, ..]);
                         let fl = w.slice(s![.., j, ..]);
-                        let low = vec![0.0; nx];
-                        let mut high = vec![0.0; nx];
                         let mut out = vec![Through::default(); ntr];
-                        if let Some((ntags, boundary_tag)) = tagged {
-                            // Ground flux is 0, so the low end's inflow value is never used.
-                            for (s, mut species) in
-                                slabs.axis_chunks_iter_mut(Axis(0), ntags).enumerate()
-                            {
-                                let top = top_bnd[s * ntags + boundary_tag];
+                        if let Some(t) = tagged {
+                            // Tagged species by flux fractions (ground flux
+                            // 0, so the low end's inflow is never used);
+                            // untagged species' bulks in the loop below.
+                            let mut rest = slabs.view_mut();
+                            for s in 0..t.species.len() {
+                                let range = t.tracers_of(s);
+                                let (mut species, tail) = rest.split_at(Axis(0), range.len());
+                                rest = tail;
+                                if !t.species_is_tagged(s) {
+                                    continue;
+                                }
+                                let top = top_bnd[t.index(s, t.boundary_tag)];
                                 let moved = sweep_tags(
                                     Dir::Y,
                                     &mut species,
@@ -824,17 +838,22 @@ impl Advection {
                                     &fl,
                                     top,
                                     [Edge::Open, Edge::Open],
-                                    boundary_tag,
+                                    t.boundary_tag,
                                     false,
                                     buffers,
                                 );
-                                for (o, m) in out[s * ntags..].iter_mut().zip(moved) {
+                                for (o, m) in out[range].iter_mut().zip(moved) {
                                     *o += m;
                                 }
                             }
-                            return out;
                         }
+                        let s = &mut buffers.kernel;
+                        let low = vec![0.0; nx];
+                        let mut high = vec![0.0; nx];
                         for (tr, mut slab) in slabs.outer_iter_mut().enumerate() {
+                            if tagged.is_some_and(|t| t.tag_of(tr).is_some()) {
+                                continue; // swept with its tags above
+                            }
                             // Ground closed (flux 0); the top open to the background above.
                             high.fill(top_bnd[tr]);
                             let e = ppm_rows(
