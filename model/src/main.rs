@@ -16,7 +16,11 @@ Start with the embedded default case (Hunan and northern Guangxi):\n    \
 airshed run configs/default.toml\n\
 It writes a CF-NetCDF file of hourly mean concentrations, hourly values at\n\
 the case's sites (CSV) and a JSON summary with the mass budget to the case's\n\
-output directory, and prints the budget.\n\n\
+output directory, and prints the budget. The default case is tagged by city\n\
+and sector: it also prints who is responsible for each city's PM2.5 (local,\n\
+regional, background; sectors; primary vs secondary), and\n    \
+airshed attribute out/default/default.nc --receptor Hengyang --period day\n\
+recomputes those tables for any receptor and period (docs/attribution.md).\n\n\
 Exit codes: 0 ok, 2 bad case file, 3 bad input data, 4 too big for memory,\n\
 5 numerical failure, 6 output could not be written."
 )]
