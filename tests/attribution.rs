@@ -501,7 +501,7 @@ fn default_case_tags_match_brute_force_cuts_within_one_percent() {
 #[test]
 fn a_tag_in_a_uniform_bulk_spreads_as_donor_cell_upwinding_predicts() {
     // The price of the flux-fraction form: a tag's share moves by donor-cell
-    // upwinding. A Gaussian tag puff inside a uniform bulk (which PPM leaves
+    // upwinding (here across the periodic seam). A Gaussian tag puff inside a uniform bulk (which PPM leaves
     // exactly uniform) spreads with the upwind scheme's numerical
     // diffusivity, K = u dx (1 - C) / 2 (modified equation, LeVeque 2002,
     // Finite Volume Methods, sec. 8.6), so its variance grows by
@@ -550,21 +550,27 @@ dir = "out"
         Box::new(airshed::parallel::Serial),
     )
     .unwrap();
-    let (x0, sigma0) = (30_000.0, 4_000.0);
+    // Starting 11 km before the periodic seam, the puff crosses it.
+    let (x0, sigma0, length) = (85_000.0, 4_000.0, 96_000.0);
     let air = sim.model.state.air_mass.clone();
     for ((_, j, i), a) in air.indexed_iter() {
         let x = (i as f64 + 0.5) * 1000.0;
-        let puff = (-0.5 * ((x - x0) / sigma0).powi(2)).exp();
+        let d = (x - x0 + 0.5 * length).rem_euclid(length) - 0.5 * length;
+        let puff = (-0.5 * (d / sigma0).powi(2)).exp();
         // Bulk mixing ratio 1 everywhere: the puff's share of it, the rest "initial".
         sim.model.state.mass[[0, 0, j, i]] = puff * a;
         sim.model.state.mass[[2, 0, j, i]] = (1.0 - puff) * a;
     }
     common::reset_budget(&mut sim);
+    // Moments in x unwrapped around the start: x0 + ((x - x0 + L/2) mod L) - L/2,
+    // then about x0 + 9 km, the middle of the path.
     let moments = |sim: &airshed::simulation::Simulation| {
         let m = sim.model.state.tracer(0);
+        let centre = x0 + 9_000.0;
         let (mut s0, mut s1, mut s2) = (0.0, 0.0, 0.0);
         for ((_, _, i), &v) in m.indexed_iter() {
             let x = (i as f64 + 0.5) * 1000.0;
+            let x = centre + (x - centre + 0.5 * length).rem_euclid(length) - 0.5 * length;
             s0 += v;
             s1 += v * x;
             s2 += v * x * x;
@@ -1103,5 +1109,59 @@ fn tags_can_be_restricted_to_some_species() {
             err.contains("attribution.species") && err.contains(expect),
             "{err}"
         );
+    }
+}
+
+#[test]
+fn soa_follows_the_tags_share_of_its_precursor_class() {
+    // Aromatics in tags a and b in the ratio 4:1, primary OC (absorbing
+    // mass) in tag c: the SOA products (gas and particle) split 4:1 between
+    // a and b, c gets none, and each tag's products grow by the class's
+    // total mass yield (0.058 + 0.113) times the aromatics it lost.
+    let dir = tempfile::tempdir().unwrap();
+    let text = BOX_CASE.replace(
+        r#"names = ["SO2", "SO4", "NOX", "HNO3", "NO3", "NH3", "NH4"]"#,
+        r#"names = ["ARO", "SVARO1", "AARO1", "SVARO2", "AARO2", "OC"]"#,
+    );
+    let c = case(&text, dir.path());
+    let mut sim = with_tags(&c, &["a", "b", "c"]);
+    let t = sim.model.state.tracers.clone();
+    let sp = |n: &str| t.species_index(n).unwrap();
+    let air = sim.model.state.air_mass.clone();
+    for (name, tag, ratio) in [("ARO", 0, 4.0e-8), ("ARO", 1, 1.0e-8), ("OC", 2, 5.0e-9)] {
+        sim.model
+            .state
+            .mass
+            .index_axis_mut(ndarray::Axis(0), t.index(sp(name), tag))
+            .assign(&(&air * ratio));
+    }
+    common::reset_budget(&mut sim);
+    let aro0 = [4.0e-8 * air.sum(), 1.0e-8 * air.sum()];
+    while !sim.clock.done() {
+        sim.step().unwrap();
+    }
+    let total = |tag: usize, n: &str| sim.model.state.tracer(t.index(sp(n), tag)).sum();
+    let products = |tag: usize| -> f64 {
+        ["SVARO1", "AARO1", "SVARO2", "AARO2"]
+            .iter()
+            .map(|n| total(tag, n))
+            .sum()
+    };
+    let particles = |tag: usize| total(tag, "AARO1") + total(tag, "AARO2");
+    println!(
+        "SOA products a {:.4e}, b {:.4e}, c {:.1e} kg; particles a/b {:.15}",
+        products(0),
+        products(1),
+        products(2),
+        particles(0) / particles(1)
+    );
+    assert!(particles(0) > 0.0, "SOA forms");
+    assert!((products(0) / products(1) - 4.0).abs() < 1e-12);
+    assert!((particles(0) / particles(1) - 4.0).abs() < 1e-12);
+    assert_eq!(products(2), 0.0);
+    for tag in 0..2 {
+        let lost = aro0[tag] - total(tag, "ARO");
+        let yield_ = products(tag) / lost;
+        assert!((yield_ / (0.0580 + 0.1130) - 1.0).abs() < 1e-12, "{yield_}");
     }
 }
