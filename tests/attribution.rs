@@ -1159,8 +1159,8 @@ fn soa_follows_the_tags_share_of_its_precursor_class() {
     assert!((products(0) / products(1) - 4.0).abs() < 1e-12);
     assert!((particles(0) / particles(1) - 4.0).abs() < 1e-12);
     assert_eq!(products(2), 0.0);
-    for tag in 0..2 {
-        let lost = aro0[tag] - total(tag, "ARO");
+    for (tag, start) in aro0.iter().enumerate() {
+        let lost = start - total(tag, "ARO");
         let yield_ = products(tag) / lost;
         assert!((yield_ / (0.0580 + 0.1130) - 1.0).abs() < 1e-12, "{yield_}");
     }
