@@ -320,7 +320,11 @@ fn receptor_series(c: &airshed::config::Case) -> airshed::attribution::report::S
             model: &sim.model,
             clock: &sim.clock,
         };
-        TagFile::series_only(c, &view, receptors, 75.0)
+        let calendar = airshed::attribution::report::Calendar {
+            episode_ugm3: 75.0,
+            utc_offset_hours: 0.0,
+        };
+        TagFile::series_only(c, &view, receptors, calendar)
     };
     while !sim.clock.done() {
         sim.step().unwrap();

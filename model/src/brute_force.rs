@@ -7,7 +7,7 @@
 //! minus the change with all cut at once, in ug/m3 and in percent of the
 //! latter. The cut runs are untagged and run in parallel.
 
-use crate::attribution::report::{Series, PM25};
+use crate::attribution::report::{Calendar, Series, PM25};
 use crate::attribution::tagging::Tagging;
 use crate::config::Case;
 use crate::error::{Error, Result};
@@ -72,7 +72,10 @@ fn cut_run(
             case,
             &view,
             tagging.receptors.clone(),
-            tagging.spec.episode_ugm3,
+            Calendar {
+                episode_ugm3: tagging.spec.episode_ugm3,
+                utc_offset_hours: tagging.spec.utc_offset_hours,
+            },
         )
     };
     while !sim.clock.done() {

@@ -4,13 +4,18 @@
 //! background, local sectors, primary / secondary). The same code serves a
 //! run's own report and `airshed attribute` on a finished run's file.
 //!
-//! Periods: the whole run, each calendar month and each day (UTC dates of
-//! the output intervals' starts), and the receptor's episode days: days
+//! Periods: the whole run, each calendar month and each day (local dates of
+//! the output intervals' starts, at `utc_offset_hours`), and the receptor's
+//! episode days: days
 //! whose mean total PM2.5 exceeds the threshold (75 ug/m3 by default, the
 //! GB 3095-2012 24-h grade II limit).
 
 use serde::Serialize;
 use std::fmt::Write as _;
+
+/// Hours of a day needed for its daily mean to count (GB 3095-2012: at
+/// least 20 hourly values a day for a 24-h mean).
+pub const MIN_DAY_HOURS: f64 = 20.0;
 
 /// The name of the total-PM2.5 pseudo-species in the tables.
 pub const PM25: &str = "PM25_TOTAL";
@@ -52,7 +57,16 @@ pub struct Series {
     pub start_epoch: f64,
     pub intervals: Vec<(f64, f64)>,
     pub receptors: Vec<ReceptorSeries>,
+    pub calendar: Calendar,
+}
+
+/// How periods are cut: the episode threshold (daily mean PM2.5, ug/m3) and
+/// the offset of local time from UTC for days and months (8 for Beijing
+/// time, the natural days of GB 3095-2012's daily means).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Calendar {
     pub episode_ugm3: f64,
+    pub utc_offset_hours: f64,
 }
 
 /// One row of the attribution table.
@@ -84,9 +98,10 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 }
 
 impl Series {
-    /// UTC date of a record's interval start.
+    /// Local date (at the calendar's UTC offset) of a record's interval start.
     fn date_of(&self, record: usize) -> (i64, u32, u32) {
-        let t = self.start_epoch + self.intervals[record].0 * 3600.0;
+        let t =
+            self.start_epoch + (self.intervals[record].0 + self.calendar.utc_offset_hours) * 3600.0;
         civil_from_days((t / 86_400.0).floor() as i64)
     }
 
@@ -109,15 +124,19 @@ impl Series {
             }
         }
         let pm = self.species.len() - 1;
+        // A daily mean needs at least 20 hours of the day (GB 3095-2012,
+        // data validity for 24-h means), so partial days at the run's ends
+        // are never episodes.
         let episode: Vec<usize> = days
             .iter()
+            .filter(|(_, recs)| self.hours_of(recs) >= MIN_DAY_HOURS)
             .filter(|(_, recs)| {
                 let mean: f64 = recs
                     .iter()
                     .map(|&r| receptor.values[r][pm].iter().sum::<f64>())
                     .sum::<f64>()
                     / recs.len() as f64;
-                mean > self.episode_ugm3
+                mean > self.calendar.episode_ugm3
             })
             .flat_map(|(_, recs)| recs.iter().copied())
             .collect();
@@ -206,7 +225,8 @@ impl Series {
     /// The same rows as JSON.
     pub fn json(&self) -> String {
         serde_json::to_string_pretty(&serde_json::json!({
-            "episode_threshold_ugm3": self.episode_ugm3,
+            "episode_threshold_ugm3": self.calendar.episode_ugm3,
+            "utc_offset_hours": self.calendar.utc_offset_hours,
             "tags": self.tags,
             "rows": self.rows(),
         }))
@@ -436,7 +456,10 @@ mod tests {
                 local: vec![true, false],
                 values,
             }],
-            episode_ugm3: 75.0,
+            calendar: Calendar {
+                episode_ugm3: 75.0,
+                utc_offset_hours: 0.0,
+            },
         }
     }
 
@@ -478,5 +501,30 @@ mod tests {
             summary.contains("local") && summary.contains("60.0 %"),
             "{summary}"
         );
+    }
+
+    #[test]
+    fn beijing_time_moves_the_day_boundary_by_eight_hours() {
+        // At UTC+8 the run starting 2023-01-31 00 UTC (08 local) has 16 h on
+        // the 31st, 24 on 1 February and 8 on the 2nd. The 16 h at 100
+        // ug/m3 are too few for a daily mean: no episode day.
+        let mut s = two_days();
+        s.calendar.utc_offset_hours = 8.0;
+        let days: Vec<(String, usize)> = s
+            .periods(&s.receptors[0])
+            .into_iter()
+            .filter(|(p, _)| p.starts_with("day"))
+            .map(|(p, r)| (p, r.len()))
+            .collect();
+        assert_eq!(
+            days,
+            [
+                ("day 2023-01-31".to_string(), 16),
+                ("day 2023-02-01".to_string(), 24),
+                ("day 2023-02-02".to_string(), 8)
+            ]
+        );
+        let episode = s.periods(&s.receptors[0]).pop().unwrap();
+        assert_eq!((episode.0.as_str(), episode.1.len()), ("episode days", 0));
     }
 }

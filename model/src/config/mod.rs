@@ -70,6 +70,8 @@ pub struct AttributionSpec {
     /// Species that carry tags (None: all).
     pub species: Option<Vec<String>>,
     pub episode_ugm3: f64,
+    /// Offset of local time from UTC for days and months, hours.
+    pub utc_offset_hours: f64,
     pub brute_force: Option<BruteForceSpec>,
 }
 

@@ -60,6 +60,9 @@ pub struct RawAttribution {
     /// Daily-mean PM2.5 above which a day is an episode day, ug/m3.
     #[serde(default = "default_episode")]
     pub episode_ugm3: f64,
+    /// Local time's offset from UTC for the tables' days and months, hours.
+    #[serde(default)]
+    pub utc_offset_hours: f64,
     /// Emission-cut runs to check the tags against.
     #[serde(default)]
     pub brute_force: Option<RawBruteForce>,

@@ -282,6 +282,15 @@ fn attribution(c: &Checker, a: &RawAttribution) -> Result<AttributionSpec> {
             ));
         }
     }
+    if !(a.utc_offset_hours.is_finite() && a.utc_offset_hours.abs() <= 14.0) {
+        return Err(c.err(
+            "attribution.utc_offset_hours",
+            format!(
+                "an offset of local time from UTC within +-14 h, got {}",
+                a.utc_offset_hours
+            ),
+        ));
+    }
     if !(a.episode_ugm3.is_finite() && a.episode_ugm3 > 0.0) {
         return Err(c.err(
             "attribution.episode_ugm3",
@@ -319,6 +328,7 @@ fn attribution(c: &Checker, a: &RawAttribution) -> Result<AttributionSpec> {
         receptors: a.receptors.clone(),
         species: a.species.clone(),
         episode_ugm3: a.episode_ugm3,
+        utc_offset_hours: a.utc_offset_hours,
         brute_force,
     })
 }

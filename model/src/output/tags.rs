@@ -15,7 +15,7 @@
 
 use super::fields::Variables;
 use super::netcdf::{NetcdfWriter, Shape, VarSpec};
-use crate::attribution::report::{ReceptorSeries, Series, TagInfo, PM25};
+use crate::attribution::report::{Calendar, ReceptorSeries, Series, TagInfo, PM25};
 use crate::attribution::tagging::{Receptor, Tagging};
 use crate::config::{Case, OutputMode};
 use crate::error::{Error, Result};
@@ -95,7 +95,11 @@ pub struct TagFile {
 impl TagFile {
     pub fn create(case: &Case, view: &View, tagging: &Tagging, dir: &Path) -> Result<TagFile> {
         let receptors = tagging.receptors.clone();
-        let mut sink = TagFile::series_only(case, view, receptors, tagging.spec.episode_ugm3);
+        let calendar = Calendar {
+            episode_ugm3: tagging.spec.episode_ugm3,
+            utc_offset_hours: tagging.spec.utc_offset_hours,
+        };
+        let mut sink = TagFile::series_only(case, view, receptors, calendar);
         let series = &sink.series;
         let nt = series.tags.len();
         let cell_methods = match case.output.mode {
@@ -165,7 +169,7 @@ impl TagFile {
         case: &Case,
         view: &View,
         receptors: Vec<Receptor>,
-        episode_ugm3: f64,
+        calendar: Calendar,
     ) -> TagFile {
         let m = view.model;
         let g = &m.grid;
@@ -189,7 +193,7 @@ impl TagFile {
                     values: vec![],
                 })
                 .collect(),
-            episode_ugm3,
+            calendar,
         };
         TagFile {
             writer: None,
@@ -245,6 +249,8 @@ fn write_metadata(
     f.add_attribute("grid_toml", case.grid_toml.as_str())
         .map_err(e)?;
     f.add_attribute("episode_threshold_ugm3", tagging.spec.episode_ugm3)
+        .map_err(e)?;
+    f.add_attribute("utc_offset_hours", tagging.spec.utc_offset_hours)
         .map_err(e)?;
     f.add_attribute("start_epoch_seconds", case.run.start.epoch_seconds())
         .map_err(e)?;
@@ -689,7 +695,10 @@ pub fn series_from_file(path: &Path, request: &ReceptorRequest) -> Result<Series
                 values: vec![vec![vec![0.0; nt]; species_vars.len()]; times.len()],
             })
             .collect(),
-        episode_ugm3: attr_f64("episode_threshold_ugm3")?,
+        calendar: Calendar {
+            episode_ugm3: attr_f64("episode_threshold_ugm3")?,
+            utc_offset_hours: attr_f64("utc_offset_hours")?,
+        },
     };
     for (s, name) in species_vars.iter().enumerate() {
         let v = file
