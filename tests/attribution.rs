@@ -42,6 +42,7 @@ fn write_inputs(dir: &Path) {
             ("industrial_process", "SO2", 30000.0),
             ("mobile", "NOX", 40000.0),
             ("agriculture", "NH3", 15000.0),
+            ("solvent_use", "VOC", 25000.0),
         ] {
             csv.push_str(&format!(
                 "{city},{lon},25.6,6,{sector},{species},{},test\n",
@@ -1045,12 +1046,14 @@ fn secondary_mass_follows_the_tag_that_brought_the_precursor() {
 
 #[test]
 fn tags_can_be_restricted_to_some_species() {
-    // VOC carried as its bulk alone: one tracer instead of one per tag;
-    // every species still follows the untagged run.
+    // VOC (first in the list, with emissions of its own sector, inflow and
+    // initial values) carried as its bulk alone: one tracer instead of one
+    // per tag; every species still follows the untagged run, and the
+    // solvent tags, which emit only VOC, are dropped.
     let dir = tempfile::tempdir().unwrap();
     write_inputs(dir.path());
-    let species = format!("{ALL_SPECIES}, \"VOC\"");
-    let restricted = format!("{WHOLE_A}\nspecies = [{ALL_SPECIES}]");
+    let species = format!("\"VOC\", {ALL_SPECIES}");
+    let restricted = format!("{WHOLE_A}\nsectors = \"all\"\nspecies = [{ALL_SPECIES}]");
     let background = BACKGROUND.replace("NH3 = 2.0 }", "NH3 = 2.0, VOC = 5.0 }");
     let c = case(
         &two_cities(2.0, 6, &species, &background, &restricted),
@@ -1059,9 +1062,11 @@ fn tags_can_be_restricted_to_some_species() {
     let mut tagged = airshed::simulation::Simulation::from_case(&c).unwrap();
     let t = tagged.model.state.tracers.clone();
     let voc = t.species_index("VOC").unwrap();
+    assert_eq!(voc, 0);
     assert_eq!(t.len(), 8 * t.n_tags() + 1);
-    assert_eq!(t.tracers_of(voc).len(), 1);
-    assert!(!t.species_is_tagged(voc) && t.species_is_tagged(0));
+    assert_eq!(t.tracers_of(voc), 0..1);
+    assert!(!t.species_is_tagged(voc) && t.species_is_tagged(1));
+    assert!(t.tags.iter().all(|tag| !tag.name.contains("solvent")));
     let mut untagged = airshed::simulation::Simulation::build(
         &c,
         TracerSet::new(c.species.clone()),
@@ -1084,7 +1089,17 @@ fn tags_can_be_restricted_to_some_species() {
     }
     println!("restricted tags (VOC as bulk): worst difference from the untagged run {worst:.1e}");
     assert!(worst < 1e-9, "{worst}");
-    assert!(tagged.model.state.tracer(t.index(voc, 0)).sum() > 0.0);
+    let (voc_tagged, voc_bulk) = (
+        tagged.model.state.tracer(t.index(voc, 0)),
+        untagged.model.state.tracer(voc),
+    );
+    assert!(voc_bulk.sum() > 0.0);
+    assert!(voc_tagged
+        .iter()
+        .zip(voc_bulk.iter())
+        .all(|(a, b)| a.to_bits() == b.to_bits()));
+    let budget = &tagged.model.budget.tracers[t.index(voc, 0)];
+    assert!(budget.emitted_kg > 0.0 && budget.lateral_in_kg > 0.0);
     // Leaving out a particle, or half of a chemical family, is refused.
     for (list, expect) in [
         (

@@ -2,12 +2,14 @@
 //!
 //! A *tracer* is one (species, tag) pair. Tags are the attribution
 //! dimension (region x sector, other, boundary, initial; see
-//! `crate::attribution`); an untagged run has one tag, "all". Tracer index =
-//! species * n_tags + tag, so the tags of one species are adjacent: linear
-//! processes loop over tracers blindly, and the attribution wrappers find a
+//! `crate::attribution`); an untagged run has one tag, "all". A species
+//! carries every tag, or (left out by `attribution.species`) only its bulk;
+//! the tracers of one species are adjacent (`tracers_of`), so linear
+//! processes loop over tracers blindly and the attribution wrappers find a
 //! species' tags as one contiguous range. Boundary inflow belongs to the
-//! boundary tag and initial values to the initial tag; every other tag
-//! starts at zero and sees zero inflow.
+//! boundary tag and initial values to the initial tag (an untagged
+//! species' bulk takes both); every other tag starts at zero and sees zero
+//! inflow.
 //!
 //! Tracers are stored as mass per cell (kg), laid out [tracer, k, j, i] with i
 //! fastest. Mass storage makes conservation a sum and keeps advection in flux

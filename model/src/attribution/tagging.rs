@@ -551,6 +551,13 @@ fn tagged_species(case: &Case, spec: &AttributionSpec) -> Result<Vec<bool>> {
     let Some(list) = &spec.species else {
         return Ok(vec![true; case.species.len()]);
     };
+    if list.is_empty() {
+        return Err(cerr(
+            case,
+            "attribution.species",
+            "at least one species, or leave the key out to tag them all",
+        ));
+    }
     for name in list {
         if !case.species.iter().any(|s| s.name == name) {
             return Err(cerr(

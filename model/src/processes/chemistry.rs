@@ -269,7 +269,7 @@ impl Process for Chemistry {
             return Err(Error::Numerics {
                 process: "chemistry".into(),
                 detail: format!(
-                    "{} tags per species: chemistry runs on the bulk inside the attribution wrapper",
+                    "{} tags: chemistry runs on the bulk inside the attribution wrapper",
                     t.n_tags()
                 ),
             });

@@ -176,11 +176,21 @@ fn apportion_row<'a>(
     let nx = tags.ncols();
     for fam in families {
         let first = fam.precursor.unwrap_or(fam.pools[0][0].0);
-        let nt = if tracers.species_is_tagged(first) {
-            tracers.n_tags()
-        } else {
-            1
-        };
+        if !tracers.species_is_tagged(first) {
+            // An untagged family: its bulk tracers take the bulk result.
+            for s in fam
+                .precursor
+                .into_iter()
+                .chain(fam.pools.iter().flatten().map(|p| p.0))
+            {
+                let mut row = tags.row_mut(tracers.index(s, 0));
+                row.as_slice_mut()
+                    .expect("rows contiguous")
+                    .copy_from_slice(&after(s)[..nx]);
+            }
+            continue;
+        }
+        let nt = tracers.n_tags();
         // Shares of the precursor consumed (= of the precursor before the
         // step); where there was none, the pools keep their own shares.
         let precursor = fam.precursor;
