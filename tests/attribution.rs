@@ -4,8 +4,6 @@
 //! wrapper keeps each tag's sulfur and nitrogen.
 
 mod common;
-use airshed::output::tags::TagFile;
-use airshed::simulation::{Sink, View};
 use airshed::state::{Tag, TagKind, TracerSet};
 use common::{case, IO_LOCK};
 use std::path::Path;
@@ -314,28 +312,13 @@ fn splitting_a_tag_leaves_every_other_tag_unchanged() {
 
 /// The receptor series of a tagged run, stepped to its end.
 fn receptor_series(c: &airshed::config::Case) -> airshed::attribution::report::Series {
-    let mut sim = airshed::simulation::Simulation::from_case(c).unwrap();
+    let sim = airshed::simulation::Simulation::from_case(c).unwrap();
     let receptors = sim.tagging.as_ref().unwrap().receptors.clone();
-    let mut sink = {
-        let view = View {
-            model: &sim.model,
-            clock: &sim.clock,
-        };
-        let calendar = airshed::attribution::report::Calendar {
-            episode_ugm3: 75.0,
-            utc_offset_hours: 0.0,
-        };
-        TagFile::series_only(c, &view, receptors, calendar)
+    let calendar = airshed::attribution::report::Calendar {
+        episode_ugm3: 75.0,
+        utc_offset_hours: 0.0,
     };
-    while !sim.clock.done() {
-        sim.step().unwrap();
-        let view = View {
-            model: &sim.model,
-            clock: &sim.clock,
-        };
-        sink.after_step(&view).unwrap();
-    }
-    sink.series
+    airshed::output::tags::run_series(sim, c, receptors, calendar).unwrap()
 }
 
 /// Run-mean share (%) of tag `tag` in PM2.5 at receptor `rec`.

@@ -11,9 +11,9 @@ use crate::attribution::report::{Calendar, Series, PM25};
 use crate::attribution::tagging::Tagging;
 use crate::config::Case;
 use crate::error::{Error, Result};
-use crate::output::tags::{series_from_file, ReceptorRequest, TagFile};
+use crate::output::tags::{run_series, series_from_file, ReceptorRequest};
 use crate::parallel::Serial;
-use crate::simulation::{Simulation, View};
+use crate::simulation::Simulation;
 use crate::state::TracerSet;
 use rayon::prelude::*;
 use std::fmt::Write as _;
@@ -56,37 +56,20 @@ fn cut_run(
     Tagging::scale(&mut inv, cut_tags, 1.0 - cut);
     inv.cells.iter_mut().for_each(|c| c.tag = 0);
     inv.points.iter_mut().for_each(|p| p.tag = 0);
-    let mut sim = Simulation::with_inventory(
+    let sim = Simulation::with_inventory(
         case,
         TracerSet::new(case.species.clone()),
         inv,
         None,
         Box::new(Serial),
     )?;
-    let mut sink = {
-        let view = View {
-            model: &sim.model,
-            clock: &sim.clock,
-        };
-        TagFile::series_only(
-            case,
-            &view,
-            tagging.receptors.clone(),
-            Calendar {
-                episode_ugm3: tagging.spec.episode_ugm3,
-                utc_offset_hours: tagging.spec.utc_offset_hours,
-            },
-        )
-    };
-    while !sim.clock.done() {
-        sim.step()?;
-        let view = View {
-            model: &sim.model,
-            clock: &sim.clock,
-        };
-        crate::simulation::Sink::after_step(&mut sink, &view)?;
-    }
-    Ok(run_means(&sink.series))
+    let series = run_series(
+        sim,
+        case,
+        tagging.receptors.clone(),
+        Calendar::of(&tagging.spec),
+    )?;
+    Ok(run_means(&series))
 }
 
 /// Run-mean PM2.5 per receptor, all tags summed.

@@ -69,6 +69,16 @@ pub struct Calendar {
     pub utc_offset_hours: f64,
 }
 
+impl Calendar {
+    /// The case's `[attribution]` keys.
+    pub fn of(spec: &crate::config::AttributionSpec) -> Calendar {
+        Calendar {
+            episode_ugm3: spec.episode_ugm3,
+            utc_offset_hours: spec.utc_offset_hours,
+        }
+    }
+}
+
 /// One row of the attribution table.
 #[derive(Debug, Clone, Serialize)]
 pub struct Row {

@@ -68,19 +68,15 @@ impl Receptor {
         }
     }
 
-    /// A point receptor: the cell (j, i) that holds it, named
-    /// "NAME (site)" so a site and a region of the same name stay apart.
+    /// A point receptor: the cell (j, i) that holds it. Callers name sites
+    /// "NAME (site)" ([`site_name`]) so a site and a region of the same
+    /// name stay apart.
     pub fn site(name: &str, (j, i): (usize, usize), dim: (usize, usize)) -> Self {
         let mut coverage = Array2::zeros(dim);
         coverage[[j, i]] = 1.0;
-        let name = if name.ends_with(" (site)") {
-            name.to_string()
-        } else {
-            format!("{name} (site)")
-        };
         Receptor {
             place: Place::Other,
-            name,
+            name: name.to_string(),
             kind: "site".into(),
             coverage,
             weights: vec![(j, i, 1.0)],
@@ -275,7 +271,7 @@ impl Tagging {
             tagged_species,
             receptors: Vec::new(),
         };
-        tagging.route(inventory, grid);
+        tagging.route(inventory);
         if tagging.spec.sectors == SectorTags::All {
             tagging.prune_empty(inventory);
         }
@@ -394,7 +390,7 @@ impl Tagging {
 
     /// Give every inventory entry its tag, splitting gridded cells among
     /// the areas that cover them.
-    pub fn route(&self, inv: &mut Inventory, _grid: &Grid) {
+    pub fn route(&self, inv: &mut Inventory) {
         let cells = std::mem::take(&mut inv.cells);
         for c in cells {
             let sector = inv.sectors[c.sector].clone();
@@ -476,7 +472,7 @@ impl Tagging {
         }
         for site in &case.sites {
             if let Some((i, j)) = grid.cell_of(site.lon, site.lat) {
-                let mut rec = Receptor::site(&site.name, (j, i), (grid.ny, grid.nx));
+                let mut rec = Receptor::site(&site_name(&site.name), (j, i), (grid.ny, grid.nx));
                 rec.place = Place::Point(site.lon, site.lat);
                 out.push(rec);
             }
@@ -517,15 +513,6 @@ impl Tagging {
                 }
             })
             .collect()
-    }
-
-    /// The coverage of a tag's region (None for tags without one).
-    pub fn tag_coverage(&self, tag: usize) -> Option<&Array2<f64>> {
-        let region = self.tags.get(tag)?.region.as_ref()?;
-        self.areas
-            .iter()
-            .find(|a| &a.name == region)
-            .map(|a| &a.coverage)
     }
 
     /// Scale the emissions of the given tags by `factor` (brute-force runs).
@@ -590,6 +577,11 @@ fn tagged_species(case: &Case, spec: &AttributionSpec) -> Result<Vec<bool>> {
         ));
     }
     Ok(keep)
+}
+
+/// The receptor name of a point: "NAME (site)".
+pub fn site_name(name: &str) -> String {
+    format!("{name} (site)")
 }
 
 /// Receptor weights of an area: coverage x cell area, normalised.

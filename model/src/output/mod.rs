@@ -25,6 +25,22 @@ use crate::error::{Error, Result};
 use crate::simulation::Staged;
 use std::path::{Path, PathBuf};
 
+/// The interval of output record `n` (hours since the start) and the time
+/// its record is stamped with: a mean at the middle of its interval, with
+/// the interval as bounds; an instant at its end.
+pub fn record_time(
+    mode: crate::config::OutputMode,
+    n: usize,
+    interval_hours: f64,
+) -> ((f64, f64), f64, Option<(f64, f64)>) {
+    let n = n as f64;
+    let (start, end) = (n * interval_hours, (n + 1.0) * interval_hours);
+    match mode {
+        crate::config::OutputMode::Mean => ((start, end), 0.5 * (start + end), Some((start, end))),
+        crate::config::OutputMode::Instant => ((start, end), end, None),
+    }
+}
+
 /// The temporary name a file is written under: `<name>.tmp` beside it.
 pub fn tmp_path(path: &Path) -> PathBuf {
     let mut name = path.file_name().unwrap_or_default().to_os_string();

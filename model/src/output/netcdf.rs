@@ -481,12 +481,8 @@ impl Sink for ConcentrationFile {
             .iter()
             .map(|f| f.iter().map(|&v| v as f32).collect())
             .collect();
-        let n = self.written as f64;
-        let (start, end) = (n * self.interval_hours, (n + 1.0) * self.interval_hours);
-        let (time, bounds) = match self.mode {
-            OutputMode::Mean => (0.5 * (start + end), Some((start, end))),
-            OutputMode::Instant => (end, None),
-        };
+        let (_, time, bounds) =
+            super::record_time(self.mode, self.written as usize, self.interval_hours);
         if let Some(w) = self.writer.as_mut() {
             w.write_record(time, bounds, &stored)?;
         }

@@ -92,7 +92,8 @@ impl Sink for SiteSeries {
         let (g, state) = (&view.model.grid, &view.model.state);
         let per = self.schedule.every_steps as f64;
         let due = self.schedule.due(view.clock);
-        let n = self.written as f64;
+        let ((start, end), _, _) =
+            super::record_time(self.mode, self.written as usize, self.interval_hours);
         for site in self.sites.iter_mut() {
             let (i, j) = site.cell;
             let values = match self.mode {
@@ -113,11 +114,7 @@ impl Sink for SiteSeries {
             let _ = write!(
                 self.csv,
                 "{},{},{},{},{}",
-                n * self.interval_hours,
-                (n + 1.0) * self.interval_hours,
-                site.name,
-                site.lon,
-                site.lat
+                start, end, site.name, site.lon, site.lat
             );
             for f in fields {
                 let _ = write!(self.csv, ",{:.6e}", f[0]);

@@ -16,7 +16,7 @@
 use super::fields::Variables;
 use super::netcdf::{NetcdfWriter, Shape, VarSpec};
 use crate::attribution::report::{Calendar, ReceptorSeries, Series, TagInfo, PM25};
-use crate::attribution::tagging::{Receptor, Tagging};
+use crate::attribution::tagging::{site_name, Receptor, Tagging};
 use crate::config::{Case, OutputMode};
 use crate::error::{Error, Result};
 use crate::model::UG;
@@ -88,6 +88,8 @@ pub struct TagFile {
     receptors: Vec<Receptor>,
     /// The tagged species, in output order.
     tagged: Vec<usize>,
+    /// Volume of each surface cell, m3, [j * nx + i].
+    surface_volume: Vec<f64>,
     /// The receptor series so far.
     pub series: Series,
 }
@@ -95,11 +97,7 @@ pub struct TagFile {
 impl TagFile {
     pub fn create(case: &Case, view: &View, tagging: &Tagging, dir: &Path) -> Result<TagFile> {
         let receptors = tagging.receptors.clone();
-        let calendar = Calendar {
-            episode_ugm3: tagging.spec.episode_ugm3,
-            utc_offset_hours: tagging.spec.utc_offset_hours,
-        };
-        let mut sink = TagFile::series_only(case, view, receptors, calendar);
+        let mut sink = TagFile::series_only(case, view, receptors, Calendar::of(&tagging.spec));
         let series = &sink.series;
         let nt = series.tags.len();
         let cell_methods = match case.output.mode {
@@ -206,6 +204,9 @@ impl TagFile {
             acc: vec![vec![vec![0.0; g.ny * g.nx]; nt]; names.len()],
             receptors,
             tagged,
+            surface_volume: (0..g.ny)
+                .flat_map(|j| (0..g.nx).map(move |i| g.volume(0, j, i)))
+                .collect(),
             series,
         }
     }
@@ -213,19 +214,24 @@ impl TagFile {
     /// Add `weight` x the surface concentration of every species and tag
     /// (and PM25_TOTAL per tag) to the accumulator.
     fn accumulate(&mut self, view: &View, weight: f64) {
-        let (g, state) = (&view.model.grid, &view.model.state);
+        let state = &view.model.state;
         let t = &state.tracers;
-        let (pm, roles) = (self.acc.len() - 1, self.series.in_pm25.clone());
-        for (out, (&s, &in_pm25)) in self.tagged.iter().zip(&roles).enumerate() {
+        let pm = self.acc.len() - 1;
+        let (species_acc, pm_acc) = self.acc.split_at_mut(pm);
+        for ((&s, &in_pm25), acc) in self
+            .tagged
+            .iter()
+            .zip(&self.series.in_pm25)
+            .zip(species_acc)
+        {
             for (tag, tr) in t.tracers_of(s).enumerate() {
-                let m = state.tracer(tr);
-                for j in 0..g.ny {
-                    for i in 0..g.nx {
-                        let c = m[[0, j, i]] / g.volume(0, j, i) / UG * weight;
-                        self.acc[out][tag][j * g.nx + i] += c;
-                        if in_pm25 {
-                            self.acc[pm][tag][j * g.nx + i] += c;
-                        }
+                let surface = state.tracer(tr).index_axis_move(ndarray::Axis(0), 0);
+                let cells = surface.iter().zip(&self.surface_volume);
+                for (c, (&m, &v)) in cells.enumerate() {
+                    let conc = m / v / UG * weight;
+                    acc[tag][c] += conc;
+                    if in_pm25 {
+                        pm_acc[0][tag][c] += conc;
                     }
                 }
             }
@@ -361,12 +367,8 @@ impl Sink for TagFile {
         if self.mode == OutputMode::Instant {
             self.accumulate(view, 1.0);
         }
-        let n = self.written as f64;
-        let (start, end) = (n * self.interval_hours, (n + 1.0) * self.interval_hours);
-        let (time, bounds) = match self.mode {
-            OutputMode::Mean => (0.5 * (start + end), Some((start, end))),
-            OutputMode::Instant => (end, None),
-        };
+        let ((start, end), time, bounds) =
+            super::record_time(self.mode, self.written, self.interval_hours);
         for (rec, series) in self.receptors.iter().zip(&mut self.series.receptors) {
             let record: Vec<Vec<f64>> = self
                 .acc
@@ -431,6 +433,33 @@ impl Sink for TagFile {
             .collect();
         Ok(staged)
     }
+}
+
+/// Step `sim` to the end of its run and return the series of `receptors`
+/// (written nowhere: brute-force runs, tests).
+pub fn run_series(
+    mut sim: crate::simulation::Simulation,
+    case: &Case,
+    receptors: Vec<Receptor>,
+    calendar: Calendar,
+) -> Result<Series> {
+    let mut sink = TagFile::series_only(
+        case,
+        &View {
+            model: &sim.model,
+            clock: &sim.clock,
+        },
+        receptors,
+        calendar,
+    );
+    while !sim.clock.done() {
+        sim.step()?;
+        sink.after_step(&View {
+            model: &sim.model,
+            clock: &sim.clock,
+        })?;
+    }
+    Ok(sink.series)
 }
 
 /// Receptors asked of a finished run: region or group names from the file,
@@ -534,17 +563,21 @@ pub fn series_from_file(path: &Path, request: &ReceptorRequest) -> Result<Series
         let cov = plane("area_coverage", a)?;
         receptors.push((Receptor::area(name, "region", cov, &cell_area), local));
     }
-    let tag_cov = |t: usize| tag_area[t].and_then(|a| plane("area_coverage", a).ok());
-    // Receptors given now: local judged from coverage (`Receptor::overlaps_most`).
-    let by_coverage = |r: &Receptor| -> Vec<bool> {
-        (0..nt)
-            .map(|t| {
-                tags[t].kind == "emissions"
-                    && tag_cov(t).is_some_and(|c| r.overlaps_most(&c, &cell_area))
-            })
-            .collect()
-    };
     if !request.points.is_empty() || request.polygons.is_some() {
+        // Receptors given now: local judged from coverage
+        // (`Receptor::overlaps_most`), each tag's region read once.
+        let tag_cov: Vec<Option<Array2<f64>>> = (0..nt)
+            .map(|t| match (tags[t].kind.as_str(), tag_area[t]) {
+                ("emissions", Some(a)) => plane("area_coverage", a).ok(),
+                _ => None,
+            })
+            .collect();
+        let by_coverage = |r: &Receptor| -> Vec<bool> {
+            tag_cov
+                .iter()
+                .map(|c| c.as_ref().is_some_and(|c| r.overlaps_most(c, &cell_area)))
+                .collect()
+        };
         let text: String = file
             .attribute("grid_toml")
             .and_then(|a| a.value().ok())
@@ -568,7 +601,7 @@ pub fn series_from_file(path: &Path, request: &ReceptorRequest) -> Result<Series
                     format!("a point inside the grid, got {name} at ({lon}, {lat})"),
                 )
             })?;
-            let r = Receptor::site(name, (j, i), dim);
+            let r = Receptor::site(&site_name(name), (j, i), dim);
             let local = by_coverage(&r);
             receptors.push((r, local));
         }

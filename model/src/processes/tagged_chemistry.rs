@@ -100,8 +100,12 @@ pub fn families(tracers: &TracerSet) -> Vec<Family> {
 pub struct TaggedChemistry {
     pub inner: Chemistry,
     families: Vec<Family>,
-    /// The bulk state the inner chemistry runs on, kept between steps.
+    /// The tracers chemistry changes (every tag of every family member).
+    touched: Vec<usize>,
+    /// The bulk state the inner chemistry runs on, and the bulk before it
+    /// ran, kept between steps.
     bulk: Option<State>,
+    before: Option<Array4<f64>>,
 }
 
 impl TaggedChemistry {
@@ -128,10 +132,21 @@ impl TaggedChemistry {
                 ));
             }
         }
+        let touched = families
+            .iter()
+            .flat_map(|f| {
+                f.precursor
+                    .into_iter()
+                    .chain(f.pools.iter().flatten().map(|p| p.0))
+            })
+            .flat_map(|s| tracers.tracers_of(s))
+            .collect();
         Ok(TaggedChemistry {
             inner,
             families,
+            touched,
             bulk: None,
+            before: None,
         })
     }
 }
@@ -273,8 +288,8 @@ impl Process for TaggedChemistry {
     }
 
     fn apply(&mut self, ctx: &StepContext, state: &mut State, budget: &mut Budget) -> Result<()> {
-        let t = state.tracers.clone();
-        let (ns, nt) = (t.species.len(), t.n_tags());
+        let t = &state.tracers;
+        let ns = t.species.len();
         let mut bulk = match self.bulk.take() {
             Some(b) if b.air_mass.dim() == state.air_mass.dim() => b,
             _ => State {
@@ -291,22 +306,21 @@ impl Process for TaggedChemistry {
                 b += &state.mass.index_axis(Axis(0), tr);
             }
         }
-        let before = bulk.mass.clone();
+        let before = match self.before.take() {
+            Some(mut b) if b.dim() == bulk.mass.dim() => {
+                b.assign(&bulk.mass);
+                b
+            }
+            _ => bulk.mass.clone(),
+        };
         let mut scratch = Budget::new(&vec![0.0; ns]);
         self.inner.apply(ctx, &mut bulk, &mut scratch)?;
-        let families = &self.families;
+        let (families, touched) = (&self.families, &self.touched);
         let after = &bulk.mass;
-        let touched: Vec<usize> = families
-            .iter()
-            .flat_map(|f| {
-                f.precursor
-                    .into_iter()
-                    .chain(f.pools.iter().flatten().map(|p| p.0))
-            })
-            .flat_map(|s| t.tracers_of(s))
-            .collect();
-        // Per layer: apportion row by row, and sum each tracer's change in
-        // layer order for the budget (thread-count independent).
+        let nt = t.n_tags();
+        // Per layer: apportion row by row, and sum each tracer's change
+        // while its row is in cache, in a fixed order (thread-count
+        // independent), for the budget.
         let per_layer: Vec<Vec<f64>> = state
             .mass
             .axis_iter_mut(Axis(1))
@@ -314,13 +328,7 @@ impl Process for TaggedChemistry {
             .enumerate()
             .map(|(k, mut layer)| {
                 let (_, ny, nx) = layer.dim();
-                let sums = |layer: &ndarray::ArrayViewMut3<f64>| -> Vec<f64> {
-                    touched
-                        .iter()
-                        .map(|&tr| layer.index_axis(Axis(0), tr).sum())
-                        .collect()
-                };
-                let old = sums(&layer);
+                let mut change = vec![0.0; t.len()];
                 let mut w = RowWork::new(nt, nx);
                 let nz = before.dim().1;
                 let (flat0, flat1) = (
@@ -332,12 +340,13 @@ impl Process for TaggedChemistry {
                     let b0 = |s: usize| &flat0[at(s)..at(s) + nx];
                     let b1 = |s: usize| &flat1[at(s)..at(s) + nx];
                     let mut rows = layer.index_axis_mut(Axis(1), j);
-                    apportion_row(families, &t, &mut rows, &b0, &b1, &mut w);
-                }
-                let new = sums(&layer);
-                let mut change = vec![0.0; t.len()];
-                for ((&tr, n), o) in touched.iter().zip(new).zip(old) {
-                    change[tr] += n - o;
+                    for &tr in touched {
+                        change[tr] -= rows.row(tr).sum();
+                    }
+                    apportion_row(families, t, &mut rows, &b0, &b1, &mut w);
+                    for &tr in touched {
+                        change[tr] += rows.row(tr).sum();
+                    }
                 }
                 change
             })
@@ -347,6 +356,7 @@ impl Process for TaggedChemistry {
                 b.chemistry_kg += d;
             }
         }
+        self.before = Some(before);
         self.bulk = Some(bulk);
         Ok(())
     }

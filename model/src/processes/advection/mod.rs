@@ -50,7 +50,7 @@ use crate::error::{Error, Result};
 use crate::grid::{Edge, Edges, Grid, Side};
 use crate::parallel::halo::{self, Halo, X_SIDES, Y_SIDES};
 use crate::parallel::Comm;
-use crate::state::State;
+use crate::state::{State, TracerSet};
 use kernels::row;
 use ndarray::{s, Array2, Array3, ArrayView2, ArrayViewMut2, Axis, Zip};
 use rayon::prelude::*;
@@ -502,6 +502,34 @@ fn sweep_tags(
     out
 }
 
+/// The planes ([tag, rows, cols]) of every tagged species, with its index
+/// and tracer range; untagged species (their bulk) are left to the plain
+/// per-tracer sweep, which skips tracers for which [`swept_with_tags`].
+fn tagged_species<'a>(
+    t: &TracerSet,
+    mut planes: ndarray::ArrayViewMut3<'a, f64>,
+) -> Vec<(
+    usize,
+    std::ops::Range<usize>,
+    ndarray::ArrayViewMut3<'a, f64>,
+)> {
+    let mut out = Vec::new();
+    for s in 0..t.species.len() {
+        let range = t.tracers_of(s);
+        let (species, rest) = planes.split_at(Axis(0), range.len());
+        planes = rest;
+        if t.species_is_tagged(s) {
+            out.push((s, range, species));
+        }
+    }
+    out
+}
+
+/// True when tracer `tr` is a tag moved by [`sweep_tags`] (tagged runs).
+fn swept_with_tags(tagged: Option<&TracerSet>, tr: usize) -> bool {
+    tagged.is_some_and(|t| t.tag_of(tr).is_some())
+}
+
 /// The axis a sweep along `dir` runs on, in a [rows, cols] plane.
 fn axis_of(dir: Dir) -> Axis {
     match dir {
@@ -561,8 +589,7 @@ impl Advection {
         bnd: &[f64],
     ) -> Vec<Through> {
         let ntr = state.tracers.len();
-        let tracers = state.tracers.clone();
-        let tagged = tracers.is_tagged().then_some(&tracers);
+        let tagged = state.tracers.is_tagged().then_some(&state.tracers);
         let (fx, fy) = (&work.fx, &work.fy);
         let flux_of = |d: Dir, k: usize| match d {
             Dir::X => fx.index_axis(Axis(0), k),
@@ -590,24 +617,12 @@ impl Advection {
                     converge_air(order[1], &mut air, &f2);
                     let mut out = vec![Through::default(); ntr];
                     if let Some(t) = tagged {
-                        // Species by species: the tags of a tagged species
-                        // by flux fractions, an untagged species' bulk as is.
-                        let mut rest = planes.view_mut();
-                        for s in 0..t.species.len() {
-                            let range = t.tracers_of(s);
-                            let (mut species, tail) = rest.split_at(Axis(0), range.len());
-                            rest = tail;
+                        for (s, range, mut species) in tagged_species(t, planes.view_mut()) {
                             let bnd = bnd[t.index(s, t.boundary_tag)];
                             for (d, inv, f, end, second) in [
                                 (order[0], inv1.view(), &f1, ends[0], false),
                                 (order[1], inv2.view(), &f2, ends[1], true),
                             ] {
-                                if !t.species_is_tagged(s) {
-                                    let mut plane = species.index_axis_mut(Axis(0), 0);
-                                    out[range.start] +=
-                                        sweep_plane(d, &mut plane, &inv, f, bnd, end, w);
-                                    continue;
-                                }
                                 let moved = sweep_tags(
                                     d,
                                     &mut species,
@@ -624,9 +639,11 @@ impl Advection {
                                 }
                             }
                         }
-                        return out;
                     }
                     for (tr, mut plane) in planes.outer_iter_mut().enumerate() {
+                        if swept_with_tags(tagged, tr) {
+                            continue;
+                        }
                         out[tr] += sweep_plane(
                             order[0],
                             &mut plane,
@@ -764,8 +781,7 @@ impl Advection {
     ) -> Result<Vec<Through>> {
         let (nz, nx) = (g.nz, g.nx);
         let ntr = state.tracers.len();
-        let tracers = state.tracers.clone();
-        let tagged = tracers.is_tagged().then_some(&tracers);
+        let tagged = state.tracers.is_tagged().then_some(&state.tracers);
         let (target, w, inv_air) = (&work.target, &mut work.w, &mut work.inv_air);
         let air = &state.air_mass;
         // W[k] = air mass crossing the bottom of layer k upward; W[0] = 0 at
@@ -819,17 +835,8 @@ impl Advection {
                         let fl = w.slice(s![.., j, ..]);
                         let mut out = vec![Through::default(); ntr];
                         if let Some(t) = tagged {
-                            // Tagged species by flux fractions (ground flux
-                            // 0, so the low end's inflow is never used);
-                            // untagged species' bulks in the loop below.
-                            let mut rest = slabs.view_mut();
-                            for s in 0..t.species.len() {
-                                let range = t.tracers_of(s);
-                                let (mut species, tail) = rest.split_at(Axis(0), range.len());
-                                rest = tail;
-                                if !t.species_is_tagged(s) {
-                                    continue;
-                                }
+                            // Ground flux is 0, so the low end's inflow is never used.
+                            for (s, range, mut species) in tagged_species(t, slabs.view_mut()) {
                                 let top = top_bnd[t.index(s, t.boundary_tag)];
                                 let moved = sweep_tags(
                                     Dir::Y,
@@ -851,8 +858,8 @@ impl Advection {
                         let low = vec![0.0; nx];
                         let mut high = vec![0.0; nx];
                         for (tr, mut slab) in slabs.outer_iter_mut().enumerate() {
-                            if tagged.is_some_and(|t| t.tag_of(tr).is_some()) {
-                                continue; // swept with its tags above
+                            if swept_with_tags(tagged, tr) {
+                                continue;
                             }
                             // Ground closed (flux 0); the top open to the background above.
                             high.fill(top_bnd[tr]);
