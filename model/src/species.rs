@@ -28,6 +28,13 @@
 //! - Secondary inorganic particles (SO4, NO3, NH4) share the accumulation
 //!   mode of primary PM2.5 (0.5 um) with the density of ammonium sulfate,
 //!   1770 kg/m3; CALPUFF gives SO4 and NO3 1e-4 s^-1, NH4 is taken the same.
+//! - Oxidants and night-time reservoirs (chemistry issue 10): O3 diffusivity
+//!   from Massman (1998) Table 2 (0.1444 cm2/s); H2O2, N2O5 and ClNO2 from
+//!   NO2's by Graham's law like HNO3. Canopy resistances: O3 ~200 s/m and
+//!   H2O2 ~10 s/m (Wesely 1989: H2O2 with H* = 1e5 and f0 = 1 deposits near
+//!   the aerodynamic limit), N2O5 as HNO3 (it hydrolyses on wet surfaces),
+//!   ClNO2 taken as non-depositing (sparingly soluble). Below-cloud
+//!   scavenging: H2O2 and N2O5 as the soluble HNO3, O3 and ClNO2 none.
 //! - HNO3: surface resistance ~0 (Wesely 1989: it deposits at the
 //!   aerodynamic limit), taken as 10 s/m; diffusivity from NO2's by Graham's
 //!   law, D ~ M^-1/2 (1.16e-5 m2/s).
@@ -195,6 +202,46 @@ const TABLE: &[Species] = &[
         },
         scavenging_per_mm_h: 1.0e-4,
     },
+    Species {
+        name: "O3",
+        long_name: "ozone (oxidant; carried untagged)",
+        molar_mass: 47.997,
+        phase: Phase::Gas {
+            diffusivity: 1.444e-5,
+            canopy_resistance: 200.0,
+        },
+        scavenging_per_mm_h: 0.0,
+    },
+    Species {
+        name: "H2O2",
+        long_name: "hydrogen peroxide (oxidant; carried untagged)",
+        molar_mass: 34.0147,
+        phase: Phase::Gas {
+            diffusivity: 1.583e-5,
+            canopy_resistance: 10.0,
+        },
+        scavenging_per_mm_h: 6.0e-5,
+    },
+    Species {
+        name: "N2O5",
+        long_name: "dinitrogen pentoxide with the NO3 radical in equilibrium with it",
+        molar_mass: 108.01,
+        phase: Phase::Gas {
+            diffusivity: 0.888e-5,
+            canopy_resistance: 10.0,
+        },
+        scavenging_per_mm_h: 6.0e-5,
+    },
+    Species {
+        name: "CLNO2",
+        long_name: "nitryl chloride (night-time reservoir of NOx)",
+        molar_mass: 81.46,
+        phase: Phase::Gas {
+            diffusivity: 1.023e-5,
+            canopy_resistance: 1.0e5,
+        },
+        scavenging_per_mm_h: 0.0,
+    },
     organic_gas("ARO", "aromatic VOC (toluene-like)", 92.14),
     organic_gas("ALK", "long-chain alkane VOC (dodecane-like)", 170.33),
     organic_gas("OLE", "alkene VOC (propene-like; no SOA)", 42.08),
@@ -235,6 +282,11 @@ const TABLE: &[Species] = &[
         scavenging_per_mm_h: 0.0,
     },
 ];
+
+/// Oxidants: background fields that chemistry consumes and replenishes,
+/// never emitted, so they are carried untagged (attribution follows the
+/// sulfur, nitrogen and carbon they oxidise, not the oxidant).
+pub const OXIDANTS: [&str; 2] = ["O3", "H2O2"];
 
 pub fn lookup(name: &str) -> Option<Species> {
     TABLE.iter().find(|s| s.name == name).copied()

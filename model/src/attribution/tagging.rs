@@ -535,8 +535,10 @@ impl Tagging {
 /// chemically linked species are tagged together is checked by the
 /// chemistry wrapper.
 fn tagged_species(case: &Case, spec: &AttributionSpec) -> Result<Vec<bool>> {
+    let oxidant = |name: &str| crate::species::OXIDANTS.contains(&name);
     let Some(list) = &spec.species else {
-        return Ok(vec![true; case.species.len()]);
+        // Every species but the oxidants (backgrounds, never emitted).
+        return Ok(case.species.iter().map(|s| !oxidant(s.name)).collect());
     };
     if list.is_empty() {
         return Err(cerr(
@@ -546,6 +548,13 @@ fn tagged_species(case: &Case, spec: &AttributionSpec) -> Result<Vec<bool>> {
         ));
     }
     for name in list {
+        if oxidant(name) {
+            return Err(cerr(
+                case,
+                "attribution.species",
+                format!("no oxidant: {name} is a background the chemistry consumes and is carried untagged"),
+            ));
+        }
         if !case.species.iter().any(|s| s.name == name) {
             return Err(cerr(
                 case,

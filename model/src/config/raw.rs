@@ -349,16 +349,70 @@ pub struct ChemistrySpec {
     /// sensitivity runs); overrides the diurnal field.
     #[serde(default)]
     pub oh_cm3: Option<f64>,
-    /// Background ozone, ppb, for the night-time NO2 -> N2O5 -> HNO3 path
-    /// (0 turns it off).
-    #[serde(default)]
+    /// Regional background ozone, ppb: where carried ozone relaxes to by
+    /// day (the O3 species; without it the night-time N2O5 path is off).
+    #[serde(default = "default_ozone")]
     pub ozone_ppb: f64,
-    /// Background H2O2, ppb, for aqueous sulfate in cloud and fog (0: off).
+    /// Daytime relaxation time of carried ozone toward `ozone_ppb`, hours
+    /// (photochemical production and residual-layer entrainment, not yet
+    /// computed); 0 turns the relaxation off.
+    #[serde(default = "default_ozone_recovery")]
+    pub ozone_recovery_hours: f64,
+    /// Background H2O2, ppb, that carried H2O2 relaxes to (the H2O2
+    /// species; without it there is no aqueous sulfate in cloud and fog).
     #[serde(default = "default_h2o2")]
     pub h2o2_ppb: f64,
+    /// Relaxation time of carried H2O2 toward `h2o2_ppb`, hours (its
+    /// photochemical turnover, about a day); 0 turns it off.
+    #[serde(default = "default_h2o2_relaxation")]
+    pub h2o2_relaxation_hours: f64,
     /// pH of cloud and fog water (sets the dissolved S(IV) share).
     #[serde(default = "default_cloud_ph")]
     pub cloud_ph: f64,
+    /// N2O5 reactive uptake coefficient on wet particles, and the ClNO2
+    /// yield of that uptake (Tham et al. 2018 means).
+    #[serde(default = "default_n2o5_gamma")]
+    pub n2o5_gamma: f64,
+    #[serde(default = "default_clno2_yield")]
+    pub clno2_yield: f64,
+    /// SO2 reactive uptake coefficient on aerosol water (0: path off).
+    #[serde(default = "default_so2_gamma")]
+    pub so2_uptake_gamma: f64,
+    /// Particles stay liquid below their deliquescence humidity (the
+    /// metastable branch, CMAQ's and ISORROPIA's default).
+    #[serde(default = "yes")]
+    pub metastable: bool,
+    /// Mole fraction of emitted NOx that is NO (titrates ozone at once).
+    #[serde(default = "default_no_fraction")]
+    pub no_fraction_of_nox: f64,
+}
+
+fn default_ozone() -> f64 {
+    40.0
+}
+
+fn default_ozone_recovery() -> f64 {
+    3.0
+}
+
+fn default_h2o2_relaxation() -> f64 {
+    24.0
+}
+
+fn default_n2o5_gamma() -> f64 {
+    0.022
+}
+
+fn default_clno2_yield() -> f64 {
+    0.34
+}
+
+fn default_so2_gamma() -> f64 {
+    5.0e-5
+}
+
+fn default_no_fraction() -> f64 {
+    0.9
 }
 
 fn default_h2o2() -> f64 {
@@ -375,9 +429,16 @@ impl Default for ChemistrySpec {
             enabled: true,
             oh_peak_cm3: default_oh(),
             oh_cm3: None,
-            ozone_ppb: 0.0,
+            ozone_ppb: default_ozone(),
+            ozone_recovery_hours: default_ozone_recovery(),
             h2o2_ppb: default_h2o2(),
+            h2o2_relaxation_hours: default_h2o2_relaxation(),
             cloud_ph: default_cloud_ph(),
+            n2o5_gamma: default_n2o5_gamma(),
+            clno2_yield: default_clno2_yield(),
+            so2_uptake_gamma: default_so2_gamma(),
+            metastable: true,
+            no_fraction_of_nox: default_no_fraction(),
         }
     }
 }

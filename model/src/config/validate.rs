@@ -129,18 +129,81 @@ pub fn validate(raw: RawCase, file: &Path) -> Result<Case> {
         return Err(c.err("physics.vertical_diffusion_theta", "a number in [0.5, 1]"));
     }
     let ch = &raw.chemistry;
-    for (key, v) in [
-        ("chemistry.oh_peak_cm3", Some(ch.oh_peak_cm3)),
-        ("chemistry.oh_cm3", ch.oh_cm3),
-        ("chemistry.ozone_ppb", Some(ch.ozone_ppb)),
-        ("chemistry.h2o2_ppb", Some(ch.h2o2_ppb)),
+    for (key, v, lo, hi, what) in [
+        (
+            "chemistry.oh_peak_cm3",
+            Some(ch.oh_peak_cm3),
+            0.0,
+            1e8,
+            "an OH number density in [0, 1e8) molecules/cm3",
+        ),
+        (
+            "chemistry.oh_cm3",
+            ch.oh_cm3,
+            0.0,
+            1e8,
+            "an OH number density in [0, 1e8) molecules/cm3",
+        ),
+        (
+            "chemistry.ozone_ppb",
+            Some(ch.ozone_ppb),
+            0.0,
+            1000.0,
+            "an ozone mixing ratio in [0, 1000) ppb",
+        ),
+        (
+            "chemistry.h2o2_ppb",
+            Some(ch.h2o2_ppb),
+            0.0,
+            1000.0,
+            "an H2O2 mixing ratio in [0, 1000) ppb",
+        ),
+        (
+            "chemistry.ozone_recovery_hours",
+            Some(ch.ozone_recovery_hours),
+            0.0,
+            1e4,
+            "a relaxation time in [0, 1e4) hours (0: off)",
+        ),
+        (
+            "chemistry.h2o2_relaxation_hours",
+            Some(ch.h2o2_relaxation_hours),
+            0.0,
+            1e4,
+            "a relaxation time in [0, 1e4) hours (0: off)",
+        ),
+        (
+            "chemistry.n2o5_gamma",
+            Some(ch.n2o5_gamma),
+            0.0,
+            1.0,
+            "an uptake coefficient in [0, 1)",
+        ),
+        (
+            "chemistry.clno2_yield",
+            Some(ch.clno2_yield),
+            0.0,
+            1.000_000_1,
+            "a yield in [0, 1]",
+        ),
+        (
+            "chemistry.so2_uptake_gamma",
+            Some(ch.so2_uptake_gamma),
+            0.0,
+            1.0,
+            "an uptake coefficient in [0, 1)",
+        ),
+        (
+            "chemistry.no_fraction_of_nox",
+            Some(ch.no_fraction_of_nox),
+            0.0,
+            1.000_000_1,
+            "a mole fraction in [0, 1]",
+        ),
     ] {
         if let Some(v) = v {
-            if !(v.is_finite() && (0.0..1e8).contains(&v)) {
-                return Err(c.err(
-                    key,
-                    "a non-negative OH number density below 1e8 molecules/cm3",
-                ));
+            if !(v.is_finite() && (lo..hi).contains(&v)) {
+                return Err(c.err(key, what));
             }
         }
     }

@@ -2,7 +2,11 @@
 //! tracer of its species and tag (attribution routes entries to tags before
 //! the run, `crate::attribution::routing`), and books it. Stacks are split over
 //! layers by their plume rise in the step's mid-point met
-//! ([`super::plume_rise`]). Linear: it touches each tracer alone.
+//! ([`super::plume_rise`]). Linear: it touches each tracer alone, except
+//! that the NO in fresh NOx titrates carried ozone in the cell it enters
+//! (NO + O3 -> NO2 + O2 within a minute; [`super::chemistry::night`]),
+//! booked as ozone's chemistry term. Ozone is untagged, so every tag's
+//! emission stays linear.
 
 use super::plume_rise::layer_fractions;
 use super::ProcessKind;
@@ -10,10 +14,59 @@ use super::{Process, StepContext};
 use crate::budget::Budget;
 use crate::emissions::Inventory;
 use crate::error::Result;
-use crate::state::State;
+use crate::state::{State, TracerSet};
 
 pub struct EmissionInjection {
     pub inventory: Inventory,
+    /// NOx species, its molar mass (g/mol), and the carried O3 tracer with
+    /// its molar mass, when both are in the run.
+    titration: Option<Titration>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Titration {
+    nox: usize,
+    o3: usize,
+    /// kg of O3 removed per kg of NOx emitted: NO mole fraction x M_O3 / M_NOx.
+    o3_per_nox: f64,
+}
+
+impl EmissionInjection {
+    pub fn new(inventory: Inventory, tracers: &TracerSet, no_fraction: f64) -> Self {
+        let nox = tracers.species_index("NOX");
+        let o3 = tracers.species_index("O3");
+        let titration = match (nox, o3) {
+            (Some(nox), Some(o3)) if no_fraction > 0.0 => Some(Titration {
+                nox,
+                o3: tracers.index(o3, 0),
+                o3_per_nox: no_fraction * tracers.species[o3].molar_mass
+                    / tracers.species[nox].molar_mass,
+            }),
+            _ => None,
+        };
+        EmissionInjection {
+            inventory,
+            titration,
+        }
+    }
+
+    /// Removes the ozone that `nox_kg` of fresh NOx titrates in a cell.
+    fn titrate(
+        &self,
+        state: &mut State,
+        budget: &mut Budget,
+        nox_kg: f64,
+        k: usize,
+        j: usize,
+        i: usize,
+    ) {
+        if let Some(t) = self.titration {
+            let o3 = &mut state.mass[[t.o3, k, j, i]];
+            let lost = (nox_kg * t.o3_per_nox).min(*o3);
+            *o3 -= lost;
+            budget.tracers[t.o3].chemistry_kg -= lost;
+        }
+    }
 }
 
 impl Process for EmissionInjection {
@@ -32,6 +85,9 @@ impl Process for EmissionInjection {
             let m = c.rate * dt;
             state.mass[[tr, c.k, c.j, c.i]] += m;
             budget.tracers[tr].emitted_kg += m;
+            if self.titration.is_some_and(|t| t.nox == c.species) {
+                self.titrate(state, budget, m, c.k, c.j, c.i);
+            }
         }
         for p in &self.inventory.points {
             let frac = layer_fractions(p, ctx.grid, ctx.met_mid);
@@ -42,6 +98,9 @@ impl Process for EmissionInjection {
                         let m = rate * dt * f;
                         state.mass[[tr, k, p.j, p.i]] += m;
                         budget.tracers[tr].emitted_kg += m;
+                        if self.titration.is_some_and(|t| t.nox == s) {
+                            self.titrate(state, budget, m, k, p.j, p.i);
+                        }
                     }
                 }
             }

@@ -20,7 +20,7 @@ pub mod deposition;
 pub mod diffusion;
 pub mod emission;
 pub mod plume_rise;
-pub mod soa;
+pub use chemistry::soa;
 pub mod tagged_chemistry;
 
 use crate::budget::Budget;
@@ -90,7 +90,11 @@ pub fn standard_split(
     tracers: &TracerSet,
 ) -> Result<Vec<Box<dyn Process>>> {
     let p = &case.physics;
-    let mut list: Vec<Box<dyn Process>> = vec![Box::new(emission::EmissionInjection { inventory })];
+    let mut list: Vec<Box<dyn Process>> = vec![Box::new(emission::EmissionInjection::new(
+        inventory,
+        tracers,
+        case.chemistry.no_fraction_of_nox,
+    ))];
     if p.advection {
         list.push(Box::new(advection::Advection::new(p.max_courant)));
     }

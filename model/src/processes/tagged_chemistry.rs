@@ -3,25 +3,32 @@
 //! shared among the tags by rules that keep every tag's sulfur, oxidised
 //! nitrogen, reduced nitrogen and SOA products in step with the bulk.
 //!
-//! Species are grouped in *families*: an optional precursor and one or more
-//! *pools*, sets of species that exchange by partitioning. A cell's step:
-//! - the precursor is lost in proportion: each tag keeps the bulk's
-//!   after/before ratio. This is exact for the first-order losses (OH,
-//!   N2O5) and the PSAT-style proportional rule for the aqueous path, whose
-//!   rate is capped by the H2O2 present;
-//! - each pool's production (its bulk change, in moles for the inorganic
-//!   pools, in mass for SOA) goes to the tags in proportion to their share of
-//!   the precursor consumed, i.e. of the precursor before the step;
-//! - within a pool, each tag's species follow the bulk's split, in
+//! Species are grouped in *families*: a precursor pool (species that turn
+//! into one another and feed the products) and one or more product pools,
+//! sets of species that exchange by partitioning. A cell's step:
+//! - each tag keeps its share of the precursor pool (its element moles
+//!   over the bulk's, before the step) and, within it, follows the bulk's
+//!   split among the pool's species. For a single precursor that is the
+//!   bulk's after/before ratio, exact for first-order losses (OH, aerosol
+//!   water) and the PSAT-style proportional rule for the second-order
+//!   aqueous and night-time paths;
+//! - each product pool's production (its bulk change, in moles for the
+//!   inorganic pools, in mass for SOA) goes to the tags in proportion to
+//!   their share of the precursor pool, i.e. of what was consumed;
+//! - within a product pool, each tag's species follow the bulk's split, in
 //!   proportion to the tag's share of the pool.
 //!
-//! Families: S (SO2 -> [SO4]); oxidised N (NOX -> [HNO3, NO3]); reduced N
-//! ([NH3, NH4], no precursor); one per SOA class (VOC class -> [SV1, A1],
-//! [SV2, A2]). So sulfate formed follows the tags' SO2, HNO3 formed their
-//! NOx, particle nitrate after the NH4NO3 equilibrium their share of total
-//! nitrate (HNO3 + NO3), ammonium their share of NHx, and SOA their share of
-//! the precursor class. Each tag's S and N change by exactly what its
-//! precursor lost, so S and N are conserved per tag to round-off.
+//! Families: S (SO2 -> [SO4]); oxidised N ([NOX, N2O5, CLNO2] ->
+//! [HNO3, NO3]: the night-time reservoirs N2O5 and ClNO2 return to NOx by
+//! day, so they share NOx's pool); reduced N ([NH3, NH4], no precursor);
+//! one per SOA class (VOC class -> [SV1, A1], [SV2, A2]); and the
+//! oxidants O3 and H2O2, carried untagged, which take the bulk result. So
+//! sulfate formed follows the tags' SO2, HNO3 formed their NOx and
+//! reservoirs, particle nitrate after the NH4NO3 equilibrium their share
+//! of total nitrate (HNO3 + NO3), ammonium their share of NHx, and SOA
+//! their share of the precursor class. Each tag's S and N change by
+//! exactly what its precursor pool lost, so S and N are conserved per tag
+//! to round-off.
 //!
 //! Prior art: CMAQ-ISAM (CMAQ User's Guide ch. 11) assigns the products of
 //! each reaction to the tags of its reactants, equally among the parent
@@ -30,8 +37,8 @@
 //! the rest of the tag list. CAMx PSAT (the CAMx User's Guide's source
 //! apportionment chapter) tracks sulfate, nitrate and ammonium through
 //! tagged precursor families in the same spirit; its exact rules could not
-//! be checked here. Ours differs in that the oxidants (OH, H2O2, O3) are
-//! prescribed and untagged, so a product follows its one nitrogen, sulfur
+//! be checked here. Ours differs in that the oxidants (OH prescribed; H2O2
+//! and O3 carried) are untagged, so a product follows its one nitrogen, sulfur
 //! or carbon precursor alone; the NH4NO3 split follows total nitrate and
 //! NHx separately, so a tag that brings only ammonia gets ammonium and no
 //! nitrate; and every rule is linear in each tag for the given bulk, so
@@ -45,39 +52,65 @@ use crate::state::{State, TracerSet};
 use ndarray::{Array4, Axis};
 use rayon::prelude::*;
 
-/// One family: the precursor species and the pools it feeds, each pool a
-/// list of (species, weight) with weight 1/molar mass (moles) or 1 (mass).
+/// One family: the precursor pool (species that exchange among themselves
+/// and feed the products) and the product pools it feeds, each a list of
+/// (species, weight) with weight moles of the element per kg (moles) or 1
+/// (mass).
 #[derive(Debug, Clone)]
 pub struct Family {
-    pub precursor: Option<usize>,
+    pub precursors: Vec<(usize, f64)>,
     pub pools: Vec<Vec<(usize, f64)>>,
+}
+
+impl Family {
+    fn members(&self) -> impl Iterator<Item = usize> + '_ {
+        self.precursors
+            .iter()
+            .chain(self.pools.iter().flatten())
+            .map(|p| p.0)
+    }
 }
 
 /// The families among the run's species (see the module notes).
 pub fn families(tracers: &TracerSet) -> Vec<Family> {
     let find = |n: &str| tracers.species_index(n);
-    let moles = |n: &str| find(n).map(|s| (s, 1.0 / tracers.species[s].molar_mass));
+    // Moles of the family's element (S or N) per unit mass.
+    let atoms = |n: &str, per: f64| find(n).map(|s| (s, per / tracers.species[s].molar_mass));
+    let moles = |n: &str| atoms(n, 1.0);
     let mass = |n: &str| find(n).map(|s| (s, 1.0));
     let mut out = vec![
         Family {
-            precursor: find("SO2"),
+            precursors: moles("SO2").into_iter().collect(),
             pools: vec![moles("SO4").into_iter().collect()],
         },
         Family {
-            precursor: find("NOX"),
+            precursors: [moles("NOX"), atoms("N2O5", 2.0), moles("CLNO2")]
+                .into_iter()
+                .flatten()
+                .collect(),
             pools: vec![[moles("HNO3"), moles("NO3")]
                 .into_iter()
                 .flatten()
                 .collect()],
         },
         Family {
-            precursor: None,
+            precursors: vec![],
             pools: vec![[moles("NH3"), moles("NH4")].into_iter().flatten().collect()],
         },
     ];
+    // Oxidants: one-member families without precursor, untagged (checked
+    // in `TaggedChemistry::new`), so they take the bulk result.
+    for name in crate::species::OXIDANTS {
+        if let Some(o) = mass(name) {
+            out.push(Family {
+                precursors: vec![],
+                pools: vec![vec![o]],
+            });
+        }
+    }
     for class in &super::soa::CLASSES {
         out.push(Family {
-            precursor: find(class.precursor),
+            precursors: mass(class.precursor).into_iter().collect(),
             pools: class
                 .products
                 .iter()
@@ -114,12 +147,17 @@ impl TaggedChemistry {
     /// the family's species.
     pub fn new(inner: Chemistry, tracers: &TracerSet) -> std::result::Result<Self, String> {
         let families = families(tracers);
+        for name in crate::species::OXIDANTS {
+            if let Some(s) = tracers.species_index(name) {
+                if tracers.species_is_tagged(s) {
+                    return Err(format!(
+                        "no oxidant: {name} is a background the chemistry consumes, carried untagged"
+                    ));
+                }
+            }
+        }
         for f in &families {
-            let members: Vec<usize> = f
-                .precursor
-                .into_iter()
-                .chain(f.pools.iter().flatten().map(|p| p.0))
-                .collect();
+            let members: Vec<usize> = f.members().collect();
             let tagged = members
                 .iter()
                 .filter(|&&s| tracers.species_is_tagged(s))
@@ -134,11 +172,7 @@ impl TaggedChemistry {
         }
         let touched = families
             .iter()
-            .flat_map(|f| {
-                f.precursor
-                    .into_iter()
-                    .chain(f.pools.iter().flatten().map(|p| p.0))
-            })
+            .flat_map(|f| f.members())
             .flat_map(|s| tracers.tracers_of(s))
             .collect();
         Ok(TaggedChemistry {
@@ -154,7 +188,6 @@ impl TaggedChemistry {
 /// Scratch of one row of cells for [`apportion_row`].
 struct RowWork {
     inv: Vec<f64>,
-    ratio: Vec<f64>,
     /// Per tag and cell: share of the precursor, and the tag's pool.
     share: Vec<f64>,
     tag_pool: Vec<f64>,
@@ -166,7 +199,6 @@ impl RowWork {
     fn new(nt: usize, nx: usize) -> Self {
         RowWork {
             inv: vec![0.0; nx],
-            ratio: vec![0.0; nx],
             share: vec![0.0; nt * nx],
             tag_pool: vec![0.0; nt * nx],
             pool_before: vec![0.0; nx],
@@ -190,14 +222,10 @@ fn apportion_row<'a>(
 ) {
     let nx = tags.ncols();
     for fam in families {
-        let first = fam.precursor.unwrap_or(fam.pools[0][0].0);
+        let first = fam.members().next().expect("families are not empty");
         if !tracers.species_is_tagged(first) {
             // An untagged family: its bulk tracers take the bulk result.
-            for s in fam
-                .precursor
-                .into_iter()
-                .chain(fam.pools.iter().flatten().map(|p| p.0))
-            {
+            for s in fam.members() {
                 let mut row = tags.row_mut(tracers.index(s, 0));
                 row.as_slice_mut()
                     .expect("rows contiguous")
@@ -206,23 +234,45 @@ fn apportion_row<'a>(
             continue;
         }
         let nt = tracers.n_tags();
-        // Shares of the precursor consumed (= of the precursor before the
-        // step); where there was none, the pools keep their own shares.
-        let precursor = fam.precursor;
-        if let Some(p) = precursor {
-            let (b0, b1) = (before(p), after(p));
-            for i in 0..nx {
-                let has = b0[i] > 0.0;
-                w.inv[i] = if has { 1.0 / b0[i] } else { 0.0 };
-                w.ratio[i] = if has { b1[i] * w.inv[i] } else { 1.0 };
-            }
-            for t in 0..nt {
-                let mut row = tags.row_mut(tracers.index(p, t));
-                let m = row.as_slice_mut().expect("rows contiguous");
-                let sh = &mut w.share[t * nx..(t + 1) * nx];
+        // Shares of the precursor pool consumed (= of the pool before the
+        // step); where there was none, the product pools keep their own
+        // shares. Within the precursor pool each tag follows the bulk's
+        // split: species s of tag t becomes share_t x bulk_after(s).
+        let precursor = !fam.precursors.is_empty();
+        if precursor {
+            w.pool_before.fill(0.0);
+            for &(s, wt) in &fam.precursors {
+                let b0 = before(s);
                 for i in 0..nx {
-                    sh[i] = m[i] * w.inv[i];
-                    m[i] *= w.ratio[i];
+                    w.pool_before[i] += b0[i] * wt;
+                }
+            }
+            for i in 0..nx {
+                let pb = w.pool_before[i];
+                w.inv[i] = if pb > 0.0 { 1.0 / pb } else { 0.0 };
+            }
+            w.share.fill(0.0);
+            for &(s, wt) in &fam.precursors {
+                for t in 0..nt {
+                    let row = tags.row(tracers.index(s, t));
+                    let m = row.as_slice().expect("rows contiguous");
+                    let sh = &mut w.share[t * nx..(t + 1) * nx];
+                    for i in 0..nx {
+                        sh[i] += m[i] * wt * w.inv[i];
+                    }
+                }
+            }
+            for &(s, _) in &fam.precursors {
+                let b1 = after(s);
+                for t in 0..nt {
+                    let mut row = tags.row_mut(tracers.index(s, t));
+                    let m = row.as_slice_mut().expect("rows contiguous");
+                    let sh = &w.share[t * nx..(t + 1) * nx];
+                    for i in 0..nx {
+                        if w.inv[i] > 0.0 {
+                            m[i] = sh[i] * b1[i];
+                        }
+                    }
                 }
             }
         }
@@ -248,7 +298,7 @@ fn apportion_row<'a>(
             // Each tag's pool after the step: what it had plus its share
             // of the production, or scaled with the pool where no
             // precursor was there to go by.
-            let with_precursor = |i: usize| precursor.is_some() && w.inv[i] > 0.0;
+            let with_precursor = |i: usize| precursor && w.inv[i] > 0.0;
             for t in 0..nt {
                 for i in 0..nx {
                     let tp = w.tag_pool[t * nx + i];
