@@ -14,17 +14,24 @@
 //! (0.4 um, 1.4 g/cm3, Turpin & Lim 2001).
 //!
 //! Sources for the parameters:
-//! - Molecular diffusivities in air at 298 K: Massman (1998), Atmos. Environ.
-//!   32, 1111-1127, Table 2 (SO2 0.1089, NO2 0.1361, NH3 0.1978 cm2/s); VOC
-//!   lumped as toluene-like (Fuller method, ~0.08 cm2/s).
-//! - Bulk canopy resistances r_c: order of the daytime vegetated-land values of
-//!   Wesely (1989), Atmos. Environ. 23, 1293-1304 (SO2 ~100 s/m, NO2 ~500 s/m);
-//!   NH3 taken as SO2-like (soluble, stomatal + cuticular uptake);
-//!   VOC effectively non-depositing.
+//! - Molecular diffusivities in air at 273.15 K and 1 atm: Massman (1998),
+//!   Atmos. Environ. 32, 1111-1127, Table 2 (SO2 0.1089, NO2 0.1361, NH3
+//!   0.1978 cm2/s); dry deposition scales them to the cell's T and p by
+//!   Massman's (p0/p)(T/T0)^1.81. VOC lumped as toluene-like (Fuller method,
+//!   ~0.08 cm2/s).
+//! - Bulk canopy resistances r_c: gases with Wesely (1989) parameters (SO2,
+//!   NOX, NH3, HNO3, ... : `processes::surface_resistance::gas`) get r_c by
+//!   land use, season, sunlight and temperature from Wesely's scheme; the
+//!   constant here is used only for the others (and for the unit-test
+//!   helper `deposition_velocity`): order of the daytime vegetated-land
+//!   values of Wesely (1989), Atmos. Environ. 23, 1293-1304 (SO2 ~100 s/m,
+//!   NO2 ~500 s/m); NH3 taken as SO2-like; VOC effectively non-depositing.
 //! - Below-cloud scavenging coefficients at 1 mm/h liquid precipitation:
 //!   CALPUFF user's guide (Scire et al. 2000), Table 2-9: SO2 3e-5 s^-1,
 //!   fine particles (SO4, NO3, PM) 1e-4 s^-1, NOx 0, HNO3 6e-5 s^-1; NH3 is
 //!   not in that table and is given the HNO3 value (highly soluble gas).
+//!   Frozen precipitation (Table 2-9's second column: particles 3e-5 s^-1,
+//!   gases 0) is applied by rule in `processes::deposition`.
 //! - Secondary inorganic particles (SO4, NO3, NH4) share the accumulation
 //!   mode of primary PM2.5 (0.5 um) with the density of ammonium sulfate,
 //!   1770 kg/m3; CALPUFF gives SO4 and NO3 1e-4 s^-1, NH4 is taken the same.
@@ -42,7 +49,9 @@
 /// Gas or particle, with the parameters each deposition path needs.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Phase {
-    /// Gas: molecular diffusivity (m2/s) and bulk canopy resistance (s/m).
+    /// Gas: molecular diffusivity (m2/s, at 273.15 K and 1 atm) and bulk
+    /// canopy resistance (s/m; replaced by Wesely's where the gas has
+    /// Wesely parameters; infinite: no dry deposition).
     Gas {
         diffusivity: f64,
         canopy_resistance: f64,

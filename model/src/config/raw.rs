@@ -283,6 +283,10 @@ pub struct PhysicsSpec {
     pub dry_deposition: bool,
     #[serde(default = "yes")]
     pub wet_deposition: bool,
+    /// Wesely (1989) land-use category of columns whose met gives none
+    /// (`met::land_use::LandUse` names).
+    #[serde(default = "default_land_use")]
+    pub land_use: String,
     /// Floor on Kz above the boundary layer, m2/s.
     #[serde(default = "default_kzmin")]
     pub kz_min_m2s: f64,
@@ -302,6 +306,7 @@ impl Default for PhysicsSpec {
             horizontal_kh_m2s: default_kh(),
             dry_deposition: true,
             wet_deposition: true,
+            land_use: default_land_use(),
             kz_min_m2s: default_kzmin(),
             max_courant: default_courant(),
             vertical_diffusion_theta: 1.0,
@@ -315,6 +320,10 @@ fn yes() -> bool {
 fn one() -> f64 {
     1.0
 }
+fn default_land_use() -> String {
+    "mixed_forest".into()
+}
+
 fn default_kh() -> f64 {
     // CAMx/CMAQ-scale horizontal diffusivity for ~10 km grids.
     100.0

@@ -9,6 +9,7 @@
 pub mod adjusted;
 pub mod analytic;
 pub mod diagnostic;
+pub mod land_use;
 pub mod netcdf;
 pub mod pbl;
 pub mod reanalysis;
@@ -58,6 +59,9 @@ pub struct MetFields {
     pub precip: Array2<f64>,
     /// Surface roughness length, m.
     pub z0: Array2<f64>,
+    /// Wesely (1989) land-use category 1-11 of each column ([`land_use::LandUse`]);
+    /// 0 where the met does not say (the case's `physics.land_use` applies).
+    pub land_use: Array2<u8>,
 }
 
 impl MetFields {
@@ -77,6 +81,7 @@ impl MetFields {
             obukhov: Array2::zeros((ny, nx)),
             precip: Array2::zeros((ny, nx)),
             z0: Array2::zeros((ny, nx)),
+            land_use: Array2::zeros((ny, nx)),
         }
     }
 
@@ -129,6 +134,7 @@ impl MetFields {
             obukhov: c2(&self.obukhov),
             precip: c2(&self.precip),
             z0: c2(&self.z0),
+            land_use: self.land_use.slice(s![j0..j1, i0..i1]).to_owned(),
         }
     }
 

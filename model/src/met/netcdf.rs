@@ -14,6 +14,7 @@
 //! | precip              | time,y,x      | mm h-1 |                                    |
 //! | kz (optional)       | time,z,y,x    | m2 s-1 | at layer tops; else Holtslag-Boville |
 //! | z0 (optional)       | y,x           | m      | roughness; default 0.1             |
+//! | land_use (optional) | y,x           | 1      | Wesely (1989) category 1-11; default `physics.land_use` |
 //! | relative_humidity (optional) | time,z,y,x | 1 | fraction; default 0.7           |
 //! | cloud_water (optional) | time,z,y,x | kg kg-1 | cloud/fog liquid water; default 0 |
 //!
@@ -225,6 +226,27 @@ impl NetcdfMet {
             }
             None => Array2::from_elem((g.ny, g.nx), 0.1),
         };
+        if let Some(var) = file.variable("land_use") {
+            let vals: Vec<f64> = var
+                .get_values::<f64, _>(..)
+                .map_err(|e| Error::input(path, "land_use", format!("numeric values ({e})")))?;
+            if vals.len() != g.ny * g.nx {
+                return Err(Error::input(
+                    path,
+                    "land_use",
+                    format!("dimensions (y, x) = [{}, {}]", g.ny, g.nx),
+                ));
+            }
+            check(
+                "land_use",
+                &vals,
+                &|x| x.fract() == 0.0 && (1.0..=11.0).contains(&x),
+                "Wesely (1989) land-use categories 1-11",
+            )?;
+            m.land_use =
+                Array2::from_shape_vec((g.ny, g.nx), vals.iter().map(|&x| x as u8).collect())
+                    .expect("shape checked");
+        }
         if let Some(l) = read("obukhov_length", false)? {
             check(
                 "obukhov_length",

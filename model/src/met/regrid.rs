@@ -44,6 +44,18 @@ impl<F: Fn(f64, f64) -> (f64, f64)> Sampler<'_, F> {
         })
     }
 
+    /// A categorical [y, x] source field (classes, e.g. land use) at the
+    /// model's cell centres: the nearest source cell, never a blend.
+    pub fn nearest2<T: Copy>(&self, a: &Array2<T>) -> Array2<T> {
+        let (ny, nx) = a.dim();
+        Array2::from_shape_fn((self.grid.ny, self.grid.nx), |(j, i)| {
+            let (x, y) = self.at(i as f64, j as f64);
+            let xi = x.round().clamp(0.0, (nx - 1) as f64) as usize;
+            let yj = y.round().clamp(0.0, (ny - 1) as f64) as usize;
+            a[[yj, xi]]
+        })
+    }
+
     /// Earth-relative (east, north) source winds [layer, y, x] to the model's
     /// face-normal winds: interpolated to each face, rotated into the grid there.
     pub fn face_winds(&self, east: &Array3<f64>, north: &Array3<f64>, m: &mut MetFields) {

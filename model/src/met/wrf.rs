@@ -26,6 +26,7 @@
 //! Only MAP_PROJ = 1 (Lambert conformal, the usual choice for China) is
 //! accepted; other projections are refused naming the value and projection.
 
+use super::land_use::LandUse;
 use super::regrid::{finish_boundary_layer, interpolate_in_height, Sampler};
 use super::{relative_humidity, MetFields};
 use crate::config::{GridSpec, Lateral, ProjectionSpec};
@@ -208,6 +209,9 @@ struct Raw {
     ust: Option<Vec<f64>>,
     hfx: Vec<f64>,
     z0: Vec<f64>,
+    /// Wesely land-use category per WRF cell (0 where LU_INDEX is absent or
+    /// its class unknown).
+    land_use: Vec<u8>,
 }
 
 pub struct WrfMet {
@@ -356,9 +360,18 @@ impl WrfMet {
         let p = need3("P")?;
         let pb = need3("PB")?;
         let theta = need3("T")?;
+        let lu_index = read("LU_INDEX", &d2, false)?;
+        let land_use = match &lu_index {
+            Some(lu) => lu
+                .iter()
+                .map(|&c| LandUse::from_wrf(&h.mminlu, c).map_or(0, |l| l as u8))
+                .collect(),
+            None => vec![0; h.west_east * h.south_north],
+        };
         let z0 = match read("ZNT", &d2, false)? {
             Some(z) => z,
-            None => need2("LU_INDEX")?
+            None => lu_index
+                .ok_or_else(|| Error::input(path, "LU_INDEX", "ZNT or LU_INDEX(Time, south_north, west_east)"))?
                 .iter()
                 .map(|&c| roughness_of_land_use(&h.mminlu, c, self.julian_day(rec)))
                 .collect::<Option<Vec<f64>>>()
@@ -396,6 +409,7 @@ impl WrfMet {
             ust: read("UST", &d2, false)?,
             hfx: need2("HFX")?,
             z0,
+            land_use,
         };
         Ok(raw)
     }
@@ -540,6 +554,8 @@ impl WrfMet {
         );
         let hfx_w = surface(&raw.hfx);
         let z0_w = surface(&raw.z0);
+        let land_use_w =
+            Array2::from_shape_vec((wny, wnx), raw.land_use.clone()).expect("shape checked");
         let rain_w = surface(rain_rate);
 
         let hfx = if self.same_grid {
@@ -550,6 +566,7 @@ impl WrfMet {
             m.rh = rh;
             m.cloud_water = qc;
             m.z0 = z0_w;
+            m.land_use = land_use_w;
             m.precip = rain_w;
             m.pblh = pblh_w.unwrap_or_else(|| Array2::zeros((g.ny, g.nx)));
             m.ustar = ust_w.unwrap_or_else(|| Array2::zeros((g.ny, g.nx)));
@@ -578,6 +595,7 @@ impl WrfMet {
             m.rh = sampler.centres3(&rh);
             m.cloud_water = sampler.centres3(&qc);
             m.z0 = sampler.centres2(&z0_w);
+            m.land_use = sampler.nearest2(&land_use_w);
             m.precip = sampler.centres2(&rain_w);
             m.pblh = pblh_w
                 .map(|p| sampler.centres2(&p))

@@ -21,6 +21,7 @@ pub mod diffusion;
 pub mod emission;
 pub mod plume_rise;
 pub use chemistry::soa;
+pub mod surface_resistance;
 pub mod tagged_chemistry;
 
 use crate::budget::Budget;
@@ -120,7 +121,15 @@ pub fn standard_split(
         }
     }
     if p.dry_deposition {
-        list.push(Box::new(deposition::DryDeposition));
+        let default_land_use =
+            crate::met::land_use::LandUse::from_name(&p.land_use).ok_or_else(|| {
+                crate::error::Error::config(
+                    &case.file,
+                    "physics.land_use",
+                    "a Wesely land-use name",
+                )
+            })?;
+        list.push(Box::new(deposition::DryDeposition { default_land_use }));
     }
     if p.wet_deposition {
         list.push(Box::new(deposition::WetDeposition));
