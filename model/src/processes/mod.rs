@@ -92,7 +92,10 @@ pub fn standard_split(
     let p = &case.physics;
     let mut list: Vec<Box<dyn Process>> = vec![Box::new(emission::EmissionInjection { inventory })];
     if p.advection {
-        list.push(Box::new(advection::Advection::new(p.max_courant)));
+        list.push(Box::new(advection::Advection::new(
+            p.max_courant,
+            p.ppm_edges,
+        )));
     }
     if p.horizontal_kh_m2s > 0.0 {
         list.push(Box::new(diffusion::HorizontalDiffusion {
