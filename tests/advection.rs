@@ -286,7 +286,7 @@ fn zalesak_slotted_cylinder() {
     for e in SCHEMES {
         let r = rotate(slotted_cylinder, 1, e);
         print_rotated("Zalesak slotted cylinder", 1, e, &r);
-        assert!(r.peak > 0.9, "{e:?}: peak retained {}", r.peak);
+        assert!(r.peak > 0.99, "{e:?}: peak retained {}", r.peak);
         assert!(r.l1 < 0.4 && r.l2 < 0.4, "{e:?}: {r:?}");
         assert!(r.mass.abs() < 1e-12, "{e:?}: {r:?}");
     }
