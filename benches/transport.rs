@@ -79,6 +79,14 @@ fn transport(c: &mut Criterion) {
     g.throughput(Throughput::Elements(cells));
     for (name, text) in [
         ("advection_step", CASE.replace("[output]", ADVECTION_ONLY)),
+        // The same with the fourth-order PPM edges instead of the default.
+        (
+            "advection_step_fourth_order",
+            CASE.replace(
+                "[output]",
+                &ADVECTION_ONLY.replace("[physics]", "[physics]\nppm_edges = \"fourth_order\""),
+            ),
+        ),
         ("full_transport_step", CASE.to_string()),
     ] {
         let mut sim = bench_sim(&text);

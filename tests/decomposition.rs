@@ -196,17 +196,23 @@ wet_deposition = false
 [chemistry]
 enabled = false";
 
+/// Both PPM edge rules read the same four cells per edge, so the same
+/// 3-cell halos serve both.
 #[test]
 fn two_subdomains_advect_bit_identically_to_the_undivided_run() {
     let dir = tempfile::tempdir().unwrap();
-    let text = case_text(dir.path(), "").replace("[chemistry]\nozone_ppb = 40.0", ADVECTION_ONLY);
-    let case = common::case(&text, dir.path());
-    let (whole, wb) = undivided(&case);
-    for (px, py) in [(2, 1), (1, 2)] {
-        let (split, sb) = divided(&case, px, py);
-        let label = format!("advection alone, {px} x {py} subdomains");
-        assert_bit_identical(&label, &whole, &split);
-        assert_budgets_agree(&label, &wb, &sb);
+    for edges in ["cw84_limited", "fourth_order"] {
+        let text = case_text(dir.path(), "")
+            .replace("[chemistry]\nozone_ppb = 40.0", ADVECTION_ONLY)
+            .replace("[physics]", &format!("[physics]\nppm_edges = \"{edges}\""));
+        let case = common::case(&text, dir.path());
+        let (whole, wb) = undivided(&case);
+        for (px, py) in [(2, 1), (1, 2)] {
+            let (split, sb) = divided(&case, px, py);
+            let label = format!("advection alone, {edges} edges, {px} x {py} subdomains");
+            assert_bit_identical(&label, &whole, &split);
+            assert_budgets_agree(&label, &wb, &sb);
+        }
     }
 }
 

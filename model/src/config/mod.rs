@@ -11,7 +11,7 @@
 mod raw;
 mod validate;
 
-pub use raw::{ChemistrySpec, PhysicsSpec};
+pub use raw::{ChemistrySpec, PhysicsSpec, PpmEdges};
 
 use crate::error::{Error, Result};
 use crate::species::Species;

@@ -296,6 +296,29 @@ pub struct PhysicsSpec {
     /// Implicitness of vertical diffusion: 1 backward Euler, 0.5 Crank-Nicolson.
     #[serde(default = "one")]
     pub vertical_diffusion_theta: f64,
+    /// How PPM advection finds cell-edge values.
+    #[serde(default)]
+    pub ppm_edges: PpmEdges,
+}
+
+/// How the PPM advection kernels interpolate the value at a cell edge from
+/// the four nearest cell means (`physics.ppm_edges`). Both are Colella &
+/// Woodward (1984), J. Comput. Phys. 54, 174, eq. 1.6 on a uniform grid,
+/// a(j+1/2) = (a(j) + a(j+1))/2 - (da(j+1) - da(j))/6; they differ in the
+/// slopes da. Either way the edge is then bounded by its two neighbours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+pub enum PpmEdges {
+    /// Slopes of CW84 eq. 1.8: the centred slope da = (a(j+1) - a(j-1))/2
+    /// limited van Leer's way, min(|da|, 2|a(j) - a(j-1)|, 2|a(j+1) - a(j)|)
+    /// with the sign of da, and 0 at a local extremum; the edges of CMAQ
+    /// `hppm.F` and CAMx `hadvppm.f`.
+    #[default]
+    #[serde(rename = "cw84_limited")]
+    Cw84Limited,
+    /// Unlimited centred slopes (CW84 eq. 1.7): the fourth-order edge
+    /// (7 (a(j) + a(j+1)) - (a(j-1) + a(j+2))) / 12.
+    #[serde(rename = "fourth_order")]
+    FourthOrder,
 }
 
 impl Default for PhysicsSpec {
@@ -310,6 +333,7 @@ impl Default for PhysicsSpec {
             kz_min_m2s: default_kzmin(),
             max_courant: default_courant(),
             vertical_diffusion_theta: 1.0,
+            ppm_edges: PpmEdges::default(),
         }
     }
 }

@@ -97,7 +97,10 @@ pub fn standard_split(
         case.chemistry.no_fraction_of_nox,
     ))];
     if p.advection {
-        list.push(Box::new(advection::Advection::new(p.max_courant)));
+        list.push(Box::new(advection::Advection::new(
+            p.max_courant,
+            p.ppm_edges,
+        )));
     }
     if p.horizontal_kh_m2s > 0.0 {
         list.push(Box::new(diffusion::HorizontalDiffusion {

@@ -3,6 +3,7 @@
 //! set the CPU has plus a baseline twin that gives the same bits. The 3-D
 //! driver in `super` decides what a line is and how its ends are booked.
 
+pub use crate::config::PpmEdges;
 use ndarray::{ArrayView2, ArrayViewMut2};
 
 /// How a 1-D line ends (single-line API used by tests and tools).
@@ -133,10 +134,11 @@ pub fn ppm_sweep(
     flux: &[f64],
     mass: &mut [f64],
     ends: LineEnds,
+    edges: PpmEdges,
     s: &mut Scratch,
 ) -> EndFluxes {
     let inv: Vec<f64> = air.iter().map(|a| 1.0 / a).collect();
-    ppm_line(mass, &inv, flux, ends, s)
+    ppm_line(mass, &inv, flux, ends, edges, s)
 }
 
 /// The same kernels compiled for the baseline instruction set only, so tests
@@ -148,11 +150,28 @@ pub mod portable {
 
 multiversion! {
     /// `ppm_sweep` with 1 / air given: the x-sweep kernel (vectorised along the line).
-    pub fn ppm_line / ppm_line_portable = ppm_line_impl(mass: &mut [f64], inv_air: &[f64], flux: &[f64], ends: LineEnds, s: &mut Scratch) -> EndFluxes
+    pub fn ppm_line / ppm_line_portable = ppm_line_impl(mass: &mut [f64], inv_air: &[f64], flux: &[f64], ends: LineEnds, edges: PpmEdges, s: &mut Scratch) -> EndFluxes
+}
+
+/// The edge rule is chosen once per call: each arm is its own monomorphised
+/// loop nest, so the hot loops carry no branch on it.
+#[inline(always)]
+fn ppm_line_impl(
+    mass: &mut [f64],
+    inv_air: &[f64],
+    flux: &[f64],
+    ends: LineEnds,
+    edges: PpmEdges,
+    s: &mut Scratch,
+) -> EndFluxes {
+    match edges {
+        PpmEdges::Cw84Limited => ppm_line_with::<LimitedSlopes>(mass, inv_air, flux, ends, s),
+        PpmEdges::FourthOrder => ppm_line_with::<FourthOrder>(mass, inv_air, flux, ends, s),
+    }
 }
 
 #[inline(always)]
-fn ppm_line_impl(
+fn ppm_line_with<E: EdgeRule>(
     mass: &mut [f64],
     inv_air: &[f64],
     flux: &[f64],
@@ -193,7 +212,7 @@ fn ppm_line_impl(
     );
     let edge = &mut s.edge[..n + 1];
     for f in 0..n + 1 {
-        edge[f] = edge_value(e0[f], e1[f], e2[f], e3[f]);
+        edge[f] = edge_value::<E>(e0[f], e1[f], e2[f], e3[f]);
     }
     let [pl, pr, pc] = &mut s.par;
     let (pl, pr, pc) = (&mut pl[..n], &mut pr[..n], &mut pc[..n]);
@@ -288,14 +307,66 @@ multiversion! {
     /// mass at the start of the sweep. `flux` [n+1, L]: air mass crossing face f
     /// (between rows f-1 and f) during the sweep, positive towards higher rows.
     /// Returns the mass that crossed the two ends, summed over lanes.
-    pub fn ppm_rows / ppm_rows_portable = ppm_rows_impl(mass: &mut ArrayViewMut2<f64>, inv_air: &ArrayView2<f64>, flux: &ArrayView2<f64>, ends: RowEnds, s: &mut Scratch) -> EndFluxes
+    pub fn ppm_rows / ppm_rows_portable = ppm_rows_impl(mass: &mut ArrayViewMut2<f64>, inv_air: &ArrayView2<f64>, flux: &ArrayView2<f64>, ends: RowEnds, edges: PpmEdges, s: &mut Scratch) -> EndFluxes
 }
 
-/// CW84 eq. 1.6 edge value from four mixing ratios, bounded by the middle two.
+/// A rule for the value at the edge between cells b and c from the mixing
+/// ratios a, b, c, d of the four nearest cells (CW84 eq. 1.6 on a uniform
+/// grid with one choice of slopes). Both rules read the same four cells, so
+/// the ghost rows and the halo width do not depend on the choice.
+trait EdgeRule {
+    fn edge(a: f64, b: f64, c: f64, d: f64) -> f64;
+}
+
+/// CW84 eq. 1.6 with the unlimited slopes of eq. 1.7: the fourth-order
+/// interpolant (7 (b + c) - (a + d)) / 12.
+struct FourthOrder;
+
+impl EdgeRule for FourthOrder {
+    #[inline(always)]
+    fn edge(a: f64, b: f64, c: f64, d: f64) -> f64 {
+        (7.0 * (b + c) - (a + d)) * (1.0 / 12.0)
+    }
+}
+
+/// CW84 eq. 1.6 with the monotonised slopes of eq. 1.8, as CMAQ
+/// (`CCTM/src/hadv/ppm/hppm.F`) and CAMx (`hadvppm.f`) compute them:
+/// (b + c)/2 - (dm(c) - dm(b))/6. The result lies between b and c
+/// (within b + (c - b)/6 .. b + 5 (c - b)/6) before any bounding.
+struct LimitedSlopes;
+
+impl EdgeRule for LimitedSlopes {
+    #[inline(always)]
+    fn edge(a: f64, b: f64, c: f64, d: f64) -> f64 {
+        0.5 * (b + c) - (limited_slope(b, c, d) - limited_slope(a, b, c)) * (1.0 / 6.0)
+    }
+}
+
+/// CW84 eq. 1.8: the slope of the middle cell of (l, m, r), van Leer
+/// limited: the centred slope (r - l)/2 bounded in size by twice each
+/// one-sided difference, and 0 where m is a local extremum.
 #[inline(always)]
-fn edge_value(a: f64, b: f64, c: f64, d: f64) -> f64 {
+fn limited_slope(l: f64, m: f64, r: f64) -> f64 {
+    let (dl, dr) = (m - l, r - m);
+    let centred = 0.5 * (r - l);
+    // Compare-selects (inputs are finite) so the loops stay vectorised.
+    let (al, ar, ac) = (2.0 * dl.abs(), 2.0 * dr.abs(), centred.abs());
+    let one_sided = if al < ar { al } else { ar };
+    let size = if ac < one_sided { ac } else { one_sided };
+    if dl * dr > 0.0 {
+        size.copysign(centred)
+    } else {
+        0.0
+    }
+}
+
+/// The edge between b and c by rule `E`, bounded by b and c. The bound is
+/// what keeps the fourth-order edge monotone; the limited-slope edge is
+/// already inside it, so there it only guards round-off.
+#[inline(always)]
+fn edge_value<E: EdgeRule>(a: f64, b: f64, c: f64, d: f64) -> f64 {
     // Plain compare-selects (inputs are finite): min/max without NaN handling.
-    let v = (7.0 * (b + c) - (a + d)) * (1.0 / 12.0);
+    let v = E::edge(a, b, c, d);
     let (lo, hi) = if b < c { (b, c) } else { (c, b) };
     if v < lo {
         lo
@@ -353,8 +424,24 @@ fn face_flux(
     f * if from_west { ar - h } else { al + h }
 }
 
+/// As [`ppm_line_impl`]: one monomorphised kernel per edge rule.
 #[inline(always)]
 fn ppm_rows_impl(
+    mass: &mut ArrayViewMut2<f64>,
+    inv_air: &ArrayView2<f64>,
+    flux: &ArrayView2<f64>,
+    ends: RowEnds,
+    edges: PpmEdges,
+    s: &mut Scratch,
+) -> EndFluxes {
+    match edges {
+        PpmEdges::Cw84Limited => ppm_rows_with::<LimitedSlopes>(mass, inv_air, flux, ends, s),
+        PpmEdges::FourthOrder => ppm_rows_with::<FourthOrder>(mass, inv_air, flux, ends, s),
+    }
+}
+
+#[inline(always)]
+fn ppm_rows_with<E: EdgeRule>(
     mass: &mut ArrayViewMut2<f64>,
     inv_air: &ArrayView2<f64>,
     flux: &ArrayView2<f64>,
@@ -416,7 +503,7 @@ fn ppm_rows_impl(
     {
         let (a, b, c, d) = (r(0), r(1), r(2), r(3));
         for q in 0..l {
-            s.edge[q] = edge_value(a[q], b[q], c[q], d[q]);
+            s.edge[q] = edge_value::<E>(a[q], b[q], c[q], d[q]);
         }
     }
     let mut ends_total = EndFluxes::default();
@@ -434,7 +521,7 @@ fn ppm_rows_impl(
             );
             let up = &mut s.edge_next[..l];
             for q in 0..l {
-                up[q] = edge_value(a[q], b[q], cc[q], d[q]);
+                up[q] = edge_value::<E>(a[q], b[q], cc[q], d[q]);
             }
             let (lo, up) = (&s.edge[..l], &s.edge_next[..l]);
             let [pl, pr, pc] = &mut s.par;

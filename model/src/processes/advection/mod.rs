@@ -13,9 +13,12 @@
 //!   prescribes (the mass-consistency approach of CMAQ; Byun 1999,
 //!   J. Atmos. Sci. 56, 3789-3807). The residual flux leaves or enters through
 //!   the model top.
-//! - Edge values: CW84 eq. 1.6 (fourth-order, uniform index space, as in CAMx
-//!   and CMAQ); monotonicity limiter CW84 eq. 1.10; swept-region means CW84
-//!   eq. 1.12.
+//! - Edge values: CW84 eq. 1.6 in uniform index space, with either the
+//!   monotonised slopes of CW84 eq. 1.8 (`PpmEdges::Cw84Limited`, the
+//!   default, as in CMAQ `hppm.F` and CAMx `hadvppm.f`) or the unlimited
+//!   slopes of eq. 1.7 (`PpmEdges::FourthOrder`, the fourth-order edge),
+//!   bounded by the two neighbours; monotonicity limiter CW84 eq. 1.10;
+//!   swept-region means CW84 eq. 1.12.
 //! - Sub-steps: the fewest that keep every sweep's outflow from a cell below
 //!   `max_courant` of the air mass it has at that sweep (the second sweep sees
 //!   the air mass the first one left), in either sweep order; the vertical
@@ -41,7 +44,8 @@ mod kernels;
 mod tags;
 
 pub use kernels::{
-    portable, ppm_line, ppm_rows, ppm_sweep, EndFluxes, LineEnds, RowEnds, Scratch, Through,
+    portable, ppm_line, ppm_rows, ppm_sweep, EndFluxes, LineEnds, PpmEdges, RowEnds, Scratch,
+    Through,
 };
 
 use super::{Process, ProcessKind, StepContext};
@@ -56,8 +60,10 @@ use ndarray::{s, Array2, Array3, ArrayView2, ArrayViewMut2, Axis, Zip};
 use rayon::prelude::*;
 
 /// Cells of the neighbour a PPM face flux depends on: the edge value at a
-/// face uses two cells each side, and the flux through the first face
-/// uses the parabola of the cell beyond it, whose far edge reaches a third.
+/// face uses two cells each side (with either `PpmEdges`: the limited
+/// slopes of the two cells next to the face reach one cell further each
+/// way, the same four cells), and the flux through the first face uses the
+/// parabola of the cell beyond it, whose far edge reaches a third.
 pub const HALO_WIDTH: usize = 3;
 
 /// Most lanes per block in the y-sweep: long enough to amortise per-row
@@ -73,13 +79,16 @@ fn lane_blocks(n: usize) -> impl Iterator<Item = (usize, usize)> {
 
 pub struct Advection {
     pub max_courant: f64,
+    /// How the kernels find cell-edge values.
+    pub edges: PpmEdges,
     work: Option<Work>,
 }
 
 impl Advection {
-    pub fn new(max_courant: f64) -> Self {
+    pub fn new(max_courant: f64, edges: PpmEdges) -> Self {
         Advection {
             max_courant,
+            edges,
             work: None,
         }
     }
@@ -358,6 +367,7 @@ fn sweep_plane(
     flux: &ArrayView2<f64>,
     bnd: f64,
     ends: [Edge; 2],
+    edges: PpmEdges,
     w: &mut SweepWork,
 ) -> Through {
     let nx = plane.ncols();
@@ -376,7 +386,14 @@ fn sweep_plane(
                     }
                 };
                 let m = line.as_slice_mut().expect("rows contiguous");
-                let e = ppm_line(m, row(inv_air, j), row(flux, j), line_ends, &mut w.kernel);
+                let e = ppm_line(
+                    m,
+                    row(inv_air, j),
+                    row(flux, j),
+                    line_ends,
+                    edges,
+                    &mut w.kernel,
+                );
                 total += booked(ends, e);
                 if w.kernel.record_faces {
                     w.faces[j * (nx + 1)..(j + 1) * (nx + 1)]
@@ -403,6 +420,7 @@ fn sweep_plane(
                     &inv_air.slice(s![.., i0..i1]),
                     &flux.slice(s![.., i0..i1]),
                     row_ends,
+                    edges,
                     &mut w.kernel,
                 );
                 total += booked(ends, e);
@@ -436,6 +454,7 @@ fn sweep_tags(
     ends: [Edge; 2],
     boundary_tag: usize,
     bulk_ready: bool,
+    edges: PpmEdges,
     w: &mut SweepWork,
 ) -> Vec<Through> {
     let (ntags, rows, cols) = tag_planes.dim();
@@ -467,7 +486,7 @@ fn sweep_tags(
     w.kernel.record_faces = true;
     {
         let mut b = ArrayViewMut2::from_shape((rows, cols), &mut bulk).expect("plane shape");
-        sweep_plane(dir, &mut b, inv_air, flux, bnd, ends, w);
+        sweep_plane(dir, &mut b, inv_air, flux, bnd, ends, edges, w);
     }
     w.kernel.record_faces = false;
     let periodic = ends[0] == Edge::Periodic;
@@ -587,6 +606,7 @@ impl Advection {
         work: &mut Work,
         state: &mut State,
         bnd: &[f64],
+        edges: PpmEdges,
     ) -> Vec<Through> {
         let ntr = state.tracers.len();
         let tagged = state.tracers.is_tagged().then_some(&state.tracers);
@@ -632,6 +652,7 @@ impl Advection {
                                     end,
                                     t.boundary_tag,
                                     second,
+                                    edges,
                                     w,
                                 );
                                 for (o, m) in out[range.clone()].iter_mut().zip(moved) {
@@ -651,6 +672,7 @@ impl Advection {
                             &f1,
                             bnd[tr],
                             ends[0],
+                            edges,
                             w,
                         );
                         out[tr] += sweep_plane(
@@ -660,6 +682,7 @@ impl Advection {
                             &f2,
                             bnd[tr],
                             ends[1],
+                            edges,
                             w,
                         );
                     }
@@ -681,6 +704,7 @@ impl Advection {
         work: &mut Work,
         state: &mut State,
         bnd: &[f64],
+        edges: PpmEdges,
         comm: &dyn Comm,
     ) -> Vec<Through> {
         let ntr = state.tracers.len();
@@ -753,6 +777,7 @@ impl Advection {
                                 &f_ext.view(),
                                 bnd[tr],
                                 ends,
+                                edges,
                                 w,
                             );
                             plane.assign(&ext.slice_axis(axis, ndarray::Slice::from(lo..lo + n)));
@@ -847,6 +872,7 @@ impl Advection {
                                     [Edge::Open, Edge::Open],
                                     t.boundary_tag,
                                     false,
+                                    self.edges,
                                     buffers,
                                 );
                                 for (o, m) in out[range].iter_mut().zip(moved) {
@@ -871,6 +897,7 @@ impl Advection {
                                     low: &low,
                                     high: &high,
                                 },
+                                self.edges,
                                 s,
                             );
                             out[tr] += e.high;
@@ -946,9 +973,9 @@ impl Process for Advection {
             };
             let bnd = &ctx.boundary.lateral;
             let lateral = if divided {
-                Self::horizontal_step_divided(g, order, &mut work, state, bnd, ctx.comm)
+                Self::horizontal_step_divided(g, order, &mut work, state, bnd, self.edges, ctx.comm)
             } else {
-                Self::horizontal_step(g, order, &mut work, state, bnd)
+                Self::horizontal_step(g, order, &mut work, state, bnd, self.edges)
             };
             for (b, e) in budget.tracers.iter_mut().zip(lateral) {
                 b.lateral_in_kg += e.inflow;
