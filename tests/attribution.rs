@@ -1207,3 +1207,121 @@ fn tagged_results_do_not_depend_on_the_thread_count() {
     );
     assert_eq!(b1, b3, "tagged budgets differ between 1 and 3 threads");
 }
+
+#[test]
+fn night_reservoirs_and_carried_oxidants_keep_each_tags_s_and_n_and_sum_to_the_bulk() {
+    // The fog box for 24 h with the carried oxidants (O3, H2O2, untagged)
+    // and the night-time reservoirs (N2O5, ClNO2, in NOx's family): two
+    // tags with *different* shares of SO2, NOx and NH3. Each tag's S,
+    // oxidised N (NOx + 2 N2O5 + ClNO2 + HNO3 + NO3) and reduced N stay
+    // constant, and the tags sum to an untagged run of the same case.
+    let dir = tempfile::tempdir().unwrap();
+    let text = BOX_CASE
+        .replace("hours = 6", "hours = 24")
+        .replace(
+            r#"names = ["SO2", "SO4", "NOX", "HNO3", "NO3", "NH3", "NH4"]"#,
+            r#"names = ["SO2", "SO4", "NOX", "HNO3", "NO3", "NH3", "NH4", "O3", "H2O2", "N2O5", "CLNO2"]"#,
+        )
+        .replace("oh_cm3 = 5.0e6", "oh_peak_cm3 = 5.0e6");
+    let c = case(&text, dir.path());
+    let t0 = TracerSet::new(c.species.clone());
+    let keep: Vec<bool> = c
+        .species
+        .iter()
+        .map(|s| !airshed::species::OXIDANTS.contains(&s.name))
+        .collect();
+    let tags = vec![
+        Tag::plain("a", TagKind::Emissions),
+        Tag::plain("b", TagKind::Emissions),
+        Tag::plain("boundary", TagKind::Boundary),
+        Tag::plain("initial", TagKind::Initial),
+    ];
+    let t = TracerSet::tagged(c.species.clone(), tags).only_on(&keep);
+    let build = |tracers: TracerSet| {
+        airshed::simulation::Simulation::build(
+            &c,
+            tracers,
+            None,
+            Box::new(airshed::parallel::Serial),
+        )
+        .unwrap()
+    };
+    let (mut bulk, mut sim) = (build(t0.clone()), build(t.clone()));
+    let sp = |n: &str| t.species_index(n).unwrap();
+    // SO2 ~8 ppb, NOx ~20 ppb, NH3 ~30 ppb, O3 40 ppb, H2O2 1 ppb in all.
+    let fill = |s: &mut airshed::simulation::Simulation, tr: usize, per_kg_air: f64| {
+        let air = s.model.state.air_mass.clone();
+        s.model
+            .state
+            .mass
+            .index_axis_mut(ndarray::Axis(0), tr)
+            .assign(&(&air * per_kg_air));
+    };
+    for (name, ratio, share_a) in [
+        ("SO2", 2.1e-8, 0.8),
+        ("NOX", 3.2e-8, 0.3),
+        ("NH3", 1.8e-8, 0.6),
+        ("O3", 6.6e-8, 1.0),
+        ("H2O2", 1.2e-9, 1.0),
+    ] {
+        fill(&mut bulk, t0.index(sp(name), 0), ratio);
+        if t.species_is_tagged(sp(name)) {
+            fill(&mut sim, t.index(sp(name), 0), ratio * share_a);
+            fill(&mut sim, t.index(sp(name), 1), ratio * (1.0 - share_a));
+        } else {
+            fill(&mut sim, t.index(sp(name), 0), ratio);
+        }
+    }
+    common::reset_budget(&mut sim);
+    common::reset_budget(&mut bulk);
+    let moles = |s: &airshed::simulation::Simulation, tag: usize, family: &[(&str, f64)]| -> f64 {
+        family
+            .iter()
+            .map(|(n, atoms)| {
+                atoms * s.model.state.tracer(t.index(sp(n), tag)).sum()
+                    / t.species[sp(n)].molar_mass
+            })
+            .sum()
+    };
+    let families: [&[(&str, f64)]; 3] = [
+        &[("SO2", 1.0), ("SO4", 1.0)],
+        &[
+            ("NOX", 1.0),
+            ("N2O5", 2.0),
+            ("CLNO2", 1.0),
+            ("HNO3", 1.0),
+            ("NO3", 1.0),
+        ],
+        &[("NH3", 1.0), ("NH4", 1.0)],
+    ];
+    let start: Vec<Vec<f64>> = (0..2)
+        .map(|tag| families.iter().map(|f| moles(&sim, tag, f)).collect())
+        .collect();
+    let (mut saw_n2o5, mut saw_clno2) = (0.0f64, 0.0f64);
+    while !sim.clock.done() {
+        sim.step().unwrap();
+        bulk.step().unwrap();
+        saw_n2o5 = saw_n2o5.max(sim.model.state.tracer(t.index(sp("N2O5"), 0)).sum());
+        saw_clno2 = saw_clno2.max(sim.model.state.tracer(t.index(sp("CLNO2"), 0)).sum());
+    }
+    assert!(saw_n2o5 > 0.0 && saw_clno2 > 0.0, "the night paths ran");
+    for (tag, start) in start.iter().enumerate() {
+        for (f, family) in families.iter().enumerate() {
+            let drift = (moles(&sim, tag, family) - start[f]).abs() / start[f];
+            println!("tag {tag} family {f}: relative change in moles over 24 h {drift:.1e}");
+            assert!(drift < 1e-12, "{drift}");
+        }
+    }
+    let mut worst = 0.0f64;
+    for s in 0..t.species.len() {
+        let tagged: f64 = t
+            .tracers_of(s)
+            .map(|tr| sim.model.state.tracer(tr).sum())
+            .sum();
+        let untagged = bulk.model.state.tracer(t0.index(s, 0)).sum();
+        let scale = untagged.abs().max(1e-30);
+        worst = worst.max((tagged - untagged).abs() / scale);
+    }
+    println!("tags vs untagged run, worst relative difference over species: {worst:.1e}");
+    assert!(worst < 1e-11, "{worst}");
+}

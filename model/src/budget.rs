@@ -19,10 +19,14 @@ pub struct TracerBudget {
     pub top_in_kg: f64,
     pub top_out_kg: f64,
     pub final_kg: f64,
+    /// Sum of the magnitudes of chemistry's per-layer, per-step changes:
+    /// a scale for round-off where production and loss cancel (a night
+    /// reservoir that returns by day), not a term of the balance.
+    pub chemistry_gross_kg: f64,
 }
 
 impl TracerBudget {
-    const TERMS: usize = 10;
+    const TERMS: usize = 11;
 
     /// The terms in declaration order.
     fn terms(&self) -> [f64; Self::TERMS] {
@@ -37,6 +41,7 @@ impl TracerBudget {
             self.top_in_kg,
             self.top_out_kg,
             self.final_kg,
+            self.chemistry_gross_kg,
         ]
     }
 
@@ -52,6 +57,7 @@ impl TracerBudget {
             top_in_kg: t[7],
             top_out_kg: t[8],
             final_kg: t[9],
+            chemistry_gross_kg: t[10],
         }
     }
 

@@ -65,6 +65,7 @@ impl EmissionInjection {
             let lost = (nox_kg * t.o3_per_nox).min(*o3);
             *o3 -= lost;
             budget.tracers[t.o3].chemistry_kg -= lost;
+            budget.tracers[t.o3].chemistry_gross_kg += lost;
         }
     }
 }

@@ -404,6 +404,7 @@ impl Process for TaggedChemistry {
         for change in per_layer {
             for (b, d) in budget.tracers.iter_mut().zip(change) {
                 b.chemistry_kg += d;
+                b.chemistry_gross_kg += d.abs();
             }
         }
         self.before = Some(before);

@@ -606,6 +606,7 @@ impl Process for Chemistry {
         for change in per_layer {
             for (&tr, d) in touched.iter().zip(change) {
                 budget.tracers[tr].chemistry_kg += d;
+                budget.tracers[tr].chemistry_gross_kg += d.abs();
             }
         }
         Ok(())
