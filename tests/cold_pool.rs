@@ -195,8 +195,21 @@ fn a_stagnant_basin_holds_a_cold_pool_that_shallows_mixing_and_traps_a_tracer() 
         basin.tracer[12] / flat.tracer[12],
         basin.tracer[HOURS] / flat.tracer[HOURS]
     );
+    assert!(
+        (night - expected_night).abs() < 0.05,
+        "{night} vs {expected_night}"
+    );
     assert!(deficit > (1.0 + 2.0 * ENTRAINMENT_RATIO) * whole_day);
     assert!((day - expected_day).abs() < 0.05, "{day} vs {expected_day}");
+    // The pool persists through the spell: the second midnight and noon
+    // (same forcing) hold the same structure.
+    let again = (
+        basin.t[n + 24] - flat.t[n + 24],
+        basin.t[d + 24] - flat.t[d + 24],
+    );
+    assert!((again.0 - expected_night).abs() < 0.05, "{again:?}");
+    assert!((again.1 - expected_day).abs() < 0.05, "{again:?}");
+    assert_eq!(basin.h[d + 24], basin.h[d]);
     assert!(
         (basin.h[d] - h_pool).abs() < 1.0,
         "{} vs {h_pool}",

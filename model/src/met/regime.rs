@@ -79,8 +79,11 @@
 //!   591 m pool (deficit 6.6 MJ/m2) for the next night, so the pool persists
 //!   through the spell, as midwinter heating fails to remove persistent
 //!   pools (Zhong et al. 2001, Mon. Weather Rev. 129, 2600); the other
-//!   regimes' days remove a 600 m basin's pool within the day (a winter pool
-//!   after a calm night only near sunset);
+//!   regimes' days remove a 600 m basin's pool within the day (winter by
+//!   mid- to late afternoon, spring and summer by late morning);
+//! - by day a pool no deeper than the 50 m minimum mixing height caps
+//!   nothing and is ignored (at night the pool must be deeper than the
+//!   open-ground inversion, itself at least 50 m);
 //! - a run that starts by day assumes the night before was of the same
 //!   regime. The pool is horizontally uniform at a given altitude by night;
 //!   by day each column mixes its own lowest h.
@@ -302,7 +305,7 @@ impl RegimeMet {
                     Column::stable_layer(zs, depth, gamma_night, free)
                 } else if !day {
                     Column::stable_layer(zs, inversion, gamma_night, free)
-                } else if depth > pool_mixed {
+                } else if depth > pool_mixed.max(pbl::MIN_MIXING_HEIGHT) {
                     pool[[j, i]] = depth;
                     Column::eroding_pool(zs, depth, pool_mixed, gamma_night, free)
                 } else {
