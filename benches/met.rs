@@ -37,6 +37,7 @@ fn diagnostic_wind(c: &mut Criterion) {
         v10: -2.8,
         surface_wind: None,
         first_guess_winds: None,
+        cold_pool: None,
         brunt_vaisala: 0.015,
         slope_dtheta: -3.0,
         mixing_height: 300.0,

@@ -21,6 +21,7 @@ fn forcing(u10: f64, n: f64) -> Forcing {
         v10: 0.0,
         surface_wind: None,
         first_guess_winds: None,
+        cold_pool: None,
         brunt_vaisala: n,
         slope_dtheta: 0.0,
         mixing_height: 1000.0,

@@ -67,6 +67,7 @@ impl TerrainAdjustedMet {
             v10: 0.0,
             surface_wind: None,
             first_guess_winds: Some((uc, vc)),
+            cold_pool: None,
             brunt_vaisala: n2.max(1e-8).sqrt(),
             slope_dtheta: 0.0,
             mixing_height: pblh,

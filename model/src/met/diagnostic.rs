@@ -8,7 +8,9 @@
 //!    guess comes from coarse gridded winds);
 //! 2. cold-air pools: at stable times, air in a closed depression below the
 //!    dividing-streamline height (pass height - U/N, Sheppard 1956, Q. J. R.
-//!    Meteorol. Soc. 82, 528) cannot be lifted out and keeps no synoptic wind;
+//!    Meteorol. Soc. 82, 528) cannot be lifted out and keeps no synoptic wind
+//!    (or, when the caller gives the pool depths, below those: a pool the
+//!    day has not broken, see `regime`);
 //! 3. slope flows: Prandtl's (1942) solution for a heated or cooled slope,
 //!    u(n) = dT sqrt(g / (theta gamma)) exp(-n/l) sin(n/l),
 //!    l = (4 K^2 / (N^2 sin^2 a))^(1/4), up-slope by day, down-slope at night
@@ -60,6 +62,10 @@ pub struct Forcing {
     /// ...or a whole 3-D first guess at cell centres [k, j, i] (coarse
     /// gridded winds), replacing the profile.
     pub first_guess_winds: Option<(Array3<f64>, Array3<f64>)>,
+    /// Depth above ground of a cold pool per column [j, i], m: air below it
+    /// keeps no synoptic wind, by day too (a persisting pool). None: the
+    /// dividing-streamline depth at stable times (step 2 of the module notes).
+    pub cold_pool: Option<ndarray::Array2<f64>>,
     /// Brunt-Vaisala frequency of the lower atmosphere, 1/s.
     pub brunt_vaisala: f64,
     /// Surface potential-temperature anomaly driving slope flows, K
@@ -126,7 +132,11 @@ impl DiagnosticWind {
                     (None, Some((u, v))) => (u[[j, i]], v[[j, i]]),
                     (None, None) => (f.u10, f.v10),
                 };
-                let dividing = t.pool_depth[[j, i]] - u10.hypot(v10) / n;
+                let dividing = match &f.cold_pool {
+                    Some(depth) => depth[[j, i]],
+                    None if stable => t.pool_depth[[j, i]] - u10.hypot(v10) / n,
+                    None => f64::NEG_INFINITY,
+                };
                 for k in 0..nz {
                     let z = g.z_mid[k];
                     let zp = z.min(f.mixing_height.max(10.0));
@@ -135,7 +145,7 @@ impl DiagnosticWind {
                         Some((uu, vv)) => (uu[[k, j, i]], vv[[k, j, i]]),
                         None => (u10 * profile, v10 * profile),
                     };
-                    if stable && z < dividing {
+                    if z < dividing {
                         (u, v) = (0.0, 0.0);
                     }
                     if slope > 0.0 {

@@ -3,21 +3,32 @@
 
 use super::{CP_DRY, GRAVITY, KARMAN};
 
-/// Businger-Dyer stability function for heat, phi_h(z/L) (Dyer 1974,
-/// Boundary-Layer Meteorol. 7, 363-372): 1 + 5 z/L stable, (1 - 16 z/L)^-1/2 unstable.
+/// Stability function for heat, phi_h(z/L). Unstable (1 - 16 z/L)^-1/2 and
+/// stable 1 + 5 z/L up to z/L = 1 (Businger-Dyer; Dyer 1974,
+/// Boundary-Layer Meteorol. 7, 363-372); beyond z/L = 1, 5 + z/L
+/// (Holtslag & Boville 1993, J. Climate 6, 1825-1842, sec. 2), which joins
+/// the log-linear law continuously at z/L = 1 (both 6) and grows only
+/// linearly, so very stable mixing tends to k u* L (1 - z/h)^2 rather than
+/// to zero as z/L grows.
 pub fn phi_h(zeta: f64) -> f64 {
-    if zeta >= 0.0 {
+    if zeta > 1.0 {
+        5.0 + zeta
+    } else if zeta >= 0.0 {
         1.0 + 5.0 * zeta
     } else {
         (1.0 - 16.0 * zeta).powf(-0.5)
     }
 }
 
-/// Integrated stability correction for heat, psi_h(z/L) (Paulson 1970,
-/// J. Appl. Meteorol. 9, 857; Dyer 1974): -5 z/L stable, 2 ln((1+x^2)/2) unstable
-/// with x = (1 - 16 z/L)^(1/4).
+/// Integrated stability correction for heat, psi_h(z/L) = integral from 0
+/// to z/L of (1 - phi_h(s))/s ds (Paulson 1970, J. Appl. Meteorol. 9, 857;
+/// Dyer 1974): unstable 2 ln((1+x^2)/2) with x = (1 - 16 z/L)^(1/4); stable
+/// -5 z/L up to z/L = 1 and, with [`phi_h`]'s very stable branch,
+/// -4 - 4 ln(z/L) - z/L beyond.
 pub fn psi_h(zeta: f64) -> f64 {
-    if zeta >= 0.0 {
+    if zeta > 1.0 {
+        -4.0 - 4.0 * zeta.ln() - zeta
+    } else if zeta >= 0.0 {
         -5.0 * zeta
     } else {
         let x = (1.0 - 16.0 * zeta).powf(0.25);
@@ -30,7 +41,9 @@ pub fn psi_h(zeta: f64) -> f64 {
 /// mixed layer, with the turbulent velocity scale w_t = u*/phi_h(z/L) in the
 /// surface layer and stable conditions, and w_t = (u*^3 + 0.6 w*^3)^(1/3)/Pr
 /// (eq. 3.10-3.12, Pr = 1 approximated) above 0.1 h in convective conditions,
-/// where w*^3 = -u*^3 h / (k L). Zero above h (the caller applies a floor).
+/// where w*^3 = -u*^3 h / (k L). Stable: phi_h of [`phi_h`], 1 + 5 z/L up to
+/// z/L = 1 and 5 + z/L beyond (HB93 sec. 2). Zero above h (the caller
+/// applies a floor).
 pub fn kz_holtslag_boville(z: f64, h: f64, ustar: f64, obukhov: f64) -> f64 {
     if z >= h || h <= 0.0 {
         return 0.0;
@@ -178,7 +191,7 @@ mod tests {
     #[test]
     fn psi_h_matches_the_integral_of_one_minus_phi_h() {
         // psi_h(zeta) = integral_0^zeta (1 - phi_h(s)) / s ds (Paulson 1970).
-        for zeta in [-2.0, -0.5, -0.05, 0.05, 0.5] {
+        for zeta in [-2.0, -0.5, -0.05, 0.05, 0.5, 1.0, 2.5, 8.0] {
             let n = 200_000;
             let h = zeta / n as f64;
             let integral: f64 = (0..n)
@@ -193,6 +206,30 @@ mod tests {
                 psi_h(zeta)
             );
         }
+    }
+
+    #[test]
+    fn very_stable_kz_follows_the_hb93_branch_on_both_sides_of_z_over_l_one() {
+        // u* = 0.1 m/s, L = 20 m, h = 200 m, k = 0.4; by hand:
+        // z = 10 m: z/L = 0.5, phi = 1 + 5(0.5) = 3.5,
+        //   K = 0.4 (0.1/3.5) 10 (1 - 0.05)^2 = 0.4 * 0.0285714 * 10 * 0.9025 = 0.103143 m2/s;
+        // z = 60 m: z/L = 3, phi = 5 + 3 = 8 (the log-linear law would give 16),
+        //   K = 0.4 (0.1/8) 60 (1 - 0.3)^2 = 0.4 * 0.0125 * 60 * 0.49 = 0.147 m2/s.
+        let (h, us, l) = (200.0, 0.1, 20.0);
+        let below = kz_holtslag_boville(10.0, h, us, l);
+        let above = kz_holtslag_boville(60.0, h, us, l);
+        assert!((below - 0.103_142_857_142_857).abs() < 1e-12, "{below}");
+        assert!((above - 0.147).abs() < 1e-12, "{above}");
+        // Twice the log-linear value at z/L = 3 (phi 8 instead of 16).
+        let log_linear = KARMAN * us / (1.0 + 5.0 * 3.0) * 60.0 * 0.49;
+        assert!((above / log_linear - 2.0).abs() < 1e-12);
+        // Continuous at z/L = 1 (z = L = 20 m): phi = 6 from either side.
+        assert_eq!(phi_h(1.0), 6.0);
+        assert!((phi_h(1.0 + 1e-12) - 6.0).abs() < 1e-11);
+        let k = |z: f64| kz_holtslag_boville(z, h, us, l);
+        assert!((k(20.0 + 1e-9) - k(20.0 - 1e-9)).abs() < 1e-9);
+        // psi_h is continuous at 1 too.
+        assert!((psi_h(1.0 + 1e-12) - psi_h(1.0)).abs() < 1e-10);
     }
 
     #[test]

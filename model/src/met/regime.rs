@@ -24,15 +24,78 @@
 //! Mixing height: by day the slab growth of [`pbl::grow_convective_layer`]
 //! from sunrise under a half-sine heat flux, at least the stable height; at
 //! night the stable height of [`pbl::stable_mixing_height`]. Solar time is
-//! that of the domain centre.
+//! that of the domain centre. The surface layer that sets them breathes
+//! sea-level air at the regime's surface temperature.
+//!
+//! Thermodynamics follow the terrain. Temperatures are carried as the
+//! static temperature theta = T + g Z / cp (Z altitude; the dry static
+//! energy over cp, which the slab model conserves: Stull 1988, An
+//! Introduction to Boundary Layer Meteorology, sec. 1.5):
+//! - free atmosphere: the same at a given altitude everywhere, theta rising
+//!   at the regime's day gradient gamma_day from sea level (the stratification
+//!   the daytime mixed layer grows into), so the surface over terrain of
+//!   height zs is colder by (g/cp - gamma_day) zs: 3.8 K/km (stagnant) to
+//!   5.8 K/km (summer), against 6.5 K/km in the US Standard Atmosphere 1976;
+//! - night, open ground: a surface inversion of the regime's night gradient
+//!   gamma_night through the stable boundary layer (the regional stable
+//!   height), joining the free atmosphere at its top; the free atmosphere is
+//!   placed so that flat sea-level ground has the regime's surface
+//!   temperature (day and night);
+//! - pressure: hydrostatic from 101325 Pa at sea level up the free
+//!   atmosphere to where a column joins it, then down through the column's
+//!   own layers, each piece by the hypsometric equation for a constant lapse
+//!   rate ([`hypsometric`]; US Standard Atmosphere 1976, NOAA-S/T 76-1562,
+//!   eq. 33a-b); density p / (R_d T).
+//!
+//! Cold-air pools (a topographic depression filled with air colder than the
+//! air above, stagnant below a capping inversion: Whiteman et al. 2001,
+//! Weather Forecast. 16, 432; Lareau et al. 2013, Bull. Amer. Meteor. Soc.
+//! 94, 51). A column's pool depth is its depth below the lowest pass out of
+//! its depression (the spill-over height; [`Terrain::pool_depth`]) less
+//! U/N, the dividing streamline (Sheppard 1956) for the column's 10 m wind
+//! and the pool's stratification N = sqrt(g gamma_night / T): air below it
+//! cannot be lifted out over the rim. Parameters come from the regime and
+//! the terrain only:
+//! - night: where the pool is deeper than the open-ground inversion, the
+//!   inversion fills the basin to its depth (gamma_night from the floor to
+//!   the pool top, where it meets the free atmosphere), so the floor is
+//!   colder than open ground at its altitude by
+//!   (gamma_night - gamma_day) (depth - stable height): 13 K for the
+//!   stagnant regime in a 600 m basin. The build is the regime's prescribed
+//!   nocturnal stratification carried to the spill height, as the open-ground
+//!   inversion is prescribed, not a radiation budget;
+//! - day: the pool erodes only as the surface heat allows. The mixed layer
+//!   grows from the floor into the pool's stratification by encroachment,
+//!   rho cp gamma_night h^2 / 2 = (1 + 2A) E with E the heat put in since
+//!   sunrise (Carson 1973; [`pbl::grow_convective_layer`] from zero), mixing
+//!   the lowest h to the pool's theta there; the pool is removed when h
+//!   reaches its top, i.e. when (1 + 2A) E exceeds the pool's heat deficit
+//!   rho cp gamma_night depth^2 / 2 relative to its top (the energy budget of
+//!   Whiteman & McKee 1982, J. Appl. Meteorol. 21, 290, with the inversion
+//!   top held: no sidewall-flow subsidence). Until then the pool top caps
+//!   mixing (mixing height h, at least 50 m; Kz is the floor above it) and
+//!   the pool keeps no synoptic wind. A stagnant day (80 W/m2 at noon:
+//!   2.2 MJ/m2, 3.1 MJ/m2 with entrainment, mixing 400 m by sunset) leaves a
+//!   591 m pool (deficit 6.6 MJ/m2) for the next night, so the pool persists
+//!   through the spell, as midwinter heating fails to remove persistent
+//!   pools (Zhong et al. 2001, Mon. Weather Rev. 129, 2600); the other
+//!   regimes' days remove a 600 m basin's pool within the day (winter by
+//!   mid- to late afternoon, spring and summer by late morning);
+//! - by day a pool no deeper than the 50 m minimum mixing height caps
+//!   nothing and is ignored (at night the pool must be deeper than the
+//!   open-ground inversion, itself at least 50 m);
+//! - a run that starts by day assumes the night before was of the same
+//!   regime. The pool is horizontally uniform at a given altitude by night;
+//!   by day each column mixes its own lowest h.
 
 use super::diagnostic::{AdjustReport, DiagnosticWind, Forcing};
 use super::terrain::Terrain;
-use super::{pbl, MetFields, GRAVITY, R_DRY};
+use super::{pbl, MetFields, CP_DRY, GRAVITY, R_DRY};
 use crate::config::{RegimeName, RegimeSpec};
 use crate::error::Result;
 use crate::grid::Grid;
 use crate::time::StartTime;
+use ndarray::Array2;
 use std::f64::consts::PI;
 
 #[derive(Debug, Clone, Copy)]
@@ -168,6 +231,7 @@ impl RegimeMet {
     fn solve_hour(&mut self, hour: usize) -> Result<MetFields> {
         let g = &self.grid;
         let r = self.regime;
+        let terrain = &self.model.terrain;
         let (clon, clat) = g.lonlat_at(0.5 * (g.nx as f64 - 1.0), 0.5 * (g.ny as f64 - 1.0));
         let solar = (self.start.hour_utc + hour as f64 + clon / 15.0).rem_euclid(24.0);
         let sun = ((solar - 6.0) / 12.0 * PI).sin().max(0.0);
@@ -179,26 +243,10 @@ impl RegimeMet {
         };
         let t_surface =
             r.surface_temperature_k + DIURNAL_SWING * (2.0 * PI * (solar - 15.0) / 24.0).cos();
-        let lapse = if day {
-            r.lapse_day_k_per_km
-        } else {
-            r.lapse_night_k_per_km
-        } / 1000.0;
+        let gamma_day = r.lapse_day_k_per_km / 1000.0;
+        let gamma_night = r.lapse_night_k_per_km / 1000.0;
+        let lapse = if day { gamma_day } else { gamma_night };
         let brunt = (GRAVITY / t_surface * lapse).sqrt();
-        let mut m = MetFields::zeros(g);
-        // Temperature: potential temperature rising at the lapse rate,
-        // T = theta - (g/cp) z; pressure hydrostatic at the layer-mean temperature.
-        for k in 0..g.nz {
-            let z = g.z_mid[k];
-            let t = t_surface + (lapse - GRAVITY / super::CP_DRY) * z;
-            let p = 101_325.0 * (-GRAVITY * z / (R_DRY * 0.5 * (t + t_surface))).exp();
-            m.temperature.index_axis_mut(ndarray::Axis(0), k).fill(t);
-            m.pressure.index_axis_mut(ndarray::Axis(0), k).fill(p);
-        }
-        m.update_density();
-        m.rh.fill(self.relative_humidity);
-        m.cloud_water.fill(self.cloud_water);
-        m.z0.fill(Z0);
         let surface_wind = self.stations.as_ref().map(|s| s.wind_field(g, hour));
         let (u10, v10) = match &surface_wind {
             // The domain-mean station wind sets the regional mixing height.
@@ -208,8 +256,8 @@ impl RegimeMet {
                 super::stats::grid_relative(g, clon, east, north)
             }
         };
-        // Mixing height from the domain-centre surface layer.
-        let rho = m.density[[0, 0, 0]];
+        // Regional mixing height from the surface layer of sea-level air.
+        let rho = SEA_LEVEL_PRESSURE / (R_DRY * t_surface);
         let (us, l) = pbl::surface_layer(
             u10.hypot(v10).max(CALM_SPEED),
             10.0,
@@ -219,19 +267,67 @@ impl RegimeMet {
             t_surface,
         );
         let stable_h = pbl::stable_mixing_height(us, l, clat);
-        let h = if day {
-            // Heat put in since sunrise under the half-sine flux, J/m2.
+        // Heat put in since sunrise under the half-sine flux, J/m2.
+        let energy = if day {
             let since = (solar - 6.0).max(0.0);
-            let energy = r.heat_flux_wm2 * 12.0 / PI * (1.0 - (PI * since / 12.0).cos()) * 3600.0;
-            pbl::grow_convective_layer(stable_h, energy, rho, r.lapse_day_k_per_km / 1000.0)
+            r.heat_flux_wm2 * 12.0 / PI * (1.0 - (PI * since / 12.0).cos()) * 3600.0
+        } else {
+            0.0
+        };
+        let h = if day {
+            pbl::grow_convective_layer(stable_h, energy, rho, gamma_day)
         } else {
             stable_h
         };
+        // Thermodynamics (module notes): the free atmosphere by altitude, the
+        // nocturnal inversion over open ground, cold pools in closed basins.
+        let inversion = if day { 0.0 } else { stable_h };
+        let free = FreeAtmosphere {
+            theta0: t_surface + (gamma_night - gamma_day) * inversion,
+            gamma: gamma_day,
+        };
+        let pool_brunt = (GRAVITY / t_surface * gamma_night).sqrt();
+        // Depth of the mixed layer grown into a pool since sunrise.
+        let pool_mixed = pbl::grow_convective_layer(0.0, energy, rho, gamma_night);
+        let mut m = MetFields::zeros(g);
+        let mut pool = Array2::zeros((g.ny, g.nx));
+        for j in 0..g.ny {
+            for i in 0..g.nx {
+                let speed = match &surface_wind {
+                    Some((u, v)) => u[[j, i]].hypot(v[[j, i]]),
+                    None => u10.hypot(v10),
+                };
+                // Below the dividing streamline of the pool's stratification.
+                let depth = terrain.pool_depth[[j, i]] - speed / pool_brunt;
+                let zs = terrain.height[[j, i]];
+                let column = if !day && depth > inversion {
+                    pool[[j, i]] = depth;
+                    Column::stable_layer(zs, depth, gamma_night, free)
+                } else if !day {
+                    Column::stable_layer(zs, inversion, gamma_night, free)
+                } else if depth > pool_mixed.max(pbl::MIN_MIXING_HEIGHT) {
+                    pool[[j, i]] = depth;
+                    Column::eroding_pool(zs, depth, pool_mixed, gamma_night, free)
+                } else {
+                    Column::stable_layer(zs, 0.0, gamma_night, free)
+                };
+                for k in 0..g.nz {
+                    let (t, p) = column.state(g.z_mid[k]);
+                    m.temperature[[k, j, i]] = t;
+                    m.pressure[[k, j, i]] = p;
+                }
+            }
+        }
+        m.update_density();
+        m.rh.fill(self.relative_humidity);
+        m.cloud_water.fill(self.cloud_water);
+        m.z0.fill(Z0);
         let forcing = Forcing {
             u10,
             v10,
             surface_wind,
             first_guess_winds: None,
+            cold_pool: Some(pool.clone()),
             brunt_vaisala: brunt,
             slope_dtheta: if day {
                 r.slope_dtheta_day * sun
@@ -248,7 +344,9 @@ impl RegimeMet {
         m.v_face = wind.v_face;
         // Column boundary layer: u* and L from each column's own lowest-level
         // wind (weak in sheltered pools), the mixing height no deeper than the
-        // regional one and no deeper than the stable height where the column is stable.
+        // regional one and no deeper than the stable height where the column
+        // is stable; by day a surviving pool's capping inversion holds the
+        // mixed layer to the depth grown into the pool.
         for j in 0..g.ny {
             for i in 0..g.nx {
                 let (u, v) = m.centre_wind(0, j, i);
@@ -256,15 +354,138 @@ impl RegimeMet {
                     pbl::surface_layer(u.hypot(v), g.z_mid[0], Z0, heat, rho, t_surface);
                 m.ustar[[j, i]] = usc;
                 m.obukhov[[j, i]] = lc;
-                m.pblh[[j, i]] = if day {
-                    h
-                } else {
+                m.pblh[[j, i]] = if !day {
                     pbl::stable_mixing_height(usc, lc, clat).min(h.max(pbl::MIN_MIXING_HEIGHT))
+                } else if pool[[j, i]] > 0.0 {
+                    pool_mixed.max(pbl::MIN_MIXING_HEIGHT)
+                } else {
+                    h
                 };
             }
         }
         m.diagnose_kz(g, self.kz_min);
         Ok(m)
+    }
+}
+
+/// Pressure at sea level under the free atmosphere, Pa (US Standard
+/// Atmosphere 1976, NOAA-S/T 76-1562, table 1).
+pub const SEA_LEVEL_PRESSURE: f64 = 101_325.0;
+
+/// Pressure after a height change dz (m, either sign) from pressure p0 through
+/// air whose temperature goes linearly from t0 to t1: the hypsometric
+/// equation integrated exactly for a constant lapse rate,
+/// p1 = p0 (t1/t0)^(-g dz / (R (t1 - t0))) (US Standard Atmosphere 1976,
+/// eq. 33a), and p0 exp(-g dz / (R t0)) for an isothermal layer (eq. 33b).
+pub fn hypsometric(p0: f64, t0: f64, t1: f64, dz: f64) -> f64 {
+    if (t1 - t0).abs() < 1e-9 * t0 {
+        p0 * (-GRAVITY * dz / (R_DRY * 0.5 * (t0 + t1))).exp()
+    } else {
+        p0 * (t1 / t0).powf(-GRAVITY * dz / (R_DRY * (t1 - t0)))
+    }
+}
+
+/// The free atmosphere of an hour, the same at a given altitude everywhere:
+/// static temperature theta = T + g Z / cp rising at `gamma` (K/m) from
+/// `theta0` at sea level.
+#[derive(Debug, Clone, Copy)]
+struct FreeAtmosphere {
+    theta0: f64,
+    gamma: f64,
+}
+
+impl FreeAtmosphere {
+    fn theta(&self, altitude: f64) -> f64 {
+        self.theta0 + self.gamma * altitude
+    }
+
+    fn temperature(&self, altitude: f64) -> f64 {
+        self.theta(altitude) - GRAVITY / CP_DRY * altitude
+    }
+
+    fn pressure(&self, altitude: f64) -> f64 {
+        hypsometric(
+            SEA_LEVEL_PRESSURE,
+            self.temperature(0.0),
+            self.temperature(altitude),
+            altitude,
+        )
+    }
+}
+
+/// One column's static temperature: piecewise linear through `knots`
+/// (height above ground, theta) up to the last knot, where it joins the
+/// free atmosphere, and the free atmosphere above.
+struct Column {
+    ground: f64,
+    knots: Vec<(f64, f64)>,
+    free: FreeAtmosphere,
+}
+
+impl Column {
+    /// A surface-based stable layer of `depth` m with gradient `gamma`,
+    /// joining the free atmosphere at its top (none when depth is 0).
+    fn stable_layer(ground: f64, depth: f64, gamma: f64, free: FreeAtmosphere) -> Column {
+        let top = free.theta(ground + depth);
+        Column {
+            ground,
+            knots: vec![(0.0, top - gamma * depth), (depth, top)],
+            free,
+        }
+    }
+
+    /// A pool of `depth` m with gradient `gamma` whose lowest `mixed` m have
+    /// been mixed by the day's heating to the pool's theta at that height
+    /// (encroachment).
+    fn eroding_pool(
+        ground: f64,
+        depth: f64,
+        mixed: f64,
+        gamma: f64,
+        free: FreeAtmosphere,
+    ) -> Column {
+        let top = free.theta(ground + depth);
+        let theta_mixed = top - gamma * (depth - mixed);
+        Column {
+            ground,
+            knots: vec![(0.0, theta_mixed), (mixed, theta_mixed), (depth, top)],
+            free,
+        }
+    }
+
+    fn theta(&self, z: f64) -> f64 {
+        let last = self.knots[self.knots.len() - 1];
+        if z >= last.0 {
+            return self.free.theta(self.ground + z);
+        }
+        let k = self.knots.partition_point(|&(zk, _)| zk <= z).max(1);
+        let ((za, ta), (zb, tb)) = (self.knots[k - 1], self.knots[k]);
+        ta + (tb - ta) * (z - za) / (zb - za)
+    }
+
+    fn temperature(&self, z: f64) -> f64 {
+        self.theta(z) - GRAVITY / CP_DRY * (self.ground + z)
+    }
+
+    /// Temperature and pressure at height z above ground: hydrostatic from
+    /// sea level through the free atmosphere to where the column joins it,
+    /// then down through the column's own layers.
+    fn state(&self, z: f64) -> (f64, f64) {
+        let join = self.knots[self.knots.len() - 1].0;
+        if z >= join {
+            let a = self.ground + z;
+            return (self.free.temperature(a), self.free.pressure(a));
+        }
+        let mut p = self.free.pressure(self.ground + join);
+        let mut at = join;
+        for &(zk, _) in self.knots.iter().rev() {
+            if zk < at && zk > z {
+                p = hypsometric(p, self.temperature(at), self.temperature(zk), zk - at);
+                at = zk;
+            }
+        }
+        let t = self.temperature(z);
+        (t, hypsometric(p, self.temperature(at), t, z - at))
     }
 }
 
@@ -291,7 +512,7 @@ impl super::Records for RegimeMet {
             ),
         };
         format!(
-            "SYNTHETIC {} regime thermodynamics, {wind}, through the diagnostic wind model, terrain {:.0}-{:.0} m",
+            "SYNTHETIC {} regime thermodynamics (lapse-rate terrain, basin cold pools), {wind}, through the diagnostic wind model, terrain {:.0}-{:.0} m",
             self.regime.name,
             t.iter().cloned().fold(f64::INFINITY, f64::min),
             t.iter().cloned().fold(f64::NEG_INFINITY, f64::max),
@@ -300,5 +521,86 @@ impl super::Records for RegimeMet {
 
     fn synthetic(&self) -> bool {
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Pressure at height z above ground of a column, by integrating
+    /// d ln p / dZ = -g / (R T) in 1 cm midpoint steps: up the free
+    /// atmosphere from sea level to where the column joins it, then through
+    /// the column to z.
+    fn integrated(c: &Column, z: f64) -> f64 {
+        let steps = |from: f64, to: f64, t: &dyn Fn(f64) -> f64| {
+            let n = ((to - from).abs() / 0.01).round().max(1.0) as usize;
+            let dz = (to - from) / n as f64;
+            (0..n)
+                .map(|s| -GRAVITY * dz / (R_DRY * t(from + (s as f64 + 0.5) * dz)))
+                .sum::<f64>()
+        };
+        let join = c.knots[c.knots.len() - 1].0;
+        let free = |a: f64| c.free.temperature(a);
+        let column = |zz: f64| c.temperature(zz);
+        let ln_p = if z >= join {
+            SEA_LEVEL_PRESSURE.ln() + steps(0.0, c.ground + z, &free)
+        } else {
+            SEA_LEVEL_PRESSURE.ln() + steps(0.0, c.ground + join, &free) + steps(join, z, &column)
+        };
+        ln_p.exp()
+    }
+
+    #[test]
+    fn a_ridge_is_colder_and_at_lower_pressure_by_the_lapse_rate_and_hydrostatics() {
+        // Stagnant day at 282 K: theta rises 6 K/km, so T falls
+        // g/cp - 6 K/km = 3.761 K/km; on a 600 m ridge, 10 m above ground,
+        // T = 282 - 3.761e-3 * 610 = 279.706 K.
+        let free = FreeAtmosphere {
+            theta0: 282.0,
+            gamma: 0.006,
+        };
+        let ridge = Column::stable_layer(600.0, 0.0, 0.03, free);
+        let (t, p) = ridge.state(10.0);
+        let lapse = GRAVITY / CP_DRY - 0.006;
+        assert!((t - (282.0 - lapse * 610.0)).abs() < 1e-9, "{t}");
+        // US Standard Atmosphere 1976 eq. 33a with the regime's lapse rate,
+        // and the hydrostatic equation integrated numerically.
+        let by_hand = SEA_LEVEL_PRESSURE * (t / 282.0).powf(GRAVITY / (R_DRY * lapse));
+        assert!((p - by_hand).abs() < 1e-6, "{p} vs {by_hand}");
+        assert!((p - integrated(&ridge, 10.0)).abs() < 1e-3);
+        assert!(p > 94_000.0 && p < 94_500.0, "ridge at {p} Pa");
+    }
+
+    #[test]
+    fn a_pool_column_is_hydrostatic_through_its_inversion_and_mixed_layer() {
+        // Night: a 500 m pool (30 K/km) on a floor at 100 m; day: the same
+        // pool with its lowest 200 m mixed.
+        let free = FreeAtmosphere {
+            theta0: 283.0,
+            gamma: 0.006,
+        };
+        let night = Column::stable_layer(100.0, 500.0, 0.03, free);
+        let day = Column::eroding_pool(100.0, 500.0, 200.0, 0.03, free);
+        // Floor theta: the free atmosphere's at the pool top less 30 K/km x 500 m.
+        let top = 283.0 + 0.006 * 600.0;
+        assert!((night.theta(0.0) - (top - 15.0)).abs() < 1e-12);
+        assert!((day.theta(50.0) - (top - 0.03 * 300.0)).abs() < 1e-12);
+        assert!((day.theta(350.0) - (top - 0.03 * 150.0)).abs() < 1e-12);
+        for z in [10.0, 150.0, 250.0, 499.0, 700.0, 2000.0] {
+            for c in [&night, &day] {
+                let (_, p) = c.state(z);
+                let q = integrated(c, z);
+                assert!((p - q).abs() < 2e-3, "z {z}: {p} vs {q}");
+            }
+        }
+        // The pool's cold air weighs more: the floor's pressure exceeds the
+        // free atmosphere's at the floor's altitude.
+        assert!(night.state(10.0).1 > free.pressure(110.0));
+        // Above the pool the column is the free atmosphere.
+        assert_eq!(
+            night.state(800.0),
+            (free.temperature(900.0), free.pressure(900.0))
+        );
     }
 }
