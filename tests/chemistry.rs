@@ -715,7 +715,7 @@ fn a_48_hour_box_with_constant_emissions_makes_sulfate_and_soa_by_day_and_nitrat
                 "SOA products at night, hour {local}"
             );
             // ...but N2O5 keeps making nitric acid and nitrate.
-            if local >= 1 && local <= 6 {
+            if (1..=6).contains(&local) {
                 night_nitrate += now[4] - last[4];
             }
         }

@@ -242,9 +242,8 @@ fn apportion_row<'a>(
         if precursor {
             w.pool_before.fill(0.0);
             for &(s, wt) in &fam.precursors {
-                let b0 = before(s);
-                for i in 0..nx {
-                    w.pool_before[i] += b0[i] * wt;
+                for (pb, b) in w.pool_before.iter_mut().zip(before(s)) {
+                    *pb += b * wt;
                 }
             }
             for i in 0..nx {

@@ -27,10 +27,13 @@
 //! - Fresh NOx: a fraction `no_fraction_of_nox` (mole) of emitted NOx is
 //!   NO, which reacts with ozone within a minute at 40 ppb
 //!   (k = 3.0e-12 exp(-1500/T), JPL 19-5): the emission step removes
-//!   min(O3, NO emitted) from the cell. The 0.9 default is the NO share of
-//!   NOx from combustion commonly used to speciate NOx inventories
-//!   (e.g. the 90 % NO / 10 % NO2 split for point and area sources in
-//!   US EPA emission modelling platforms).
+//!   min(O3, NO emitted) from the cell. Combustion emits NOx mostly as NO
+//!   (Seinfeld & Pandis 2006, ch. 2); the 0.9 default is the split commonly
+//!   assumed when speciating NOx inventories, not checked here against a
+//!   particular speciation profile. NO left over where ozone runs out is
+//!   counted as NO2 and does not titrate ozone mixed in later (no NO
+//!   tracer): ozone is over-estimated downwind of large night-time NO
+//!   sources.
 //! - Ozone is a background the model carries but cannot yet make
 //!   (no VOC-NOx photochemistry; roadmap item 8): by day it relaxes toward
 //!   `ozone_ppb` with the time `ozone_recovery_hours`, a stand-in for
