@@ -62,7 +62,7 @@ impl EmissionInjection {
     ) {
         if let Some(t) = self.titration {
             let o3 = &mut state.mass[[t.o3, k, j, i]];
-            let lost = (nox_kg * t.o3_per_nox).min(*o3);
+            let lost = (nox_kg * t.o3_per_nox).min(o3.max(0.0));
             *o3 -= lost;
             budget.tracers[t.o3].chemistry_kg -= lost;
             budget.tracers[t.o3].chemistry_gross_kg += lost;

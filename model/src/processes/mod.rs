@@ -94,7 +94,12 @@ pub fn standard_split(
     let mut list: Vec<Box<dyn Process>> = vec![Box::new(emission::EmissionInjection::new(
         inventory,
         tracers,
-        case.chemistry.no_fraction_of_nox,
+        // Fresh NO titrates ozone only where chemistry runs.
+        if case.chemistry.enabled {
+            case.chemistry.no_fraction_of_nox
+        } else {
+            0.0
+        },
     ))];
     if p.advection {
         list.push(Box::new(advection::Advection::new(

@@ -35,8 +35,9 @@
 //!   ([`kinetics::second_order_extent`]) for the rate coefficient of the
 //!   step, so the SO2 converted does not depend on dt, and each mole of
 //!   sulfate consumes one of H2O2 (Seinfeld & Pandis 2006 sec. 7.5).
-//!   H2O2 then relaxes toward `h2o2_ppb` with `h2o2_relaxation_hours`, a
-//!   stand-in for its photochemical production (its lifetime against
+//!   By day H2O2 then relaxes toward `h2o2_ppb` with
+//!   `h2o2_relaxation_hours`, a stand-in for its photochemical production
+//!   (HO2 + HO2, so daytime only; its lifetime against
 //!   photolysis, OH and deposition is about a day; Seinfeld & Pandis 2006
 //!   ch. 6). The O3 and metal-catalysed pathways are not included.
 //! - Thermodynamics: sulfate takes ammonia first (to ammonium sulfate, or as
@@ -144,7 +145,10 @@ pub fn kp_nh4no3_humid(temperature: f64, rh: f64) -> f64 {
 }
 
 /// The aqueous-salt Kp of [`kp_nh4no3_humid`] at any humidity (the
-/// metastable branch), capped at the solid value, ppb^2 at 1 bar.
+/// metastable branch), ppb^2 at 1 bar, capped at the solid value: below
+/// the DRH the fit is extrapolated outside the data it was fitted to, and
+/// the cap is a guard against that, not a property of supersaturated
+/// solutions (whose Kp would exceed the solid's).
 pub fn kp_nh4no3_aqueous(temperature: f64, rh: f64) -> f64 {
     let kp = kp_nh4no3(temperature);
     let (t, lt) = (temperature, temperature.ln());
@@ -231,13 +235,24 @@ pub fn partition(c: Inorganic, air_moles: f64, kp: f64) -> Inorganic {
         let disc = ((free_nh3 - nitrate).powi(2) + 4.0 * kp).sqrt();
         2.0 * (free_nh3 * nitrate - kp) / (sum + disc)
     };
-    let x = x.clamp(0.0, free_nh3.min(nitrate));
+    let x = x.min(free_nh3.min(nitrate)).max(0.0);
     Inorganic {
         sulfate: c.sulfate,
         nh3: free_nh3 - x,
         nh4: bound + x,
         hno3: nitrate - x,
         no3: x,
+    }
+}
+
+/// `x - d` for a reactant mass `x` losing `d` (d <= x by construction):
+/// floored at zero only to remove round-off, so a negative input (never
+/// made here) is not silently raised to zero and creates no mass.
+fn take(x: f64, d: f64) -> f64 {
+    if x >= 0.0 {
+        (x - d).max(0.0)
+    } else {
+        x - d
     }
 }
 
@@ -280,6 +295,10 @@ struct Molar {
     h2o2: f64,
     n2o5: f64,
     clno2: f64,
+    /// Gas diffusivities at 273.15 K and 1 atm, m2/s, of the gases taken
+    /// up on particles (Massman 1998 via the species table).
+    d0_so2: f64,
+    d0_n2o5: f64,
 }
 
 pub struct Chemistry {
@@ -361,8 +380,8 @@ impl Chemistry {
         };
         // SO2 uptake on aerosol water, first order.
         if let (Some(so2), Some(so4), true) = (p.so2, p.so4, wet.surface > 0.0) {
-            let k =
-                aerosol_water::uptake_rate(sp.so2_uptake_gamma, temp, mm.so2 * 1e3, wet.surface);
+            let d = crate::processes::deposition::diffusivity_at(mm.d0_so2, temp, pressure);
+            let k = aerosol_water::uptake_rate(sp.so2_uptake_gamma, temp, mm.so2 * 1e3, d, &wet);
             let lost = layer[[so2, j, i]] * -(-k * dt).exp_m1();
             layer[[so2, j, i]] -= lost;
             layer[[so4, j, i]] += lost / mm.so2 * mm.so4;
@@ -375,11 +394,11 @@ impl Chemistry {
             let b0 = layer[[h2o2, j, i]] / mm.h2o2 / v;
             let k = k_aqueous_h2o2(temp, liquid_l_per_m3, sp.cloud_ph);
             let xi = kinetics::second_order_extent(a0, 1.0, b0, 1.0, k, dt) * v;
-            layer[[so2, j, i]] = (layer[[so2, j, i]] - xi * mm.so2).max(0.0);
-            layer[[h2o2, j, i]] = (layer[[h2o2, j, i]] - xi * mm.h2o2).max(0.0);
+            layer[[so2, j, i]] = take(layer[[so2, j, i]], xi * mm.so2);
+            layer[[h2o2, j, i]] = take(layer[[h2o2, j, i]], xi * mm.h2o2);
             layer[[so4, j, i]] += xi * mm.so4;
         }
-        if let Some(h2o2) = p.h2o2 {
+        if let (Some(h2o2), true) = (p.h2o2, c.mu > 0.0) {
             let target = sp.h2o2_ppb * 1e-9 * c.air_moles * mm.h2o2;
             let tau = sp.h2o2_relaxation_hours * 3600.0;
             layer[[h2o2, j, i]] = kinetics::relax(layer[[h2o2, j, i]], target, tau, dt);
@@ -393,14 +412,15 @@ impl Chemistry {
                 // k1 in m3 mol-1 s-1.
                 let k1 = k_no2_o3(temp) * 1e-6 * 6.022_140_76e23;
                 let xi = kinetics::second_order_extent(no2_0, 2.0, o3_0, 1.0, k1, dt) * v;
-                layer[[nox, j, i]] = (layer[[nox, j, i]] - 2.0 * xi * mm.nox).max(0.0);
-                layer[[o3, j, i]] = (layer[[o3, j, i]] - xi * mm.o3).max(0.0);
+                layer[[nox, j, i]] = take(layer[[nox, j, i]], 2.0 * xi * mm.nox);
+                layer[[o3, j, i]] = take(layer[[o3, j, i]], xi * mm.o3);
                 layer[[n2o5, j, i]] += xi * mm.n2o5;
                 if wet.surface > 0.0 && sp.n2o5_gamma > 0.0 {
                     let share = night::n2o5_share(temp, per_cm3(layer[[nox, j, i]], mm.nox));
-                    let k =
-                        aerosol_water::uptake_rate(sp.n2o5_gamma, temp, mm.n2o5 * 1e3, wet.surface)
-                            * share;
+                    let d =
+                        crate::processes::deposition::diffusivity_at(mm.d0_n2o5, temp, pressure);
+                    let k = aerosol_water::uptake_rate(sp.n2o5_gamma, temp, mm.n2o5 * 1e3, d, &wet)
+                        * share;
                     // The reservoir under steady formation P = xi/dt and
                     // first-order uptake k over the step, solved exactly:
                     // R(dt) = R0 e^-k dt + P (1 - e^-k dt) / k.
@@ -412,8 +432,8 @@ impl Chemistry {
                         } else {
                             xi
                         };
-                    let lost = (r_all - r_end).clamp(0.0, r_all);
-                    layer[[n2o5, j, i]] = (layer[[n2o5, j, i]] - lost * mm.n2o5).max(0.0);
+                    let lost = (r_all - r_end).min(r_all).max(0.0);
+                    layer[[n2o5, j, i]] = take(layer[[n2o5, j, i]], lost * mm.n2o5);
                     let phi = if p.clno2.is_some() {
                         sp.clno2_yield
                     } else {
@@ -425,14 +445,16 @@ impl Chemistry {
                     }
                 }
             } else {
-                // Day: the reservoir returns to NO2 at once, ClNO2 photolyses.
+                // Day: the reservoir returns to NO2 at once, giving back
+                // the ozone its NO3 photolysis makes; ClNO2 photolyses.
                 let back = layer[[n2o5, j, i]] / mm.n2o5;
                 layer[[n2o5, j, i]] = 0.0;
                 layer[[nox, j, i]] += 2.0 * back * mm.nox;
+                layer[[o3, j, i]] += night::O3_PER_RESERVOIR_RETURNED * back * mm.o3;
                 if let Some(clno2) = p.clno2 {
                     let lost = layer[[clno2, j, i]] * -(-night::J_CLNO2_NOON * c.mu * dt).exp_m1()
                         / mm.clno2;
-                    layer[[clno2, j, i]] = (layer[[clno2, j, i]] - lost * mm.clno2).max(0.0);
+                    layer[[clno2, j, i]] = take(layer[[clno2, j, i]], lost * mm.clno2);
                     layer[[nox, j, i]] += lost * mm.nox;
                 }
             }
@@ -501,6 +523,10 @@ impl Process for Chemistry {
         let soa = soa::SoaTracers::find(find);
         let molar =
             |tr: Option<usize>| tr.map(|i| t.species_of(i).molar_mass * 1e-3).unwrap_or(1.0);
+        let diffusivity = |tr: Option<usize>| match tr.map(|i| t.species_of(i).phase) {
+            Some(crate::species::Phase::Gas { diffusivity, .. }) => diffusivity,
+            _ => 1e-5,
+        };
         let mm = Molar {
             so2: molar(p.so2),
             so4: molar(p.so4),
@@ -513,6 +539,8 @@ impl Process for Chemistry {
             h2o2: molar(p.h2o2),
             n2o5: molar(p.n2o5),
             clno2: molar(p.clno2),
+            d0_so2: diffusivity(p.so2),
+            d0_n2o5: diffusivity(p.n2o5),
         };
         let wet_parts = aerosol_water::hygroscopic(&t.species, |s| t.index(s, 0));
         let g = ctx.grid;
