@@ -44,6 +44,7 @@ use crate::met::{MetFields, GRAVITY, KARMAN};
 use crate::species::{Phase, Species};
 use crate::state::State;
 use ndarray::{Array2, Array3, Axis};
+use rayon::prelude::*;
 
 /// Kinematic viscosity of air, m2/s; dynamic viscosity, kg/(m s) (~293 K).
 const NU_AIR: f64 = 1.5e-5;
@@ -227,7 +228,9 @@ impl Process for DryDeposition {
         let mut kept = Array2::zeros((g.ny, g.nx));
         for s in 0..state.tracers.species.len() {
             let sp = state.tracers.species[s];
-            ndarray::Zip::indexed(&mut kept).for_each(|(j, i), k| {
+            // Per cell and independent (thread-count-independent result);
+            // Wesely's r_c makes this the costly part, so in parallel.
+            ndarray::Zip::indexed(&mut kept).par_for_each(|(j, i), k| {
                 let vd = deposition_velocity_with_ra(
                     &sp,
                     ra[[j, i]],
@@ -350,38 +353,63 @@ impl Process for WetDeposition {
             return Ok(());
         }
         let nz = g.nz;
-        let (mut t, mut qc, mut rho, mut rate) =
-            (vec![0.0; nz], vec![0.0; nz], vec![0.0; nz], vec![0.0; nz]);
-        // exp(-Lambda dt) per cell [k, j, i], one species at a time.
+        // exp(-Lambda dt) per cell [k, j, i], one species at a time, rows
+        // of columns in parallel (each cell's value is its own, so the
+        // result does not depend on the thread count).
         let mut kept = Array3::from_elem((nz, g.ny, g.nx), 1.0);
         for s in 0..state.tracers.species.len() {
             let sp = state.tracers.species[s];
-            let mut any = false;
-            for ((j, i), &p) in m.precip.indexed_iter() {
-                for k in 0..nz {
-                    t[k] = m.temperature[[k, j, i]];
-                    qc[k] = m.cloud_water[[k, j, i]];
-                    rho[k] = m.density[[k, j, i]];
-                }
-                column_scavenging_rates(&sp, p, &t, &qc, &rho, &g.dz, &mut rate);
-                for k in 0..nz {
-                    kept[[k, j, i]] = (-rate[k] * ctx.dt).exp();
-                    any |= rate[k] > 0.0;
-                }
-            }
+            let any = kept
+                .axis_iter_mut(Axis(1))
+                .into_par_iter()
+                .enumerate()
+                .map(|(j, mut row)| {
+                    let (mut t, mut qc, mut rho, mut rate) =
+                        (vec![0.0; nz], vec![0.0; nz], vec![0.0; nz], vec![0.0; nz]);
+                    let mut any = false;
+                    for i in 0..g.nx {
+                        let p = m.precip[[j, i]];
+                        for k in 0..nz {
+                            t[k] = m.temperature[[k, j, i]];
+                            qc[k] = m.cloud_water[[k, j, i]];
+                            rho[k] = m.density[[k, j, i]];
+                        }
+                        column_scavenging_rates(&sp, p, &t, &qc, &rho, &g.dz, &mut rate);
+                        // Layers below a cloud share one rate: one exp for a run of them.
+                        let mut last = (f64::NAN, 1.0);
+                        for k in 0..nz {
+                            if rate[k] != last.0 {
+                                last = (rate[k], (-rate[k] * ctx.dt).exp());
+                            }
+                            row[[k, i]] = last.1;
+                            any |= rate[k] > 0.0;
+                        }
+                    }
+                    any
+                })
+                .reduce(|| false, |a, b| a || b);
             if !any {
                 continue;
             }
             for tr in state.tracers.tracers_of(s) {
-                let mut lost = 0.0;
-                ndarray::Zip::from(state.mass.index_axis_mut(Axis(0), tr))
-                    .and(&kept)
-                    .for_each(|v, &f| {
-                        let left = *v * f;
-                        lost += *v - left;
-                        *v = left;
-                    });
-                budget.tracers[tr].wet_deposited_kg += lost;
+                // Per-layer losses, summed in layer order (thread-independent).
+                let per_layer: Vec<f64> = state
+                    .mass
+                    .index_axis_mut(Axis(0), tr)
+                    .axis_iter_mut(Axis(0))
+                    .into_par_iter()
+                    .zip(kept.axis_iter(Axis(0)))
+                    .map(|(mut layer, f)| {
+                        let mut lost = 0.0;
+                        ndarray::Zip::from(&mut layer).and(&f).for_each(|v, &f| {
+                            let left = *v * f;
+                            lost += *v - left;
+                            *v = left;
+                        });
+                        lost
+                    })
+                    .collect();
+                budget.tracers[tr].wet_deposited_kg += per_layer.iter().sum::<f64>();
             }
         }
         Ok(())

@@ -135,10 +135,11 @@ pub fn wet_particles(parts: &[Hygroscopic], conc: impl Fn(usize) -> f64, rh: f64
         return Wet::default();
     }
     let growth = (1.0 + water / dry).cbrt();
+    let growth_squared = growth * growth;
     Wet {
         dry_volume: dry,
         water_volume: water,
-        surface: surface_dry * growth * growth,
+        surface: surface_dry * growth_squared,
     }
 }
 
