@@ -437,7 +437,7 @@ fn night_box_nitrate_scales_with_gamma_and_surface_and_stops_when_ozone_is_titra
     use airshed::processes::chemistry::aerosol_water::{mean_speed, uptake_rate, Wet};
     use airshed::processes::chemistry::k_no2_o3;
     use airshed::processes::chemistry::night::n2o5_share;
-    use airshed::processes::deposition::diffusivity_at;
+    use airshed::species::diffusivity_at;
     // The rate constants the reference below shares with the model, pinned
     // to independent values: k1(298 K) as JPL 19-5 tabulates it (3.5e-17);
     // K(NO2 + NO3 <-> N2O5) of JPL 19-5, 5.8e-27 exp(10840/T), evaluated by

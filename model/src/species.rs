@@ -297,6 +297,16 @@ const TABLE: &[Species] = &[
 /// sulfur, nitrogen and carbon they oxidise, not the oxidant).
 pub const OXIDANTS: [&str; 2] = ["O3", "H2O2"];
 
+/// Reference state of the table's gas diffusivities (Massman 1998).
+pub const DIFFUSIVITY_T0: f64 = 273.15;
+pub const DIFFUSIVITY_P0: f64 = 101_325.0;
+
+/// Molecular diffusivity at temperature t (K) and pressure p (Pa) from its
+/// value d0 at 273.15 K and 1 atm: D = D0 (p0/p) (T/T0)^1.81 (Massman 1998).
+pub fn diffusivity_at(d0: f64, t: f64, p: f64) -> f64 {
+    d0 * (DIFFUSIVITY_P0 / p) * (t / DIFFUSIVITY_T0).powf(1.81)
+}
+
 pub fn lookup(name: &str) -> Option<Species> {
     TABLE.iter().find(|s| s.name == name).copied()
 }

@@ -284,7 +284,7 @@ pub struct PhysicsSpec {
     #[serde(default = "yes")]
     pub wet_deposition: bool,
     /// Wesely (1989) land-use category of columns whose met gives none
-    /// (`met::land_use::LandUse` names).
+    /// (`land_use::LandUse` names).
     #[serde(default = "default_land_use")]
     pub land_use: String,
     /// Floor on Kz above the boundary layer, m2/s.

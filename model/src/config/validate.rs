@@ -128,12 +128,12 @@ pub fn validate(raw: RawCase, file: &Path) -> Result<Case> {
     if !(0.5..=1.0).contains(&p.vertical_diffusion_theta) {
         return Err(c.err("physics.vertical_diffusion_theta", "a number in [0.5, 1]"));
     }
-    if crate::met::land_use::LandUse::from_name(&p.land_use).is_none() {
+    if crate::land_use::LandUse::from_name(&p.land_use).is_none() {
         return Err(c.err(
             "physics.land_use",
             format!(
                 "a Wesely (1989) land-use category: {}",
-                crate::met::land_use::LandUse::known_names()
+                crate::land_use::LandUse::known_names()
             ),
         ));
     }

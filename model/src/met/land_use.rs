@@ -1,5 +1,6 @@
-//! Land use in the 11 categories of Wesely (1989), Atmos. Environ. 23,
-//! 1293-1304, Table 1, which the dry-deposition surface resistances
+//! The met's land-use classes mapped onto the 11 categories of Wesely
+//! (1989), Atmos. Environ. 23, 1293-1304, Table 1 ([`crate::land_use`]),
+//! which the dry-deposition surface resistances
 //! ([`crate::processes::surface_resistance`]) are tabulated by.
 //!
 //! `MetFields::land_use` holds the category number (1-11) of each column, or
@@ -10,80 +11,9 @@
 //! (`chem/module_dep_simple.F`, `dep_init`: the USGS-24 -> Wesely comment
 //! table, and `luse2usgs` for MODIFIED_IGBP_MODIS_NOAH -> USGS).
 
-/// Wesely (1989) land-use category.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u8)]
-pub enum LandUse {
-    Urban = 1,
-    Agricultural = 2,
-    Range = 3,
-    DeciduousForest = 4,
-    ConiferousForest = 5,
-    /// Mixed forest including wetland.
-    MixedForest = 6,
-    Water = 7,
-    /// Barren land, mostly desert.
-    Barren = 8,
-    /// Nonforested wetland.
-    Wetland = 9,
-    /// Mixed agricultural and range land.
-    AgriculturalRange = 10,
-    /// Rocky open areas with low-growing shrubs.
-    RockyShrubs = 11,
-}
-
-const ALL: [LandUse; 11] = [
-    LandUse::Urban,
-    LandUse::Agricultural,
-    LandUse::Range,
-    LandUse::DeciduousForest,
-    LandUse::ConiferousForest,
-    LandUse::MixedForest,
-    LandUse::Water,
-    LandUse::Barren,
-    LandUse::Wetland,
-    LandUse::AgriculturalRange,
-    LandUse::RockyShrubs,
-];
-
-/// Case-file names of the categories, in category order.
-const NAMES: [&str; 11] = [
-    "urban",
-    "agricultural",
-    "range",
-    "deciduous_forest",
-    "coniferous_forest",
-    "mixed_forest",
-    "water",
-    "barren",
-    "wetland",
-    "agricultural_range",
-    "rocky_shrubs",
-];
+pub use crate::land_use::LandUse;
 
 impl LandUse {
-    /// The category of number 1-11, None otherwise (0 = not given).
-    pub fn from_index(n: u8) -> Option<LandUse> {
-        ALL.get((n as usize).checked_sub(1)?).copied()
-    }
-
-    /// Column 0-10 in Wesely's tables.
-    pub fn column(self) -> usize {
-        self as usize - 1
-    }
-
-    pub fn from_name(name: &str) -> Option<LandUse> {
-        NAMES.iter().position(|&n| n == name).map(|i| ALL[i])
-    }
-
-    pub fn name(self) -> &'static str {
-        NAMES[self.column()]
-    }
-
-    pub fn known_names() -> String {
-        NAMES.join(", ")
-    }
-
     /// A USGS-24 class (WRF `MMINLU = "USGS"`) in Wesely's categories, after
     /// WRF-Chem's table. Snow or ice (24) has no Wesely column; it is taken
     /// as barren (no stomata or cuticles; ground resistances only).
@@ -136,7 +66,7 @@ mod tests {
 
     #[test]
     fn names_indices_and_wrf_tables_round_trip() {
-        for (n, lu) in ALL.iter().enumerate() {
+        for (n, lu) in crate::land_use::ALL.iter().enumerate() {
             assert_eq!(LandUse::from_index(n as u8 + 1), Some(*lu));
             assert_eq!(LandUse::from_name(lu.name()), Some(*lu));
         }

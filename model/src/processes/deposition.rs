@@ -53,9 +53,7 @@ const MU_AIR: f64 = 1.81e-5;
 const PRANDTL: f64 = 0.72;
 const MEAN_FREE_PATH: f64 = 0.0651e-6;
 const BOLTZMANN: f64 = 1.380649e-23;
-/// Reference state of the species table's diffusivities (Massman 1998).
-const DIFFUSIVITY_T0: f64 = 273.15;
-const DIFFUSIVITY_P0: f64 = 101_325.0;
+use crate::species::{diffusivity_at, DIFFUSIVITY_P0};
 /// Freezing point, K: precipitation in a colder layer is snow.
 pub const FREEZING: f64 = 273.15;
 /// CALPUFF (Scire et al. 2000) Table 2-9 frozen-precipitation coefficient of
@@ -87,12 +85,6 @@ pub fn settling_velocity(diameter: f64, density: f64) -> f64 {
 fn cunningham(d: f64) -> f64 {
     let l = MEAN_FREE_PATH;
     1.0 + 2.0 * l / d * (1.257 + 0.4 * (-1.1 * d / (2.0 * l)).exp())
-}
-
-/// Molecular diffusivity at temperature t (K) and pressure p (Pa) from its
-/// value d0 at 273.15 K and 1 atm: D = D0 (p0/p) (T/T0)^1.81 (Massman 1998).
-pub fn diffusivity_at(d0: f64, t: f64, p: f64) -> f64 {
-    d0 * (DIFFUSIVITY_P0 / p) * (t / DIFFUSIVITY_T0).powf(1.81)
 }
 
 /// Dry deposition velocity of a species at 1 atm with the species table's

@@ -380,7 +380,7 @@ impl Chemistry {
         };
         // SO2 uptake on aerosol water, first order.
         if let (Some(so2), Some(so4), true) = (p.so2, p.so4, wet.surface > 0.0) {
-            let d = crate::processes::deposition::diffusivity_at(mm.d0_so2, temp, pressure);
+            let d = crate::species::diffusivity_at(mm.d0_so2, temp, pressure);
             let k = aerosol_water::uptake_rate(sp.so2_uptake_gamma, temp, mm.so2 * 1e3, d, &wet);
             let lost = layer[[so2, j, i]] * -(-k * dt).exp_m1();
             layer[[so2, j, i]] -= lost;
@@ -417,8 +417,7 @@ impl Chemistry {
                 layer[[n2o5, j, i]] += xi * mm.n2o5;
                 if wet.surface > 0.0 && sp.n2o5_gamma > 0.0 {
                     let share = night::n2o5_share(temp, per_cm3(layer[[nox, j, i]], mm.nox));
-                    let d =
-                        crate::processes::deposition::diffusivity_at(mm.d0_n2o5, temp, pressure);
+                    let d = crate::species::diffusivity_at(mm.d0_n2o5, temp, pressure);
                     let k = aerosol_water::uptake_rate(sp.n2o5_gamma, temp, mm.n2o5 * 1e3, d, &wet)
                         * share;
                     // The reservoir under steady formation P = xi/dt and
