@@ -149,7 +149,7 @@ fn a_stagnant_basin_holds_a_cold_pool_that_shallows_mixing_and_traps_a_tracer() 
     // Day: local noon, hour 18. The heat put in since sunrise under the
     // regime's half-sine flux, and the mixed layer it grows from the floor
     // into the pool's stratification (encroachment, Carson 1973):
-    // rho cp gamma_night h^2 / 2 = (1 + 2A) E.
+    // rho cp gamma_night h^2 / 2 = (1 + 2A) E (entraining slab).
     let d = 18;
     let solar = (18.0 + d as f64 + basin.lon / 15.0).rem_euclid(24.0);
     let since = solar - 6.0;
@@ -166,12 +166,15 @@ fn a_stagnant_basin_holds_a_cold_pool_that_shallows_mixing_and_traps_a_tracer() 
         (2.0 * (1.0 + 2.0 * ENTRAINMENT_RATIO) * heat / (rho * CP_DRY * gamma_night)).sqrt();
     let depth = terrain.pool_depth[[C, C]] - 0.3 / (GRAVITY / t_s * gamma_night).sqrt();
     // The pool survives the day: its heat deficit rho cp gamma_night D^2 / 2
-    // exceeds the day's whole input (1 + 2A) E(sunset).
+    // exceeds the day's whole input E(sunset) (Whiteman & McKee 1982).
     let whole_day = regime.heat_flux_wm2 * 24.0 / std::f64::consts::PI * 3600.0;
     let deficit = rho * CP_DRY * gamma_night * depth * depth / 2.0;
-    // Floor: the mixed layer's temperature is the pool's at h_pool; the plain
-    // follows the free atmosphere. Layer 0's centre is 10 m above ground.
-    let expected_day = gamma_day * (depth - z0) - gamma_night * (depth - h_pool);
+    // Floor: the mixed layer's temperature is the pool's at h_pool less the
+    // entrainment jump A gamma_night h_pool / (1 + 2A) (Tennekes 1973), so
+    // that its heat gain is E; the plain follows the free atmosphere. Layer
+    // 0's centre is 10 m above ground.
+    let jump = ENTRAINMENT_RATIO * gamma_night * h_pool / (1.0 + 2.0 * ENTRAINMENT_RATIO);
+    let expected_day = gamma_day * (depth - z0) - gamma_night * (depth - h_pool) - jump;
     let day = basin.t[d] - flat.t[d];
     println!(
         "noon: floor {:.2} K, plain {:.2} K, difference {day:.2} K (expected {expected_day:.2} K); mixing height floor {:.0} m (expected {h_pool:.0} m), plain {:.0} m",
@@ -199,7 +202,7 @@ fn a_stagnant_basin_holds_a_cold_pool_that_shallows_mixing_and_traps_a_tracer() 
         (night - expected_night).abs() < 0.05,
         "{night} vs {expected_night}"
     );
-    assert!(deficit > (1.0 + 2.0 * ENTRAINMENT_RATIO) * whole_day);
+    assert!(deficit > whole_day, "{deficit} vs {whole_day}");
     assert!((day - expected_day).abs() < 0.05, "{day} vs {expected_day}");
     // The pool persists through the spell: the second midnight and noon
     // (same forcing) hold the same structure.

@@ -65,22 +65,24 @@
 //!   nocturnal stratification carried to the spill height, as the open-ground
 //!   inversion is prescribed, not a radiation budget;
 //! - day: the pool erodes only as the surface heat allows. The mixed layer
-//!   grows from the floor into the pool's stratification by encroachment,
-//!   rho cp gamma_night h^2 / 2 = (1 + 2A) E with E the heat put in since
-//!   sunrise (Carson 1973; [`pbl::grow_convective_layer`] from zero), mixing
-//!   the lowest h to the pool's theta there; the pool is removed when h
-//!   reaches its top, i.e. when (1 + 2A) E exceeds the pool's heat deficit
+//!   grows from the floor into the pool's stratification by the entraining
+//!   slab model, rho cp gamma_night h^2 / 2 = (1 + 2A) E with E the heat put
+//!   in since sunrise (Carson 1973; [`pbl::grow_convective_layer`] from
+//!   zero), and sits the jump A gamma_night h / (1 + 2A) below the pool's
+//!   sounding at h (Tennekes 1973), so the column gains exactly E; once h
+//!   reaches the pool top the pool is mixed through and warmed by the rest.
+//!   The pool is removed when E reaches its heat deficit
 //!   rho cp gamma_night depth^2 / 2 relative to its top (the energy budget of
 //!   Whiteman & McKee 1982, J. Appl. Meteorol. 21, 290, with the inversion
 //!   top held: no sidewall-flow subsidence). Until then the pool top caps
 //!   mixing (mixing height h, at least 50 m; Kz is the floor above it) and
 //!   the pool keeps no synoptic wind. A stagnant day (80 W/m2 at noon:
-//!   2.2 MJ/m2, 3.1 MJ/m2 with entrainment, mixing 400 m by sunset) leaves a
+//!   2.2 MJ/m2, mixing 400 m by sunset) leaves a
 //!   591 m pool (deficit 6.6 MJ/m2) for the next night, so the pool persists
 //!   through the spell, as midwinter heating fails to remove persistent
 //!   pools (Zhong et al. 2001, Mon. Weather Rev. 129, 2600); the other
-//!   regimes' days remove a 600 m basin's pool within the day (winter by
-//!   mid- to late afternoon, spring and summer by late morning);
+//!   regimes' days with more heat can remove a 600 m basin's pool within the
+//!   day;
 //! - by day a pool no deeper than the 50 m minimum mixing height caps
 //!   nothing and is ignored (at night the pool must be deeper than the
 //!   open-ground inversion, itself at least 50 m);
@@ -305,9 +307,12 @@ impl RegimeMet {
                     Column::stable_layer(zs, depth, gamma_night, free)
                 } else if !day {
                     Column::stable_layer(zs, inversion, gamma_night, free)
-                } else if depth > pool_mixed.max(pbl::MIN_MIXING_HEIGHT) {
+                } else if depth > pbl::MIN_MIXING_HEIGHT
+                    && energy < rho * CP_DRY * gamma_night * depth * depth / 2.0
+                {
+                    // The day's heat so far is below the pool's deficit.
                     pool[[j, i]] = depth;
-                    Column::eroding_pool(zs, depth, pool_mixed, gamma_night, free)
+                    Column::eroding_pool(zs, depth, energy, rho, gamma_night, free)
                 } else {
                     Column::stable_layer(zs, 0.0, gamma_night, free)
                 };
@@ -357,7 +362,7 @@ impl RegimeMet {
                 m.pblh[[j, i]] = if !day {
                     pbl::stable_mixing_height(usc, lc, clat).min(h.max(pbl::MIN_MIXING_HEIGHT))
                 } else if pool[[j, i]] > 0.0 {
-                    pool_mixed.max(pbl::MIN_MIXING_HEIGHT)
+                    pool_mixed.min(pool[[j, i]]).max(pbl::MIN_MIXING_HEIGHT)
                 } else {
                     h
                 };
@@ -434,21 +439,45 @@ impl Column {
         }
     }
 
-    /// A pool of `depth` m with gradient `gamma` whose lowest `mixed` m have
-    /// been mixed by the day's heating to the pool's theta at that height
-    /// (encroachment).
+    /// A pool of `depth` m with gradient `gamma` after a day's surface heat
+    /// input `energy` (J/m2) in air of density `rho`. The mixed layer grows
+    /// from the floor by the entraining slab model (Carson 1973;
+    /// [`pbl::grow_convective_layer`]) and sits the jump A gamma h / (1 + 2A)
+    /// below the pool's stratification at its top h (Tennekes 1973), so its
+    /// heat gain, rho cp gamma h^2 / (2 (1 + 2A)), is exactly `energy`. Once
+    /// h reaches the pool's depth the pool is mixed through and warmed by
+    /// what is left; it is gone when `energy` reaches its heat deficit
+    /// rho cp gamma D^2 / 2 (Whiteman & McKee 1982), where the mixed layer
+    /// meets the pool top's theta.
     fn eroding_pool(
         ground: f64,
         depth: f64,
-        mixed: f64,
+        energy: f64,
+        rho: f64,
         gamma: f64,
         free: FreeAtmosphere,
     ) -> Column {
         let top = free.theta(ground + depth);
-        let theta_mixed = top - gamma * (depth - mixed);
+        let bottom = top - gamma * depth;
+        let grown = pbl::grow_convective_layer(0.0, energy, rho, gamma);
+        let a = pbl::ENTRAINMENT_RATIO;
+        let knots = if grown < depth {
+            let theta_mixed = bottom + gamma * grown * (1.0 + a) / (1.0 + 2.0 * a);
+            // The jump at the mixed layer's top, then the pool's sounding.
+            vec![
+                (0.0, theta_mixed),
+                (grown, theta_mixed),
+                (grown, bottom + gamma * grown),
+                (depth, top),
+            ]
+        } else {
+            let theta_mixed =
+                (bottom + gamma * depth / 2.0 + energy / (rho * CP_DRY * depth)).min(top);
+            vec![(0.0, theta_mixed), (depth, theta_mixed)]
+        };
         Column {
             ground,
-            knots: vec![(0.0, theta_mixed), (mixed, theta_mixed), (depth, top)],
+            knots,
             free,
         }
     }
@@ -469,23 +498,29 @@ impl Column {
 
     /// Temperature and pressure at height z above ground: hydrostatic from
     /// sea level through the free atmosphere to where the column joins it,
-    /// then down through the column's own layers.
+    /// then down through the column's own segments, each with its own end
+    /// temperatures (so a jump, a zero-thickness segment, is crossed at
+    /// constant pressure).
     fn state(&self, z: f64) -> (f64, f64) {
         let join = self.knots[self.knots.len() - 1].0;
         if z >= join {
             let a = self.ground + z;
             return (self.free.temperature(a), self.free.pressure(a));
         }
+        let kelvin = |zz: f64, theta: f64| theta - GRAVITY / CP_DRY * (self.ground + zz);
         let mut p = self.free.pressure(self.ground + join);
-        let mut at = join;
-        for &(zk, _) in self.knots.iter().rev() {
-            if zk < at && zk > z {
-                p = hypsometric(p, self.temperature(at), self.temperature(zk), zk - at);
-                at = zk;
+        for k in (1..self.knots.len()).rev() {
+            let ((za, ta), (zb, tb)) = (self.knots[k - 1], self.knots[k]);
+            let lo = za.max(z);
+            if zb > lo {
+                let theta_lo = ta + (tb - ta) * (lo - za) / (zb - za);
+                p = hypsometric(p, kelvin(zb, tb), kelvin(lo, theta_lo), lo - zb);
+            }
+            if za <= z {
+                break;
             }
         }
-        let t = self.temperature(z);
-        (t, hypsometric(p, self.temperature(at), t, z - at))
+        (self.temperature(z), p)
     }
 }
 
@@ -581,12 +616,39 @@ mod tests {
             gamma: 0.006,
         };
         let night = Column::stable_layer(100.0, 500.0, 0.03, free);
-        let day = Column::eroding_pool(100.0, 500.0, 200.0, 0.03, free);
+        // A day's heat that grows a 200 m mixed layer with entrainment:
+        // E = rho cp gamma h^2 / (2 (1 + 2A)) at rho = 1.2.
+        let (rho, h) = (1.2, 200.0);
+        let energy = rho * CP_DRY * 0.03 * h * h / (2.0 * 1.4);
+        let day = Column::eroding_pool(100.0, 500.0, energy, rho, 0.03, free);
         // Floor theta: the free atmosphere's at the pool top less 30 K/km x 500 m.
         let top = 283.0 + 0.006 * 600.0;
         assert!((night.theta(0.0) - (top - 15.0)).abs() < 1e-12);
-        assert!((day.theta(50.0) - (top - 0.03 * 300.0)).abs() < 1e-12);
-        assert!((day.theta(350.0) - (top - 0.03 * 150.0)).abs() < 1e-12);
+        // The mixed layer: the pool's theta at 200 m (top - 9 K) less the
+        // entrainment jump A gamma h / (1 + 2A) = 0.2 x 6 / 1.4 K.
+        let mixed = top - 9.0 - 0.2 * 6.0 / 1.4;
+        assert!((day.theta(50.0) - mixed).abs() < 1e-9);
+        // Its heat gain over the pool's initial profile is exactly E.
+        let gain: f64 = (0..2000)
+            .map(|n| (n as f64 + 0.5) * 0.25)
+            .map(|z| day.theta(z) - (top - 0.03 * (500.0 - z)))
+            .sum::<f64>()
+            * 0.25
+            * rho
+            * CP_DRY;
+        assert!((gain / energy - 1.0).abs() < 1e-3, "{gain} vs {energy}");
+        // Above the mixed layer the pool's sounding is untouched.
+        assert!((day.theta(350.0) - (top - 0.03 * 150.0)).abs() < 1e-9);
+        // With the deficit met the pool is mixed to the top's theta.
+        let gone = Column::eroding_pool(
+            100.0,
+            500.0,
+            rho * CP_DRY * 0.03 * 500.0 * 500.0 / 2.0,
+            rho,
+            0.03,
+            free,
+        );
+        assert!((gone.theta(10.0) - top).abs() < 1e-9);
         for z in [10.0, 150.0, 250.0, 499.0, 700.0, 2000.0] {
             for c in [&night, &day] {
                 let (_, p) = c.state(z);
