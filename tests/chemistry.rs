@@ -434,7 +434,7 @@ fn run_night(
 
 #[test]
 fn night_box_nitrate_scales_with_gamma_and_surface_and_stops_when_ozone_is_titrated() {
-    use airshed::processes::chemistry::aerosol_water::{mean_speed, uptake_rate, Wet};
+    use airshed::processes::chemistry::aerosol_water::{uptake_rate, Wet};
     use airshed::processes::chemistry::k_no2_o3;
     use airshed::processes::chemistry::night::n2o5_share;
     use airshed::species::diffusivity_at;
@@ -470,7 +470,6 @@ fn night_box_nitrate_scales_with_gamma_and_surface_and_stops_when_ozone_is_titra
     );
     let s_wet = 6.0 * 10e-9 / 1770.0 / 0.5e-6 * 1.5096f64.powi(2);
     let reference = |gamma: f64, s: f64| {
-        let n_cm3 = p / (1.380649e-23 * t) * 1e-6;
         let per_ugm3 = |ug: f64, molar: f64| ug * 1e-9 / (molar * 1e-3) * 6.022e23 * 1e-6;
         let (mut no2, mut o3, mut res, mut hno3) =
             (per_ugm3(40.0, 46.0055), per_ugm3(80.0, 47.997), 0.0, 0.0);
@@ -485,7 +484,6 @@ fn night_box_nitrate_scales_with_gamma_and_surface_and_stops_when_ozone_is_titra
         };
         let d = diffusivity_at(0.888e-5, t, p);
         let kh = uptake_rate(gamma, t, 108.01, d, &wet);
-        let _ = (n_cm3, mean_speed(t, 108.01));
         let h = 1.0;
         for _ in 0..3 * 3600 {
             let f = |no2: f64, o3: f64, res: f64| {
@@ -684,16 +682,14 @@ fn soa_forms_from_oxidised_voc_with_the_cmaq_yields_and_partitions_as_pankow() {
 #[test]
 fn a_48_hour_box_with_constant_emissions_makes_sulfate_and_soa_by_day_and_nitrate_at_night() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("src.csv"),
-        "city,lon,lat,radius_km,sector,species,t_per_yr,source\n\
-         box,112.5,27.0,30,industrial_process,SO2,20000,test\n\
+    write_city_totals(
+        &dir.path().join("src.csv"),
+        "box,112.5,27.0,30,industrial_process,SO2,20000,test\n\
          box,112.5,27.0,30,mobile,NOX,30000,test\n\
          box,112.5,27.0,30,agriculture,NH3,15000,test\n\
          box,112.5,27.0,30,solvent_use,ARO,15000,test\n\
          box,112.5,27.0,30,residential_commercial,OC,3000,test\n",
-    )
-    .unwrap();
+    );
     let species = r#""SO2", "SO4", "NOX", "HNO3", "NO3", "NH3", "NH4", "ARO", "SVARO1", "AARO1", "SVARO2", "AARO2", "OC", "O3", "N2O5""#;
     let text = box_case(
         species,
@@ -835,12 +831,10 @@ fn fresh_no_titrates_ozone_where_it_is_emitted_and_only_with_chemistry_on() {
     // no night path): each kg of NOx (as NO2) removes 0.9 x 47.997/46.0055
     // = 0.93897 kg of O3 while O3 lasts (NO + O3 -> NO2 + O2).
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("src.csv"),
-        "city,lon,lat,radius_km,sector,species,t_per_yr,source\n\
-         box,112.5,27.0,30,mobile,NOX,3000,test\n",
-    )
-    .unwrap();
+    write_city_totals(
+        &dir.path().join("src.csv"),
+        "box,112.5,27.0,30,mobile,NOX,3000,test\n",
+    );
     let text = |chemistry: &str| {
         box_case(r#""NOX", "HNO3", "O3""#, chemistry, "2023-01-20T16:30:00Z").replace(
             "[output]",
@@ -849,13 +843,12 @@ fn fresh_no_titrates_ozone_where_it_is_emitted_and_only_with_chemistry_on() {
     };
     let o3_lost = |text: String| {
         let mut m = sim(&text, dir.path());
-        let (o3_0, nox_0) = (total_of(&m, |n| n == "O3"), total_of(&m, |n| n == "NOX"));
+        let o3_0 = total_of(&m, |n| n == "O3");
         for _ in 0..4 {
             m.step().unwrap();
         }
         let emitted =
             m.model.budget.tracers[m.model.state.tracers.species_index("NOX").unwrap()].emitted_kg;
-        let _ = nox_0;
         (o3_0 - total_of(&m, |n| n == "O3"), emitted)
     };
     let (lost, emitted) = o3_lost(text("oh_cm3 = 0.0"));

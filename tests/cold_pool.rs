@@ -36,12 +36,10 @@ struct Outcome {
 
 fn run(terrain: &str) -> Outcome {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("source.csv"),
-        "city,lon,lat,radius_km,sector,species,t_per_yr,source\n\
-         town,0.18,0.18,1.5,residential_commercial,TRACER,2000,test\n",
-    )
-    .unwrap();
+    write_city_totals(
+        &dir.path().join("source.csv"),
+        "town,0.18,0.18,1.5,residential_commercial,TRACER,2000,test\n",
+    );
     let text = format!(
         r#"
 [run]

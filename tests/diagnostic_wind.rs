@@ -139,12 +139,10 @@ fn low_froude_flow_goes_around_a_gaussian_hill_and_high_froude_flow_goes_over() 
 /// the end of a 12-hour night with a ground source there.
 fn night_accumulation(met: &str) -> f64 {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("source.csv"),
-        "city,lon,lat,radius_km,sector,species,t_per_yr,source\n\
-         town,0.18,0.18,1.5,residential_commercial,TRACER,2000,test\n",
-    )
-    .unwrap();
+    write_city_totals(
+        &dir.path().join("source.csv"),
+        "town,0.18,0.18,1.5,residential_commercial,TRACER,2000,test\n",
+    );
     let text = format!(
         r#"
 [run]

@@ -249,3 +249,13 @@ pub fn run_in(c: &Case, dir: &Path) -> airshed::Result<airshed::simulation::RunS
         },
     )
 }
+
+/// Writes a city-totals inventory CSV at `path`: the header, then `rows`
+/// (`city,lon,lat,radius_km,sector,species,t_per_yr,source` lines).
+pub fn write_city_totals(path: &Path, rows: &str) {
+    std::fs::write(
+        path,
+        format!("city,lon,lat,radius_km,sector,species,t_per_yr,source\n{rows}"),
+    )
+    .unwrap();
+}

@@ -146,6 +146,15 @@ impl MetFields {
         )
     }
 
+    /// Liquid water path of column (j, i), kg/m2: the sum of cloud water x
+    /// density x layer thickness (the cloud optical depth's input for the
+    /// OH and irradiance dimming of `processes::chemistry::below_cloud_factor`).
+    pub fn liquid_water_path(&self, g: &Grid, j: usize, i: usize) -> f64 {
+        (0..g.nz)
+            .map(|k| self.cloud_water[[k, j, i]] * self.density[[k, j, i]] * g.dz[k])
+            .sum()
+    }
+
     /// Air density from the ideal gas law, rho = p / (R_d T).
     pub fn update_density(&mut self) {
         Zip::from(&mut self.density)

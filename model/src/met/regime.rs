@@ -493,7 +493,13 @@ impl Column {
     }
 
     fn temperature(&self, z: f64) -> f64 {
-        self.theta(z) - GRAVITY / CP_DRY * (self.ground + z)
+        self.kelvin(z, self.theta(z))
+    }
+
+    /// Temperature, K, of potential temperature `theta` at height z above
+    /// the column's ground (theta referred to sea level, module notes).
+    fn kelvin(&self, z: f64, theta: f64) -> f64 {
+        theta - GRAVITY / CP_DRY * (self.ground + z)
     }
 
     /// Temperature and pressure at height z above ground: hydrostatic from
@@ -507,14 +513,13 @@ impl Column {
             let a = self.ground + z;
             return (self.free.temperature(a), self.free.pressure(a));
         }
-        let kelvin = |zz: f64, theta: f64| theta - GRAVITY / CP_DRY * (self.ground + zz);
         let mut p = self.free.pressure(self.ground + join);
         for k in (1..self.knots.len()).rev() {
             let ((za, ta), (zb, tb)) = (self.knots[k - 1], self.knots[k]);
             let lo = za.max(z);
             if zb > lo {
                 let theta_lo = ta + (tb - ta) * (lo - za) / (zb - za);
-                p = hypsometric(p, kelvin(zb, tb), kelvin(lo, theta_lo), lo - zb);
+                p = hypsometric(p, self.kelvin(zb, tb), self.kelvin(lo, theta_lo), lo - zb);
             }
             if za <= z {
                 break;

@@ -120,16 +120,29 @@ pub fn deposition_velocity(
 /// Canopy resistance of a gas, s/m: Wesely's over `surface` when the gas has
 /// Wesely parameters and a surface is given, else the species table's constant.
 pub fn gas_canopy_resistance(sp: &Species, surface: Option<&Surface>) -> f64 {
+    canopy_resistance(sp, wesely::gas(sp.name).as_ref(), surface)
+}
+
+/// As [`gas_canopy_resistance`] with the species' Wesely parameters (if any)
+/// already looked up.
+fn canopy_resistance(sp: &Species, gas: Option<&wesely::Gas>, surface: Option<&Surface>) -> f64 {
     let Phase::Gas {
         canopy_resistance, ..
     } = sp.phase
     else {
         return 0.0;
     };
-    match (surface, wesely::gas(sp.name)) {
-        (Some(s), Some(gas)) => wesely::canopy_resistance(&gas, s),
+    match (surface, gas) {
+        (Some(s), Some(gas)) => wesely::canopy_resistance(gas, s),
         _ => canopy_resistance,
     }
+}
+
+/// The part of a gas's Schmidt number that depends on the air only:
+/// nu(T, p) / (D(T, p) / D0), so that Sc = this / D0 for a gas whose
+/// diffusivity is D0 at the reference state (module notes).
+pub fn schmidt_scale(temperature: f64, pressure: f64) -> f64 {
+    kinematic_viscosity(temperature, pressure) / diffusivity_at(1.0, temperature, pressure)
 }
 
 /// Deposition velocity given the aerodynamic resistance r_a (s/m), which
@@ -143,18 +156,40 @@ pub fn deposition_velocity_with_ra(
     pressure: f64,
     surface: Option<&Surface>,
 ) -> f64 {
+    velocity(
+        sp,
+        wesely::gas(sp.name).as_ref(),
+        ra,
+        ustar,
+        temperature,
+        schmidt_scale(temperature, pressure),
+        surface,
+    )
+}
+
+/// [`deposition_velocity_with_ra`] with what does not depend on the cell
+/// (the species' Wesely parameters) or on the species (the air's
+/// [`schmidt_scale`]) computed by the caller.
+fn velocity(
+    sp: &Species,
+    gas: Option<&wesely::Gas>,
+    ra: f64,
+    ustar: f64,
+    temperature: f64,
+    schmidt_scale: f64,
+    surface: Option<&Surface>,
+) -> f64 {
     let us = ustar.max(0.01);
     match sp.phase {
         Phase::Gas {
             diffusivity,
-            canopy_resistance,
+            canopy_resistance: constant,
         } => {
-            if !canopy_resistance.is_finite() {
+            if !constant.is_finite() {
                 return 0.0;
             }
-            let rc = gas_canopy_resistance(sp, surface);
-            let sc = kinematic_viscosity(temperature, pressure)
-                / diffusivity_at(diffusivity, temperature, pressure);
+            let rc = canopy_resistance(sp, gas, surface);
+            let sc = schmidt_scale / diffusivity;
             let rb = 2.0 / (KARMAN * us) * (sc / PRANDTL).powf(2.0 / 3.0);
             1.0 / (ra + rb + rc)
         }
@@ -186,9 +221,7 @@ pub fn surfaces(ctx: &StepContext, default: LandUse) -> Array2<Surface> {
         let lat = g.lat[[j, i]];
         let solar_hour = (hour_utc + g.lon[[j, i]] / 15.0).rem_euclid(24.0);
         let mu = super::chemistry::cos_zenith(lat, day, solar_hour).max(0.0);
-        let lwp: f64 = (0..g.nz)
-            .map(|k| m.cloud_water[[k, j, i]] * m.density[[k, j, i]] * g.dz[k])
-            .sum();
+        let lwp = m.liquid_water_path(g, j, i);
         let rain = m.precip[[j, i]] > 0.0;
         Surface {
             land_use: LandUse::from_index(m.land_use[[j, i]]).unwrap_or(default),
@@ -227,19 +260,24 @@ impl Process for DryDeposition {
             .and(&m.obukhov)
             .map_collect(|&z0, &us, &l| aerodynamic_resistance(z, z0, us, l));
         let surface = surfaces(ctx, self.default_land_use);
+        let schmidt = ndarray::Zip::from(m.temperature.index_axis(Axis(0), 0))
+            .and(m.pressure.index_axis(Axis(0), 0))
+            .map_collect(|&t, &p| schmidt_scale(t, p));
         // exp(-v_d dt / dz) of the lowest layer, [j, i], for one species at a time.
         let mut kept = Array2::zeros((g.ny, g.nx));
         for s in 0..state.tracers.species.len() {
             let sp = state.tracers.species[s];
+            let gas = wesely::gas(sp.name);
             // Per cell and independent (thread-count-independent result);
             // Wesely's r_c makes this the costly part, so in parallel.
             ndarray::Zip::indexed(&mut kept).par_for_each(|(j, i), k| {
-                let vd = deposition_velocity_with_ra(
+                let vd = velocity(
                     &sp,
+                    gas.as_ref(),
                     ra[[j, i]],
                     m.ustar[[j, i]],
                     m.temperature[[0, j, i]],
-                    m.pressure[[0, j, i]],
+                    schmidt[[j, i]],
                     Some(&surface[[j, i]]),
                 );
                 *k = (-vd * ctx.dt / g.dz[0]).exp();
@@ -383,6 +421,10 @@ impl Process for WetDeposition {
                     let mut any = false;
                     for i in 0..g.nx {
                         let p = m.precip[[j, i]];
+                        if p <= 0.0 {
+                            // No rate: the column keeps its initial 1.
+                            continue;
+                        }
                         for k in 0..nz {
                             t[k] = m.temperature[[k, j, i]];
                             qc[k] = m.cloud_water[[k, j, i]];

@@ -50,23 +50,20 @@ impl EmissionInjection {
         }
     }
 
+    /// The titration to apply after adding mass of `species`, if any.
+    fn titration_of(&self, species: usize) -> Option<Titration> {
+        self.titration.filter(|t| t.nox == species)
+    }
+}
+
+impl Titration {
     /// Removes the ozone that `nox_kg` of fresh NOx titrates in a cell.
-    fn titrate(
-        &self,
-        state: &mut State,
-        budget: &mut Budget,
-        nox_kg: f64,
-        k: usize,
-        j: usize,
-        i: usize,
-    ) {
-        if let Some(t) = self.titration {
-            let o3 = &mut state.mass[[t.o3, k, j, i]];
-            let lost = (nox_kg * t.o3_per_nox).min(o3.max(0.0));
-            *o3 -= lost;
-            budget.tracers[t.o3].chemistry_kg -= lost;
-            budget.tracers[t.o3].chemistry_gross_kg += lost;
-        }
+    fn apply(self, state: &mut State, budget: &mut Budget, nox_kg: f64, cell: [usize; 3]) {
+        let o3 = &mut state.mass[[self.o3, cell[0], cell[1], cell[2]]];
+        let lost = (nox_kg * self.o3_per_nox).min(o3.max(0.0));
+        *o3 -= lost;
+        budget.tracers[self.o3].chemistry_kg -= lost;
+        budget.tracers[self.o3].chemistry_gross_kg += lost;
     }
 }
 
@@ -86,8 +83,8 @@ impl Process for EmissionInjection {
             let m = c.rate * dt;
             state.mass[[tr, c.k, c.j, c.i]] += m;
             budget.tracers[tr].emitted_kg += m;
-            if self.titration.is_some_and(|t| t.nox == c.species) {
-                self.titrate(state, budget, m, c.k, c.j, c.i);
+            if let Some(t) = self.titration_of(c.species) {
+                t.apply(state, budget, m, [c.k, c.j, c.i]);
             }
         }
         for p in &self.inventory.points {
@@ -99,8 +96,8 @@ impl Process for EmissionInjection {
                         let m = rate * dt * f;
                         state.mass[[tr, k, p.j, p.i]] += m;
                         budget.tracers[tr].emitted_kg += m;
-                        if self.titration.is_some_and(|t| t.nox == s) {
-                            self.titrate(state, budget, m, k, p.j, p.i);
+                        if let Some(t) = self.titration_of(s) {
+                            t.apply(state, budget, m, [k, p.j, p.i]);
                         }
                     }
                 }

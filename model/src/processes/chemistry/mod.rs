@@ -70,6 +70,8 @@ use rayon::prelude::*;
 /// Molar mass of dry air, kg/mol; Boltzmann constant, J/K.
 const M_AIR: f64 = 0.028_964_4;
 const BOLTZMANN: f64 = 1.380_649e-23;
+/// Avogadro constant, mol-1.
+const AVOGADRO: f64 = 6.022_140_76e23;
 
 /// Termolecular fall-off rate constant (cm3 molecule-1 s-1) in the CB6r5 form.
 pub fn falloff(k0_300: f64, n0: f64, kinf: f64, f: f64, n: f64, temperature: f64, m: f64) -> f64 {
@@ -378,9 +380,16 @@ impl Chemistry {
         } else {
             aerosol_water::Wet::default()
         };
+        // Gas diffusivities at this cell's T and p, per unit of their
+        // reference value: one power per cell, shared by SO2 and N2O5.
+        let d_scale = if wet.surface > 0.0 {
+            crate::species::diffusivity_at(1.0, temp, pressure)
+        } else {
+            0.0
+        };
         // SO2 uptake on aerosol water, first order.
         if let (Some(so2), Some(so4), true) = (p.so2, p.so4, wet.surface > 0.0) {
-            let d = crate::species::diffusivity_at(mm.d0_so2, temp, pressure);
+            let d = mm.d0_so2 * d_scale;
             let k = aerosol_water::uptake_rate(sp.so2_uptake_gamma, temp, mm.so2 * 1e3, d, &wet);
             let lost = layer[[so2, j, i]] * -(-k * dt).exp_m1();
             layer[[so2, j, i]] -= lost;
@@ -398,26 +407,34 @@ impl Chemistry {
             layer[[h2o2, j, i]] = take(layer[[h2o2, j, i]], xi * mm.h2o2);
             layer[[so4, j, i]] += xi * mm.so4;
         }
+        // Daytime relaxation of a carried oxidant (kg) toward a background
+        // mixing ratio (ppb) over `hours`.
+        let relax = |kg: f64, ppb: f64, molar: f64, hours: f64| {
+            kinetics::relax(kg, ppb * 1e-9 * c.air_moles * molar, hours * 3600.0, dt)
+        };
         if let (Some(h2o2), true) = (p.h2o2, c.mu > 0.0) {
-            let target = sp.h2o2_ppb * 1e-9 * c.air_moles * mm.h2o2;
-            let tau = sp.h2o2_relaxation_hours * 3600.0;
-            layer[[h2o2, j, i]] = kinetics::relax(layer[[h2o2, j, i]], target, tau, dt);
+            layer[[h2o2, j, i]] = relax(
+                layer[[h2o2, j, i]],
+                sp.h2o2_ppb,
+                mm.h2o2,
+                sp.h2o2_relaxation_hours,
+            );
         }
         // Night: 2 NO2 + O3 -> N2O5 (reservoir), then uptake on wet particles.
         if let (Some(nox), Some(o3), Some(n2o5), Some(hno3)) = (p.nox, p.o3, p.n2o5, p.hno3) {
             if c.mu <= 0.0 {
-                let per_cm3 = |kg: f64, molar: f64| kg / molar / v * 6.022_140_76e23 * 1e-6;
+                let per_cm3 = |kg: f64, molar: f64| kg / molar / v * AVOGADRO * 1e-6;
                 let no2_0 = layer[[nox, j, i]] / mm.nox / v;
                 let o3_0 = layer[[o3, j, i]] / mm.o3 / v;
                 // k1 in m3 mol-1 s-1.
-                let k1 = k_no2_o3(temp) * 1e-6 * 6.022_140_76e23;
+                let k1 = k_no2_o3(temp) * 1e-6 * AVOGADRO;
                 let xi = kinetics::second_order_extent(no2_0, 2.0, o3_0, 1.0, k1, dt) * v;
                 layer[[nox, j, i]] = take(layer[[nox, j, i]], 2.0 * xi * mm.nox);
                 layer[[o3, j, i]] = take(layer[[o3, j, i]], xi * mm.o3);
                 layer[[n2o5, j, i]] += xi * mm.n2o5;
                 if wet.surface > 0.0 && sp.n2o5_gamma > 0.0 {
                     let share = night::n2o5_share(temp, per_cm3(layer[[nox, j, i]], mm.nox));
-                    let d = crate::species::diffusivity_at(mm.d0_n2o5, temp, pressure);
+                    let d = mm.d0_n2o5 * d_scale;
                     let k = aerosol_water::uptake_rate(sp.n2o5_gamma, temp, mm.n2o5 * 1e3, d, &wet)
                         * share;
                     // The reservoir under steady formation P = xi/dt and
@@ -459,9 +476,12 @@ impl Chemistry {
             }
         }
         if let (Some(o3), true) = (p.o3, c.mu > 0.0) {
-            let target = sp.ozone_ppb * 1e-9 * c.air_moles * mm.o3;
-            let tau = sp.ozone_recovery_hours * 3600.0;
-            layer[[o3, j, i]] = kinetics::relax(layer[[o3, j, i]], target, tau, dt);
+            layer[[o3, j, i]] = relax(
+                layer[[o3, j, i]],
+                sp.ozone_ppb,
+                mm.o3,
+                sp.ozone_recovery_hours,
+            );
         }
         // Equilibrium partitioning, in moles.
         if let (Some(nh3), Some(nh4), Some(hno3), Some(no3)) = (p.nh3, p.nh4, p.hno3, p.no3) {
@@ -561,9 +581,7 @@ impl Process for Chemistry {
                 if mu <= 0.0 {
                     return 0.0;
                 }
-                let lwp: f64 = (0..g.nz)
-                    .map(|k| met.cloud_water[[k, j, i]] * met.density[[k, j, i]] * g.dz[k])
-                    .sum();
+                let lwp = met.liquid_water_path(g, j, i);
                 self.spec.oh_peak_cm3 * mu * below_cloud_factor(lwp, mu)
             });
         }
