@@ -33,6 +33,10 @@ pub enum Error {
     /// An output could not be written (exit 6).
     #[error("{file}: cannot write output: {detail}")]
     Output { file: PathBuf, detail: String },
+    /// SIGINT or SIGTERM stopped the run; its unfinished outputs were
+    /// removed (exit 128 + the signal number: 130, 143, as shells report).
+    #[error("interrupted by {}: the run stopped and its unfinished outputs were removed", crate::interrupt::signal_name(*.signal))]
+    Interrupted { signal: i32 },
 }
 
 impl Error {
@@ -43,6 +47,7 @@ impl Error {
             Error::Memory { .. } => 4,
             Error::Numerics { .. } => 5,
             Error::Output { .. } => 6,
+            Error::Interrupted { signal } => 128 + signal,
         }
     }
 

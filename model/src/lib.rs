@@ -1,7 +1,7 @@
 //! airshed: a regional air-quality dispersion and source-attribution model.
 //!
 //! Data flow (see ARCHITECTURE.md), bottom to top: `time`, `species`,
-//! `land_use`, `error` -> `config` (typed case) -> `grid` -> `parallel` (communicator,
+//! `land_use`, `error`, `interrupt` -> `config` (typed case) -> `grid` -> `parallel` (communicator,
 //! halos, decomposition) -> `met` + `emissions` (inputs) -> `state`,
 //! `budget` -> `processes` (one per physical process) -> `model` (the
 //! physics of a domain) -> `simulation` (clock, process list, hooks, sinks)
@@ -15,6 +15,7 @@ pub mod config;
 pub mod emissions;
 pub mod error;
 pub mod grid;
+pub mod interrupt;
 pub mod land_use;
 pub mod met;
 pub mod model;
