@@ -130,10 +130,15 @@ layers = 2
         vals.iter()
             .fold((f32::MAX, f32::MIN), |(a, b), &v| (a.min(v), b.max(v)))
     );
-    // No temporary file is left next to the output.
+    // No temporary file or staging directory is left next to the output.
     let names: Vec<String> = std::fs::read_dir(dir.path().join("out"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert!(names.iter().all(|n| !n.ends_with(".tmp")), "{names:?}");
+    assert!(
+        names
+            .iter()
+            .all(|n| !n.ends_with(".tmp") && !n.starts_with(".airshed-")),
+        "{names:?}"
+    );
 }

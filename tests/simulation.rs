@@ -153,19 +153,62 @@ fn outputs_are_deflated_netcdf4_with_bounds_names_sites_and_met() {
     assert!(json.contains("\"process_seconds\"") && json.contains("sim.sites.csv"));
 }
 
+/// A sink that, as the run finishes, puts a directory where the summary
+/// is to go (as a user or another program might meanwhile).
+struct Saboteur(std::path::PathBuf);
+
+impl airshed::simulation::Sink for Saboteur {
+    fn name(&self) -> &'static str {
+        "saboteur"
+    }
+    fn after_step(&mut self, _view: &airshed::simulation::View) -> airshed::Result<()> {
+        Ok(())
+    }
+    fn finish(
+        &mut self,
+        _view: &airshed::simulation::View,
+        _summary: &mut airshed::simulation::RunSummary,
+    ) -> airshed::Result<()> {
+        std::fs::create_dir_all(self.0.join("x")).unwrap();
+        Ok(())
+    }
+}
+
 #[test]
 fn a_run_that_fails_while_writing_leaves_no_output_of_the_set() {
     let dir = tempfile::tempdir().unwrap();
     let c = case(&case_text(dir.path(), "instant"), dir.path());
-    // The summary cannot be staged: a directory sits on its temporary name.
-    std::fs::create_dir_all(dir.path().join("out/sim.summary.json.tmp/x")).unwrap();
+    let out = dir.path().join("out");
+    let names = |skip: &str| -> Vec<String> {
+        std::fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n != skip)
+            .collect()
+    };
+    // A directory at a final name is refused before the run.
+    std::fs::create_dir_all(out.join("sim.summary.json/x")).unwrap();
     let err = run_in(&c, dir.path()).unwrap_err();
     assert_eq!(err.exit_code(), 6, "{err}");
-    let left: Vec<String> = std::fs::read_dir(dir.path().join("out"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n != "sim.summary.json.tmp")
-        .collect();
+    assert!(err.to_string().contains("sim.summary.json"), "{err}");
+    assert!(names("sim.summary.json").is_empty(), "left behind");
+    std::fs::remove_dir_all(out.join("sim.summary.json")).unwrap();
+    // One that appears while the run writes fails the commit: every
+    // file was complete in the staging directory, and none of them moves.
+    let _g = IO_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let mut set =
+        airshed::output::OutputSet::create(&out, "sim", airshed::output::set::Inputs::default())
+            .unwrap();
+    let mut s = airshed::run::simulation_with_outputs(&c, &mut set).unwrap();
+    s.sinks
+        .push(Box::new(Saboteur(out.join("sim.summary.json"))));
+    s.run().unwrap();
+    let staged = std::fs::read_dir(set.staging()).unwrap().count();
+    assert!(staged >= 4, "nc, sites, met, summary staged: {staged}");
+    let err = set.commit().unwrap_err();
+    assert_eq!(err.exit_code(), 6, "{err}");
+    assert!(err.to_string().contains("sim.summary.json"), "{err}");
+    let left = names("sim.summary.json");
     assert!(left.is_empty(), "left behind: {left:?}");
 }
 

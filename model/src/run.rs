@@ -1,11 +1,15 @@
 //! `airshed run`: a case end to end. Builds the Simulation, attaches the
-//! case's sinks (concentrations, sites, meteorology, summary) and a
-//! progress bar, and runs it. Outputs go to `<dir>/<run.name>.nc`,
-//! `.sites.csv`, `.met.nc` and `.summary.json`, renamed into place
-//! together when the run succeeds.
+//! case's sinks (concentrations, sites, meteorology, attribution, summary)
+//! and a progress bar, and runs it. Outputs go to `<dir>/<run.name>.nc`,
+//! `.sites.csv`, `.met.nc`, `.tags.nc`, `.attribution.csv` / `.json`,
+//! `.source_receptor.csv`, `.brute_force.csv` and `.summary.json`, with
+//! `.manifest.json` last: written in a staging directory and moved into
+//! place as one set only when everything succeeded
+//! ([`crate::output::set`]).
 
-use crate::config::Case;
+use crate::config::{Case, MetSpec, TerrainSpec};
 use crate::error::{Error, Result};
+use crate::output::set::{Inputs, OutputSet};
 use crate::output::summary::SummaryJson;
 use crate::output::{
     met_file::MetFile, netcdf::ConcentrationFile, sites::SiteSeries, tags::TagFile,
@@ -53,43 +57,101 @@ fn progress_bar(show: bool, len: u64) -> indicatif::ProgressBar {
     bar
 }
 
-/// The case's Simulation with its output sinks attached, writing to `dir`.
-pub fn simulation_with_outputs(case: &Case, dir: &std::path::Path) -> Result<Simulation> {
+/// The case's Simulation with its output sinks attached, writing into
+/// the staging directory of `set`.
+pub fn simulation_with_outputs(case: &Case, set: &mut OutputSet) -> Result<Simulation> {
     let mut sim = Simulation::from_case(case)?;
     let view = View {
         model: &sim.model,
         clock: &sim.clock,
     };
     let mut sinks: Vec<Box<dyn crate::simulation::Sink>> =
-        vec![Box::new(ConcentrationFile::create(case, &view, dir)?)];
+        vec![Box::new(ConcentrationFile::create(case, &view, set)?)];
     if !case.sites.is_empty() {
-        sinks.push(Box::new(SiteSeries::new(case, &view, dir)?));
+        sinks.push(Box::new(SiteSeries::new(case, &view, set)?));
     }
     if case.output.met_fields {
-        sinks.push(Box::new(MetFile::create(case, &view, dir)?));
+        sinks.push(Box::new(MetFile::create(case, &view, set)?));
     }
     if let Some(tagging) = &sim.tagging {
-        sinks.push(Box::new(TagFile::create(case, &view, tagging, dir)?));
+        sinks.push(Box::new(TagFile::create(case, &view, tagging, set)?));
     }
     // Last: it writes what the others added to the summary.
-    sinks.push(Box::new(SummaryJson::new(dir, &case.run.name)));
+    sinks.push(Box::new(SummaryJson::new(set)?));
     sim.sinks = sinks;
     Ok(sim)
 }
 
-/// Run a case end to end.
+/// Every file the case reads, which no output may replace: (what it is,
+/// its path).
+pub fn input_files(case: &Case) -> Vec<(String, PathBuf)> {
+    let mut files = vec![("case file".to_string(), case.file.clone())];
+    let mut add = |what: &str, p: &PathBuf| files.push((what.to_string(), p.clone()));
+    let terrain = |t: &TerrainSpec| match t {
+        TerrainSpec::File { path, .. } => Some(path.clone()),
+        _ => None,
+    };
+    match &case.met {
+        MetSpec::Analytic(_) => {}
+        MetSpec::Netcdf { file } | MetSpec::Reanalysis { file } => add("met.file", file),
+        MetSpec::Wrf { files } => files.iter().for_each(|f| add("met.files", f)),
+        MetSpec::Regime(r) => {
+            if let Some(s) = &r.stations {
+                add("met.stations", s);
+            }
+            if let Some(t) = terrain(&r.terrain) {
+                add("met.terrain.file", &t);
+            }
+        }
+        MetSpec::Adjusted { file, terrain: t } => {
+            add("met.file", file);
+            if let Some(t) = terrain(t) {
+                add("met.terrain.file", &t);
+            }
+        }
+    }
+    let e = &case.emissions;
+    e.gridded.iter().for_each(|f| add("emissions.gridded", f));
+    e.points.iter().for_each(|f| add("emissions.points", f));
+    e.city_totals
+        .iter()
+        .for_each(|f| add("emissions.city_totals", f));
+    if let Some(f) = case
+        .attribution
+        .as_ref()
+        .and_then(|a| a.regions_file.as_ref())
+    {
+        add("attribution.regions_file", f);
+    }
+    files
+}
+
+/// Run a case end to end; its outputs are committed as one set at the end.
 pub fn run_case(case: &Case, opts: &RunOptions) -> Result<RunSummary> {
-    let dir = opts
-        .output_dir
-        .clone()
-        .unwrap_or_else(|| case.output.dir.clone());
+    let (dir, dir_key) = match &opts.output_dir {
+        Some(d) => (d.clone(), "--output-dir"),
+        None => (case.output.dir.clone(), "output.dir"),
+    };
     std::fs::create_dir_all(&dir).map_err(|e| Error::output(&dir, e))?;
-    let dir = dir.canonicalize().map_err(|e| Error::output(&dir, e))?;
-    let mut sim = simulation_with_outputs(case, &dir)?;
+    let mut set = OutputSet::create(
+        &dir,
+        &case.run.name,
+        Inputs {
+            case_file: case.file.clone(),
+            dir_key: dir_key.to_string(),
+            files: input_files(case),
+        },
+    )?;
     let brute_force = case
         .attribution
         .as_ref()
         .and_then(|a| a.brute_force.as_ref());
+    // Reserved now so a bad final path fails before the long runs.
+    let brute_force_file = match brute_force {
+        Some(_) => Some(set.reserve("brute_force.csv")?),
+        None => None,
+    };
+    let mut sim = simulation_with_outputs(case, &mut set)?;
     if let (Some(bf), Some(tagging)) = (brute_force, &sim.tagging) {
         // Unknown tag names fail now, not after the tagged run.
         crate::brute_force::brute_force_tags(case, tagging, &bf.tags)?;
@@ -100,13 +162,15 @@ pub fn run_case(case: &Case, opts: &RunOptions) -> Result<RunSummary> {
         interval_hours: case.output.interval_hours,
     }));
     let mut summary = sim.run()?;
-    if brute_force.is_some() {
-        let tags_file = dir.join(format!("{}.tags.nc", case.run.name));
+    if let Some(file) = brute_force_file {
+        let tags_file = set.staged_path("tags.nc");
         let report = crate::brute_force::run(case, &tags_file)?;
-        let path = dir.join(format!("{}.brute_force.csv", case.run.name));
-        crate::output::write_atomic(&path, &report.csv())?;
-        summary.other_files.push(path.display().to_string());
+        file.write_text(&report.csv())?;
+        summary.other_files.push(file.path.display().to_string());
         summary.attribution.push(report.table());
     }
+    // A signal that came after the last step still stops the commit.
+    crate::interrupt::check()?;
+    set.commit()?;
     Ok(summary)
 }

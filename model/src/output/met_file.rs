@@ -5,13 +5,13 @@
 //! (the mean of the two faces, rotated with the projection).
 
 use super::netcdf::{NetcdfWriter, Shape, VarSpec};
+use super::set::OutputSet;
 use crate::config::Case;
 use crate::error::Result;
 use crate::met::stats::earth_relative;
 use crate::met::MetFields;
-use crate::simulation::{RunSummary, Sink, Staged, View};
+use crate::simulation::{RunSummary, Sink, View};
 use crate::time::Schedule;
-use std::path::Path;
 
 pub struct MetFile {
     writer: Option<NetcdfWriter>,
@@ -40,7 +40,7 @@ fn var(
 }
 
 impl MetFile {
-    pub fn create(case: &Case, view: &View, dir: &Path) -> Result<MetFile> {
+    pub fn create(case: &Case, view: &View, set: &mut OutputSet) -> Result<MetFile> {
         let vars = vec![
             var(
                 "eastward_wind",
@@ -100,14 +100,8 @@ impl MetFile {
                 Shape::Surface,
             ),
         ];
-        let writer = NetcdfWriter::for_run(
-            case,
-            view,
-            &dir.join(format!("{}.met.nc", case.run.name)),
-            vars,
-            "instant",
-            false,
-        )?;
+        let writer =
+            NetcdfWriter::for_run(case, view, &set.reserve("met.nc")?, vars, "instant", false)?;
         Ok(MetFile {
             writer: Some(writer),
             nlev: case.output.layers,
@@ -173,12 +167,11 @@ impl Sink for MetFile {
         }
     }
 
-    fn finish(&mut self, _view: &View, summary: &mut RunSummary) -> Result<Vec<Staged>> {
+    fn finish(&mut self, _view: &View, summary: &mut RunSummary) -> Result<()> {
         let Some(w) = self.writer.take() else {
-            return Ok(vec![]);
+            return Ok(());
         };
-        let staged = w.finish()?;
-        summary.other_files.push(staged.path.display().to_string());
-        Ok(vec![staged])
+        summary.other_files.push(w.finish()?.display().to_string());
+        Ok(())
     }
 }

@@ -1,8 +1,11 @@
-//! Outputs as sinks of the Simulation. Every file is written to
-//! `<name>.tmp` beside its final name and staged; the Simulation renames
-//! the whole set only when the run has succeeded, so a failed or
-//! interrupted run leaves no file that looks complete.
+//! Outputs as sinks of the Simulation. Every file of a run is written
+//! into the run's private staging directory (`set::OutputSet`) and moved
+//! into place with the others, the manifest last, only when the whole run
+//! (brute-force check included) has succeeded; a failed, interrupted or
+//! killed run leaves no file that looks complete.
 //!
+//! - `set`: the staging directory, the manifest, the commit journal and
+//!   the sweep of what killed runs left behind.
 //! - `netcdf`: CF-1.8 netCDF-4 (deflated) concentrations, means with time
 //!   bounds or instants; also the meteorology the run used (`met_file`).
 //! - `sites`: hourly (per output interval) concentrations at the case's
@@ -15,15 +18,13 @@
 pub mod fields;
 pub mod met_file;
 pub mod netcdf;
+pub mod set;
 pub mod sites;
 pub mod summary;
 pub mod tags;
 
 pub use fields::{PM25_TOTAL, SOA_TOTAL};
-
-use crate::error::{Error, Result};
-use crate::simulation::Staged;
-use std::path::{Path, PathBuf};
+pub use set::{OutputSet, Staged};
 
 /// The interval of output record `n` (hours since the start) and the time
 /// its record is stamped with: a mean at the middle of its interval, with
@@ -39,31 +40,4 @@ pub fn record_time(
         crate::config::OutputMode::Mean => ((start, end), 0.5 * (start + end), Some((start, end))),
         crate::config::OutputMode::Instant => ((start, end), end, None),
     }
-}
-
-/// The temporary name a file is written under: `<name>.tmp` beside it.
-pub fn tmp_path(path: &Path) -> PathBuf {
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(".tmp");
-    path.with_file_name(name)
-}
-
-/// Write a text file to its temporary name, to be renamed with the set.
-pub fn stage_text(path: &Path, contents: &str) -> Result<Staged> {
-    let tmp = tmp_path(path);
-    std::fs::write(&tmp, contents).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        Error::output(path, e)
-    })?;
-    Ok(Staged {
-        tmp,
-        path: path.to_path_buf(),
-    })
-}
-
-/// Write a text file at once: to its temporary name, then renamed into
-/// place (for files written outside a run's staged set).
-pub fn write_atomic(path: &Path, contents: &str) -> Result<()> {
-    let staged = stage_text(path, contents)?;
-    std::fs::rename(&staged.tmp, &staged.path).map_err(|e| Error::output(path, e))
 }

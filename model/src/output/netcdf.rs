@@ -10,13 +10,14 @@
 //! resampling groups whole days) or instants at the interval ends.
 
 use super::fields::{self, species_concentrations, Variables};
+use super::set::{OutputSet, Staged};
 use crate::config::{Case, OutputMode};
 use crate::error::{Error, Result};
 use crate::grid::{Grid, Projection};
-use crate::simulation::{RunSummary, Sink, Staged, View};
+use crate::simulation::{RunSummary, Sink, View};
 use crate::time::Schedule;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Deflate level of every data variable. On the default case level 1
 /// writes 18.5 MB where level 4 writes 18.1 MB (CDF-5: 34.6 MB) and runs
@@ -62,7 +63,8 @@ pub struct Provenance<'a> {
 
 pub struct NetcdfWriter {
     file: Option<netcdf::FileMut>,
-    tmp: PathBuf,
+    staged: Staged,
+    /// The final path, named in errors.
     path: PathBuf,
     nlev: usize,
     vars: Vec<VarSpec>,
@@ -71,19 +73,24 @@ pub struct NetcdfWriter {
 }
 
 impl NetcdfWriter {
-    /// Create the file (under its temporary name) with every variable
-    /// defined; `bounds` adds `time_bnds` for interval means.
+    /// Create the file (in the staging directory, new: `NC_NOCLOBBER`
+    /// never follows a link) with every variable defined; `bounds` adds
+    /// `time_bnds` for interval means.
     pub fn create(
-        path: &Path,
+        staged: &Staged,
         grid: &Grid,
         nlev: usize,
         vars: Vec<VarSpec>,
         prov: &Provenance,
         bounds: bool,
     ) -> Result<Self> {
-        let tmp = super::tmp_path(path);
+        let path = staged.path.as_path();
         let e = |err: netcdf::Error| Error::output(path, err);
-        let mut f = netcdf::create_with(&tmp, netcdf::Options::NETCDF4).map_err(e)?;
+        let mut f = netcdf::create_with(
+            &staged.staged,
+            netcdf::Options::NETCDF4 | netcdf::Options::NOCLOBBER,
+        )
+        .map_err(e)?;
         f.add_unlimited_dimension("time").map_err(e)?;
         f.add_dimension("z", nlev).map_err(e)?;
         f.add_dimension("y", grid.ny).map_err(e)?;
@@ -179,7 +186,7 @@ impl NetcdfWriter {
         }
         Ok(NetcdfWriter {
             file: Some(f),
-            tmp,
+            staged: staged.clone(),
             path: path.to_path_buf(),
             nlev,
             vars,
@@ -193,7 +200,7 @@ impl NetcdfWriter {
     pub fn for_run(
         case: &Case,
         view: &View,
-        path: &Path,
+        staged: &Staged,
         vars: Vec<VarSpec>,
         averaging: &str,
         bounds: bool,
@@ -202,7 +209,7 @@ impl NetcdfWriter {
         let met = m.met.description();
         let case_file = case.file.display().to_string();
         NetcdfWriter::create(
-            path,
+            staged,
             &m.grid,
             case.output.layers,
             vars,
@@ -270,17 +277,14 @@ impl NetcdfWriter {
             .ok_or_else(|| Error::output(&path, "the file is already finished"))
     }
 
-    /// Close the file under its temporary name, staged for renaming.
-    pub fn finish(mut self) -> Result<Staged> {
+    /// Close the file in the staging directory; returns its final path.
+    pub fn finish(mut self) -> Result<PathBuf> {
         let f = self
             .file
             .take()
             .ok_or_else(|| Error::output(&self.path, "file finished twice"))?;
         f.close().map_err(|err| Error::output(&self.path, err))?;
-        Ok(Staged {
-            tmp: self.tmp.clone(),
-            path: self.path.clone(),
-        })
+        Ok(self.path.clone())
     }
 }
 
@@ -288,7 +292,7 @@ impl Drop for NetcdfWriter {
     fn drop(&mut self) {
         // Not finished: the run failed. Remove the partial file.
         if self.file.take().is_some() {
-            let _ = std::fs::remove_file(&self.tmp);
+            let _ = std::fs::remove_file(&self.staged.staged);
         }
     }
 }
@@ -394,9 +398,9 @@ pub struct ConcentrationFile {
 }
 
 impl ConcentrationFile {
-    /// `<dir>/<run name>.nc` for a case, created now so a bad output
-    /// directory fails before the run.
-    pub fn create(case: &Case, view: &View, dir: &Path) -> Result<ConcentrationFile> {
+    /// `<dir>/<run name>.nc` for a case, created now (in the set's staging
+    /// directory) so a bad output path fails before the run.
+    pub fn create(case: &Case, view: &View, set: &mut OutputSet) -> Result<ConcentrationFile> {
         let m = view.model;
         let vars = Variables::of(&m.state);
         let mode = case.output.mode;
@@ -425,7 +429,7 @@ impl ConcentrationFile {
         let writer = NetcdfWriter::for_run(
             case,
             view,
-            &dir.join(format!("{}.nc", case.run.name)),
+            &set.reserve("nc")?,
             specs,
             mode.name(),
             mode == OutputMode::Mean,
@@ -490,12 +494,11 @@ impl Sink for ConcentrationFile {
         Ok(())
     }
 
-    fn finish(&mut self, _view: &View, summary: &mut RunSummary) -> Result<Vec<Staged>> {
+    fn finish(&mut self, _view: &View, summary: &mut RunSummary) -> Result<()> {
         let Some(writer) = self.writer.take() else {
-            return Ok(vec![]);
+            return Ok(());
         };
-        let staged = writer.finish()?;
-        summary.output_file = staged.path.display().to_string();
+        summary.output_file = writer.finish()?.display().to_string();
         summary.surface_mean_ugm3 = self
             .vars
             .names
@@ -504,7 +507,7 @@ impl Sink for ConcentrationFile {
             .zip(self.surface.iter().copied())
             .collect();
         summary.pm25_composition_percent = composition(&summary.surface_mean_ugm3, &self.vars);
-        Ok(vec![staged])
+        Ok(())
     }
 }
 

@@ -8,13 +8,13 @@
 //! lowest layer of the site's cell.
 
 use super::fields::{cell_concentrations, Variables};
+use super::set::{OutputSet, Staged};
 use crate::config::{Case, OutputMode};
 use crate::error::{Error, Result};
 use crate::met::stats::SiteSampler;
-use crate::simulation::{RunSummary, Sink, Staged, View};
+use crate::simulation::{RunSummary, Sink, View};
 use crate::time::Schedule;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
 
 struct Site {
     name: String,
@@ -27,7 +27,7 @@ struct Site {
 }
 
 pub struct SiteSeries {
-    path: PathBuf,
+    file: Staged,
     sites: Vec<Site>,
     vars: Variables,
     mode: OutputMode,
@@ -39,7 +39,7 @@ pub struct SiteSeries {
 
 impl SiteSeries {
     /// The sites of a case on the model grid; a site outside it is a case error.
-    pub fn new(case: &Case, view: &View, dir: &Path) -> Result<SiteSeries> {
+    pub fn new(case: &Case, view: &View, set: &mut OutputSet) -> Result<SiteSeries> {
         let g = &view.model.grid;
         let vars = Variables::of(&view.model.state);
         let nspecies = view.model.state.tracers.species.len();
@@ -71,7 +71,7 @@ impl SiteSeries {
         }
         csv.push('\n');
         Ok(SiteSeries {
-            path: dir.join(format!("{}.sites.csv", case.run.name)),
+            file: set.reserve("sites.csv")?,
             sites,
             vars,
             mode: case.output.mode,
@@ -127,10 +127,12 @@ impl Sink for SiteSeries {
         Ok(())
     }
 
-    fn finish(&mut self, _view: &View, summary: &mut RunSummary) -> Result<Vec<Staged>> {
+    fn finish(&mut self, _view: &View, summary: &mut RunSummary) -> Result<()> {
         summary.sites = self.sites.iter().map(|s| s.sampler.finish()).collect();
-        let staged = super::stage_text(&self.path, &self.csv)?;
-        summary.other_files.push(staged.path.display().to_string());
-        Ok(vec![staged])
+        self.file.write_text(&self.csv)?;
+        summary
+            .other_files
+            .push(self.file.path.display().to_string());
+        Ok(())
     }
 }

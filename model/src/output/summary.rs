@@ -1,19 +1,19 @@
 //! The summary sink: the run summary as pretty JSON, `<run>.summary.json`.
 //! It must be the last sink, so the summary holds what the others added.
 
+use super::set::{OutputSet, Staged};
 use crate::error::{Error, Result};
-use crate::simulation::{RunSummary, Sink, Staged, View};
-use std::path::{Path, PathBuf};
+use crate::simulation::{RunSummary, Sink, View};
 
 pub struct SummaryJson {
-    path: PathBuf,
+    file: Staged,
 }
 
 impl SummaryJson {
-    pub fn new(dir: &Path, run_name: &str) -> SummaryJson {
-        SummaryJson {
-            path: dir.join(format!("{run_name}.summary.json")),
-        }
+    pub fn new(set: &mut OutputSet) -> Result<SummaryJson> {
+        Ok(SummaryJson {
+            file: set.reserve("summary.json")?,
+        })
     }
 }
 
@@ -26,9 +26,9 @@ impl Sink for SummaryJson {
         Ok(())
     }
 
-    fn finish(&mut self, _view: &View, summary: &mut RunSummary) -> Result<Vec<Staged>> {
+    fn finish(&mut self, _view: &View, summary: &mut RunSummary) -> Result<()> {
         let json = serde_json::to_string_pretty(summary)
-            .map_err(|e| Error::output(&self.path, format!("the summary as JSON ({e})")))?;
-        Ok(vec![super::stage_text(&self.path, &json)?])
+            .map_err(|e| Error::output(&self.file.path, format!("the summary as JSON ({e})")))?;
+        self.file.write_text(&json)
     }
 }

@@ -15,12 +15,13 @@
 
 use super::fields::Variables;
 use super::netcdf::{NetcdfWriter, Shape, VarSpec};
+use super::set::{OutputSet, Staged};
 use crate::attribution::report::{Calendar, ReceptorSeries, Series, TagInfo, PM25};
 use crate::attribution::tagging::{site_name, Receptor, Tagging};
 use crate::config::{Case, OutputMode};
 use crate::error::{Error, Result};
 use crate::model::UG;
-use crate::simulation::{RunSummary, Sink, Staged, View};
+use crate::simulation::{RunSummary, Sink, View};
 use crate::state::{State, TagKind};
 use crate::time::Schedule;
 use ndarray::Array2;
@@ -77,8 +78,9 @@ fn species_roles(
 
 pub struct TagFile {
     writer: Option<NetcdfWriter>,
-    dir: PathBuf,
-    run_name: String,
+    /// The tables written at the end: attribution CSV and JSON, the
+    /// source-receptor matrix (none for a series-only sink).
+    tables: Option<[Staged; 3]>,
     mode: OutputMode,
     schedule: Schedule,
     interval_hours: f64,
@@ -95,7 +97,12 @@ pub struct TagFile {
 }
 
 impl TagFile {
-    pub fn create(case: &Case, view: &View, tagging: &Tagging, dir: &Path) -> Result<TagFile> {
+    pub fn create(
+        case: &Case,
+        view: &View,
+        tagging: &Tagging,
+        set: &mut OutputSet,
+    ) -> Result<TagFile> {
         let receptors = tagging.receptors.clone();
         let mut sink = TagFile::series_only(case, view, receptors, Calendar::of(&tagging.spec));
         let series = &sink.series;
@@ -131,11 +138,12 @@ impl TagFile {
                 )],
             })
             .collect();
-        let path = dir.join(format!("{}.tags.nc", case.run.name));
+        let file = set.reserve("tags.nc")?;
+        let path = file.path.clone();
         let mut writer = NetcdfWriter::for_run(
             case,
             view,
-            &path,
+            &file,
             specs,
             case.output.mode.name(),
             case.output.mode == OutputMode::Mean,
@@ -157,7 +165,11 @@ impl TagFile {
             series.local = local;
         }
         sink.writer = Some(writer);
-        sink.dir = dir.to_path_buf();
+        sink.tables = Some([
+            set.reserve("attribution.csv")?,
+            set.reserve("attribution.json")?,
+            set.reserve("source_receptor.csv")?,
+        ]);
         Ok(sink)
     }
 
@@ -195,8 +207,7 @@ impl TagFile {
         };
         TagFile {
             writer: None,
-            dir: PathBuf::new(),
-            run_name: case.run.name.clone(),
+            tables: None,
             mode: case.output.mode,
             schedule: Schedule::every(view.clock.steps_per_period),
             interval_hours: case.output.interval_hours,
@@ -404,26 +415,20 @@ impl Sink for TagFile {
         Ok(())
     }
 
-    fn finish(&mut self, _view: &View, summary: &mut RunSummary) -> Result<Vec<Staged>> {
+    fn finish(&mut self, _view: &View, summary: &mut RunSummary) -> Result<()> {
         let Some(writer) = self.writer.take() else {
-            return Ok(vec![]);
+            return Ok(());
         };
-        let mut staged = vec![writer.finish()?];
-        let base = |ext: &str| self.dir.join(format!("{}.{ext}", self.run_name));
-        staged.push(super::stage_text(
-            &base("attribution.csv"),
-            &self.series.csv(),
-        )?);
-        staged.push(super::stage_text(
-            &base("attribution.json"),
-            &self.series.json(),
-        )?);
-        staged.push(super::stage_text(
-            &base("source_receptor.csv"),
-            &self.series.matrix_csv(),
-        )?);
-        for s in &staged {
-            summary.other_files.push(s.path.display().to_string());
+        summary
+            .other_files
+            .push(writer.finish()?.display().to_string());
+        if let Some([csv, json, matrix]) = &self.tables {
+            csv.write_text(&self.series.csv())?;
+            json.write_text(&self.series.json())?;
+            matrix.write_text(&self.series.matrix_csv())?;
+            for s in [csv, json, matrix] {
+                summary.other_files.push(s.path.display().to_string());
+            }
         }
         summary.attribution = self
             .series
@@ -431,7 +436,7 @@ impl Sink for TagFile {
             .iter()
             .map(|r| self.series.summary(r))
             .collect();
-        Ok(staged)
+        Ok(())
     }
 }
 
@@ -828,7 +833,7 @@ pub fn attribute(
         ));
     }
     if let Some(csv) = csv {
-        crate::output::write_atomic(csv, &series.csv())?;
+        crate::output::set::write_alone(csv, &series.csv())?;
     }
     let mut out = format!("{}\n", path.display());
     for r in &series.receptors {

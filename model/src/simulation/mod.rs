@@ -11,8 +11,16 @@
 //!
 //! Hooks check and measure (timers, NaN and negativity checks, budget
 //! closure) at named checkpoints; sinks write outputs on their own
-//! schedules and stage them, and [`Simulation::finish`] renames every
-//! staged file at once, so a failed run leaves none of them.
+//! schedules into the run's staging directory, and [`Simulation::finish`]
+//! lets them close their files. Moving them into place is the business of
+//! whoever owns the [`crate::output::OutputSet`] (`run::run_case`), once
+//! everything the run writes is done.
+//!
+//! A SIGINT or SIGTERM (when the CLI has installed its handler,
+//! [`crate::interrupt`]) is noticed at the start of each step and between
+//! processes, and the step returns `Error::Interrupted`: the run unwinds
+//! through the same path as any error, so the staging directory is removed
+//! by its `Drop`.
 
 pub mod hooks;
 pub mod report;
@@ -22,7 +30,7 @@ pub use report::{RunSummary, SpeciesBudget};
 use crate::attribution::tagging::Tagging;
 use crate::config::Case;
 use crate::emissions::Inventory;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::grid::Side;
 use crate::met::MetFields;
 use crate::model::Model;
@@ -66,20 +74,12 @@ pub trait Hook: Send {
     fn report(&self, _summary: &mut RunSummary) {}
 }
 
-/// A file written to a temporary name, renamed into place when the whole
-/// run has succeeded.
-#[derive(Debug, Clone)]
-pub struct Staged {
-    pub tmp: PathBuf,
-    pub path: PathBuf,
-}
-
 /// An output: sees every step and writes on its own schedule.
 pub trait Sink: Send {
     fn name(&self) -> &'static str;
     fn after_step(&mut self, view: &View) -> Result<()>;
-    /// Finish writing (to temporary files) and add to the summary.
-    fn finish(&mut self, view: &View, summary: &mut RunSummary) -> Result<Vec<Staged>>;
+    /// Finish writing (in the staging directory) and add to the summary.
+    fn finish(&mut self, view: &View, summary: &mut RunSummary) -> Result<()>;
 }
 
 /// The met a step needs besides the model's current met: its middle and
@@ -232,6 +232,7 @@ impl Simulation {
             comm: &*m.comm,
         };
         for p in self.processes.iter_mut() {
+            crate::interrupt::check()?;
             let name = p.name();
             for h in self.hooks.iter_mut() {
                 h.at(Checkpoint::BeforeProcess(name), &View { model: &*m, clock })?;
@@ -246,6 +247,7 @@ impl Simulation {
 
     /// Advance one outer step.
     pub fn step(&mut self) -> Result<()> {
+        crate::interrupt::check()?;
         let met = self.met_for_step()?;
         self.run_processes(&met)?;
         self.model.met_now = met.end;
@@ -271,8 +273,9 @@ impl Simulation {
         self.finish()
     }
 
-    /// Close the budget (summed over ranks), let hooks and sinks report,
-    /// and move every staged output into place.
+    /// Close the budget (summed over ranks), let hooks report and sinks
+    /// finish their files (in the staging directory: nothing is moved
+    /// into place here).
     pub fn finish(mut self) -> Result<RunSummary> {
         self.model.close_budget();
         self.model.budget.reduce(&*self.model.comm);
@@ -284,28 +287,9 @@ impl Simulation {
             model: &self.model,
             clock: &self.clock,
         };
-        let mut staged = vec![];
-        let mut result = Ok(());
         for s in self.sinks.iter_mut() {
-            match s.finish(&view, &mut summary) {
-                Ok(files) => staged.extend(files),
-                Err(e) => {
-                    result = Err(e);
-                    break;
-                }
-            }
+            s.finish(&view, &mut summary)?;
         }
-        if result.is_ok() {
-            result = staged.iter().try_for_each(|f| {
-                std::fs::rename(&f.tmp, &f.path).map_err(|e| Error::output(&f.path, e))
-            });
-        }
-        // A failure anywhere leaves no half set of outputs behind.
-        if result.is_err() {
-            for f in &staged {
-                let _ = std::fs::remove_file(&f.tmp);
-            }
-        }
-        result.map(|()| summary)
+        Ok(summary)
     }
 }
