@@ -280,7 +280,7 @@ pub fn validate(raw: RawCase, file: &Path) -> Result<Case> {
         file: file.to_path_buf(),
         grid_toml,
         run: RunSpec {
-            name: raw.run.name.clone(),
+            name: run_name(file, &raw.run.name)?,
             start,
             start_text: raw.run.start.clone(),
             hours,
@@ -676,4 +676,27 @@ fn terrain(c: &Checker, t: Option<&RawTerrain>) -> Result<TerrainSpec> {
             ))
         }
     })
+}
+
+/// `run.name` names files in the output directory: one plain file-name
+/// component, so no output lands outside that directory or on a hidden
+/// name (staging directories are hidden), and short enough that
+/// `<name>.source_receptor.csv` and the staging name fit in 255 bytes.
+fn run_name(file: &Path, name: &str) -> Result<String> {
+    const MAX: usize = 128;
+    let plain = !name.is_empty()
+        && !name.starts_with('.')
+        && !name.contains("..")
+        && !name.contains(['/', '\\'])
+        && !name.chars().any(char::is_control);
+    if !plain || name.len() > MAX {
+        return Err(Error::config(
+            file,
+            "run.name",
+            format!(
+                "a plain file name of at most {MAX} bytes (no path separator, no \"..\", not starting with '.'), got {name:?}"
+            ),
+        ));
+    }
+    Ok(name.to_string())
 }
