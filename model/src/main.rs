@@ -3,6 +3,8 @@
 use airshed::config::Case;
 use airshed::run::{run_case, RunOptions};
 use clap::{Parser, Subcommand};
+use std::fmt::Write as _;
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -80,18 +82,108 @@ enum Command {
     Species,
 }
 
+/// Most worker threads `--threads` or `run.threads` may ask for: far
+/// beyond any useful count (results do not depend on it), and a clear
+/// refusal instead of an OS error for a mistyped number.
+const MAX_THREADS: usize = 1024;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match execute(cli) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(e.exit_code() as u8)
-        }
+        Ok(text) => match write_stdout(&text) {
+            Ok(()) => ExitCode::SUCCESS,
+            // A closed pipe (`airshed species | head -1`): the reader has
+            // what it wanted. Quiet, as ripgrep and the shell tools do.
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+            Err(e) => fail(&airshed::Error::output(
+                std::path::Path::new("(standard output)"),
+                e,
+            )),
+        },
+        Err(e) => fail(&e),
     }
 }
 
-fn execute(cli: Cli) -> airshed::Result<()> {
+/// Report an error on stderr (quietly if stderr is closed too) and exit
+/// with its code.
+///
+/// Through `_exit`, skipping the C libraries' exit handlers: after a
+/// failed write (a full disk, `ulimit -f`) HDF5 still holds the broken
+/// file and its exit handler crashes closing it (SIGSEGV, exit 139, seen
+/// under `ulimit -f`). By now everything of ours is closed and the run's
+/// staging directory removed (the `Drop`s ran when `execute` returned), and
+/// stderr is unbuffered, so nothing is lost.
+fn fail(e: &airshed::Error) -> ! {
+    let mut stderr = std::io::stderr().lock();
+    let _ = writeln!(stderr, "error: {e}");
+    let _ = stderr.flush();
+    let code = u8::try_from(e.exit_code()).unwrap_or(1);
+    // SAFETY: ends the process; nothing runs after it.
+    unsafe { libc::_exit(i32::from(code)) }
+}
+
+/// Everything a command prints goes through here in one write: `print!`
+/// panics on a closed stdout, a locked `write_all` returns the error.
+fn write_stdout(text: &str) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()
+}
+
+/// The worker pool: `threads` (0: all cores). It is a pool of our own, not
+/// rayon's global one, because the global pool panics when the system
+/// refuses its threads; ours reports that as an error naming the key, and
+/// `fallback` retries with one thread for commands where the count was
+/// not asked for.
+fn pool(
+    threads: usize,
+    file: &std::path::Path,
+    key: &str,
+    fallback: bool,
+) -> airshed::Result<rayon::ThreadPool> {
+    let built = rayon::ThreadPoolBuilder::new().num_threads(threads).build();
+    match built {
+        Ok(p) => Ok(p),
+        Err(_) if fallback => rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .map_err(|e| airshed::Error::config(file, key, format!("one worker thread ({e})"))),
+        Err(e) => Err(airshed::Error::config(
+            file,
+            key,
+            format!("a thread count the system allows, got {threads} ({e})"),
+        )),
+    }
+}
+
+/// The thread count of a run and the key it came from: `--threads` (at
+/// least 1) or the case's `run.threads` (0: all cores), at most
+/// [`MAX_THREADS`].
+fn thread_count(cli: Option<usize>, case: &Case) -> airshed::Result<(usize, PathBuf, String)> {
+    let (n, file, key) = match cli {
+        Some(n) => (n, PathBuf::from("(command line)"), "--threads"),
+        None => (case.run.threads, case.file.clone(), "run.threads"),
+    };
+    if cli == Some(0) {
+        return Err(airshed::Error::config(
+            &file,
+            key,
+            "at least 1 worker thread (leave --threads out to use run.threads or all cores), got 0",
+        ));
+    }
+    if n > MAX_THREADS {
+        return Err(airshed::Error::config(
+            &file,
+            key,
+            format!("at most {MAX_THREADS} worker threads, got {n}"),
+        ));
+    }
+    Ok((n, file, key.to_string()))
+}
+
+/// Run a command; returns what it prints on stdout.
+fn execute(cli: Cli) -> airshed::Result<String> {
+    let no_file = PathBuf::from("(command line)");
     match cli.command {
         Command::Run {
             case,
@@ -99,17 +191,20 @@ fn execute(cli: Cli) -> airshed::Result<()> {
             threads,
             quiet,
         } => {
+            // SIGINT and SIGTERM stop the run cleanly (airshed::interrupt).
+            // Registering can only fail for forbidden signals, which these
+            // are not; without it the default (die) still writes nothing
+            // final, and the next run sweeps the staging directory.
+            let _ = airshed::interrupt::install();
+            // A file-size limit (`ulimit -f`) then fails a write (exit 6,
+            // staging removed) instead of killing the process outright.
+            // SAFETY: setting a signal's disposition to ignore.
+            unsafe {
+                libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            }
             let case = Case::load(&case)?;
-            let n = threads.unwrap_or(case.run.threads);
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(n)
-                .build()
-                .map_err(|e| airshed::Error::Config {
-                    file: case.file.clone(),
-                    key: "run.threads (or --threads)".into(),
-                    expected: format!("a thread count the system allows, got {n} ({e})"),
-                })?;
-            let summary = pool.install(|| {
+            let (n, file, key) = thread_count(threads, &case)?;
+            let summary = pool(n, &file, &key, false)?.install(|| {
                 run_case(
                     &case,
                     &RunOptions {
@@ -118,11 +213,11 @@ fn execute(cli: Cli) -> airshed::Result<()> {
                     },
                 )
             })?;
-            print_summary(&summary);
+            let mut text = summary_text(&summary);
             for table in &summary.attribution {
-                print!("{table}");
+                text.push_str(table);
             }
-            Ok(())
+            Ok(text)
         }
         Command::Attribute {
             file,
@@ -143,45 +238,18 @@ fn execute(cli: Cli) -> airshed::Result<()> {
                 points,
                 polygons: polygons.map(|p| (p, name_property)),
             };
-            let text = airshed::output::tags::attribute(
-                &file,
-                &request,
-                &period,
-                &species,
-                csv.as_deref(),
-            )?;
-            print!("{text}");
-            Ok(())
+            pool(0, &no_file, "(worker threads)", true)?.install(|| {
+                airshed::output::tags::attribute(&file, &request, &period, &species, csv.as_deref())
+            })
         }
         Command::Check { case } => {
             let case = Case::load(&case)?;
-            let sim = airshed::simulation::Simulation::from_case(&case)?;
-            let g = &sim.model.grid;
-            let names: Vec<&str> = sim.processes.iter().map(|p| p.name()).collect();
-            println!(
-                "{}: ok ({} x {} x {} cells, {} tracers, {} steps of {} s; {})",
-                case.file.display(),
-                g.nx,
-                g.ny,
-                g.nz,
-                sim.model.state.tracers.len(),
-                sim.clock.steps,
-                sim.clock.dt,
-                names.join(" -> ")
-            );
-            if let Some(t) = &sim.tagging {
-                let names: Vec<&str> = t.tags.iter().map(|t| t.name.as_str()).collect();
-                let receptors: Vec<&str> = t.receptors.iter().map(|r| r.name.as_str()).collect();
-                println!("{} tags: {}", names.len(), names.join(", "));
-                println!("{} receptors: {}", receptors.len(), receptors.join(", "));
-            }
-            for w in &sim.warnings {
-                println!("warning: {w}");
-            }
-            Ok(())
+            pool(0, &case.file, "run.threads", true)?.install(|| check_text(&case))
         }
         Command::Species => {
-            println!(
+            let mut text = String::new();
+            let _ = writeln!(
+                text,
                 "{:<8} {:<8} {:>10} {:>14}  description",
                 "name", "phase", "M g/mol", "scav s-1/mm/h"
             );
@@ -190,14 +258,50 @@ fn execute(cli: Cli) -> airshed::Result<()> {
                     airshed::species::Phase::Gas { .. } => "gas",
                     airshed::species::Phase::Particle { .. } => "particle",
                 };
-                println!(
+                let _ = writeln!(
+                    text,
                     "{:<8} {:<8} {:>10.3} {:>14.1e}  {}",
                     s.name, phase, s.molar_mass, s.scavenging_per_mm_h, s.long_name
                 );
             }
-            Ok(())
+            Ok(text)
         }
     }
+}
+
+/// `airshed check`: the case builds; what it would run.
+fn check_text(case: &Case) -> airshed::Result<String> {
+    let sim = airshed::simulation::Simulation::from_case(case)?;
+    let g = &sim.model.grid;
+    let names: Vec<&str> = sim.processes.iter().map(|p| p.name()).collect();
+    let mut text = String::new();
+    let _ = writeln!(
+        text,
+        "{}: ok ({} x {} x {} cells, {} tracers, {} steps of {} s; {})",
+        case.file.display(),
+        g.nx,
+        g.ny,
+        g.nz,
+        sim.model.state.tracers.len(),
+        sim.clock.steps,
+        sim.clock.dt,
+        names.join(" -> ")
+    );
+    if let Some(t) = &sim.tagging {
+        let names: Vec<&str> = t.tags.iter().map(|t| t.name.as_str()).collect();
+        let receptors: Vec<&str> = t.receptors.iter().map(|r| r.name.as_str()).collect();
+        let _ = writeln!(text, "{} tags: {}", names.len(), names.join(", "));
+        let _ = writeln!(
+            text,
+            "{} receptors: {}",
+            receptors.len(),
+            receptors.join(", ")
+        );
+    }
+    for w in &sim.warnings {
+        let _ = writeln!(text, "warning: {w}");
+    }
+    Ok(text)
 }
 
 /// `NAME=LON,LAT` of `--point`.
@@ -219,23 +323,27 @@ fn parse_point(text: &str) -> airshed::Result<(String, f64, f64)> {
     Ok((name.to_string(), lon, lat))
 }
 
-fn print_summary(s: &airshed::simulation::RunSummary) {
-    println!(
+/// The run's summary for the terminal.
+fn summary_text(s: &airshed::simulation::RunSummary) -> String {
+    let mut text = String::new();
+    let _ = writeln!(
+        text,
         "run {}: {} h in {} steps of {} s, {:.1} s wall on {} threads",
         s.run, s.hours, s.steps, s.dt_s, s.wall_seconds, s.threads
     );
     if s.synthetic_meteorology {
-        println!("meteorology: {} ", s.meteorology);
+        let _ = writeln!(text, "meteorology: {} ", s.meteorology);
     }
-    println!("output: {}", s.output_file);
+    let _ = writeln!(text, "output: {}", s.output_file);
     for f in &s.other_files {
-        println!("output: {f}");
+        let _ = writeln!(text, "output: {f}");
     }
     let mut times: Vec<(&String, &f64)> = s.process_seconds.iter().collect();
     times.sort_by(|a, b| b.1.total_cmp(a.1));
     let times: Vec<String> = times.iter().map(|(n, t)| format!("{n} {t:.1} s")).collect();
-    println!("time in processes: {}", times.join(", "));
-    println!(
+    let _ = writeln!(text, "time in processes: {}", times.join(", "));
+    let _ = writeln!(
+        text,
         "{:<7} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11} {:>9}",
         "species",
         "initial kg",
@@ -251,7 +359,8 @@ fn print_summary(s: &airshed::simulation::RunSummary) {
     for b in &s.budget {
         let x = &b.budget;
         let net_in = x.lateral_in_kg - x.lateral_out_kg + x.top_in_kg - x.top_out_kg;
-        println!(
+        let _ = writeln!(
+        text,
             "{:<7} {:>11.4e} {:>11.4e} {:>11.4e} {:>11.4e} {:>11.4e} {:>11.4e} {:>11.4e} {:>11.2e} {:>9.1e}",
             b.species, x.initial_kg, x.emitted_kg, x.chemistry_kg,
             x.dry_deposited_kg,
@@ -268,18 +377,21 @@ fn print_summary(s: &airshed::simulation::RunSummary) {
             .iter()
             .map(|(k, v)| format!("{k} {v:.1} %"))
             .collect();
-        println!(
+        let _ = writeln!(
+            text,
             "surface PM2.5, run and domain mean: {total:.2} ug/m3 ({})",
             parts.join(", ")
         );
     }
     for site in &s.sites {
-        println!(
+        let _ = writeln!(
+        text,
             "site {:<12} mean wind {:.1} m/s, resultant from {:.0} deg, calm {:.0} %, mixing height p10/p50/p90 {:.0}/{:.0}/{:.0} m",
             site.name, site.mean_speed_ms, site.resultant_direction_deg, 100.0 * site.calm_fraction, site.mixing_height_p10_m, site.mixing_height_p50_m, site.mixing_height_p90_m
         );
     }
     for w in &s.emissions_outside_domain {
-        println!("warning: {w}");
+        let _ = writeln!(text, "warning: {w}");
     }
+    text
 }
