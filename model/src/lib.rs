@@ -15,6 +15,7 @@ pub mod config;
 pub mod emissions;
 pub mod error;
 pub mod grid;
+pub mod input;
 pub mod land_use;
 pub mod met;
 pub mod model;
