@@ -11,6 +11,7 @@
 pub mod attribution;
 pub mod brute_force;
 pub mod budget;
+pub mod check;
 pub mod config;
 pub mod emissions;
 pub mod error;
