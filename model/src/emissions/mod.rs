@@ -284,16 +284,28 @@ pub fn for_each_csv_row(
             })
         })
         .collect::<Result<_>>()?;
+    // Line numbers from byte offsets: the csv crate counts neither comment
+    // lines nor blank ones, and places a record before those preceding it.
+    let line_of = |byte: u64| {
+        let mut at = (byte as usize).min(bytes.len());
+        while at < bytes.len() && matches!(bytes[at], b'#' | b'\n' | b'\r') {
+            at = bytes[at..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(bytes.len(), |p| at + p + 1);
+        }
+        1 + bytes[..at].iter().filter(|&&b| b == b'\n').count() as u64
+    };
     for rec in rdr.records() {
         let rec = rec.map_err(|e| {
-            let line = e.position().map(|p| p.line()).unwrap_or(0);
+            let line = e.position().map_or(0, |p| line_of(p.byte()));
             Error::input(
                 path,
                 format!("line {line}"),
                 format!("a well-formed CSV row ({e})"),
             )
         })?;
-        let line = rec.position().map(|p| p.line()).unwrap_or(0);
+        let line = rec.position().map_or(0, |p| line_of(p.byte()));
         let values = idx.iter().map(|&i| rec.get(i).unwrap_or("")).collect();
         each(&CsvRow {
             path,

@@ -15,8 +15,8 @@
 //!   `_FillValue` (or, without one, the netCDF default fill of its type,
 //!   e.g. 9.9692099683868690e36 for float and double), to a
 //!   `missing_value`, outside `valid_range` / `valid_min` / `valid_max`,
-//!   or of magnitude 9.9e36 or more, is refused naming the variable and the
-//!   cell ([`Missing`]).
+//!   or of magnitude between 9.9e36 and 1e37 (a fill value that lost its
+//!   attribute), is refused naming the variable and the cell ([`Missing`]).
 //! - **Packing.** `scale_factor` and `add_offset` are applied after the
 //!   missing-value test, as CF says.
 //! - **Units.** The `units` attribute is converted through
@@ -343,7 +343,7 @@ fn classic_expected_len<R: Read>(r: R, len: u64) -> std::result::Result<Option<u
     for &(record, data, _vsize, begin) in &vars {
         let end = if record {
             if numrecs == 0 {
-                begin
+                0 // no records: the record section may be absent
             } else {
                 (numrecs - 1)
                     .checked_mul(recsize)
@@ -403,10 +403,13 @@ pub fn global_text(f: &netcdf::File, name: &str) -> Option<String> {
     }
 }
 
+/// NC_FILL_FLOAT, 9.9692099683868690e+36f: the f32 with bits 0x7cf00000.
+const NC_FILL_FLOAT: f32 = f32::from_bits(0x7cf0_0000);
+
 /// The netCDF default fill value of a numeric type (netcdf.h NC_FILL_*).
 fn default_fill(t: &NcVariableType) -> Option<f64> {
     Some(match t {
-        NcVariableType::Float(FloatType::F32) => 9.969_209_968_386_869e36_f32 as f64,
+        NcVariableType::Float(FloatType::F32) => NC_FILL_FLOAT as f64,
         NcVariableType::Float(FloatType::F64) => 9.969_209_968_386_869e36,
         NcVariableType::Int(IntType::I8) => -127.0,
         NcVariableType::Int(IntType::U8) => 255.0,
@@ -469,8 +472,8 @@ impl Missing {
                 self.valid_max.map_or("-".into(), |x| x.to_string())
             ));
         }
-        if v.abs() >= 9.9e36 {
-            return Some("a fill-like value (magnitude 9.9e36 or more)".into());
+        if (9.9e36..=1e37).contains(&v.abs()) {
+            return Some("a fill-like value (magnitude near 9.97e36)".into());
         }
         None
     }
@@ -655,7 +658,7 @@ mod tests {
             ..Default::default()
         };
         assert!(d
-            .why(9.969_209_968_386_869e36_f32 as f64)
+            .why(NC_FILL_FLOAT as f64)
             .unwrap()
             .contains("default fill"));
     }

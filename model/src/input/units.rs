@@ -285,11 +285,10 @@ pub fn parse_cf_date(text: &str) -> Option<f64> {
         return None;
     }
     // Split the clock from the zone.
-    let (clock, zone) =
-        match rest.find(|c: char| c == 'Z' || c == 'U' || c == '+' || c == ' ' || (c == '-')) {
-            Some(p) => (rest[..p].trim(), rest[p..].trim()),
-            None => (rest, ""),
-        };
+    let (clock, zone) = match rest.find(['Z', 'U', '+', ' ', '-']) {
+        Some(p) => (rest[..p].trim(), rest[p..].trim()),
+        None => (rest, ""),
+    };
     let mut seconds = 0.0;
     if !clock.is_empty() {
         let mut parts = clock.split(':');

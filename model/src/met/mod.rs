@@ -349,10 +349,8 @@ pub fn read_times(
     if var.dimensions().len() != 1 {
         return Err(Error::input(path, "time", "one dimension (time)"));
     }
-    let n = var.dimensions()[0].len();
-    let raw = nc::read(&var, path, "time", &[0..n], None, &|i| {
-        format!("record {i}")
-    })?;
+    let ext: Vec<std::ops::Range<usize>> = var.dimensions().iter().map(|d| 0..d.len()).collect();
+    let raw = nc::read(&var, path, "time", &ext, None, &|i| format!("record {i}"))?;
     let tu = match nc::text(&var, "units").filter(|u| !u.trim().is_empty()) {
         None => units::TimeUnits {
             seconds_per_unit: 3600.0,
@@ -394,7 +392,7 @@ pub fn read_times(
         .collect();
     if times.is_empty()
         || times.iter().any(|t| !t.is_finite())
-        || times.windows(2).any(|w| !(w[1] > w[0]))
+        || times.windows(2).any(|w| w[1] <= w[0])
     {
         return Err(Error::input(
             path,
@@ -403,6 +401,46 @@ pub fn read_times(
         ));
     }
     Ok(times)
+}
+
+/// Highest air pressure accepted, Pa: above the highest sea-level pressure
+/// measured (108.4 kPa, Agata, Siberia, 1968) and the mean pressure of the
+/// lowest land (the Dead Sea shore, about 106.5 kPa).
+pub const MAX_PRESSURE: f64 = 110_000.0;
+
+/// Lowest air pressure accepted `z` m above ground, Pa: the surface
+/// pressure never falls below 30 kPa (about 33 kPa on Everest's summit),
+/// and pressure falls by a factor e over a scale height R T / g of at least
+/// 5 km (5.9 km at 200 K), so 30 kPa exp(-z / 5 km). A field in hPa read
+/// as Pa fails it at any height below 29 km.
+pub fn min_pressure(z_above_ground: f64) -> f64 {
+    30_000.0 * (-z_above_ground.max(0.0) / 5000.0).exp()
+}
+
+/// Refuse the first pressure outside [`min_pressure`] at its height above
+/// ground (`height_of(flat index)`) and [`MAX_PRESSURE`], naming it through `at`.
+pub fn check_pressure(
+    path: &std::path::Path,
+    name: &str,
+    vals: &[f64],
+    height_of: impl Fn(usize) -> f64,
+    at: &dyn Fn(usize) -> String,
+) -> Result<()> {
+    for (i, &p) in vals.iter().enumerate() {
+        let z = height_of(i);
+        let lo = min_pressure(z);
+        if !(p >= lo && p <= MAX_PRESSURE) {
+            return Err(crate::error::Error::input(
+                path,
+                name,
+                format!(
+                    "pressures between 30000 exp(-z / 5000 m) Pa at z m above ground ({lo:.0} Pa at {z:.0} m) and {MAX_PRESSURE} Pa; {} is {p} Pa",
+                    at(i)
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The two most recent met records of a source, so stepping through an
@@ -482,14 +520,14 @@ pub trait MetSource: Send {
 
 /// Indices of the records a run from 0 to `until_s` reads: from the last
 /// record at or before 0 to the first at or after `until_s`.
-pub fn records_in_run(times: &[f64], until_s: f64) -> std::ops::RangeInclusive<usize> {
+pub fn records_in_run(times: &[f64], until_s: f64) -> std::ops::Range<usize> {
     let n = times.len();
     if n == 0 {
-        return 1..=0;
+        return 0..0;
     }
     let first = times.partition_point(|&s| s <= 0.0).saturating_sub(1);
     let last = times.partition_point(|&s| s < until_s).min(n - 1);
-    first..=last.max(first)
+    first..last.max(first) + 1
 }
 
 /// A source made of records (read from files or solved hour by hour): it

@@ -29,9 +29,10 @@
 //! and narrow enough to catch wrong units or garbage: |u|, |v| < 150 m/s
 //! (jet-stream cores and tropical cyclones stay below ~100 m/s);
 //! temperature 150-350 K (the coldest tropospheric air is ~180 K, the
-//! hottest surface air ~330 K); pressure 1000-110 000 Pa (10 hPa lies near
-//! 31 km, far above any model layer; the highest sea-level pressure
-//! measured is 108 400 Pa); mixing height 0-8000 m; u* 0-5 m/s;
+//! hottest surface air ~330 K); pressure from 30 kPa exp(-z / 5 km) at the
+//! layer's height z to 110 kPa ([`super::min_pressure`]: the surface
+//! pressure is never below 30 kPa, the scale height never below 5 km; the
+//! highest sea-level pressure measured is 108.4 kPa); mixing height 0-8000 m; u* 0-5 m/s;
 //! precipitation 0-500 mm/h (the heaviest hourly falls measured are about
 //! 300 mm); |H| < 2000 W/m2 (1.5 x the solar constant); Kz 0-5000 m2/s;
 //! z0 0-10 m; relative humidity 0-1.05 (slight supersaturation); cloud
@@ -172,12 +173,10 @@ impl NetcdfMet {
             "temperatures between 150 and 350 K",
         )?;
         let p = need("pressure", true, Quantity::Pressure)?;
-        check(
-            "pressure",
-            &p,
-            &|x| (1000.0..110_000.0).contains(&x),
-            "pressures between 1000 and 110000 Pa",
-        )?;
+        let plane = g.ny * g.nx;
+        super::check_pressure(path, "pressure", &p, |i| g.z_mid[i / plane], &|i| {
+            at(rec, i, p.len())
+        })?;
         let pblh = need("pblh", false, Quantity::Length)?;
         check(
             "pblh",

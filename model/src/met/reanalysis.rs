@@ -25,8 +25,9 @@
 //! a variable without `units` is in the unit above), missing values are
 //! refused (see [`crate::input::nc`]), and every record is range-checked
 //! on the source grid before regridding, naming the variable, record and
-//! cell: |u|, |v| < 150 m/s, temperature 150-350 K, pressure
-//! 100-110 000 Pa (the levels may reach the stratosphere), relative
+//! cell: |u|, |v| < 150 m/s, temperature 150-350 K, pressure from
+//! 30 kPa exp(-z / 5 km) at the level's height to 110 kPa
+//! ([`super::min_pressure`]), relative
 //! humidity 0-1.05, |H| < 2000 W/m2, mixing height 0-8000 m, u* 0-5 m/s,
 //! precipitation 0-500 mm/h (the ranges of [`super::netcdf`]).
 
@@ -77,8 +78,8 @@ fn coordinate(
             format!("a one-dimensional coordinate ({what})"),
         ));
     }
-    let n = var.dimensions()[0].len();
-    let vals = nc::read(&var, path, name, &[0..n], Some(quantity), &|i| {
+    let ext: Vec<std::ops::Range<usize>> = var.dimensions().iter().map(|d| 0..d.len()).collect();
+    let vals = nc::read(&var, path, name, &ext, Some(quantity), &|i| {
         format!("index {i}")
     })?;
     if vals.len() < 2 {
@@ -288,19 +289,30 @@ impl ReanalysisMet {
             .unwrap(),
             false,
         );
-        let pressure = to_layers(
-            &read3(
-                "pressure",
-                true,
-                Quantity::Pressure,
-                (
-                    &|x| (100.0..110_000.0).contains(&x),
-                    "pressures between 100 and 110000 Pa",
-                ),
-            )?
-            .unwrap(),
+        let raw_pressure = read3(
+            "pressure",
             true,
-        );
+            Quantity::Pressure,
+            (&|x| x > 0.0, "positive pressures"),
+        )?
+        .unwrap();
+        // Against the bound at each level's height (in the south-to-north
+        // order of the array), cells named as the file stores them.
+        let plane = ny * nx;
+        let file_cell = |flat: usize| {
+            let (l, j, i) = (flat / plane, (flat % plane) / nx, flat % nx);
+            let j = if self.lat_falls { ny - 1 - j } else { j };
+            format!("record {rec} at (level={l}, lat={j}, lon={i})")
+        };
+        let logical: Vec<f64> = raw_pressure.iter().copied().collect();
+        super::check_pressure(
+            path,
+            "pressure",
+            &logical,
+            |flat| self.height[flat / plane],
+            &file_cell,
+        )?;
+        let pressure = to_layers(&raw_pressure, true);
         let rh = read3(
             "relative_humidity",
             false,

@@ -57,54 +57,25 @@ const RCP: f64 = 2.0 / 7.0;
 
 /// Physical ranges of WRF's fields, in the model's units (field, lowest,
 /// highest, what). Winds: jet-stream cores and tropical cyclones stay below
-/// ~100 m/s. Pressure: WRF's top is rarely above 10 hPa (1000 Pa), the
-/// highest sea-level pressure measured is 1084 hPa. Temperature (from T +
-/// 300 K and p): 150-350 K, as for CF met. Geopotential heights: -500 m
-/// (the Dead Sea shore is at -430 m) to 100 km, increasing upwards.
-/// Terrain -500 to 9000 m (Everest 8849 m). Water vapour 0-0.05 kg/kg (the
-/// most humid air holds ~0.035), cloud water 0-0.01 kg/kg; both may dip to
-/// -1e-6 by advection round-off and are then read as 0. Mixing height
-/// 0-8000 m, u* 0-5 m/s, |HFX| < 2000 W/m2, roughness 0-10 m, accumulated
-/// rain 0-1e6 mm, rain rate 0-500 mm/h: as for CF met.
+/// ~100 m/s. Temperature (from T + 300 K and p): 150-350 K, as for CF met.
+/// Geopotential heights: -500 m (the Dead Sea shore is at -430 m) to
+/// 100 km, increasing upwards. Terrain -500 to 9000 m (Everest 8849 m).
+/// Water vapour 0-0.05 kg/kg (the most humid air holds ~0.035), cloud
+/// water 0-0.01 kg/kg; both may dip to -1e-6 by advection round-off and
+/// are then read as 0. Mixing height 0-8000 m, u* 0-5 m/s, |HFX| < 2000
+/// W/m2, roughness 0-10 m, accumulated rain 0-1e6 mm, rain rate 0-500
+/// mm/h: as for CF met. Pressure P + PB is checked against its height: from
+/// 30 kPa exp(-z / 5 km) at the mass level's height z above ground to
+/// 110 kPa ([`super::min_pressure`]).
+#[rustfmt::skip]
 pub const RANGES: &[(&str, f64, f64, &str)] = &[
     ("U", -150.0, 150.0, "wind components within +-150 m/s"),
     ("V", -150.0, 150.0, "wind components within +-150 m/s"),
-    (
-        "P + PB",
-        100.0,
-        110_000.0,
-        "pressures (P + PB) between 100 and 110000 Pa",
-    ),
-    (
-        "T",
-        150.0,
-        350.0,
-        "temperatures (T + 300 K) (p / 1000 hPa)^(2/7) between 150 and 350 K",
-    ),
-    (
-        "PH + PHB",
-        -500.0 * WRF_GRAVITY,
-        1e5 * WRF_GRAVITY,
-        "geopotential heights (PH + PHB) / g between -500 m and 100 km",
-    ),
-    (
-        "HGT",
-        -500.0,
-        9000.0,
-        "terrain heights between -500 and 9000 m",
-    ),
-    (
-        "QVAPOR",
-        -1e-6,
-        0.05,
-        "water vapour mixing ratios between 0 and 0.05 kg/kg",
-    ),
-    (
-        "QCLOUD",
-        -1e-6,
-        0.01,
-        "cloud water mixing ratios between 0 and 0.01 kg/kg",
-    ),
+    ("T", 150.0, 350.0, "temperatures (T + 300 K) (p / 1000 hPa)^(2/7) between 150 and 350 K"),
+    ("PH + PHB", -500.0 * WRF_GRAVITY, 1e5 * WRF_GRAVITY, "geopotential heights (PH + PHB) / g between -500 m and 100 km"),
+    ("HGT", -500.0, 9000.0, "terrain heights between -500 and 9000 m"),
+    ("QVAPOR", -1e-6, 0.05, "water vapour mixing ratios between 0 and 0.05 kg/kg"),
+    ("QCLOUD", -1e-6, 0.01, "cloud water mixing ratios between 0 and 0.01 kg/kg"),
     ("PBLH", 0.0, 8000.0, "mixing heights between 0 and 8000 m"),
     ("UST", 0.0, 5.0, "friction velocities between 0 and 5 m/s"),
     ("HFX", -2000.0, 2000.0, "heat fluxes within +-2000 W/m2"),
@@ -526,7 +497,7 @@ impl WrfMet {
         )?;
         let plane = h.west_east * h.south_north;
         if let Some(i) =
-            (plane..geopotential.len()).find(|&i| !(geopotential[i] > geopotential[i - plane]))
+            (plane..geopotential.len()).find(|&i| geopotential[i] <= geopotential[i - plane])
         {
             return Err(Error::input(
                 path,
@@ -539,7 +510,10 @@ impl WrfMet {
                 ),
             ));
         }
-        // Pressure, then temperature from theta and pressure.
+        let length = Some(Quantity::Length);
+        let hgt = required("HGT")(read("HGT", &d2, true, length, Some("HGT"))?)?;
+        // Pressure, against the bound at each mass level's height above
+        // ground; then temperature from theta and pressure.
         let pa = Some(Quantity::Pressure);
         let p = required("P")(read("P", &d3, true, pa, None)?)?;
         let pb = required("PB")(read("PB", &d3, true, pa, None)?)?;
@@ -549,8 +523,18 @@ impl WrfMet {
             .zip(&pb.values)
             .map(|(a, b)| a + b)
             .collect();
-        let (lo, hi, what) = range_of("P + PB");
-        derived_check(path, "P", &pressure, |x| (lo..=hi).contains(&x), what, &pb)?;
+        super::check_pressure(
+            path,
+            "P",
+            &pressure,
+            |i| {
+                let (k, c) = (i / plane, i % plane);
+                0.5 * (geopotential[k * plane + c] + geopotential[(k + 1) * plane + c])
+                    / WRF_GRAVITY
+                    - hgt.values[c]
+            },
+            &|i| pb.at(i),
+        )?;
         let t = required("T")(read(
             "T",
             &d3,
@@ -576,8 +560,6 @@ impl WrfMet {
         let mix = Some(Quantity::MixingRatio);
         let qv = required("QVAPOR")(read("QVAPOR", &d3, true, mix, Some("QVAPOR"))?)?;
         let qc = read("QCLOUD", &d3, false, mix, Some("QCLOUD"))?;
-        let length = Some(Quantity::Length);
-        let hgt = required("HGT")(read("HGT", &d2, true, length, Some("HGT"))?)?;
         let pblh = read("PBLH", &d2, false, length, Some("PBLH"))?;
         let ust = read("UST", &d2, false, Some(Quantity::Speed), Some("UST"))?;
         let hfx = required("HFX")(read(
