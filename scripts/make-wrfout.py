@@ -5,6 +5,17 @@ reader's destaggering, vertical mapping and rotation can be checked by hand.
 
     python3 scripts/make-wrfout.py OUT.nc [--nx 6 --ny 5 --nz 4 --times 3]
                                           [--drop VAR] [--map-proj N] [--znt]
+                                          [--set VAR:INDEX=VALUE] [--attr NAME=VALUE]
+                                          [--reverse-phb] [--date-str-len N]
+                                          [--start YYYY-MM-DD_HH] [--netcdf4]
+
+Records are hourly from --start (default 2023-01-20_00); hour 24 rolls over
+to the next day. --set replaces one value of a field (INDEX counts over all
+its records, C order; VALUE may be nan or inf), --attr a global attribute
+(a number or nan), --reverse-phb writes PHB decreasing upwards, and
+--date-str-len writes Times with that many characters (0 needs --netcdf4,
+which writes netCDF-4 instead of 64-bit offset). These make broken files
+for the reader's tests.
 
 Needs only the Python standard library and `ncgen` (Debian's netcdf-bin,
 installed by scripts/install-deps.sh). The file is netCDF 64-bit offset,
@@ -21,6 +32,7 @@ own, possibly staggered, dimension; t = record number):
 The w levels are z_w = 0, 40, 104, 206.4, ... (gaps of 40 m growing 1.6x).
 """
 import argparse
+import datetime
 import math
 import os
 import subprocess
@@ -71,6 +83,14 @@ def main():
     ap.add_argument("--drop", action="append", default=[], help="leave a variable out")
     ap.add_argument("--map-proj", type=int, default=1)
     ap.add_argument("--znt", action="store_true", help="write ZNT (roughness) too")
+    ap.add_argument("--set", action="append", default=[], metavar="VAR:INDEX=VALUE",
+                    help="replace one value of a field")
+    ap.add_argument("--attr", action="append", default=[], metavar="NAME=VALUE",
+                    help="set a numeric global attribute")
+    ap.add_argument("--reverse-phb", action="store_true", help="PHB decreasing with height")
+    ap.add_argument("--date-str-len", type=int, default=19)
+    ap.add_argument("--start", default="2023-01-20_00", help="first record, YYYY-MM-DD_HH")
+    ap.add_argument("--netcdf4", action="store_true", help="write netCDF-4 (HDF5)")
     a = ap.parse_args()
     nx, ny, nz, nt = a.nx, a.ny, a.nz, a.times
     dx = 12000.0
@@ -111,7 +131,8 @@ def main():
         "PH": (("Time", "bottom_top_stag", "south_north", "west_east"), "Z", "m2 s-2",
                "perturbation geopotential", grid(nz + 1, ny, nx, lambda t, k, j, i: 0.0)),
         "PHB": (("Time", "bottom_top_stag", "south_north", "west_east"), "Z", "m2 s-2",
-                "base-state geopotential", grid(nz + 1, ny, nx, lambda t, k, j, i: G * (hgt(j, i) + zw[k]))),
+                "base-state geopotential",
+                grid(nz + 1, ny, nx, lambda t, k, j, i: G * (hgt(j, i) + zw[nz - k if a.reverse_phb else k]))),
         "P": (("Time", "bottom_top", "south_north", "west_east"), "", "Pa", "perturbation pressure",
               grid(nz, ny, nx, lambda t, k, j, i: 0.0)),
         "PB": (("Time", "bottom_top", "south_north", "west_east"), "", "Pa", "BASE STATE PRESSURE",
@@ -143,9 +164,31 @@ def main():
                          grid2(lambda t, j, i: 0.25))
     for name in a.drop:
         fields.pop(name, None)
+    for edit in a.set:
+        target, value = edit.split("=", 1)
+        name, index = target.split(":", 1)
+        fields[name][4][int(index)] = float(value)
+    for edit in a.attr:
+        name, value = edit.split("=", 1)
+        attrs[name] = float(value)
+
+    def number(v):
+        """A CDL number: ncgen spells NaN and infinities its own way."""
+        v = float(v)
+        if math.isnan(v):
+            return "NaN"
+        if math.isinf(v):
+            return "Infinity" if v > 0 else "-Infinity"
+        return repr(v)
+
+    # Hourly records; datetime rolls hour 24 over to 00 of the next day.
+    start = datetime.datetime.strptime(a.start, "%Y-%m-%d_%H")
+    times = [(start + datetime.timedelta(hours=t)).strftime("%Y-%m-%d_%H:%M:%S")
+             for t in range(nt)]
+    times = [(s + " " * a.date_str_len)[:a.date_str_len] for s in times]
 
     cdl = ["netcdf wrfout {", "dimensions:",
-           "\tTime = UNLIMITED ;", "\tDateStrLen = 19 ;",
+           "\tTime = UNLIMITED ;", f"\tDateStrLen = {a.date_str_len} ;",
            f"\twest_east = {nx} ;", f"\tsouth_north = {ny} ;", f"\tbottom_top = {nz} ;",
            f"\tbottom_top_stag = {nz + 1} ;", f"\twest_east_stag = {nx + 1} ;",
            f"\tsouth_north_stag = {ny + 1} ;", "variables:",
@@ -166,18 +209,21 @@ def main():
             f"\t\t:BOTTOM-TOP_GRID_DIMENSION = {nz + 1} ;",
             f"\t\t:MAP_PROJ = {a.map_proj} ;",
             '\t\t:MMINLU = "MODIFIED_IGBP_MODIS_NOAH" ;']
-    cdl += [f"\t\t:{k} = {v}f ;" for k, v in attrs.items()]
-    cdl += ["data:", "", " Times = " + ", ".join(
-        f'"2023-01-20_{t:02d}:00:00"' for t in range(nt)) + " ;"]
+    cdl += [f"\t\t:{k} = {number(v)}f ;" for k, v in attrs.items()]
+    cdl += ["data:"]
+    if nt > 0 and a.date_str_len > 0:
+        cdl += ["", " Times = " + ", ".join(f'"{s}"' for s in times) + " ;"]
     for name, (_, _, _, _, vals) in fields.items():
-        cdl += ["", f" {name} = " + ", ".join(repr(float(v)) for v in vals) + " ;"]
+        if vals:
+            cdl += ["", f" {name} = " + ", ".join(number(v) for v in vals) + " ;"]
     cdl += ["}", ""]
 
     with tempfile.NamedTemporaryFile("w", suffix=".cdl", delete=False) as f:
         f.write("\n".join(cdl))
         cdl_path = f.name
     try:
-        subprocess.run(["ncgen", "-k", "64-bit offset", "-o", a.out, cdl_path], check=True)
+        kind = "netCDF-4" if a.netcdf4 else "64-bit offset"
+        subprocess.run(["ncgen", "-k", kind, "-o", a.out, cdl_path], check=True)
     except FileNotFoundError:
         sys.exit("make-wrfout.py: ncgen not found; run scripts/install-deps.sh (Debian netcdf-bin)")
     finally:

@@ -9,6 +9,11 @@ use airshed::met::reanalysis::ReanalysisMet;
 use airshed::met::MetSource;
 use std::path::Path;
 
+/// The run start the files' times count from.
+fn start() -> airshed::time::StartTime {
+    airshed::time::parse_start("2023-01-20T00:00:00Z").unwrap()
+}
+
 const HEIGHTS: [f64; 5] = [10.0, 100.0, 500.0, 1500.0, 3000.0];
 
 /// u = 2 + 0.3 (lon - 110) + 0.002 z + 0.5 t_h, v = -1 + 0.2 (lat - 24),
@@ -90,7 +95,7 @@ fn lat_lon_winds_are_interpolated_and_rotated_into_a_lambert_grid() {
     let path = dir.path().join("era.nc");
     write(&path, 110.0);
     let g = lambert(113.0);
-    let mut met = ReanalysisMet::open(&path, &g, 0.1, 3.0 * 3600.0).unwrap();
+    let mut met = ReanalysisMet::open(&path, &g, start(), 0.1, 3.0 * 3600.0).unwrap();
     let m = met.at(0.0).unwrap();
     // Cone constant of the 25/40 secant cone (Snyder 1987 eq. 15-3), by hand.
     let (p1, p2) = (25f64.to_radians(), 40f64.to_radians());
@@ -131,7 +136,7 @@ fn a_model_domain_outside_the_source_grid_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("era.nc");
     write(&path, 110.0);
-    let err = ReanalysisMet::open(&path, &lambert(117.0), 0.1, 3600.0)
+    let err = ReanalysisMet::open(&path, &lambert(117.0), start(), 0.1, 3600.0)
         .err()
         .unwrap()
         .to_string();
@@ -155,8 +160,8 @@ fn coarse_winds_can_be_re_diagnosed_over_the_model_terrain() {
         radius_km: 30.0,
         centre: None,
     });
-    let coarse = ReanalysisMet::open(&path, &g, 0.1, 3.0 * 3600.0).unwrap();
-    let plain = ReanalysisMet::open(&path, &g, 0.1, 3.0 * 3600.0)
+    let coarse = ReanalysisMet::open(&path, &g, start(), 0.1, 3.0 * 3600.0).unwrap();
+    let plain = ReanalysisMet::open(&path, &g, start(), 0.1, 3.0 * 3600.0)
         .unwrap()
         .at(0.0)
         .unwrap();

@@ -11,10 +11,12 @@
 pub mod attribution;
 pub mod brute_force;
 pub mod budget;
+pub mod check;
 pub mod config;
 pub mod emissions;
 pub mod error;
 pub mod grid;
+pub mod input;
 pub mod interrupt;
 pub mod land_use;
 pub mod met;

@@ -272,6 +272,7 @@ fn execute(cli: Cli) -> airshed::Result<String> {
 /// `airshed check`: the case builds; what it would run.
 fn check_text(case: &Case) -> airshed::Result<String> {
     let sim = airshed::simulation::Simulation::from_case(case)?;
+    airshed::check::inputs(case)?;
     let g = &sim.model.grid;
     let names: Vec<&str> = sim.processes.iter().map(|p| p.name()).collect();
     let mut text = String::new();

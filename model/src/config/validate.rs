@@ -72,6 +72,16 @@ pub fn validate(raw: RawCase, file: &Path) -> Result<Case> {
             })
         })
         .collect::<Result<Vec<_>>>()?;
+    if let Some(dup) = species
+        .iter()
+        .enumerate()
+        .find(|(n, s)| species[..*n].iter().any(|t| t.name == s.name))
+    {
+        return Err(c.err(
+            "species.names",
+            format!("each species once; {:?} is listed twice", dup.1.name),
+        ));
+    }
     let per_species = |table: &BTreeMap<String, f64>, key: &str| -> Result<Vec<f64>> {
         for (name, &v) in table {
             if !raw.species.names.contains(name) {

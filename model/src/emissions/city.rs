@@ -5,9 +5,15 @@
 //! so the city total is kept exactly. Emitted into the lowest layer.
 //!
 //! CSV header: `city,lon,lat,radius_km,sector,species,t_per_yr,source`
+//!
+//! Ranges: `radius_km` in (0, 1000] (a city's spread, not a continent's),
+//! `t_per_yr` finite, non-negative and at most [`super::MAX_RATE_KG_S`]
+//! once converted to kg/s. A radius much smaller than a cell puts the whole
+//! total in the city's cell.
 
 use super::{
-    check_rate, check_species, for_each_csv_row, CellEmission, Inventory, Origin, SECONDS_PER_YEAR,
+    check_kg_per_s, check_rate, check_species, for_each_csv_row, CellEmission, Inventory, Origin,
+    SECONDS_PER_YEAR,
 };
 use crate::error::{Error, Result};
 use crate::grid::Grid;
@@ -26,11 +32,11 @@ pub fn load(path: &Path, grid: &Grid, species: &[&str], inv: &mut Inventory) -> 
     for_each_csv_row(path, &cols, |row| {
         let city = row.text("city");
         let ((lon, lat), radius) = (row.lonlat()?, row.number("radius_km")?);
-        if !(radius.is_finite() && radius > 0.0) {
+        if !(radius.is_finite() && radius > 0.0 && radius <= 1000.0) {
             return Err(Error::input(
                 path,
                 row.field("radius_km"),
-                format!("a positive radius in km, got {radius}"),
+                format!("a radius in km, above 0 and at most 1000, got {radius}"),
             ));
         }
         let sector = inv.sector_index(path, &row.field("sector"), row.text("sector"))?;
@@ -38,6 +44,8 @@ pub fn load(path: &Path, grid: &Grid, species: &[&str], inv: &mut Inventory) -> 
         check_species(path, &row.field("species"), sp_name)?;
         let total = row.number("t_per_yr")?;
         check_rate(path, &row.field("t_per_yr"), total)?;
+        let kgs = total * 1000.0 / SECONDS_PER_YEAR;
+        check_kg_per_s(path, &row.field("t_per_yr"), kgs)?;
         let Some(s) = species.iter().position(|n| *n == sp_name) else {
             return Ok(());
         };
@@ -54,14 +62,7 @@ pub fn load(path: &Path, grid: &Grid, species: &[&str], inv: &mut Inventory) -> 
             lon,
             lat,
         };
-        spread_gaussian(
-            grid,
-            (lon, lat, radius),
-            total * 1000.0 / SECONDS_PER_YEAR,
-            (s, sector),
-            origin,
-            inv,
-        );
+        spread_gaussian(grid, (lon, lat, radius), kgs, (s, sector), origin, inv);
         Ok(())
     })
 }
@@ -88,6 +89,12 @@ fn spread_gaussian(
             if r2 < 16.0 {
                 weights.push((j, i, (-0.5 * r2).exp() * grid.area[[j, i]]));
             }
+        }
+    }
+    if weights.is_empty() {
+        // A spread much narrower than a cell: all in the city's own cell.
+        if let Some((i, j)) = grid.cell_of(lon, lat) {
+            weights.push((j, i, 1.0));
         }
     }
     let wsum: f64 = weights.iter().map(|w| w.2).sum();

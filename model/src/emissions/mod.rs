@@ -31,7 +31,14 @@ pub const DEFAULT_SECTORS: &[&str] = &[
 ];
 
 /// Seconds in a mean Gregorian year, for t/yr conversions.
-pub const SECONDS_PER_YEAR: f64 = 365.2425 * 86_400.0;
+pub const SECONDS_PER_YEAR: f64 = crate::input::units::SECONDS_PER_YEAR;
+
+/// Largest emission rate of one cell, stack or city row for one species,
+/// kg/s: 1e5 kg/s is 3.2 Mt/yr, five times the world's whole anthropogenic
+/// CO (about 6e8 t/yr, 1.9e4 kg/s; CEDS, Hoesly et al. 2018) and 30 times
+/// its SO2 (~1e8 t/yr). No real source comes near it; a rate above it is a
+/// unit or data error. It also keeps every sum of rates finite.
+pub const MAX_RATE_KG_S: f64 = 1e5;
 
 /// Where an emission belongs for attribution: by where it is (a gridded
 /// cell, split among regions by coverage), or to a named city (a city-total
@@ -89,7 +96,24 @@ impl Inventory {
         for f in &spec.city_totals {
             city::load(f, grid, species, &mut inv)?;
         }
+        inv.check_totals(species)?;
         Ok(inv)
+    }
+
+    /// Refuse an inventory whose per-species total (summed in f64) is not
+    /// finite: with every entry below [`MAX_RATE_KG_S`] this cannot happen,
+    /// and the check keeps it so.
+    fn check_totals(&self, species: &[&str]) -> Result<()> {
+        for (s, total) in self.total_rate(species.len()).iter().enumerate() {
+            if !total.is_finite() {
+                return Err(Error::input(
+                    std::path::Path::new("(emissions)"),
+                    species[s],
+                    format!("a finite total emission rate; the inputs sum to {total} kg/s"),
+                ));
+            }
+        }
+        Ok(())
     }
 
     pub fn sector_index(&self, file: &std::path::Path, field: &str, label: &str) -> Result<usize> {
@@ -117,17 +141,14 @@ impl Inventory {
     }
 }
 
-/// Convert a rate in the declared unit to kg/s for a cell of `area` m2.
+/// Convert a rate in the declared unit to kg/s for a cell of `area` m2
+/// (units from [`crate::input::units`]: per cell or source, or a flux).
 pub fn to_kg_per_s(value: f64, unit: &str, area: f64) -> Option<f64> {
-    let f = match unit.trim() {
-        "kg s-1" | "kg/s" => 1.0,
-        "g s-1" | "g/s" => 1e-3,
-        "kg h-1" | "kg/h" => 1.0 / 3600.0,
-        "t yr-1" | "t/yr" | "t/a" => 1000.0 / SECONDS_PER_YEAR,
-        "kg m-2 s-1" => area,
-        _ => return None,
-    };
-    Some(value * f)
+    use crate::input::units::{conversion, Quantity};
+    if let Some(c) = conversion(Quantity::EmissionRate, unit) {
+        return Some(c.apply(value));
+    }
+    conversion(Quantity::EmissionFlux, unit).map(|c| c.apply(value) * area)
 }
 
 pub const UNITS_HELP: &str = "one of \"kg s-1\", \"g s-1\", \"kg h-1\", \"t yr-1\" (per cell or per source) or \"kg m-2 s-1\" (flux)";
@@ -147,7 +168,7 @@ pub fn check_species(file: &std::path::Path, field: &str, name: &str) -> Result<
     }
 }
 
-/// Check a rate is finite and non-negative.
+/// Check a rate as given is finite and non-negative.
 pub fn check_rate(file: &std::path::Path, field: &str, v: f64) -> Result<()> {
     if v.is_finite() && v >= 0.0 {
         Ok(())
@@ -156,6 +177,21 @@ pub fn check_rate(file: &std::path::Path, field: &str, v: f64) -> Result<()> {
             file,
             field,
             format!("a finite, non-negative emission rate, got {v}"),
+        ))
+    }
+}
+
+/// Check a rate converted to kg/s is at most [`MAX_RATE_KG_S`].
+pub fn check_kg_per_s(file: &std::path::Path, field: &str, kgs: f64) -> Result<()> {
+    if kgs.is_finite() && (0.0..=MAX_RATE_KG_S).contains(&kgs) {
+        Ok(())
+    } else {
+        Err(Error::input(
+            file,
+            field,
+            format!(
+                "an emission rate of at most {MAX_RATE_KG_S:e} kg/s per cell, stack or city and species (3.2 Mt/yr; see docs/input-files.md); this one is {kgs:e} kg/s"
+            ),
         ))
     }
 }
@@ -182,10 +218,17 @@ impl CsvRow<'_> {
     pub fn text(&self, col: &str) -> &str {
         self.values[self.position(col)]
     }
+    /// A finite number (NaN and infinities are refused).
     pub fn number(&self, col: &str) -> Result<f64> {
         let v = self.text(col);
-        v.parse::<f64>()
-            .map_err(|_| Error::input(self.path, self.field(col), format!("a number, got {v:?}")))
+        match v.parse::<f64>() {
+            Ok(x) if x.is_finite() => Ok(x),
+            _ => Err(Error::input(
+                self.path,
+                self.field(col),
+                format!("a finite number, got {v:?}"),
+            )),
+        }
     }
     /// An input error naming this row's field.
     pub fn error(&self, col: &str, expected: impl Into<String>) -> Error {
@@ -213,17 +256,18 @@ impl CsvRow<'_> {
 }
 
 /// Read a CSV file whose header names (at least) `cols`, calling `each` per
-/// row. `#` starts a comment line; fields are trimmed.
+/// row. `#` starts a comment line; fields are trimmed. The file must be a
+/// regular file of at most [`crate::input::MAX_CSV_BYTES`].
 pub fn for_each_csv_row(
     path: &std::path::Path,
     cols: &[&str],
     mut each: impl FnMut(&CsvRow) -> Result<()>,
 ) -> Result<()> {
+    let bytes = crate::input::read_csv_bytes(path)?;
     let mut rdr = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .comment(Some(b'#'))
-        .from_path(path)
-        .map_err(|e| Error::input(path, "(file)", format!("a readable CSV file ({e})")))?;
+        .from_reader(bytes.as_slice());
     let headers = rdr
         .headers()
         .map_err(|e| Error::input(path, "(header)", e.to_string()))?
@@ -240,16 +284,28 @@ pub fn for_each_csv_row(
             })
         })
         .collect::<Result<_>>()?;
+    // Line numbers from byte offsets: the csv crate counts neither comment
+    // lines nor blank ones, and places a record before those preceding it.
+    let line_of = |byte: u64| {
+        let mut at = (byte as usize).min(bytes.len());
+        while at < bytes.len() && matches!(bytes[at], b'#' | b'\n' | b'\r') {
+            at = bytes[at..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(bytes.len(), |p| at + p + 1);
+        }
+        1 + bytes[..at].iter().filter(|&&b| b == b'\n').count() as u64
+    };
     for rec in rdr.records() {
         let rec = rec.map_err(|e| {
-            let line = e.position().map(|p| p.line()).unwrap_or(0);
+            let line = e.position().map_or(0, |p| line_of(p.byte()));
             Error::input(
                 path,
                 format!("line {line}"),
                 format!("a well-formed CSV row ({e})"),
             )
         })?;
-        let line = rec.position().map(|p| p.line()).unwrap_or(0);
+        let line = rec.position().map_or(0, |p| line_of(p.byte()));
         let values = idx.iter().map(|&i| rec.get(i).unwrap_or("")).collect();
         each(&CsvRow {
             path,

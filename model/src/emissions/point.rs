@@ -3,10 +3,17 @@
 //!
 //! CSV header (one row per stack and species):
 //! `name,lon,lat,height_m,diameter_m,velocity_m_s,temperature_k,sector,species,rate,units`
+//!
+//! Ranges: height 0-1000 m (the tallest chimneys are ~420 m), diameter
+//! 0-50 m, exit velocity 0-200 m/s, exit temperature 150-2000 K (flares
+//! reach ~1500 K), rate at most [`super::MAX_RATE_KG_S`] after conversion.
+//! Every number must be finite; the file must be a regular file of at most
+//! 256 MiB ([`crate::input::MAX_CSV_BYTES`]).
 
-use super::{check_rate, check_species, for_each_csv_row, to_kg_per_s, Inventory, UNITS_HELP};
+use super::{check_kg_per_s, check_rate, check_species, for_each_csv_row, Inventory, UNITS_HELP};
 use crate::error::{Error, Result};
 use crate::grid::Grid;
+use crate::input::units::{conversion, Quantity};
 use std::path::Path;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -70,15 +77,16 @@ pub fn load(path: &Path, grid: &Grid, species: &[&str], inv: &mut Inventory) -> 
         let rate = row.number("rate")?;
         check_rate(path, &row.field("rate"), rate)?;
         let units = row.text("units");
-        let kgs = to_kg_per_s(rate, units, 0.0)
-            .filter(|_| units != "kg m-2 s-1")
+        let kgs = conversion(Quantity::EmissionRate, units)
+            .map(|c| c.apply(rate))
             .ok_or_else(|| {
                 Error::input(
                     path,
                     row.field("units"),
-                    format!("a per-source unit: {UNITS_HELP}, not a flux"),
+                    format!("a per-source unit: {UNITS_HELP}, not a flux; got {units:?}"),
                 )
             })?;
+        check_kg_per_s(path, &row.field("rate"), kgs)?;
         let Some(s) = species.iter().position(|n| *n == sp_name) else {
             return Ok(());
         };

@@ -108,4 +108,9 @@ impl super::Records for TerrainAdjustedMet {
     fn synthetic(&self) -> bool {
         false
     }
+
+    /// The coarse records the hourly solves read (to the last whole hour).
+    fn check_records(&mut self, until_s: f64) -> Result<()> {
+        super::Records::check_records(&mut self.coarse, (until_s / 3600.0).ceil() * 3600.0)
+    }
 }

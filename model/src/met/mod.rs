@@ -221,9 +221,37 @@ pub fn relative_humidity(q: f64, p: f64, t_kelvin: f64) -> f64 {
     (q * p / (0.622 + q)) / saturation_vapour_pressure(t_kelvin)
 }
 
+/// One record of a variable read by [`read_named_record`]: its values in
+/// the model's units, and where they came from, to name a bad cell.
+pub struct Slab {
+    pub values: Vec<f64>,
+    rec: usize,
+    dims: Vec<(String, std::ops::Range<usize>)>,
+}
+
+impl Slab {
+    /// `record R at (dim=i, ...)` of a flat index.
+    pub fn at(&self, flat: usize) -> String {
+        let cell = crate::input::nc::cell_namer(&self.dims[1..]);
+        format!("record {} at {}", self.rec, cell(flat))
+    }
+
+    /// Refuse the first value outside `ok`, naming the variable and cell.
+    pub fn check(
+        &self,
+        path: &std::path::Path,
+        name: &str,
+        ok: impl Fn(f64) -> bool,
+        expected: &str,
+    ) -> Result<()> {
+        crate::input::nc::check_range(path, name, &self.values, ok, expected, &|i| self.at(i))
+    }
+}
+
 /// One record of a variable whose dimensions must be named `dims` (the
-/// first being time), checked for finite, non-fill values. A missing
-/// variable is an error when `required`, else None.
+/// first being time), checked for missing values and converted from its
+/// `units` to the model's unit of `quantity` (see [`crate::input::nc`]). A
+/// missing variable is an error when `required`, else None.
 pub fn read_named_record(
     file: &::netcdf::File,
     path: &std::path::Path,
@@ -231,9 +259,10 @@ pub fn read_named_record(
     rec: usize,
     dims: &[&str],
     required: bool,
-) -> Result<Option<Vec<f64>>> {
+    quantity: Option<crate::input::units::Quantity>,
+) -> Result<Option<Slab>> {
     use crate::error::Error;
-    let Some(var) = file.variable(name) else {
+    let Some(var) = crate::input::nc::variable(file, path, name)? else {
         return if required {
             Err(Error::input(
                 path,
@@ -256,46 +285,162 @@ pub fn read_named_record(
             ),
         ));
     }
-    let ext: Vec<std::ops::Range<usize>> = std::iter::once(rec..rec + 1)
-        .chain(var.dimensions()[1..].iter().map(|d| 0..d.len()))
-        .collect();
-    let vals = read_checked(&var, path, name, &ext, |bad| {
-        format!("record {rec}, flat index {bad}")
-    })?;
-    Ok(Some(vals))
+    let nrec = var.dimensions()[0].len();
+    if rec >= nrec {
+        return Err(Error::input(
+            path,
+            name,
+            format!("a record {rec} along {}, which has {nrec}", dims[0]),
+        ));
+    }
+    let slab_dims: Vec<(String, std::ops::Range<usize>)> =
+        std::iter::once((have[0].clone(), rec..rec + 1))
+            .chain(
+                var.dimensions()[1..]
+                    .iter()
+                    .zip(&have[1..])
+                    .map(|(d, n)| (n.clone(), 0..d.len())),
+            )
+            .collect();
+    let ext: Vec<std::ops::Range<usize>> = slab_dims.iter().map(|d| d.1.clone()).collect();
+    let mut slab = Slab {
+        values: vec![],
+        rec,
+        dims: slab_dims,
+    };
+    let values = crate::input::nc::read(&var, path, name, &ext, quantity, &|bad| slab.at(bad))?;
+    slab.values = values;
+    Ok(Some(slab))
 }
 
-/// Read a hyperslab and refuse non-finite, fill or absurd (>= 9.9e36)
-/// values, naming the first bad one through `at(flat index)`.
+/// Read a hyperslab in the model's unit of `quantity`, refusing missing
+/// values (see [`crate::input::nc::read`]) and naming the first bad one
+/// through `at(flat index)`.
 pub fn read_checked(
     var: &::netcdf::Variable,
     path: &std::path::Path,
     name: &str,
     ext: &[std::ops::Range<usize>],
+    quantity: Option<crate::input::units::Quantity>,
     at: impl Fn(usize) -> String,
 ) -> Result<Vec<f64>> {
+    crate::input::nc::read(var, path, name, ext, quantity, &at)
+}
+
+/// The `time` coordinate of a met file as seconds since the run start
+/// `start`: its `units` are CF time units ("hours since 2023-01-20
+/// 00:00:00", "seconds since ...", or a bare unit counted from the run
+/// start); without `units`, hours since the run start. The values must be
+/// finite and strictly increasing.
+pub fn read_times(
+    file: &::netcdf::File,
+    path: &std::path::Path,
+    start: StartTime,
+) -> Result<Vec<f64>> {
     use crate::error::Error;
-    let vals: Vec<f64> = var
-        .get_values::<f64, _>(ext)
-        .map_err(|e| Error::input(path, name, format!("numeric values ({e})")))?;
-    // Ask for the fill value only when the attribute exists (HDF5 files
-    // otherwise print a diagnostic for the failed lookup).
-    let fill: Option<f64> = if var.attribute("_FillValue").is_some() {
-        var.fill_value::<f64>().ok().flatten()
-    } else {
-        None
-    };
-    match vals
-        .iter()
-        .position(|v| !v.is_finite() || Some(*v) == fill || v.abs() >= 9.9e36)
-    {
-        Some(bad) => Err(Error::input(
+    use crate::input::{nc, units};
+    let var = nc::variable(file, path, "time")?.ok_or_else(|| {
+        Error::input(
             path,
-            name,
-            format!("finite values without fill; {} is {}", at(bad), vals[bad]),
-        )),
-        None => Ok(vals),
+            "time",
+            "a variable `time` (hours since the run start, or CF time units)",
+        )
+    })?;
+    if var.dimensions().len() != 1 {
+        return Err(Error::input(path, "time", "one dimension (time)"));
     }
+    let ext: Vec<std::ops::Range<usize>> = var.dimensions().iter().map(|d| 0..d.len()).collect();
+    let raw = nc::read(&var, path, "time", &ext, None, &|i| format!("record {i}"))?;
+    let tu = match nc::text(&var, "units").filter(|u| !u.trim().is_empty()) {
+        None => units::TimeUnits {
+            seconds_per_unit: 3600.0,
+            since_epoch_s: None,
+        },
+        Some(u) => units::time_units(&u).ok_or_else(|| {
+            Error::input(
+                path,
+                "time",
+                format!(
+                    "time units {}; the attribute `units` is {u:?}",
+                    units::TIME_UNITS_HELP
+                ),
+            )
+        })?,
+    };
+    if tu.since_epoch_s.is_some() {
+        if let Some(cal) = nc::text(&var, "calendar") {
+            if !matches!(
+                cal.trim().to_ascii_lowercase().as_str(),
+                "standard" | "gregorian" | "proleptic_gregorian" | ""
+            ) {
+                return Err(Error::input(
+                    path,
+                    "time",
+                    format!(
+                        "the standard (Gregorian) calendar; the attribute `calendar` is {cal:?}"
+                    ),
+                ));
+            }
+        }
+    }
+    let shift = tu
+        .since_epoch_s
+        .map_or(0.0, |epoch| epoch - start.epoch_seconds());
+    let times: Vec<f64> = raw
+        .iter()
+        .map(|v| v * tu.seconds_per_unit + shift)
+        .collect();
+    if times.is_empty()
+        || times.iter().any(|t| !t.is_finite())
+        || times.windows(2).any(|w| w[1] <= w[0])
+    {
+        return Err(Error::input(
+            path,
+            "time",
+            "finite, strictly increasing times (at least one record)",
+        ));
+    }
+    Ok(times)
+}
+
+/// Highest air pressure accepted, Pa: above the highest sea-level pressure
+/// measured (108.4 kPa, Agata, Siberia, 1968) and the mean pressure of the
+/// lowest land (the Dead Sea shore, about 106.5 kPa).
+pub const MAX_PRESSURE: f64 = 110_000.0;
+
+/// Lowest air pressure accepted `z` m above ground, Pa: the surface
+/// pressure never falls below 30 kPa (about 33 kPa on Everest's summit),
+/// and pressure falls by a factor e over a scale height R T / g of at least
+/// 5 km (5.9 km at 200 K), so 30 kPa exp(-z / 5 km). A field in hPa read
+/// as Pa fails it at any height below 29 km.
+pub fn min_pressure(z_above_ground: f64) -> f64 {
+    30_000.0 * (-z_above_ground.max(0.0) / 5000.0).exp()
+}
+
+/// Refuse the first pressure outside [`min_pressure`] at its height above
+/// ground (`height_of(flat index)`) and [`MAX_PRESSURE`], naming it through `at`.
+pub fn check_pressure(
+    path: &std::path::Path,
+    name: &str,
+    vals: &[f64],
+    height_of: impl Fn(usize) -> f64,
+    at: &dyn Fn(usize) -> String,
+) -> Result<()> {
+    for (i, &p) in vals.iter().enumerate() {
+        let z = height_of(i);
+        let lo = min_pressure(z);
+        if !(p >= lo && p <= MAX_PRESSURE) {
+            return Err(crate::error::Error::input(
+                path,
+                name,
+                format!(
+                    "pressures between 30000 exp(-z / 5000 m) Pa at z m above ground ({lo:.0} Pa at {z:.0} m) and {MAX_PRESSURE} Pa; {} is {p} Pa",
+                    at(i)
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The two most recent met records of a source, so stepping through an
@@ -365,6 +510,24 @@ pub trait MetSource: Send {
     fn description(&self) -> String;
     /// True when the meteorology is made up rather than observed/modelled.
     fn synthetic(&self) -> bool;
+    /// Read and check every record a run from 0 to `until_s` seconds uses
+    /// (`airshed check` streams them, one at a time, so it refuses what
+    /// `run` would); sources without files have nothing more to check.
+    fn check_records(&mut self, _until_s: f64) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// Indices of the records a run from 0 to `until_s` reads: from the last
+/// record at or before 0 to the first at or after `until_s`.
+pub fn records_in_run(times: &[f64], until_s: f64) -> std::ops::Range<usize> {
+    let n = times.len();
+    if n == 0 {
+        return 0..0;
+    }
+    let first = times.partition_point(|&s| s <= 0.0).saturating_sub(1);
+    let last = times.partition_point(|&s| s < until_s).min(n - 1);
+    first..last.max(first) + 1
 }
 
 /// A source made of records (read from files or solved hour by hour): it
@@ -379,6 +542,17 @@ pub trait Records: Send {
     fn cache(&mut self) -> &mut RecordCache;
     fn description(&self) -> String;
     fn synthetic(&self) -> bool;
+    /// Read (uncached) every record a run to `until_s` uses; hourly
+    /// records made on demand (`record_times` None) are synthetic and
+    /// checked when made.
+    fn check_records(&mut self, until_s: f64) -> Result<()> {
+        if let Some(times) = self.record_times() {
+            for rec in records_in_run(&times, until_s) {
+                self.read_record(rec)?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl<R: Records> MetSource for R {
@@ -403,6 +577,10 @@ impl<R: Records> MetSource for R {
     fn synthetic(&self) -> bool {
         Records::synthetic(self)
     }
+
+    fn check_records(&mut self, until_s: f64) -> Result<()> {
+        Records::check_records(self, until_s)
+    }
 }
 
 /// The met source a case asks for, on `grid`, covering `run_seconds` from
@@ -416,12 +594,17 @@ pub fn open(
 ) -> Result<Box<dyn MetSource>> {
     Ok(match spec {
         MetSpec::Analytic(a) => Box::new(analytic::AnalyticMet::new(grid, a, start, kz_min)),
-        MetSpec::Netcdf { file } => {
-            Box::new(netcdf::NetcdfMet::open(file, grid, kz_min, run_seconds)?)
-        }
+        MetSpec::Netcdf { file } => Box::new(netcdf::NetcdfMet::open(
+            file,
+            grid,
+            start,
+            kz_min,
+            run_seconds,
+        )?),
         MetSpec::Reanalysis { file } => Box::new(reanalysis::ReanalysisMet::open(
             file,
             grid,
+            start,
             kz_min,
             run_seconds,
         )?),
@@ -433,6 +616,7 @@ pub fn open(
             let coarse = reanalysis::ReanalysisMet::open(
                 file,
                 grid,
+                start,
                 kz_min,
                 (run_seconds / 3600.0).ceil() * 3600.0,
             )?;
@@ -468,5 +652,8 @@ impl MetSource for Window {
     }
     fn synthetic(&self) -> bool {
         self.inner.synthetic()
+    }
+    fn check_records(&mut self, until_s: f64) -> Result<()> {
+        self.inner.check_records(until_s)
     }
 }

@@ -4,7 +4,7 @@
 //!
 //! | variable            | dims          | units  | notes                              |
 //! |---------------------|---------------|--------|------------------------------------|
-//! | time                | time          | hours  | since the run start, increasing    |
+//! | time                | time          | hours  | since the run start, or CF time units |
 //! | u, v                | time,z,y,x    | m s-1  | grid-relative, at cell centres     |
 //! | temperature         | time,z,y,x    | K      |                                    |
 //! | pressure            | time,z,y,x    | Pa     |                                    |
@@ -19,11 +19,31 @@
 //! | cloud_water (optional) | time,z,y,x | kg kg-1 | cloud/fog liquid water; default 0 |
 //!
 //! Every value is checked: a missing variable, wrong dimensions, a NaN or
-//! fill value, or an impossible value is refused with the file and variable.
+//! fill value (see [`crate::input::nc`]), units the table of
+//! [`crate::input::units`] does not know, or a value outside its physical
+//! range is refused with the file, variable, record and cell. Values are
+//! converted from their `units` attribute (e.g. km/h, hPa, degC, %); a
+//! variable without one is taken to be in the unit above.
+//!
+//! Physical ranges (after conversion), wide enough for any real weather
+//! and narrow enough to catch wrong units or garbage: |u|, |v| < 150 m/s
+//! (jet-stream cores and tropical cyclones stay below ~100 m/s);
+//! temperature 150-350 K (the coldest tropospheric air is ~180 K, the
+//! hottest surface air ~330 K); pressure from 30 kPa exp(-z / 5 km) at the
+//! layer's height z to 110 kPa ([`super::min_pressure`]: the surface
+//! pressure is never below 30 kPa, the scale height never below 5 km; the
+//! highest sea-level pressure measured is 108.4 kPa); mixing height 0-8000 m; u* 0-5 m/s;
+//! precipitation 0-500 mm/h (the heaviest hourly falls measured are about
+//! 300 mm); |H| < 2000 W/m2 (1.5 x the solar constant); Kz 0-5000 m2/s;
+//! z0 0-10 m; relative humidity 0-1.05 (slight supersaturation); cloud
+//! water 0-0.01 kg/kg (dense cumulus hold a few g/kg).
 
 use super::MetFields;
 use crate::error::{Error, Result};
 use crate::grid::Grid;
+use crate::input::nc;
+use crate::input::units::Quantity;
+use crate::time::StartTime;
 use ndarray::{Array2, Array3};
 use std::path::{Path, PathBuf};
 
@@ -36,39 +56,27 @@ pub struct NetcdfMet {
 }
 
 impl NetcdfMet {
-    pub fn open(path: &Path, grid: &Grid, kz_min: f64, run_seconds: f64) -> Result<Self> {
-        let file = netcdf::open(path)
-            .map_err(|e| Error::input(path, "(file)", format!("a readable NetCDF file ({e})")))?;
-        let var = file.variable("time").ok_or_else(|| {
-            Error::input(
-                path,
-                "time",
-                "a variable `time` (hours since the run start)",
-            )
-        })?;
-        let times: Vec<f64> = var
-            .get_values::<f64, _>(..)
-            .map_err(|e| Error::input(path, "time", format!("numeric values ({e})")))?;
-        if times.is_empty()
-            || times.windows(2).any(|w| !(w[1] > w[0]))
-            || times.iter().any(|t| !t.is_finite())
-        {
-            return Err(Error::input(
-                path,
-                "time",
-                "finite, strictly increasing hours",
-            ));
-        }
-        let times_s: Vec<f64> = times.iter().map(|h| h * 3600.0).collect();
-        if times_s[0] > 0.0 || *times_s.last().unwrap() < run_seconds {
+    /// Open a met file for a run of `run_seconds` from `start` (time units
+    /// "X since DATE" are counted from `start`).
+    pub fn open(
+        path: &Path,
+        grid: &Grid,
+        start: StartTime,
+        kz_min: f64,
+        run_seconds: f64,
+    ) -> Result<Self> {
+        let file = nc::open(path)?;
+        let times_s = super::read_times(&file, path, start)?;
+        let (first, last) = (times_s[0], times_s[times_s.len() - 1]);
+        if first > 0.0 || last < run_seconds {
             return Err(Error::input(
                 path,
                 "time",
                 format!(
                     "records covering the run, 0 to {} h; the file covers {} to {} h",
                     run_seconds / 3600.0,
-                    times[0],
-                    times.last().unwrap()
+                    first / 3600.0,
+                    last / 3600.0
                 ),
             ));
         }
@@ -88,8 +96,7 @@ impl NetcdfMet {
     fn read_record_at(&self, rec: usize) -> Result<MetFields> {
         let g = &self.grid;
         let path = &self.path;
-        let file = netcdf::open(path)
-            .map_err(|e| Error::input(path, "(file)", format!("a readable NetCDF file ({e})")))?;
+        let file = nc::open(path)?;
         // Name a flat index as its record and (z, y, x) position.
         let at = |rec: usize, flat: usize, len: usize| {
             let plane = g.ny * g.nx;
@@ -100,8 +107,8 @@ impl NetcdfMet {
                 format!("record {rec} at (z={k}, y={j}, x={i})")
             }
         };
-        let read = |name: &str, dims3: bool| -> Result<Option<Vec<f64>>> {
-            let Some(var) = file.variable(name) else {
+        let read = |name: &str, dims3: bool, q: Quantity| -> Result<Option<Vec<f64>>> {
+            let Some(var) = nc::variable(&file, path, name)? else {
                 return Ok(None);
             };
             let want: Vec<usize> = if dims3 {
@@ -125,13 +132,13 @@ impl NetcdfMet {
             let ext: Vec<std::ops::Range<usize>> = std::iter::once(rec..rec + 1)
                 .chain(want[1..].iter().map(|&n| 0..n))
                 .collect();
-            let vals = super::read_checked(&var, path, name, &ext, |bad| {
+            let vals = super::read_checked(&var, path, name, &ext, Some(q), |bad| {
                 at(rec, bad, g.nz * g.ny * g.nx / if dims3 { 1 } else { g.nz })
             })?;
             Ok(Some(vals))
         };
-        let need = |name: &str, dims3: bool| -> Result<Vec<f64>> {
-            read(name, dims3)?.ok_or_else(|| {
+        let need = |name: &str, dims3: bool, q: Quantity| -> Result<Vec<f64>> {
+            read(name, dims3, q)?.ok_or_else(|| {
                 Error::input(
                     path,
                     name,
@@ -154,39 +161,37 @@ impl NetcdfMet {
             |v: Vec<f64>| Array3::from_shape_vec((g.nz, g.ny, g.nx), v).expect("shape checked");
         let a2 = |v: Vec<f64>| Array2::from_shape_vec((g.ny, g.nx), v).expect("shape checked");
 
-        let u = need("u", true)?;
-        let v = need("v", true)?;
+        let u = need("u", true, Quantity::Speed)?;
+        let v = need("v", true, Quantity::Speed)?;
         check("u", &u, &|x| x.abs() < 150.0, "wind speeds below 150 m/s")?;
         check("v", &v, &|x| x.abs() < 150.0, "wind speeds below 150 m/s")?;
-        let t = need("temperature", true)?;
+        let t = need("temperature", true, Quantity::Temperature)?;
         check(
             "temperature",
             &t,
             &|x| (150.0..350.0).contains(&x),
             "temperatures between 150 and 350 K",
         )?;
-        let p = need("pressure", true)?;
-        check(
-            "pressure",
-            &p,
-            &|x| (1000.0..110_000.0).contains(&x),
-            "pressures between 1000 and 110000 Pa",
-        )?;
-        let pblh = need("pblh", false)?;
+        let p = need("pressure", true, Quantity::Pressure)?;
+        let plane = g.ny * g.nx;
+        super::check_pressure(path, "pressure", &p, |i| g.z_mid[i / plane], &|i| {
+            at(rec, i, p.len())
+        })?;
+        let pblh = need("pblh", false, Quantity::Length)?;
         check(
             "pblh",
             &pblh,
             &|x| (0.0..8000.0).contains(&x),
             "mixing heights between 0 and 8000 m",
         )?;
-        let ustar = need("ustar", false)?;
+        let ustar = need("ustar", false, Quantity::Speed)?;
         check(
             "ustar",
             &ustar,
             &|x| (0.0..5.0).contains(&x),
             "friction velocities between 0 and 5 m/s",
         )?;
-        let precip = need("precip", false)?;
+        let precip = need("precip", false, Quantity::PrecipitationRate)?;
         check(
             "precip",
             &precip,
@@ -204,19 +209,31 @@ impl NetcdfMet {
         m.pblh = a2(pblh);
         m.ustar = a2(ustar);
         m.precip = a2(precip);
-        m.z0 = match file.variable("z0") {
-            Some(var) => {
-                let vals: Vec<f64> = var
-                    .get_values::<f64, _>(..)
-                    .map_err(|e| Error::input(path, "z0", format!("numeric values ({e})")))?;
-                if vals.len() != g.ny * g.nx {
-                    return Err(Error::input(
-                        path,
-                        "z0",
-                        format!("dimensions (y, x) = [{}, {}]", g.ny, g.nx),
-                    ));
-                }
-                check(
+        // Static (y, x) fields: z0 and land_use.
+        let read_static = |name: &str, q: Option<Quantity>| -> Result<Option<Vec<f64>>> {
+            let Some(var) = nc::variable(&file, path, name)? else {
+                return Ok(None);
+            };
+            let have: Vec<usize> = var.dimensions().iter().map(|d| d.len()).collect();
+            if have != [g.ny, g.nx] {
+                return Err(Error::input(
+                    path,
+                    name,
+                    format!("dimensions (y, x) = [{}, {}], found {have:?}", g.ny, g.nx),
+                ));
+            }
+            let at = |flat: usize| format!("(y={}, x={})", flat / g.nx, flat % g.nx);
+            nc::read(&var, path, name, &[0..g.ny, 0..g.nx], q, &at).map(Some)
+        };
+        let check_static =
+            |name: &str, vals: &[f64], ok: &dyn Fn(f64) -> bool, what: &str| -> Result<()> {
+                nc::check_range(path, name, vals, ok, what, &|flat| {
+                    format!("(y={}, x={})", flat / g.nx, flat % g.nx)
+                })
+            };
+        m.z0 = match read_static("z0", Some(Quantity::Length))? {
+            Some(vals) => {
+                check_static(
                     "z0",
                     &vals,
                     &|x| x > 0.0 && x < 10.0,
@@ -226,18 +243,8 @@ impl NetcdfMet {
             }
             None => Array2::from_elem((g.ny, g.nx), 0.1),
         };
-        if let Some(var) = file.variable("land_use") {
-            let vals: Vec<f64> = var
-                .get_values::<f64, _>(..)
-                .map_err(|e| Error::input(path, "land_use", format!("numeric values ({e})")))?;
-            if vals.len() != g.ny * g.nx {
-                return Err(Error::input(
-                    path,
-                    "land_use",
-                    format!("dimensions (y, x) = [{}, {}]", g.ny, g.nx),
-                ));
-            }
-            check(
+        if let Some(vals) = read_static("land_use", None)? {
+            check_static(
                 "land_use",
                 &vals,
                 &|x| x.fract() == 0.0 && (1.0..=11.0).contains(&x),
@@ -247,7 +254,7 @@ impl NetcdfMet {
                 Array2::from_shape_vec((g.ny, g.nx), vals.iter().map(|&x| x as u8).collect())
                     .expect("shape checked");
         }
-        if let Some(l) = read("obukhov_length", false)? {
+        if let Some(l) = read("obukhov_length", false, Quantity::Length)? {
             check(
                 "obukhov_length",
                 &l,
@@ -255,7 +262,7 @@ impl NetcdfMet {
                 "a non-zero Obukhov length (use a large value for neutral)",
             )?;
             m.obukhov = a2(l);
-        } else if let Some(h) = read("sensible_heat_flux", false)? {
+        } else if let Some(h) = read("sensible_heat_flux", false, Quantity::HeatFlux)? {
             check(
                 "sensible_heat_flux",
                 &h,
@@ -277,7 +284,7 @@ impl NetcdfMet {
                 "obukhov_length (m) or sensible_heat_flux (W/m2)",
             ));
         }
-        match read("relative_humidity", true)? {
+        match read("relative_humidity", true, Quantity::RelativeHumidity)? {
             Some(rh) => {
                 check(
                     "relative_humidity",
@@ -289,7 +296,7 @@ impl NetcdfMet {
             }
             None => m.rh.fill(crate::config::DEFAULT_RELATIVE_HUMIDITY),
         }
-        if let Some(qc) = read("cloud_water", true)? {
+        if let Some(qc) = read("cloud_water", true, Quantity::MixingRatio)? {
             check(
                 "cloud_water",
                 &qc,
@@ -298,7 +305,7 @@ impl NetcdfMet {
             )?;
             m.cloud_water = a3(qc);
         }
-        match read("kz", true)? {
+        match read("kz", true, Quantity::Diffusivity)? {
             Some(kz) => {
                 check(
                     "kz",

@@ -4,7 +4,7 @@
 //!
 //! | variable            | dims                   | units  | notes                          |
 //! |---------------------|------------------------|--------|--------------------------------|
-//! | time                | time                   | hours  | since the run start            |
+//! | time                | time                   | hours  | since the run start, or CF time units |
 //! | lat, lon            | lat / lon              | degrees| regular spacing; lat may fall  |
 //! | height              | level                  | m      | above ground, increasing       |
 //! | u, v                | time,level,lat,lon     | m s-1  | earth-relative (east, north)   |
@@ -20,11 +20,24 @@
 //! model grid at each face. Missing mixing height and u* come from the
 //! profile and surface similarity as for WRF
 //! ([`super::regrid::finish_boundary_layer`]); z0 is 0.1 m.
+//!
+//! Values are converted from their `units` (see [`crate::input::units`];
+//! a variable without `units` is in the unit above), missing values are
+//! refused (see [`crate::input::nc`]), and every record is range-checked
+//! on the source grid before regridding, naming the variable, record and
+//! cell: |u|, |v| < 150 m/s, temperature 150-350 K, pressure from
+//! 30 kPa exp(-z / 5 km) at the level's height to 110 kPa
+//! ([`super::min_pressure`]), relative
+//! humidity 0-1.05, |H| < 2000 W/m2, mixing height 0-8000 m, u* 0-5 m/s,
+//! precipitation 0-500 mm/h (the ranges of [`super::netcdf`]).
 
 use super::regrid::{finish_boundary_layer, interpolate_in_height, Sampler};
 use super::{read_named_record, MetFields, RecordCache};
 use crate::error::{Error, Result};
 use crate::grid::Grid;
+use crate::input::nc;
+use crate::input::units::Quantity;
+use crate::time::StartTime;
 use ndarray::{Array2, Array3, Axis};
 use std::path::{Path, PathBuf};
 
@@ -44,18 +57,32 @@ pub struct ReanalysisMet {
     cache: RecordCache,
 }
 
-fn coordinate(file: &::netcdf::File, path: &Path, name: &str, what: &str) -> Result<Vec<f64>> {
-    let var = file.variable(name).ok_or_else(|| {
+fn coordinate(
+    file: &::netcdf::File,
+    path: &Path,
+    name: &str,
+    what: &str,
+    quantity: Quantity,
+) -> Result<Vec<f64>> {
+    let var = nc::variable(file, path, name)?.ok_or_else(|| {
         Error::input(
             path,
             name,
             format!("a coordinate variable `{name}` ({what})"),
         )
     })?;
-    let vals: Vec<f64> = var
-        .get_values::<f64, _>(..)
-        .map_err(|e| Error::input(path, name, format!("numeric values ({e})")))?;
-    if vals.len() < 2 || vals.iter().any(|v| !v.is_finite()) {
+    if var.dimensions().len() != 1 {
+        return Err(Error::input(
+            path,
+            name,
+            format!("a one-dimensional coordinate ({what})"),
+        ));
+    }
+    let ext: Vec<std::ops::Range<usize>> = var.dimensions().iter().map(|d| 0..d.len()).collect();
+    let vals = nc::read(&var, path, name, &ext, Some(quantity), &|i| {
+        format!("index {i}")
+    })?;
+    if vals.len() < 2 {
         return Err(Error::input(
             path,
             name,
@@ -74,26 +101,53 @@ fn regular(v: &[f64]) -> bool {
 }
 
 impl ReanalysisMet {
-    pub fn open(path: &Path, grid: &Grid, kz_min: f64, run_seconds: f64) -> Result<Self> {
-        let file = ::netcdf::open(path)
-            .map_err(|e| Error::input(path, "(file)", format!("a readable NetCDF file ({e})")))?;
-        let times = coordinate(&file, path, "time", "hours since the run start")?;
-        if times.windows(2).any(|w| w[1] <= w[0])
-            || times[0] > 0.0
-            || *times.last().unwrap() * 3600.0 < run_seconds
-        {
+    /// Open a file for a run of `run_seconds` from `start` (time units
+    /// "X since DATE" are counted from `start`).
+    pub fn open(
+        path: &Path,
+        grid: &Grid,
+        start: StartTime,
+        kz_min: f64,
+        run_seconds: f64,
+    ) -> Result<Self> {
+        let file = nc::open(path)?;
+        let times_s = super::read_times(&file, path, start)?;
+        if times_s[0] > 0.0 || times_s[times_s.len() - 1] < run_seconds {
             return Err(Error::input(
                 path,
                 "time",
                 format!(
-                    "increasing hours covering the run, 0 to {} h",
-                    run_seconds / 3600.0
+                    "increasing times covering the run, 0 to {} h; the file covers {} to {} h",
+                    run_seconds / 3600.0,
+                    times_s[0] / 3600.0,
+                    times_s[times_s.len() - 1] / 3600.0
                 ),
             ));
         }
-        let lon = coordinate(&file, path, "lon", "degrees east, evenly spaced")?;
-        let lat = coordinate(&file, path, "lat", "degrees north, evenly spaced")?;
-        let height = coordinate(&file, path, "height", "metres above ground, increasing")?;
+        let lon = coordinate(
+            &file,
+            path,
+            "lon",
+            "degrees east, evenly spaced",
+            Quantity::Longitude,
+        )?;
+        let lat = coordinate(
+            &file,
+            path,
+            "lat",
+            "degrees north, evenly spaced",
+            Quantity::Latitude,
+        )?;
+        let height = coordinate(
+            &file,
+            path,
+            "height",
+            "metres above ground, increasing",
+            Quantity::Length,
+        )?;
+        if lat.iter().any(|l| l.abs() > 90.0) {
+            return Err(Error::input(path, "lat", "latitudes within +-90 degrees"));
+        }
         if !regular(&lon) || lon[1] <= lon[0] {
             return Err(Error::input(
                 path,
@@ -115,7 +169,7 @@ impl ReanalysisMet {
         let met = ReanalysisMet {
             path: path.to_path_buf(),
             grid: grid.clone(),
-            times_s: times.iter().map(|h| h * 3600.0).collect(),
+            times_s,
             lon,
             lat,
             lat_falls,
@@ -159,32 +213,51 @@ impl ReanalysisMet {
     fn read_record_at(&self, rec: usize) -> Result<MetFields> {
         let path = &self.path;
         let g = &self.grid;
-        let file = ::netcdf::open(path)
-            .map_err(|e| Error::input(path, "(file)", format!("a readable NetCDF file ({e})")))?;
+        let file = nc::open(path)?;
         let (nl, ny, nx) = (self.height.len(), self.lat.len(), self.lon.len());
         let d3 = ["time", "level", "lat", "lon"];
         let d2 = ["time", "lat", "lon"];
-        let read3 = |name: &str, required: bool| -> Result<Option<Array3<f64>>> {
-            Ok(
-                read_named_record(&file, path, name, rec, &d3, required)?.map(|v| {
-                    let mut a = Array3::from_shape_vec((nl, ny, nx), v).expect("dims checked");
-                    if self.lat_falls {
-                        a.invert_axis(Axis(1));
-                    }
-                    a
-                }),
-            )
+        // Read, range-check on the source grid, and orient south to north.
+        type Check<'a> = (&'a dyn Fn(f64) -> bool, &'a str);
+        let read3 = |name: &str,
+                     required: bool,
+                     q: Quantity,
+                     (ok, what): Check|
+         -> Result<Option<Array3<f64>>> {
+            let Some(slab) = read_named_record(&file, path, name, rec, &d3, required, Some(q))?
+            else {
+                return Ok(None);
+            };
+            slab.check(path, name, ok, what)?;
+            let mut a = Array3::from_shape_vec((nl, ny, nx), slab.values).map_err(|_| {
+                Error::input(
+                    path,
+                    name,
+                    "dimensions (time, level, lat, lon) of the coordinates",
+                )
+            })?;
+            if self.lat_falls {
+                a.invert_axis(Axis(1));
+            }
+            Ok(Some(a))
         };
-        let read2 = |name: &str, required: bool| -> Result<Option<Array2<f64>>> {
-            Ok(
-                read_named_record(&file, path, name, rec, &d2, required)?.map(|v| {
-                    let mut a = Array2::from_shape_vec((ny, nx), v).expect("dims checked");
-                    if self.lat_falls {
-                        a.invert_axis(Axis(0));
-                    }
-                    a
-                }),
-            )
+        let read2 = |name: &str,
+                     required: bool,
+                     q: Quantity,
+                     (ok, what): Check|
+         -> Result<Option<Array2<f64>>> {
+            let Some(slab) = read_named_record(&file, path, name, rec, &d2, required, Some(q))?
+            else {
+                return Ok(None);
+            };
+            slab.check(path, name, ok, what)?;
+            let mut a = Array2::from_shape_vec((ny, nx), slab.values).map_err(|_| {
+                Error::input(path, name, "dimensions (time, lat, lon) of the coordinates")
+            })?;
+            if self.lat_falls {
+                a.invert_axis(Axis(0));
+            }
+            Ok(Some(a))
         };
         // Vertical step on the source columns: [model layer, lat, lon].
         let to_layers = |a: &Array3<f64>, log: bool| {
@@ -200,24 +273,95 @@ impl ReanalysisMet {
                 }
             })
         };
-        let east = to_layers(&read3("u", true)?.unwrap(), false);
-        let north = to_layers(&read3("v", true)?.unwrap(), false);
-        let temperature = to_layers(&read3("temperature", true)?.unwrap(), false);
-        let pressure = to_layers(&read3("pressure", true)?.unwrap(), true);
-        let rh = read3("relative_humidity", false)?.map(|a| to_layers(&a, false));
-        let hfx = read2("sensible_heat_flux", true)?.unwrap();
-        let (pblh, ustar, precip) = (
-            read2("pblh", false)?,
-            read2("ustar", false)?,
-            read2("precip", false)?,
-        );
-        if let Some(t) = temperature.iter().find(|t| !(150.0..350.0).contains(*t)) {
-            return Err(Error::input(
-                path,
+        let wind: Check = (&|x: f64| x.abs() < 150.0, "wind components below 150 m/s");
+        let east = to_layers(&read3("u", true, Quantity::Speed, wind)?.unwrap(), false);
+        let north = to_layers(&read3("v", true, Quantity::Speed, wind)?.unwrap(), false);
+        let temperature = to_layers(
+            &read3(
                 "temperature",
-                format!("temperatures between 150 and 350 K, found {t}"),
-            ));
-        }
+                true,
+                Quantity::Temperature,
+                (
+                    &|x| (150.0..350.0).contains(&x),
+                    "temperatures between 150 and 350 K",
+                ),
+            )?
+            .unwrap(),
+            false,
+        );
+        let raw_pressure = read3(
+            "pressure",
+            true,
+            Quantity::Pressure,
+            (&|x| x > 0.0, "positive pressures"),
+        )?
+        .unwrap();
+        // Against the bound at each level's height (in the south-to-north
+        // order of the array), cells named as the file stores them.
+        let plane = ny * nx;
+        let file_cell = |flat: usize| {
+            let (l, j, i) = (flat / plane, (flat % plane) / nx, flat % nx);
+            let j = if self.lat_falls { ny - 1 - j } else { j };
+            format!("record {rec} at (level={l}, lat={j}, lon={i})")
+        };
+        let logical: Vec<f64> = raw_pressure.iter().copied().collect();
+        super::check_pressure(
+            path,
+            "pressure",
+            &logical,
+            |flat| self.height[flat / plane],
+            &file_cell,
+        )?;
+        let pressure = to_layers(&raw_pressure, true);
+        let rh = read3(
+            "relative_humidity",
+            false,
+            Quantity::RelativeHumidity,
+            (
+                &|x| (0.0..=1.05).contains(&x),
+                "relative humidity as a fraction, 0 to 1 (or % with units \"%\")",
+            ),
+        )?
+        .map(|a| to_layers(&a, false));
+        let hfx = read2(
+            "sensible_heat_flux",
+            true,
+            Quantity::HeatFlux,
+            (
+                &|x| x.abs() < 2000.0,
+                "heat fluxes below 2000 W/m2 in magnitude",
+            ),
+        )?
+        .unwrap();
+        let (pblh, ustar, precip) = (
+            read2(
+                "pblh",
+                false,
+                Quantity::Length,
+                (
+                    &|x| (0.0..8000.0).contains(&x),
+                    "mixing heights between 0 and 8000 m",
+                ),
+            )?,
+            read2(
+                "ustar",
+                false,
+                Quantity::Speed,
+                (
+                    &|x| (0.0..5.0).contains(&x),
+                    "friction velocities between 0 and 5 m/s",
+                ),
+            )?,
+            read2(
+                "precip",
+                false,
+                Quantity::PrecipitationRate,
+                (
+                    &|x| (0.0..500.0).contains(&x),
+                    "precipitation rates between 0 and 500 mm/h",
+                ),
+            )?,
+        );
 
         let mut m = MetFields::zeros(g);
         let sampler = Sampler {

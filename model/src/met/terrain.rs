@@ -5,6 +5,8 @@
 use crate::config::{TerrainShape, TerrainSpec};
 use crate::error::{Error, Result};
 use crate::grid::Grid;
+use crate::input::nc;
+use crate::input::units::Quantity;
 use ndarray::Array2;
 use std::path::Path;
 
@@ -67,18 +69,27 @@ impl Terrain {
 
     /// Heights from a NetCDF variable on the model grid: dims (y, x), or
     /// (time, y, x) of which the first record is used (e.g. WRF's `HGT`).
+    /// The name is checked before it reaches the netcdf crate, missing
+    /// values are refused and `units` converted (m or km; none means m);
+    /// heights must lie between -500 m (the Dead Sea shore is at -430 m)
+    /// and 9000 m (Everest, 8849 m).
     pub fn from_file(grid: &Grid, path: &Path, variable: &str, radius_m: f64) -> Result<Terrain> {
-        let file = netcdf::open(path)
-            .map_err(|e| Error::input(path, "(file)", format!("a readable NetCDF file ({e})")))?;
-        let var = file.variable(variable).ok_or_else(|| {
+        nc::check_name(path, "met.terrain.variable", variable)?;
+        let file = nc::open(path)?;
+        let var = nc::variable(&file, path, variable)?.ok_or_else(|| {
             Error::input(
                 path,
                 variable,
                 "the terrain height variable (m above sea level)",
             )
         })?;
-        let dims: Vec<usize> = var.dimensions().iter().map(|d| d.len()).collect();
-        let extents: Vec<std::ops::Range<usize>> = match dims.as_slice() {
+        let dims: Vec<(String, usize)> = var
+            .dimensions()
+            .iter()
+            .map(|d| (d.name(), d.len()))
+            .collect();
+        let lens: Vec<usize> = dims.iter().map(|d| d.1).collect();
+        let extents: Vec<std::ops::Range<usize>> = match lens.as_slice() {
             [ny, nx] if (*ny, *nx) == (grid.ny, grid.nx) => vec![0..*ny, 0..*nx],
             [nt, ny, nx] if *nt > 0 && (*ny, *nx) == (grid.ny, grid.nx) => {
                 vec![0..1, 0..*ny, 0..*nx]
@@ -88,30 +99,27 @@ impl Terrain {
                     path,
                     variable,
                     format!(
-                        "dimensions (y, x) or (time, y, x) with y, x = {}, {} (the model grid); found {dims:?}",
+                        "dimensions (y, x) or (time, y, x) with y, x = {}, {} (the model grid); found {lens:?}",
                         grid.ny, grid.nx
                     ),
                 ))
             }
         };
-        let vals: Vec<f64> = var
-            .get_values::<f64, _>(extents.as_slice())
-            .map_err(|e| Error::input(path, variable, format!("numeric values ({e})")))?;
-        if let Some(bad) = vals
+        let named: Vec<(String, std::ops::Range<usize>)> = dims
             .iter()
-            .position(|h| !(h.is_finite() && (-500.0..9000.0).contains(h)))
-        {
-            return Err(Error::input(
-                path,
-                variable,
-                format!(
-                    "heights between -500 and 9000 m; (y={}, x={}) is {}",
-                    bad / grid.nx,
-                    bad % grid.nx,
-                    vals[bad]
-                ),
-            ));
-        }
+            .zip(&extents)
+            .map(|(d, r)| (d.0.clone(), r.clone()))
+            .collect();
+        let at = nc::cell_namer(&named);
+        let vals = nc::read(&var, path, variable, &extents, Some(Quantity::Length), &at)?;
+        nc::check_range(
+            path,
+            variable,
+            &vals,
+            |h| (-500.0..9000.0).contains(&h),
+            "heights between -500 and 9000 m",
+            &at,
+        )?;
         let height = Array2::from_shape_vec((grid.ny, grid.nx), vals).expect("shape checked");
         Ok(Terrain::from_heights(grid, height, radius_m))
     }
@@ -137,10 +145,12 @@ impl Terrain {
         });
         let ri = (radius_m / grid.dx).ceil() as isize;
         let rj = (radius_m / grid.dy).ceil() as isize;
+        // Beyond the domain there is nothing to find: search at most its size.
+        let (si, sj) = (ri.min(nx as isize), rj.min(ny as isize));
         let highest_near = Array2::from_shape_fn((ny, nx), |(j, i)| {
             let mut top = height[[j, i]];
-            for dj in -rj..=rj {
-                for di in -ri..=ri {
+            for dj in -sj..=sj {
+                for di in -si..=si {
                     let (jj, ii) = (j as isize + dj, i as isize + di);
                     if jj < 0 || ii < 0 || jj >= ny as isize || ii >= nx as isize {
                         continue;

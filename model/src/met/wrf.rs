@@ -25,6 +25,14 @@
 //!
 //! Only MAP_PROJ = 1 (Lambert conformal, the usual choice for China) is
 //! accepted; other projections are refused naming the value and projection.
+//!
+//! Every field is checked before use, naming the field, the record and the
+//! cell (WRF's own dimension names): missing values (see
+//! [`crate::input::nc`]), `units` converted through
+//! [`crate::input::units`] (a field without `units` is in WRF's unit), and
+//! physical ranges ([`RANGES`]). The global attributes must describe a
+//! Lambert grid: standard parallels in one hemisphere within +-90, a
+//! centre on the globe, and a spacing of up to 1000 km.
 
 use super::land_use::LandUse;
 use super::regrid::{finish_boundary_layer, interpolate_in_height, Sampler};
@@ -32,6 +40,8 @@ use super::{relative_humidity, MetFields};
 use crate::config::{GridSpec, Lateral, ProjectionSpec};
 use crate::error::{Error, Result};
 use crate::grid::{Grid, Projection};
+use crate::input::nc;
+use crate::input::units::Quantity;
 use crate::time::StartTime;
 use ndarray::{Array2, Array3};
 use std::path::{Path, PathBuf};
@@ -44,6 +54,44 @@ const THETA_OFFSET: f64 = 300.0;
 const WRF_GRAVITY: f64 = 9.81;
 /// R/cp as WRF uses it (module_model_constants: r_d = 287, cp = 7 r_d / 2).
 const RCP: f64 = 2.0 / 7.0;
+
+/// Physical ranges of WRF's fields, in the model's units (field, lowest,
+/// highest, what). Winds: jet-stream cores and tropical cyclones stay below
+/// ~100 m/s. Temperature (from T + 300 K and p): 150-350 K, as for CF met.
+/// Geopotential heights: -500 m (the Dead Sea shore is at -430 m) to
+/// 100 km, increasing upwards. Terrain -500 to 9000 m (Everest 8849 m).
+/// Water vapour 0-0.05 kg/kg (the most humid air holds ~0.035), cloud
+/// water 0-0.01 kg/kg; both may dip to -1e-6 by advection round-off and
+/// are then read as 0. Mixing height 0-8000 m, u* 0-5 m/s, |HFX| < 2000
+/// W/m2, roughness 0-10 m, accumulated rain 0-1e6 mm, rain rate 0-500
+/// mm/h: as for CF met. Pressure P + PB is checked against its height: from
+/// 30 kPa exp(-z / 5 km) at the mass level's height z above ground to
+/// 110 kPa ([`super::min_pressure`]).
+#[rustfmt::skip]
+pub const RANGES: &[(&str, f64, f64, &str)] = &[
+    ("U", -150.0, 150.0, "wind components within +-150 m/s"),
+    ("V", -150.0, 150.0, "wind components within +-150 m/s"),
+    ("T", 150.0, 350.0, "temperatures (T + 300 K) (p / 1000 hPa)^(2/7) between 150 and 350 K"),
+    ("PH + PHB", -500.0 * WRF_GRAVITY, 1e5 * WRF_GRAVITY, "geopotential heights (PH + PHB) / g between -500 m and 100 km"),
+    ("HGT", -500.0, 9000.0, "terrain heights between -500 and 9000 m"),
+    ("QVAPOR", -1e-6, 0.05, "water vapour mixing ratios between 0 and 0.05 kg/kg"),
+    ("QCLOUD", -1e-6, 0.01, "cloud water mixing ratios between 0 and 0.01 kg/kg"),
+    ("PBLH", 0.0, 8000.0, "mixing heights between 0 and 8000 m"),
+    ("UST", 0.0, 5.0, "friction velocities between 0 and 5 m/s"),
+    ("HFX", -2000.0, 2000.0, "heat fluxes within +-2000 W/m2"),
+    ("ZNT", 1e-9, 10.0, "roughness lengths between 0 and 10 m"),
+    ("RAIN", 0.0, 1e6, "accumulated rain between 0 and 1e6 mm"),
+    ("rain rate", 0.0, 500.0, "rain rates between 0 and 500 mm/h"),
+];
+
+/// The range of a field in [`RANGES`].
+fn range_of(field: &str) -> (f64, f64, &'static str) {
+    let r = RANGES
+        .iter()
+        .find(|r| r.0 == field)
+        .expect("every checked field has a range");
+    (r.1, r.2, r.3)
+}
 
 /// The WRF projection and grid read from the global attributes.
 #[derive(Debug, Clone, PartialEq)]
@@ -120,6 +168,27 @@ fn attr_f64(file: &netcdf::File, path: &Path, name: &str) -> Result<f64> {
     f64::try_from(value).map_err(|_| missing())
 }
 
+/// A global attribute within [lo, hi], named when it is not.
+fn attr_in(
+    file: &netcdf::File,
+    path: &Path,
+    name: &str,
+    lo: f64,
+    hi: f64,
+    what: &str,
+) -> Result<f64> {
+    let v = attr_f64(file, path, name)?;
+    if v.is_finite() && (lo..=hi).contains(&v) {
+        Ok(v)
+    } else {
+        Err(Error::input(
+            path,
+            name,
+            format!("the WRF global attribute {name}: {what}; it is {v}"),
+        ))
+    }
+}
+
 fn dim_len(file: &netcdf::File, path: &Path, name: &str) -> Result<usize> {
     file.dimension(name)
         .map(|d| d.len())
@@ -127,13 +196,7 @@ fn dim_len(file: &netcdf::File, path: &Path, name: &str) -> Result<usize> {
 }
 
 fn open_wrfout(path: &Path) -> Result<netcdf::File> {
-    netcdf::open(path).map_err(|e| {
-        Error::input(
-            path,
-            "(file)",
-            format!("a readable wrfout NetCDF file ({e})"),
-        )
-    })
+    nc::open(path)
 }
 
 /// Read the header of one wrfout file and check its projection.
@@ -159,31 +222,51 @@ pub fn read_header(path: &Path) -> Result<WrfHeader> {
         Some(Ok(netcdf::AttributeValue::Str(s))) => s.trim().to_string(),
         _ => String::new(),
     };
+    let lat = "a latitude strictly between -90 and 90 degrees";
+    let lon = "a longitude between -360 and 360 degrees";
+    let spacing = "a grid spacing between 1 m and 1000 km";
     let header = WrfHeader {
         west_east: dim_len(&file, path, "west_east")?,
         south_north: dim_len(&file, path, "south_north")?,
         bottom_top: dim_len(&file, path, "bottom_top")?,
-        dx: attr_f64(&file, path, "DX")?,
-        dy: attr_f64(&file, path, "DY")?,
-        truelat1: attr_f64(&file, path, "TRUELAT1")?,
-        truelat2: attr_f64(&file, path, "TRUELAT2")?,
-        stand_lon: attr_f64(&file, path, "STAND_LON")?,
-        cen_lat: attr_f64(&file, path, "CEN_LAT")?,
-        cen_lon: attr_f64(&file, path, "CEN_LON")?,
+        dx: attr_in(&file, path, "DX", 1.0, 1e6, spacing)?,
+        dy: attr_in(&file, path, "DY", 1.0, 1e6, spacing)?,
+        truelat1: attr_in(&file, path, "TRUELAT1", -89.999, 89.999, lat)?,
+        truelat2: attr_in(&file, path, "TRUELAT2", -89.999, 89.999, lat)?,
+        stand_lon: attr_in(&file, path, "STAND_LON", -360.0, 360.0, lon)?,
+        cen_lat: attr_in(&file, path, "CEN_LAT", -89.999, 89.999, lat)?,
+        cen_lon: attr_in(&file, path, "CEN_LON", -360.0, 360.0, lon)?,
         mminlu,
     };
+    if header.truelat1 * header.truelat2 <= 0.0 {
+        return Err(Error::input(
+            path,
+            "TRUELAT2",
+            format!(
+                "standard parallels TRUELAT1, TRUELAT2 in one hemisphere (non-zero, same sign); they are {} and {}",
+                header.truelat1, header.truelat2
+            ),
+        ));
+    }
+    // Every field of a record must be addressable: the staggered 3-D size.
+    let points = (header.west_east + 1)
+        .checked_mul(header.south_north + 1)
+        .and_then(|n| n.checked_mul(header.bottom_top + 1));
+    if points.is_none_or(|n| n > 1 << 32) {
+        return Err(Error::input(
+            path,
+            "west_east",
+            format!(
+                "a WRF grid of at most 2^32 points per field; it is {} x {} x {}",
+                header.west_east, header.south_north, header.bottom_top
+            ),
+        ));
+    }
     if header.west_east < 2 || header.south_north < 2 || header.bottom_top < 1 {
         return Err(Error::input(
             path,
             "west_east",
             "at least 2 x 2 columns and one level",
-        ));
-    }
-    if !(header.dx > 0.0 && header.dy > 0.0) {
-        return Err(Error::input(
-            path,
-            "DX",
-            "a positive grid spacing in metres",
         ));
     }
     Ok(header)
@@ -258,10 +341,31 @@ impl WrfMet {
             let var = file.variable("Times").ok_or_else(|| {
                 Error::input(path, "Times", "the WRF variable Times(Time, DateStrLen)")
             })?;
+            let len = dim_len(&file, path, "DateStrLen")?;
+            if len == 0 {
+                return Err(Error::input(
+                    path,
+                    "DateStrLen",
+                    "a dimension of 19 characters (YYYY-MM-DD_HH:MM:SS); it has length 0",
+                ));
+            }
             let bytes = var
                 .get_raw_values(..)
                 .map_err(|e| Error::input(path, "Times", format!("characters ({e})")))?;
-            let len = dim_len(&file, path, "DateStrLen")?;
+            if bytes.is_empty() {
+                return Err(Error::input(
+                    path,
+                    "Times",
+                    "at least one record (the file has 0 along Time)",
+                ));
+            }
+            if bytes.len() % len != 0 {
+                return Err(Error::input(
+                    path,
+                    "Times",
+                    format!("the variable Times(Time, DateStrLen) of {len} characters per record"),
+                ));
+            }
             for (r, chunk) in bytes.chunks(len).enumerate() {
                 let s = String::from_utf8_lossy(chunk).to_string();
                 let t = parse_wrf_time(&s).ok_or_else(|| {
@@ -282,7 +386,10 @@ impl WrfMet {
                 "distinct times across the files",
             ));
         }
-        let (lo, hi) = (records[0].2, records.last().unwrap().2);
+        let (Some(lo), Some(hi)) = (records.first().map(|r| r.2), records.last().map(|r| r.2))
+        else {
+            return Err(Error::input(first, "Times", "at least one record"));
+        };
         if lo > 0.0 || hi < run_seconds {
             return Err(Error::input(
                 first,
@@ -347,20 +454,122 @@ impl WrfMet {
         let path = &self.files[f];
         let h = &self.header;
         let file = open_wrfout(path)?;
-        let read = |name: &str, dims: &[&str], required: bool| {
-            super::read_named_record(&file, path, name, r, dims, required)
+        let required = |name: &'static str| {
+            move |slab: Option<super::Slab>| {
+                slab.ok_or_else(|| Error::input(path, name, "a required WRF field"))
+            }
         };
+        // Read a field in the model's units and check it against its range.
+        let read =
+            |name: &str, dims: &[&str], need: bool, q: Option<Quantity>, range: Option<&str>| {
+                let slab = super::read_named_record(&file, path, name, r, dims, need, q)?;
+                if let (Some(slab), Some(field)) = (&slab, range) {
+                    let (lo, hi, what) = range_of(field);
+                    slab.check(path, name, |x| (lo..=hi).contains(&x), what)?;
+                }
+                Ok::<_, Error>(slab)
+            };
         let d3 = ["Time", "bottom_top", "south_north", "west_east"];
         let d2 = ["Time", "south_north", "west_east"];
-        let need3 = |name: &str| read(name, &d3, true).map(Option::unwrap);
-        let need2 = |name: &str| read(name, &d2, true).map(Option::unwrap);
         let stag_w = ["Time", "bottom_top_stag", "south_north", "west_east"];
-        let ph = read("PH", &stag_w, true)?.unwrap();
-        let phb = read("PHB", &stag_w, true)?.unwrap();
-        let p = need3("P")?;
-        let pb = need3("PB")?;
-        let theta = need3("T")?;
-        let lu_index = read("LU_INDEX", &d2, false)?;
+        let u_dims = ["Time", "bottom_top", "south_north", "west_east_stag"];
+        let v_dims = ["Time", "bottom_top", "south_north_stag", "west_east"];
+        let u = required("U")(read("U", &u_dims, true, Some(Quantity::Speed), Some("U"))?)?;
+        let v = required("V")(read("V", &v_dims, true, Some(Quantity::Speed), Some("V"))?)?;
+        // Geopotential: in range and increasing upwards in every column.
+        let geo = Some(Quantity::Geopotential);
+        let ph = required("PH")(read("PH", &stag_w, true, geo, None)?)?;
+        let phb = required("PHB")(read("PHB", &stag_w, true, geo, None)?)?;
+        let geopotential: Vec<f64> = ph
+            .values
+            .iter()
+            .zip(&phb.values)
+            .map(|(a, b)| a + b)
+            .collect();
+        let (lo, hi, what) = range_of("PH + PHB");
+        derived_check(
+            path,
+            "PHB",
+            &geopotential,
+            |x| (lo..=hi).contains(&x),
+            what,
+            &phb,
+        )?;
+        let plane = h.west_east * h.south_north;
+        if let Some(i) =
+            (plane..geopotential.len()).find(|&i| geopotential[i] <= geopotential[i - plane])
+        {
+            return Err(Error::input(
+                path,
+                "PHB",
+                format!(
+                    "geopotential PH + PHB increasing with height in every column; {} is {} m2/s2, not above the {} below it",
+                    phb.at(i),
+                    geopotential[i],
+                    geopotential[i - plane]
+                ),
+            ));
+        }
+        let length = Some(Quantity::Length);
+        let hgt = required("HGT")(read("HGT", &d2, true, length, Some("HGT"))?)?;
+        // Pressure, against the bound at each mass level's height above
+        // ground; then temperature from theta and pressure.
+        let pa = Some(Quantity::Pressure);
+        let p = required("P")(read("P", &d3, true, pa, None)?)?;
+        let pb = required("PB")(read("PB", &d3, true, pa, None)?)?;
+        let pressure: Vec<f64> = p
+            .values
+            .iter()
+            .zip(&pb.values)
+            .map(|(a, b)| a + b)
+            .collect();
+        super::check_pressure(
+            path,
+            "P",
+            &pressure,
+            |i| {
+                let (k, c) = (i / plane, i % plane);
+                0.5 * (geopotential[k * plane + c] + geopotential[(k + 1) * plane + c])
+                    / WRF_GRAVITY
+                    - hgt.values[c]
+            },
+            &|i| pb.at(i),
+        )?;
+        let t = required("T")(read(
+            "T",
+            &d3,
+            true,
+            Some(Quantity::TemperatureDifference),
+            None,
+        )?)?;
+        let theta: Vec<f64> = t.values.iter().map(|x| x + THETA_OFFSET).collect();
+        let temperature: Vec<f64> = theta
+            .iter()
+            .zip(&pressure)
+            .map(|(th, p)| th * (p / P0).powf(RCP))
+            .collect();
+        let (lo, hi, what) = range_of("T");
+        derived_check(
+            path,
+            "T",
+            &temperature,
+            |x| (lo..=hi).contains(&x),
+            what,
+            &t,
+        )?;
+        let mix = Some(Quantity::MixingRatio);
+        let qv = required("QVAPOR")(read("QVAPOR", &d3, true, mix, Some("QVAPOR"))?)?;
+        let qc = read("QCLOUD", &d3, false, mix, Some("QCLOUD"))?;
+        let pblh = read("PBLH", &d2, false, length, Some("PBLH"))?;
+        let ust = read("UST", &d2, false, Some(Quantity::Speed), Some("UST"))?;
+        let hfx = required("HFX")(read(
+            "HFX",
+            &d2,
+            true,
+            Some(Quantity::HeatFlux),
+            Some("HFX"),
+        )?)?;
+        let lu_index = read("LU_INDEX", &d2, false, None, None)?.map(|s| s.values);
         let land_use = match &lu_index {
             Some(lu) => lu
                 .iter()
@@ -368,8 +577,8 @@ impl WrfMet {
                 .collect(),
             None => vec![0; h.west_east * h.south_north],
         };
-        let z0 = match read("ZNT", &d2, false)? {
-            Some(z) => z,
+        let z0 = match read("ZNT", &d2, false, length, Some("ZNT"))? {
+            Some(z) => z.values,
             None => lu_index
                 .ok_or_else(|| Error::input(path, "LU_INDEX", "ZNT or LU_INDEX(Time, south_north, west_east)"))?
                 .iter()
@@ -387,27 +596,17 @@ impl WrfMet {
                 })?,
         };
         let raw = Raw {
-            u: read(
-                "U",
-                &["Time", "bottom_top", "south_north", "west_east_stag"],
-                true,
-            )?
-            .unwrap(),
-            v: read(
-                "V",
-                &["Time", "bottom_top", "south_north_stag", "west_east"],
-                true,
-            )?
-            .unwrap(),
-            ph: ph.iter().zip(&phb).map(|(a, b)| a + b).collect(),
-            p: p.iter().zip(&pb).map(|(a, b)| a + b).collect(),
-            theta: theta.iter().map(|t| t + THETA_OFFSET).collect(),
-            qv: need3("QVAPOR")?,
-            qc: read("QCLOUD", &d3, false)?,
-            hgt: need2("HGT")?,
-            pblh: read("PBLH", &d2, false)?,
-            ust: read("UST", &d2, false)?,
-            hfx: need2("HFX")?,
+            u: u.values,
+            v: v.values,
+            ph: geopotential,
+            p: pressure,
+            theta,
+            qv: qv.values.iter().map(|q| q.max(0.0)).collect(),
+            qc: qc.map(|q| q.values.iter().map(|x| x.max(0.0)).collect()),
+            hgt: hgt.values,
+            pblh: pblh.map(|s| s.values),
+            ust: ust.map(|s| s.values),
+            hfx: hfx.values,
             z0,
             land_use,
         };
@@ -421,8 +620,20 @@ impl WrfMet {
         let path = &self.files[f];
         let file = open_wrfout(path)?;
         let d2 = ["Time", "south_north", "west_east"];
-        let read = |name: &str| {
-            super::read_named_record(&file, path, name, r, &d2, true).map(Option::unwrap)
+        let (lo, hi, what) = range_of("RAIN");
+        let read = |name: &str| -> Result<Vec<f64>> {
+            let slab = super::read_named_record(
+                &file,
+                path,
+                name,
+                r,
+                &d2,
+                true,
+                Some(Quantity::PrecipitationAmount),
+            )?
+            .ok_or_else(|| Error::input(path, name, "a required WRF field"))?;
+            slab.check(path, name, |x| (lo..=hi).contains(&x), what)?;
+            Ok(slab.values)
         };
         let (c, nc) = (read("RAINC")?, read("RAINNC")?);
         Ok(c.iter().zip(&nc).map(|(a, b)| a + b).collect())
@@ -460,11 +671,27 @@ impl WrfMet {
                         path,
                         "RAINNC",
                         format!(
-                            "accumulated rain that does not decrease (bucket_mm resets are not read); column {idx} falls from {x} to {y} mm"
+                            "accumulated rain that does not decrease (bucket_mm resets are not read); column (south_north={}, west_east={}) falls from {x} to {y} mm",
+                            idx / self.header.west_east,
+                            idx % self.header.west_east
                         ),
                     ));
                 }
-                out.push((y - x) / hours);
+                let rate = (y - x) / hours;
+                let (lo, hi, what) = range_of("rain rate");
+                if !(lo..=hi).contains(&rate) {
+                    return Err(Error::input(
+                        path,
+                        "RAINNC",
+                        format!(
+                            "{what} (RAINC + RAINNC between records); column (south_north={}, west_east={}) gains {} mm in {hours} h",
+                            idx / self.header.west_east,
+                            idx % self.header.west_east,
+                            y - x
+                        ),
+                    ));
+                }
+                out.push(rate);
             }
             out
         };
@@ -614,6 +841,20 @@ impl WrfMet {
             self.kz_min,
         )
     }
+}
+
+/// Check values derived from several fields (e.g. P + PB) against a range,
+/// reported as field `name`, naming the cell through `like`, a slab of the
+/// same shape.
+fn derived_check(
+    path: &Path,
+    name: &str,
+    vals: &[f64],
+    ok: impl Fn(f64) -> bool,
+    what: &str,
+    like: &super::Slab,
+) -> Result<()> {
+    nc::check_range(path, name, vals, ok, what, &|i| like.at(i))
 }
 
 /// Roughness length (m) of a land-use class, from WRF's `LANDUSE.TBL`
