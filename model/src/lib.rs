@@ -16,6 +16,7 @@ pub mod emissions;
 pub mod error;
 pub mod grid;
 pub mod land_use;
+pub mod limits;
 pub mod met;
 pub mod model;
 pub mod output;
