@@ -156,6 +156,7 @@ fn execute(cli: Cli) -> airshed::Result<()> {
         Command::Check { case } => {
             let case = Case::load(&case)?;
             let sim = airshed::simulation::Simulation::from_case(&case)?;
+            airshed::limits::check_output(&case, &sim.model.state.tracers, &case.output.dir)?;
             let g = &sim.model.grid;
             let names: Vec<&str> = sim.processes.iter().map(|p| p.name()).collect();
             println!(

@@ -56,6 +56,7 @@ fn progress_bar(show: bool, len: u64) -> indicatif::ProgressBar {
 /// The case's Simulation with its output sinks attached, writing to `dir`.
 pub fn simulation_with_outputs(case: &Case, dir: &std::path::Path) -> Result<Simulation> {
     let mut sim = Simulation::from_case(case)?;
+    crate::limits::check_output(case, &sim.model.state.tracers, dir)?;
     let view = View {
         model: &sim.model,
         clock: &sim.clock,
