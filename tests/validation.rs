@@ -244,6 +244,13 @@ fn every_numeric_key_out_of_its_range_is_refused_naming_the_key() {
             vec![(out, "dir = \"out\"\n[chemistry]\ncloud_ph = nan")],
             "chemistry.cloud_ph",
         ),
+        (
+            vec![(
+                out,
+                "dir = \"out\"\n[attribution]\nsectors = \"all\"\nepisode_ugm3 = 1e300",
+            )],
+            "attribution.episode_ugm3",
+        ),
     ];
     for (pairs, key) in &cases {
         refused(&edit(pairs), 2, &[&format!("`{key}")]);

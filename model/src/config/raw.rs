@@ -57,10 +57,11 @@ pub struct RawAttribution {
     /// their bulk alone.
     #[serde(default)]
     pub species: Option<Vec<String>>,
-    /// Daily-mean PM2.5 above which a day is an episode day, ug/m3.
+    /// Daily-mean PM2.5 above which a day is an episode day, ug/m3, in (0, 1e5].
     #[serde(default = "default_episode")]
     pub episode_ugm3: f64,
-    /// Local time's offset from UTC for the tables' days and months, hours.
+    /// Local time's offset from UTC for the tables' days and months, hours
+    /// (within +-14).
     #[serde(default)]
     pub utc_offset_hours: f64,
     /// Emission-cut runs to check the tags against.
@@ -398,47 +399,48 @@ pub struct RawSite {
 pub struct ChemistrySpec {
     #[serde(default = "yes")]
     pub enabled: bool,
-    /// Daytime OH peak at overhead sun, molecules cm-3 (OH = peak cos SZA).
+    /// Daytime OH peak at overhead sun, molecules cm-3, below 1e8 (OH =
+    /// peak cos SZA).
     #[serde(default = "default_oh")]
     pub oh_peak_cm3: f64,
-    /// Fixed OH everywhere and always, molecules cm-3 (box tests and
+    /// Fixed OH everywhere and always, molecules cm-3, below 1e8 (box tests and
     /// sensitivity runs); overrides the diurnal field.
     #[serde(default)]
     pub oh_cm3: Option<f64>,
-    /// Regional background ozone, ppb: where carried ozone relaxes to by
+    /// Regional background ozone, ppb (below 1000): where carried ozone relaxes to by
     /// day (the O3 species; without it the night-time N2O5 path is off).
     #[serde(default = "default_ozone")]
     pub ozone_ppb: f64,
     /// Daytime relaxation time of carried ozone toward `ozone_ppb`, hours
     /// (photochemical production and residual-layer entrainment, not yet
-    /// computed); 0 turns the relaxation off.
+    /// computed), below 1e4; 0 turns the relaxation off.
     #[serde(default = "default_ozone_recovery")]
     pub ozone_recovery_hours: f64,
-    /// Background H2O2, ppb, that carried H2O2 relaxes to (the H2O2
+    /// Background H2O2, ppb (below 1000), that carried H2O2 relaxes to (the H2O2
     /// species; without it there is no aqueous sulfate in cloud and fog).
     #[serde(default = "default_h2o2")]
     pub h2o2_ppb: f64,
     /// Relaxation time of carried H2O2 toward `h2o2_ppb`, hours (its
-    /// photochemical turnover, about a day); 0 turns it off.
+    /// photochemical turnover, about a day), below 1e4; 0 turns it off.
     #[serde(default = "default_h2o2_relaxation")]
     pub h2o2_relaxation_hours: f64,
-    /// pH of cloud and fog water (sets the dissolved S(IV) share).
+    /// pH of cloud and fog water, 2 to 7 (sets the dissolved S(IV) share).
     #[serde(default = "default_cloud_ph")]
     pub cloud_ph: f64,
-    /// N2O5 reactive uptake coefficient on wet particles, and the ClNO2
-    /// yield of that uptake (Tham et al. 2018 means).
+    /// N2O5 reactive uptake coefficient on wet particles (below 1), and the
+    /// ClNO2 yield of that uptake (0 to 1) (Tham et al. 2018 means).
     #[serde(default = "default_n2o5_gamma")]
     pub n2o5_gamma: f64,
     #[serde(default = "default_clno2_yield")]
     pub clno2_yield: f64,
-    /// SO2 reactive uptake coefficient on aerosol water (0: path off).
+    /// SO2 reactive uptake coefficient on aerosol water, below 1 (0: path off).
     #[serde(default = "default_so2_gamma")]
     pub so2_uptake_gamma: f64,
     /// Particles stay liquid below their deliquescence humidity (the
     /// metastable branch, CMAQ's and ISORROPIA's default).
     #[serde(default = "yes")]
     pub metastable: bool,
-    /// Mole fraction of emitted NOx that is NO (titrates ozone at once).
+    /// Mole fraction of emitted NOx that is NO, 0 to 1 (titrates ozone at once).
     #[serde(default = "default_no_fraction")]
     pub no_fraction_of_nox: f64,
 }

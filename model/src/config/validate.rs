@@ -516,12 +516,12 @@ fn attribution(c: &Checker, a: &RawAttribution) -> Result<AttributionSpec> {
             ),
         ));
     }
-    if !(a.episode_ugm3.is_finite() && a.episode_ugm3 > 0.0) {
-        return Err(c.err(
-            "attribution.episode_ugm3",
-            format!("a positive daily mean in ug/m3, got {}", a.episode_ugm3),
-        ));
-    }
+    c.up_to(
+        "attribution.episode_ugm3",
+        a.episode_ugm3,
+        MAX_UGM3,
+        "a daily-mean PM2.5 threshold in ug/m3",
+    )?;
     let brute_force = match &a.brute_force {
         None => None,
         Some(b) => {
