@@ -19,6 +19,7 @@ pub mod grid;
 pub mod input;
 pub mod interrupt;
 pub mod land_use;
+pub mod limits;
 pub mod met;
 pub mod model;
 pub mod output;

@@ -82,10 +82,7 @@ enum Command {
     Species,
 }
 
-/// Most worker threads `--threads` or `run.threads` may ask for: far
-/// beyond any useful count (results do not depend on it), and a clear
-/// refusal instead of an OS error for a mistyped number.
-const MAX_THREADS: usize = 1024;
+use airshed::config::MAX_THREADS;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -273,6 +270,7 @@ fn execute(cli: Cli) -> airshed::Result<String> {
 fn check_text(case: &Case) -> airshed::Result<String> {
     let sim = airshed::simulation::Simulation::from_case(case)?;
     airshed::check::inputs(case)?;
+    airshed::limits::check_output(case, &sim.model.state.tracers, &case.output.dir)?;
     let g = &sim.model.grid;
     let names: Vec<&str> = sim.processes.iter().map(|p| p.name()).collect();
     let mut text = String::new();

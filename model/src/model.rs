@@ -28,39 +28,21 @@ pub struct Model {
 }
 
 /// Rough bytes a run needs for `cells` grid cells and `ntracers` tracers
-/// (species x tags): four tracer-sized arrays (state, output accumulator,
-/// kernel work) and about 48 cell-sized ones (three met instants of ~12
-/// fields, advection work arrays).
+/// ([`crate::limits::memory_bytes`]).
 pub fn estimate_bytes(cells: usize, ntracers: usize) -> f64 {
-    (ntracers as f64 * 4.0 + 48.0) * cells as f64 * 8.0
+    crate::limits::memory_bytes(cells, ntracers)
 }
 
-fn available_bytes() -> Option<f64> {
-    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
-    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024.0)
+/// Grid cells of `columns` columns of `layers` layers, saturating: a size
+/// that does not fit a usize is refused by [`check_size`] as too big.
+pub fn cells(columns: usize, layers: usize) -> usize {
+    columns.saturating_mul(layers)
 }
 
-/// Refuse a case that cannot fit before allocating anything grid-sized.
+/// Refuse a case that cannot fit before allocating anything grid-sized
+/// ([`crate::limits::check_memory`]).
 pub fn check_size(case: &Case, cells: usize, tracers: &TracerSet) -> Result<()> {
-    let needed = estimate_bytes(cells, tracers.len());
-    let limit = case
-        .run
-        .max_memory_gib
-        .map(|g| g * 1024f64.powi(3))
-        .or_else(available_bytes);
-    match limit {
-        Some(limit) if needed > limit => Err(Error::Memory {
-            needed_gib: needed / 1024f64.powi(3),
-            available_gib: limit / 1024f64.powi(3),
-            hint: format!(
-                "{}: reduce grid.nx/ny or the number of layers or species",
-                case.file.display()
-            ),
-        }),
-        _ => Ok(()),
-    }
+    crate::limits::check_memory(&case.file, case.run.max_memory_gib, cells, tracers.len())
 }
 
 impl Model {
@@ -82,10 +64,10 @@ impl Model {
         }
         // Size check before allocating anything grid-sized (even the grid).
         let columns = match part {
-            Some(p) => (p.i.1 - p.i.0) * (p.j.1 - p.j.0),
-            None => case.grid.nx * case.grid.ny,
+            Some(p) => (p.i.1 - p.i.0).saturating_mul(p.j.1 - p.j.0),
+            None => case.grid.nx.saturating_mul(case.grid.ny),
         };
-        check_size(case, columns * case.grid.layer_tops_m.len(), &tracers)?;
+        check_size(case, cells(columns, case.grid.layer_tops_m.len()), &tracers)?;
         let whole = Grid::new(&case.grid);
         let grid = match part {
             Some(p) => p.grid(&whole),

@@ -12,6 +12,7 @@ mod raw;
 mod validate;
 
 pub use raw::{ChemistrySpec, PhysicsSpec, PpmEdges};
+pub use validate::MAX_THREADS;
 
 use crate::error::{Error, Result};
 use crate::species::Species;
@@ -93,8 +94,12 @@ pub struct RunSpec {
     pub dt_s: f64,
     /// Worker threads; 0 = all cores. Results do not depend on it.
     pub threads: usize,
-    /// Memory ceiling in GiB for the up-front size check (default: MemAvailable).
+    /// Memory ceiling in GiB for the up-front size check (default, and
+    /// never above: MemAvailable).
     pub max_memory_gib: Option<f64>,
+    /// Ceiling in GiB on the estimated size of the run's outputs
+    /// ([`crate::limits::check_output`]).
+    pub max_output_gib: f64,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -57,10 +57,11 @@ pub struct RawAttribution {
     /// their bulk alone.
     #[serde(default)]
     pub species: Option<Vec<String>>,
-    /// Daily-mean PM2.5 above which a day is an episode day, ug/m3.
+    /// Daily-mean PM2.5 above which a day is an episode day, ug/m3, in (0, 1e5].
     #[serde(default = "default_episode")]
     pub episode_ugm3: f64,
-    /// Local time's offset from UTC for the tables' days and months, hours.
+    /// Local time's offset from UTC for the tables' days and months, hours
+    /// (within +-14).
     #[serde(default)]
     pub utc_offset_hours: f64,
     /// Emission-cut runs to check the tags against.
@@ -100,16 +101,25 @@ pub struct RawRun {
     pub name: String,
     /// ISO 8601 UTC start, `YYYY-MM-DDTHH:MM:SSZ`.
     pub start: String,
+    /// Run length, h: a whole number of output intervals, at most
+    /// `limits::MAX_STEPS` outer steps.
     pub hours: f64,
-    /// Outer (operator-splitting) time step in seconds; advection and
-    /// horizontal diffusion sub-step inside it for stability.
+    /// Outer (operator-splitting) time step in seconds, 1 to 3600;
+    /// advection and horizontal diffusion sub-step inside it for stability
+    /// (at most `limits::MAX_SUBSTEPS` sub-steps).
     pub dt_s: f64,
-    /// Worker threads; 0 = all cores. Results do not depend on it.
+    /// Worker threads; 0 = all cores, at most 1024. Results do not depend on it.
     #[serde(default)]
     pub threads: usize,
-    /// Memory ceiling in GiB for the up-front size check (default: MemAvailable).
+    /// Memory ceiling in GiB for the up-front size check, in (0, 1 PiB]
+    /// (default, and never above: MemAvailable).
     #[serde(default)]
     pub max_memory_gib: Option<f64>,
+    /// Ceiling in GiB on the estimated, uncompressed size of all the run's
+    /// output files, in (0, 1 PiB] (default 50); the free space of the
+    /// output directory is a second ceiling.
+    #[serde(default)]
+    pub max_output_gib: Option<f64>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -119,10 +129,12 @@ pub struct RawGrid {
     pub projection: String,
     pub nx: usize,
     pub ny: usize,
-    /// Cell size: metres for lambert/cartesian, degrees for latlon.
+    /// Cell size: metres for lambert/cartesian (10 m to 500 km), degrees
+    /// for latlon (1e-4 to 5).
     pub dx: f64,
     pub dy: f64,
-    /// Lambert: first and second standard parallels, central meridian.
+    /// Lambert: first and second standard parallels (one hemisphere, 1 to
+    /// 89 degrees from the equator), central meridian (within +-360).
     #[serde(default)]
     pub truelat1: Option<f64>,
     #[serde(default)]
@@ -134,7 +146,8 @@ pub struct RawGrid {
     pub centre_lon: Option<f64>,
     #[serde(default)]
     pub centre_lat: Option<f64>,
-    /// Heights of layer tops above ground, metres, strictly increasing.
+    /// Heights of layer tops above ground, metres, strictly increasing:
+    /// every layer at least 10 m thick, the top at most 25 km.
     pub layer_tops_m: Vec<f64>,
     /// Lateral boundaries: "open" (default) or "periodic" (idealised tests).
     #[serde(default = "default_open")]
@@ -163,8 +176,8 @@ pub struct RawMet {
     /// wrf: wrfout files (any order; records are sorted by time).
     #[serde(default)]
     pub files: Vec<PathBuf>,
-    /// analytic and diagnostic: relative humidity (fraction, default 0.7) and
-    /// cloud or fog liquid water in g/kg (default 0).
+    /// analytic and diagnostic: relative humidity (fraction, 0 to 1, default
+    /// 0.7) and cloud or fog liquid water in g/kg (0 to 10, default 0).
     #[serde(default)]
     pub relative_humidity: Option<f64>,
     #[serde(default)]
@@ -177,7 +190,7 @@ pub struct RawMet {
     #[serde(default)]
     pub stations: Option<PathBuf>,
     /// diagnostic regime: fraction of hours with calm (< 0.5 m/s) synoptic
-    /// wind, and the seed of its reproducible random sequence.
+    /// wind (0 to 1), and the seed of its reproducible random sequence.
     #[serde(default)]
     pub calm_fraction: Option<f64>,
     #[serde(default)]
@@ -188,22 +201,27 @@ pub struct RawMet {
     /// analytic: flow pattern "uniform", "rotation", "deformation", "shear", "calm".
     #[serde(default)]
     pub flow: Option<String>,
+    /// analytic: wind components, m/s, each within +-100.
     #[serde(default)]
     pub u_ms: f64,
     #[serde(default)]
     pub v_ms: f64,
-    /// analytic: period of rotation / deformation, seconds.
+    /// analytic: period of rotation / deformation, seconds (long enough
+    /// that no wind exceeds 100 m/s).
     #[serde(default)]
     pub period_s: Option<f64>,
-    /// analytic: day and night mixing heights, m (diurnal cycle by solar time).
+    /// analytic: day and night mixing heights, m, 10 to 8000 (diurnal
+    /// cycle by solar time).
     #[serde(default)]
     pub pblh_day_m: Option<f64>,
     #[serde(default)]
     pub pblh_night_m: Option<f64>,
-    /// analytic: constant vertical diffusivity, m2/s (overrides similarity Kz).
+    /// analytic: constant vertical diffusivity, m2/s, 0 to 1000 (overrides
+    /// similarity Kz).
     #[serde(default)]
     pub kz_m2s: Option<f64>,
-    /// analytic: surface temperature K, precipitation mm/h.
+    /// analytic: surface temperature K (180 to 340, and above 150 K at the
+    /// model top by the 6.5 K/km lapse), precipitation mm/h (0 to 500).
     #[serde(default)]
     pub surface_temperature_k: Option<f64>,
     #[serde(default)]
@@ -228,8 +246,11 @@ pub struct RawTerrain {
     pub file: Option<PathBuf>,
     #[serde(default)]
     pub variable: Option<String>,
+    /// hill, basin: height, m, above 0 and at most 9000.
     #[serde(default)]
     pub height_m: f64,
+    /// Radius, km, at most 1000 (above 0 for hill and basin), and an
+    /// obstacle search of at most 1e9 cell visits.
     #[serde(default)]
     pub radius_km: f64,
     #[serde(default)]
@@ -259,7 +280,7 @@ pub struct RawEmissions {
 #[serde(deny_unknown_fields)]
 pub struct RawBoundary {
     /// Lateral and top inflow per species, ug/m3 at the domain-mean surface
-    /// air density, applied as a uniform mixing ratio (default 0).
+    /// air density, applied as a uniform mixing ratio (0 to 1e5, default 0).
     #[serde(default)]
     pub background_ugm3: BTreeMap<String, f64>,
     /// Initial value per species, same convention (default 0).
@@ -276,7 +297,8 @@ pub struct PhysicsSpec {
     pub advection: bool,
     #[serde(default = "yes")]
     pub vertical_diffusion: bool,
-    /// Horizontal eddy diffusivity, m2/s (0 disables).
+    /// Horizontal eddy diffusivity, m2/s, 0 to 1e5 (0 disables), and at most
+    /// `limits::MAX_SUBSTEPS` explicit sub-steps per outer step.
     #[serde(default = "default_kh")]
     pub horizontal_kh_m2s: f64,
     #[serde(default = "yes")]
@@ -287,13 +309,14 @@ pub struct PhysicsSpec {
     /// (`land_use::LandUse` names).
     #[serde(default = "default_land_use")]
     pub land_use: String,
-    /// Floor on Kz above the boundary layer, m2/s.
+    /// Floor on Kz above the boundary layer, m2/s, above 0 and at most 100.
     #[serde(default = "default_kzmin")]
     pub kz_min_m2s: f64,
-    /// Maximum advective (mass) Courant number per sub-step.
+    /// Maximum advective (mass) Courant number per sub-step, 0.1 to 1.
     #[serde(default = "default_courant")]
     pub max_courant: f64,
-    /// Implicitness of vertical diffusion: 1 backward Euler, 0.5 Crank-Nicolson.
+    /// Implicitness of vertical diffusion, 0.5 to 1: 1 backward Euler, 0.5
+    /// Crank-Nicolson.
     #[serde(default = "one")]
     pub vertical_diffusion_theta: f64,
     /// How PPM advection finds cell-edge values.
@@ -363,6 +386,7 @@ fn default_courant() -> f64 {
 #[serde(deny_unknown_fields)]
 pub struct RawSite {
     pub name: String,
+    /// Degrees: longitude within +-360, latitude within +-90.
     pub lon: f64,
     pub lat: f64,
 }
@@ -375,47 +399,48 @@ pub struct RawSite {
 pub struct ChemistrySpec {
     #[serde(default = "yes")]
     pub enabled: bool,
-    /// Daytime OH peak at overhead sun, molecules cm-3 (OH = peak cos SZA).
+    /// Daytime OH peak at overhead sun, molecules cm-3, below 1e8 (OH =
+    /// peak cos SZA).
     #[serde(default = "default_oh")]
     pub oh_peak_cm3: f64,
-    /// Fixed OH everywhere and always, molecules cm-3 (box tests and
+    /// Fixed OH everywhere and always, molecules cm-3, below 1e8 (box tests and
     /// sensitivity runs); overrides the diurnal field.
     #[serde(default)]
     pub oh_cm3: Option<f64>,
-    /// Regional background ozone, ppb: where carried ozone relaxes to by
+    /// Regional background ozone, ppb (below 1000): where carried ozone relaxes to by
     /// day (the O3 species; without it the night-time N2O5 path is off).
     #[serde(default = "default_ozone")]
     pub ozone_ppb: f64,
     /// Daytime relaxation time of carried ozone toward `ozone_ppb`, hours
     /// (photochemical production and residual-layer entrainment, not yet
-    /// computed); 0 turns the relaxation off.
+    /// computed), below 1e4; 0 turns the relaxation off.
     #[serde(default = "default_ozone_recovery")]
     pub ozone_recovery_hours: f64,
-    /// Background H2O2, ppb, that carried H2O2 relaxes to (the H2O2
+    /// Background H2O2, ppb (below 1000), that carried H2O2 relaxes to (the H2O2
     /// species; without it there is no aqueous sulfate in cloud and fog).
     #[serde(default = "default_h2o2")]
     pub h2o2_ppb: f64,
     /// Relaxation time of carried H2O2 toward `h2o2_ppb`, hours (its
-    /// photochemical turnover, about a day); 0 turns it off.
+    /// photochemical turnover, about a day), below 1e4; 0 turns it off.
     #[serde(default = "default_h2o2_relaxation")]
     pub h2o2_relaxation_hours: f64,
-    /// pH of cloud and fog water (sets the dissolved S(IV) share).
+    /// pH of cloud and fog water, 2 to 7 (sets the dissolved S(IV) share).
     #[serde(default = "default_cloud_ph")]
     pub cloud_ph: f64,
-    /// N2O5 reactive uptake coefficient on wet particles, and the ClNO2
-    /// yield of that uptake (Tham et al. 2018 means).
+    /// N2O5 reactive uptake coefficient on wet particles (below 1), and the
+    /// ClNO2 yield of that uptake (0 to 1) (Tham et al. 2018 means).
     #[serde(default = "default_n2o5_gamma")]
     pub n2o5_gamma: f64,
     #[serde(default = "default_clno2_yield")]
     pub clno2_yield: f64,
-    /// SO2 reactive uptake coefficient on aerosol water (0: path off).
+    /// SO2 reactive uptake coefficient on aerosol water, below 1 (0: path off).
     #[serde(default = "default_so2_gamma")]
     pub so2_uptake_gamma: f64,
     /// Particles stay liquid below their deliquescence humidity (the
     /// metastable branch, CMAQ's and ISORROPIA's default).
     #[serde(default = "yes")]
     pub metastable: bool,
-    /// Mole fraction of emitted NOx that is NO (titrates ozone at once).
+    /// Mole fraction of emitted NOx that is NO, 0 to 1 (titrates ozone at once).
     #[serde(default = "default_no_fraction")]
     pub no_fraction_of_nox: f64,
 }
@@ -486,12 +511,14 @@ fn default_oh() -> f64 {
 #[serde(deny_unknown_fields)]
 pub struct RawOutput {
     pub dir: PathBuf,
+    /// Output interval, h: at least a minute, a whole number of them in
+    /// `run.hours`, divided into whole steps of at least 1 s.
     #[serde(default = "one")]
     pub interval_hours: f64,
     /// "mean" (averages over each interval) or "instant".
     #[serde(default = "default_mean")]
     pub mode: String,
-    /// Write only the lowest N layers (default: all).
+    /// Write only the lowest N layers, 1 to nz (default: all).
     #[serde(default)]
     pub layers: Option<usize>,
     /// Also write the meteorology the run used (`<name>.met.nc`).

@@ -1,9 +1,82 @@
 //! Raw case -> typed [`Case`], checking every key, unit and range first.
 //! Messages are `FILE: key `KEY`: what was expected`.
+//!
+//! Every number has a range: finite, and within physical bounds given
+//! (with their source) by the constants below; `docs/case-file.md` lists
+//! them next to each key. The run's length, step and sub-steps are checked
+//! against [`crate::limits`] here too, so `airshed check` refuses what
+//! `airshed run` would.
 
 use super::raw::{RawAttribution, RawCase, RawGrid, RawMet, RawSectors, RawTerrain};
 use super::*;
+use crate::limits::{num, MAX_STEPS, MAX_SUBSTEPS, MIN_DT_S};
 use std::collections::BTreeMap;
+
+/// Thinnest layer, m, and so the lowest first layer top: the reference
+/// height of surface-layer similarity (the 10-m wind) and half the
+/// thinnest first layer of common WRF and CMAQ grids (about 20 m).
+pub const MIN_LAYER_M: f64 = 10.0;
+/// Highest model top, m above ground: above the 50 hPa top of the default
+/// CMAQ and WRF grids (20.6 km in the US Standard Atmosphere 1976) and the
+/// highest tropopause (about 17 km, tropics). The chemistry is
+/// tropospheric and the analytic atmosphere the 1976 troposphere.
+pub const MAX_TOP_M: f64 = 25_000.0;
+/// Metric cell sizes (lambert, cartesian), m: from 10 m (a building-block
+/// scale below which the turbulence closures do not hold) to 500 km
+/// (about twice the cells of the coarsest global models, 2 x 2.5 deg).
+pub const CELL_M: (f64, f64) = (10.0, 500_000.0);
+/// Lat-lon cell sizes, degrees: 1e-4 deg (11 m) to 5 deg.
+pub const CELL_DEG: (f64, f64) = (1e-4, 5.0);
+/// Widest Lambert conformal domain, m: a meridian from pole to pole
+/// (20,000 km); beyond it the plane wraps round the cone.
+pub const MAX_EXTENT_M: f64 = 2.0e7;
+/// Largest wind component, m/s: the fastest jet-stream cores (about 100 m/s).
+pub const MAX_WIND_MS: f64 = 100.0;
+/// Surface temperature, K: around the world records, -89.2 C (183.95 K,
+/// Vostok, 1983) and 56.7 C (329.8 K, Death Valley, 1913), WMO Archive of
+/// Weather and Climate Extremes.
+pub const SURFACE_T_K: (f64, f64) = (180.0, 340.0);
+/// Coldest air the analytic atmosphere may reach at the model top, K: the
+/// lower bound the met readers accept for temperature.
+pub const MIN_AIR_T_K: f64 = 150.0;
+/// Analytic mixing heights, m: the thinnest layer to the 8 km the met
+/// readers accept (deep desert boundary layers reach 5-6 km).
+pub const PBLH_M: (f64, f64) = (MIN_LAYER_M, 8000.0);
+/// Largest analytic Kz, m2/s: above the peak of the convective boundary
+/// layer's K profile (a few hundred m2/s; Holtslag & Boville 1993).
+pub const MAX_KZ_M2S: f64 = 1000.0;
+/// Largest Kz floor, m2/s: floors in use are 0.01-1 (CMAQ's KZMIN 0.01
+/// rural to 1 urban); 100 is already mixed-layer mixing everywhere.
+pub const MAX_KZ_MIN_M2S: f64 = 100.0;
+/// Largest horizontal eddy diffusivity, m2/s: the order of synoptic-scale
+/// horizontal mixing; grid-scale values in regional models are 1e2-1e4.
+pub const MAX_KH_M2S: f64 = 1.0e5;
+/// Largest precipitation rate, mm/h: what the met readers accept (the
+/// world 1-hour record is 305 mm, Holt, Missouri, 1947).
+pub const MAX_PRECIP_MM_H: f64 = 500.0;
+/// Highest idealised terrain, m (Everest, 8849 m).
+pub const MAX_TERRAIN_M: f64 = 9000.0;
+/// Largest terrain radius, km: a hill's e-folding radius, a basin's
+/// floor or an obstacle search; the largest basins (Tarim, Sichuan) are
+/// 250-700 km across.
+pub const MAX_TERRAIN_RADIUS_KM: f64 = 1000.0;
+/// Most cell visits of the terrain's obstacle search (columns x search
+/// window), a few seconds of work: the search is quadratic in its radius.
+pub const MAX_TERRAIN_SEARCH: f64 = 1.0e9;
+/// Largest background or initial concentration, ug/m3: ten times the
+/// densest dust storms (about 1e4 ug/m3 of PM10).
+pub const MAX_UGM3: f64 = 1.0e5;
+/// `physics.max_courant`: at most 1 (PPM is monotone and positive below
+/// it); below 0.1 it only multiplies the sub-steps.
+pub const COURANT: (f64, f64) = (0.1, 1.0);
+/// Largest `max_memory_gib` and `max_output_gib`: 1 PiB.
+pub const MAX_GIB: f64 = 1_048_576.0;
+/// Shortest output interval, h: one minute (met is hourly).
+pub const MIN_INTERVAL_H: f64 = 1.0 / 60.0;
+/// Most worker threads `run.threads` or `--threads` may ask for: far
+/// beyond any useful count (results do not depend on it), and a clear
+/// refusal instead of an OS error for a mistyped number.
+pub const MAX_THREADS: usize = 1024;
 
 struct Checker<'a> {
     file: &'a Path,
@@ -19,7 +92,28 @@ impl Checker<'_> {
         if v.is_finite() && v > 0.0 {
             Ok(v)
         } else {
-            Err(self.err(key, format!("a positive finite number, got {v}")))
+            Err(self.err(key, format!("a positive finite number, got {}", num(v))))
+        }
+    }
+
+    /// `v` finite and within `[lo, hi]`; `what` says what it is.
+    fn within(&self, key: &str, v: f64, (lo, hi): (f64, f64), what: &str) -> Result<f64> {
+        if v.is_finite() && lo <= v && v <= hi {
+            Ok(v)
+        } else {
+            Err(self.err(
+                key,
+                format!("{what} in [{}, {}], got {}", num(lo), num(hi), num(v)),
+            ))
+        }
+    }
+
+    /// `v` finite, above 0 and at most `hi`.
+    fn up_to(&self, key: &str, v: f64, hi: f64, what: &str) -> Result<f64> {
+        if v.is_finite() && 0.0 < v && v <= hi {
+            Ok(v)
+        } else {
+            Err(self.err(key, format!("{what} in (0, {}], got {}", num(hi), num(v))))
         }
     }
 
@@ -48,10 +142,34 @@ pub fn validate(raw: RawCase, file: &Path) -> Result<Case> {
         )
     })?;
     let hours = c.positive("run.hours", raw.run.hours)?;
-    let dt_s = c.positive("run.dt_s", raw.run.dt_s)?;
-    if dt_s > 3600.0 {
-        return Err(c.err("run.dt_s", "at most 3600 s (met is hourly)"));
+    let dt_s = c.within(
+        "run.dt_s",
+        raw.run.dt_s,
+        (MIN_DT_S, 3600.0),
+        "an outer step in seconds (met is hourly)",
+    )?;
+    if raw.run.threads > MAX_THREADS {
+        return Err(c.err(
+            "run.threads",
+            format!(
+                "a worker thread count from 0 (all cores) to {MAX_THREADS}, got {}",
+                raw.run.threads
+            ),
+        ));
     }
+    let max_memory_gib = raw
+        .run
+        .max_memory_gib
+        .map(|g| c.up_to("run.max_memory_gib", g, MAX_GIB, "a memory ceiling in GiB"))
+        .transpose()?;
+    let max_output_gib = c.up_to(
+        "run.max_output_gib",
+        raw.run
+            .max_output_gib
+            .unwrap_or(crate::limits::DEFAULT_MAX_OUTPUT_GIB),
+        MAX_GIB,
+        "a ceiling on the run's outputs in GiB",
+    )?;
     let grid = grid(&c, &raw.grid)?;
     if raw.species.names.is_empty() {
         return Err(c.err("species.names", "at least one species"));
@@ -82,6 +200,14 @@ pub fn validate(raw: RawCase, file: &Path) -> Result<Case> {
             format!("each species once; {:?} is listed twice", dup.1.name),
         ));
     }
+    // Too big for memory (exit 4) before anything else is judged; Model::new
+    // checks again with the tags counted. The grid check made the product fit.
+    crate::limits::check_memory(
+        file,
+        max_memory_gib,
+        grid.nx * grid.ny * grid.layer_tops_m.len(),
+        species.len(),
+    )?;
     let per_species = |table: &BTreeMap<String, f64>, key: &str| -> Result<Vec<f64>> {
         for (name, &v) in table {
             if !raw.species.names.contains(name) {
@@ -90,12 +216,12 @@ pub fn validate(raw: RawCase, file: &Path) -> Result<Case> {
                     "a species listed in species.names",
                 ));
             }
-            if !(v.is_finite() && v >= 0.0) {
-                return Err(c.err(
-                    &format!("{key}.{name}"),
-                    format!("a non-negative concentration in ug/m3, got {v}"),
-                ));
-            }
+            c.within(
+                &format!("{key}.{name}"),
+                v,
+                (0.0, MAX_UGM3),
+                "a concentration in ug/m3",
+            )?;
         }
         Ok(species
             .iter()
@@ -121,20 +247,27 @@ pub fn validate(raw: RawCase, file: &Path) -> Result<Case> {
         return Err(c.err("chemistry.cloud_ph", "a cloud-water pH between 2 and 7"));
     }
     let met = met(&c, &raw.met)?;
+    met_on_grid(&c, &met, &grid)?;
     let p = &raw.physics;
-    if !(p.horizontal_kh_m2s.is_finite() && p.horizontal_kh_m2s >= 0.0) {
-        return Err(c.err(
-            "physics.horizontal_kh_m2s",
-            "a non-negative diffusivity in m2/s",
-        ));
-    }
-    c.positive("physics.kz_min_m2s", p.kz_min_m2s)?;
-    if !(p.max_courant > 0.0 && p.max_courant <= 1.0) {
-        return Err(c.err(
-            "physics.max_courant",
-            "a number in (0, 1]: PPM is monotone only below 1",
-        ));
-    }
+    c.within(
+        "physics.horizontal_kh_m2s",
+        p.horizontal_kh_m2s,
+        (0.0, MAX_KH_M2S),
+        "a horizontal eddy diffusivity in m2/s (0: off)",
+    )?;
+    c.up_to(
+        "physics.kz_min_m2s",
+        p.kz_min_m2s,
+        MAX_KZ_MIN_M2S,
+        "a floor on Kz in m2/s",
+    )?;
+    c.within(
+        "physics.max_courant",
+        p.max_courant,
+        COURANT,
+        "the largest fraction of a cell's air mass one advection sub-step may move out \
+         (PPM is monotone only up to 1; below 0.1 only multiplies the sub-steps)",
+    )?;
     if !(0.5..=1.0).contains(&p.vertical_diffusion_theta) {
         return Err(c.err("physics.vertical_diffusion_theta", "a number in [0.5, 1]"));
     }
@@ -228,10 +361,18 @@ pub fn validate(raw: RawCase, file: &Path) -> Result<Case> {
     }
     let mut sites = Vec::with_capacity(raw.sites.len());
     for (n, site) in raw.sites.iter().enumerate() {
-        if !(site.lon.is_finite() && site.lat.is_finite() && site.lat.abs() <= 90.0) {
+        if !(site.lon.is_finite()
+            && site.lat.is_finite()
+            && site.lat.abs() <= 90.0
+            && site.lon.abs() <= 360.0)
+        {
             return Err(c.err(
                 &format!("sites[{n}] ({})", site.name),
-                "a finite longitude and a latitude within +-90 degrees",
+                format!(
+                    "a longitude within +-360 and a latitude within +-90 degrees, got ({}, {})",
+                    num(site.lon),
+                    num(site.lat)
+                ),
             ));
         }
         sites.push(Site {
@@ -242,6 +383,15 @@ pub fn validate(raw: RawCase, file: &Path) -> Result<Case> {
     }
     let o = &raw.output;
     let interval_hours = c.positive("output.interval_hours", o.interval_hours)?;
+    if interval_hours < MIN_INTERVAL_H * (1.0 - 1e-9) {
+        return Err(c.err(
+            "output.interval_hours",
+            format!(
+                "at least one minute (1/60 h), got {} h",
+                num(interval_hours)
+            ),
+        ));
+    }
     let mode = match o.mode.as_str() {
         "mean" => OutputMode::Mean,
         "instant" => OutputMode::Instant,
@@ -258,10 +408,14 @@ pub fn validate(raw: RawCase, file: &Path) -> Result<Case> {
         return Err(c.err(
             "run.hours",
             format!(
-                "a whole number (at least 1) of output intervals of {interval_hours} h, got {hours} h"
+                "a whole number (at least 1) of output intervals of {} h, got {} h",
+                num(interval_hours),
+                num(hours)
             ),
         ));
     }
+    let step_s = steps(&c, hours, dt_s, interval_hours)?;
+    substeps(&c, &raw, &met, &grid, step_s)?;
     let nz = grid.layer_tops_m.len();
     let layers = o.layers.unwrap_or(nz);
     if !(1..=nz).contains(&layers) {
@@ -296,7 +450,8 @@ pub fn validate(raw: RawCase, file: &Path) -> Result<Case> {
             hours,
             dt_s,
             threads: raw.run.threads,
-            max_memory_gib: raw.run.max_memory_gib,
+            max_memory_gib,
+            max_output_gib,
         },
         grid,
         species,
@@ -373,12 +528,12 @@ fn attribution(c: &Checker, a: &RawAttribution) -> Result<AttributionSpec> {
             ),
         ));
     }
-    if !(a.episode_ugm3.is_finite() && a.episode_ugm3 > 0.0) {
-        return Err(c.err(
-            "attribution.episode_ugm3",
-            format!("a positive daily mean in ug/m3, got {}", a.episode_ugm3),
-        ));
-    }
+    c.up_to(
+        "attribution.episode_ugm3",
+        a.episode_ugm3,
+        MAX_UGM3,
+        "a daily-mean PM2.5 threshold in ug/m3",
+    )?;
     let brute_force = match &a.brute_force {
         None => None,
         Some(b) => {
@@ -448,8 +603,16 @@ fn grid(c: &Checker, g: &RawGrid) -> Result<GridSpec> {
             ),
         ));
     }
-    let dx = c.positive("grid.dx", g.dx)?;
-    let dy = c.positive("grid.dy", g.dy)?;
+    // Cell sizes: metres, or degrees on a lat-lon grid.
+    let (cell, unit) = if g.projection == "latlon" {
+        (CELL_DEG, "degrees (latlon)")
+    } else {
+        (CELL_M, "metres")
+    };
+    let dx = c.within("grid.dx", g.dx, cell, &format!("a cell size in {unit}"))?;
+    let dy = c.within("grid.dy", g.dy, cell, &format!("a cell size in {unit}"))?;
+    let degrees =
+        |key: &str, v: f64, limit: f64| c.within(key, v, (-limit, limit), "an angle in degrees");
     let projection = match g.projection.as_str() {
         "lambert" => {
             let need = |k: &str, v: Option<f64>| {
@@ -457,14 +620,45 @@ fn grid(c: &Checker, g: &RawGrid) -> Result<GridSpec> {
             };
             let truelat1 = need("grid.truelat1", g.truelat1)?;
             let truelat2 = need("grid.truelat2", g.truelat2)?;
-            let stand_lon = need("grid.stand_lon", g.stand_lon)?;
-            let centre_lon = need("grid.centre_lon", g.centre_lon)?;
-            let centre_lat = need("grid.centre_lat", g.centre_lat)?;
-            if !(truelat1.abs() < 90.0 && truelat2.abs() < 90.0 && truelat1 * truelat2 > 0.0) {
+            let stand_lon = degrees(
+                "grid.stand_lon",
+                need("grid.stand_lon", g.stand_lon)?,
+                360.0,
+            )?;
+            let centre_lon = degrees(
+                "grid.centre_lon",
+                need("grid.centre_lon", g.centre_lon)?,
+                360.0,
+            )?;
+            let centre_lat = degrees(
+                "grid.centre_lat",
+                need("grid.centre_lat", g.centre_lat)?,
+                89.0,
+            )?;
+            // Near the equator the cone flattens into Mercator's cylinder
+            // (cone constant -> 0); at a pole it closes.
+            let parallel = |t: f64| (1.0..=89.0).contains(&t.abs());
+            if !(parallel(truelat1) && parallel(truelat2) && truelat1 * truelat2 > 0.0) {
                 return Err(c.err(
                     "grid.truelat1/grid.truelat2",
-                    "standard parallels in one hemisphere, strictly between -90 and 90",
+                    format!(
+                        "standard parallels in one hemisphere, between 1 and 89 degrees from the equator, got {} and {}",
+                        num(truelat1),
+                        num(truelat2)
+                    ),
                 ));
+            }
+            for (key, n, d) in [("grid.nx", g.nx, dx), ("grid.ny", g.ny, dy)] {
+                if n as f64 * d > MAX_EXTENT_M {
+                    return Err(c.err(
+                        key,
+                        format!(
+                            "a Lambert domain at most {} km across (pole to pole), got {n} cells of {} m",
+                            MAX_EXTENT_M / 1000.0,
+                            num(d)
+                        ),
+                    ));
+                }
             }
             ProjectionSpec::Lambert {
                 truelat1,
@@ -481,8 +675,31 @@ fn grid(c: &Checker, g: &RawGrid) -> Result<GridSpec> {
                     "the south-west cell centre, required for latlon",
                 ));
             };
-            if dx > 5.0 || dy > 5.0 {
-                return Err(c.err("grid.dx", "degrees (at most 5) for a latlon grid"));
+            let sw_lon = degrees("grid.centre_lon", sw_lon, 360.0)?;
+            let sw_lat = degrees("grid.centre_lat", sw_lat, 90.0)?;
+            let (south, north) = (sw_lat - 0.5 * dy, sw_lat + (g.ny as f64 - 0.5) * dy);
+            if south < -90.0 || north > 90.0 {
+                return Err(c.err(
+                    "grid.ny",
+                    format!(
+                        "rows within the poles: {} rows of {} degrees from centre_lat = {} span {} to {}",
+                        g.ny,
+                        num(dy),
+                        num(sw_lat),
+                        num(south),
+                        num(north)
+                    ),
+                ));
+            }
+            if g.nx as f64 * dx > 360.0 {
+                return Err(c.err(
+                    "grid.nx",
+                    format!(
+                        "columns spanning at most 360 degrees, got {} of {} degrees",
+                        g.nx,
+                        num(dx)
+                    ),
+                ));
             }
             ProjectionSpec::LatLon { sw_lon, sw_lat }
         }
@@ -512,7 +729,30 @@ fn grid(c: &Checker, g: &RawGrid) -> Result<GridSpec> {
         if !(z.is_finite() && z > prev) {
             return Err(c.err(
                 "grid.layer_tops_m",
-                format!("strictly increasing positive heights; entry {i} is {z} after {prev}"),
+                format!(
+                    "strictly increasing positive heights; entry {i} is {} after {}",
+                    num(z),
+                    num(prev)
+                ),
+            ));
+        }
+        if z - prev < MIN_LAYER_M {
+            return Err(c.err(
+                "grid.layer_tops_m",
+                format!(
+                    "layers at least {MIN_LAYER_M} m thick (the first top at least {MIN_LAYER_M} m up); entry {i} is {} after {}",
+                    num(z),
+                    num(prev)
+                ),
+            ));
+        }
+        if z > MAX_TOP_M {
+            return Err(c.err(
+                "grid.layer_tops_m",
+                format!(
+                    "a model top at most {MAX_TOP_M} m above ground (a tropospheric model: the default CMAQ and WRF tops, 50 hPa, are at 20.6 km); entry {i} is {}",
+                    num(z)
+                ),
             ));
         }
         prev = z;
@@ -530,6 +770,15 @@ fn grid(c: &Checker, g: &RawGrid) -> Result<GridSpec> {
 
 fn met(c: &Checker, m: &RawMet) -> Result<MetSpec> {
     let rh = m.relative_humidity.unwrap_or(DEFAULT_RELATIVE_HUMIDITY);
+    // Read only by analytic met, but a number in the case is checked anyway.
+    for (key, v) in [("met.u_ms", m.u_ms), ("met.v_ms", m.v_ms)] {
+        c.within(
+            key,
+            v,
+            (-MAX_WIND_MS, MAX_WIND_MS),
+            "a wind component in m/s (jet-stream cores reach about 100 m/s)",
+        )?;
+    }
     Ok(match m.kind.as_str() {
         "analytic" => {
             let flow = match m.flow.as_deref().unwrap_or("uniform") {
@@ -550,26 +799,49 @@ fn met(c: &Checker, m: &RawMet) -> Result<MetSpec> {
             let period_s = if matches!(flow, Flow::Rotation | Flow::Deformation) {
                 c.positive("met.period_s", m.period_s.unwrap_or(f64::NAN))?
             } else {
-                m.period_s.unwrap_or(1.0)
+                c.positive("met.period_s", m.period_s.unwrap_or(1.0))?
             };
             if let Some(k) = m.kz_m2s {
-                if !(k.is_finite() && k >= 0.0) {
-                    return Err(c.err("met.kz_m2s", "a non-negative diffusivity in m2/s"));
-                }
+                c.within(
+                    "met.kz_m2s",
+                    k,
+                    (0.0, MAX_KZ_M2S),
+                    "a vertical diffusivity in m2/s",
+                )?;
             }
-            if !(m.precip_mm_h.is_finite() && m.precip_mm_h >= 0.0) {
-                return Err(c.err("met.precip_mm_h", "a non-negative rate in mm/h"));
-            }
-            let day = m.pblh_day_m.unwrap_or(1000.0);
+            c.within(
+                "met.precip_mm_h",
+                m.precip_mm_h,
+                (0.0, MAX_PRECIP_MM_H),
+                "a precipitation rate in mm/h",
+            )?;
+            let day = c.within(
+                "met.pblh_day_m",
+                m.pblh_day_m.unwrap_or(1000.0),
+                PBLH_M,
+                "a mixing height in m",
+            )?;
+            let night = c.within(
+                "met.pblh_night_m",
+                m.pblh_night_m.unwrap_or(day),
+                PBLH_M,
+                "a mixing height in m",
+            )?;
+            let surface_temperature_k = c.within(
+                "met.surface_temperature_k",
+                m.surface_temperature_k.unwrap_or(288.15),
+                SURFACE_T_K,
+                "a surface air temperature in K",
+            )?;
             MetSpec::Analytic(AnalyticSpec {
                 flow,
                 u_ms: m.u_ms,
                 v_ms: m.v_ms,
                 period_s,
                 pblh_day_m: day,
-                pblh_night_m: m.pblh_night_m.unwrap_or(day),
+                pblh_night_m: night,
                 kz_m2s: m.kz_m2s,
-                surface_temperature_k: m.surface_temperature_k.unwrap_or(288.15),
+                surface_temperature_k,
                 precip_mm_h: m.precip_mm_h,
                 constant_density: m.constant_density,
                 relative_humidity: rh,
@@ -655,11 +927,42 @@ fn terrain(c: &Checker, t: Option<&RawTerrain>) -> Result<TerrainSpec> {
     let Some(t) = t else {
         return Ok(TerrainSpec::Flat);
     };
+    let radius = |c: &Checker, lo_open: bool| -> Result<f64> {
+        let r = t.radius_km;
+        if r.is_finite() && (r > 0.0 || (!lo_open && r == 0.0)) && r <= MAX_TERRAIN_RADIUS_KM {
+            Ok(r)
+        } else {
+            Err(c.err(
+                "met.terrain.radius_km",
+                format!(
+                    "a radius in km, {} and at most {MAX_TERRAIN_RADIUS_KM}, got {r}",
+                    if lo_open { "above 0" } else { "from 0" }
+                ),
+            ))
+        }
+    };
     let shape = |c: &Checker| -> Result<TerrainShape> {
+        let centre = match (t.centre_lon, t.centre_lat) {
+            (Some(lon), Some(lat)) => Some((
+                c.within(
+                    "met.terrain.centre_lon",
+                    lon,
+                    (-360.0, 360.0),
+                    "a longitude",
+                )?,
+                c.within("met.terrain.centre_lat", lat, (-90.0, 90.0), "a latitude")?,
+            )),
+            _ => None,
+        };
         Ok(TerrainShape {
-            height_m: c.positive("met.terrain.height_m", t.height_m)?,
-            radius_km: c.positive("met.terrain.radius_km", t.radius_km)?,
-            centre: t.centre_lon.zip(t.centre_lat),
+            height_m: c.up_to(
+                "met.terrain.height_m",
+                t.height_m,
+                MAX_TERRAIN_M,
+                "a terrain height in m (Everest: 8849 m)",
+            )?,
+            radius_km: radius(c, true)?,
+            centre,
         })
     };
     Ok(match t.shape.as_str() {
@@ -677,7 +980,7 @@ fn terrain(c: &Checker, t: Option<&RawTerrain>) -> Result<TerrainSpec> {
                 .variable
                 .clone()
                 .unwrap_or_else(|| "terrain_height".to_string()),
-            radius_km: t.radius_km,
+            radius_km: radius(c, false)?,
         },
         other => {
             return Err(c.err(
@@ -709,4 +1012,176 @@ fn run_name(file: &Path, name: &str) -> Result<String> {
         ));
     }
     Ok(name.to_string())
+}
+
+/// Checks that need both the met and the grid: the diagnostic wind model
+/// needs a metric grid, its terrain search a bounded window, and the
+/// analytic troposphere must stay above 150 K up to the model top.
+fn met_on_grid(c: &Checker, met: &MetSpec, g: &GridSpec) -> Result<()> {
+    let terrain = match met {
+        MetSpec::Regime(r) => Some(&r.terrain),
+        MetSpec::Adjusted { terrain, .. } => Some(terrain),
+        _ => None,
+    };
+    if let Some(terrain) = terrain {
+        if matches!(g.projection, ProjectionSpec::LatLon { .. }) {
+            return Err(c.err(
+                "met.kind",
+                "a metric grid (projection = \"lambert\" or \"cartesian\") for kind = \"diagnostic\": \
+                 the diagnostic wind model and its terrain slopes work in metres",
+            ));
+        }
+        // The obstacle search visits a window of cells around every column
+        // (`met::terrain`): twice the radius of a hill or basin, the radius
+        // of a file's search, at least one cell.
+        let search_m = match terrain {
+            TerrainSpec::Flat => 0.0,
+            TerrainSpec::Hill(t) | TerrainSpec::Basin(t) => 2.0 * t.radius_km * 1000.0,
+            TerrainSpec::File { radius_km, .. } => radius_km * 1000.0,
+        }
+        .max(g.dx.max(g.dy));
+        let window = |d: f64| 2.0 * (search_m / d).ceil() + 1.0;
+        let visits = g.nx as f64 * g.ny as f64 * window(g.dx) * window(g.dy);
+        if visits > MAX_TERRAIN_SEARCH {
+            return Err(c.err(
+                "met.terrain.radius_km",
+                format!(
+                    "an obstacle search of at most {MAX_TERRAIN_SEARCH:e} cell visits (a few seconds): {} km around each of the {} x {} columns of {} x {} m is {visits:.1e}; a smaller radius or coarser cells",
+                    search_m / 1000.0,
+                    g.nx,
+                    g.ny,
+                    g.dx,
+                    g.dy
+                ),
+            ));
+        }
+    }
+    if let MetSpec::Analytic(a) = met {
+        let top = g.layer_tops_m.last().copied().unwrap_or(0.0);
+        // US Standard Atmosphere 1976 troposphere (`met::analytic`).
+        let t_top = a.surface_temperature_k - 0.0065 * top;
+        if !a.constant_density && t_top < MIN_AIR_T_K {
+            return Err(c.err(
+                "met.surface_temperature_k/grid.layer_tops_m",
+                format!(
+                    "an analytic troposphere above {MIN_AIR_T_K} K at the model top: from {} K at the surface, 6.5 K/km (US Standard Atmosphere 1976) gives {t_top:.1} K at {top} m; a warmer surface, a lower top or constant_density = true",
+                    a.surface_temperature_k
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The smallest cell sizes in metres along x and y (nominal for Lambert,
+/// whose map factor stays near 1 in a regional domain; on a lat-lon grid at
+/// the row nearest a pole).
+fn metric_cells(g: &GridSpec) -> (f64, f64) {
+    match g.projection {
+        ProjectionSpec::LatLon { sw_lat, .. } => {
+            const M_PER_DEG: f64 = 6_371_000.0 * std::f64::consts::PI / 180.0;
+            let edge = (sw_lat - 0.5 * g.dy)
+                .abs()
+                .max((sw_lat + (g.ny as f64 - 0.5) * g.dy).abs())
+                .min(90.0);
+            (
+                g.dx * M_PER_DEG * edge.to_radians().cos().max(1e-6),
+                g.dy * M_PER_DEG,
+            )
+        }
+        _ => (g.dx, g.dy),
+    }
+}
+
+/// The run's outer step (`run.dt_s`, shortened to divide the output
+/// interval, as [`crate::time::Clock`] does), which must be at least
+/// [`MIN_DT_S`], and its number of steps, at most [`MAX_STEPS`]. Counted
+/// in f64, so an absurd length cannot overflow.
+fn steps(c: &Checker, hours: f64, dt_s: f64, interval_hours: f64) -> Result<f64> {
+    let interval_s = interval_hours * 3600.0;
+    let per = (interval_s / dt_s).ceil().max(1.0);
+    let step = interval_s / per;
+    if step < MIN_DT_S * (1.0 - 1e-9) {
+        return Err(c.err(
+            "output.interval_hours",
+            format!(
+                "an interval that whole steps of at least {MIN_DT_S} s divide; {interval_hours} h with run.dt_s = {dt_s} gives steps of {step} s"
+            ),
+        ));
+    }
+    let total = per * (hours / interval_hours).round();
+    if total > MAX_STEPS as f64 {
+        return Err(c.err(
+            "run.hours",
+            format!(
+                "a run of at most {MAX_STEPS} outer steps; {hours} h in steps of {step} s is {total:.3e} steps: a longer run.dt_s or a shorter run"
+            ),
+        ));
+    }
+    Ok(step)
+}
+
+/// Sub-steps the case needs per outer step of `dt` s, estimated before
+/// running: advection from the analytic winds (the met files' winds are
+/// checked as they are read, `processes::advection`), horizontal diffusion
+/// from Kh; each at most [`MAX_SUBSTEPS`].
+fn substeps(c: &Checker, raw: &RawCase, met: &MetSpec, g: &GridSpec, dt: f64) -> Result<()> {
+    let p = &raw.physics;
+    let (dx, dy) = metric_cells(g);
+    if let (MetSpec::Analytic(a), true) = (met, p.advection) {
+        // Largest wind components (`met::analytic`), from the nominal
+        // domain extent as the analytic met computes them.
+        let (lx, ly) = (g.nx as f64 * g.dx, g.ny as f64 * g.dy);
+        let (u, v) = match a.flow {
+            Flow::Uniform | Flow::Shear => (a.u_ms.abs(), a.v_ms.abs()),
+            Flow::Calm => (0.0, 0.0),
+            Flow::Rotation => {
+                let omega = 2.0 * std::f64::consts::PI / a.period_s;
+                (omega * 0.5 * ly, omega * 0.5 * lx)
+            }
+            Flow::Deformation => {
+                let speed = lx * 1.5 / a.period_s;
+                (speed * lx / ly, speed)
+            }
+        };
+        if u.max(v) > MAX_WIND_MS {
+            return Err(c.err(
+                "met.period_s",
+                format!(
+                    "a period slow enough for winds of at most {MAX_WIND_MS} m/s: {} s gives {:.3e} m/s across the domain",
+                    a.period_s,
+                    u.max(v)
+                ),
+            ));
+        }
+        let courant = (u * dt / dx).max(v * dt / dy);
+        let need = courant / p.max_courant;
+        if need > MAX_SUBSTEPS as f64 {
+            let longest = MAX_SUBSTEPS as f64 * p.max_courant / (u / dx).max(v / dy);
+            return Err(c.err(
+                "run.dt_s",
+                format!(
+                    "a step advection can take in at most {MAX_SUBSTEPS} sub-steps: the analytic wind ({u} m/s, {v} m/s) crosses {courant:.3e} cells of {dx:.1} x {dy:.1} m in a {dt} s step (physics.max_courant {}); at most {longest:.3} s",
+                    p.max_courant
+                ),
+            ));
+        }
+    }
+    let kh = p.horizontal_kh_m2s;
+    if kh > 0.0 {
+        // Forward Euler: dt * sum of the four face conductances / air mass
+        // <= 1/2 (`processes::diffusion`), i.e. 4 Kh dt (1/dx^2 + 1/dy^2).
+        let rate = 4.0 * (1.0 / (dx * dx) + 1.0 / (dy * dy));
+        let need = kh * dt * rate;
+        if need > MAX_SUBSTEPS as f64 {
+            return Err(c.err(
+                "physics.horizontal_kh_m2s",
+                format!(
+                    "a diffusivity explicit horizontal diffusion can take in at most {MAX_SUBSTEPS} sub-steps: {kh} m2/s over cells of {dx:.1} x {dy:.1} m needs {need:.3e} in a {dt} s step; at most {:.3e} m2/s (or a shorter run.dt_s)",
+                    MAX_SUBSTEPS as f64 / (dt * rate)
+                ),
+            ));
+        }
+    }
+    Ok(())
 }

@@ -304,22 +304,25 @@ impl Operator {
     /// z = M^-1 r with M the vertical-line (tridiagonal) part of L.
     fn precondition(&self, r: &[f64], z: &mut [f64]) {
         let nz = self.nz;
-        z.par_chunks_mut(nz).enumerate().for_each(|(c, zc)| {
-            let base = c * nz;
-            let mut cprime = [0.0f64; 256];
-            let mut prev = 0.0;
-            for k in 0..nz {
-                let a = if k > 0 { -self.kv[base + k - 1] } else { 0.0 };
-                let cc = if k + 1 < nz { -self.kv[base + k] } else { 0.0 };
-                let denom = self.diag[base + k] - a * prev;
-                cprime[k] = cc / denom;
-                zc[k] = (r[base + k] - a * if k > 0 { zc[k - 1] } else { 0.0 }) / denom;
-                prev = cprime[k];
-            }
-            for k in (0..nz.saturating_sub(1)).rev() {
-                zc[k] -= cprime[k] * zc[k + 1];
-            }
-        });
+        // One scratch column per worker, any number of layers.
+        z.par_chunks_mut(nz).enumerate().for_each_init(
+            || vec![0.0f64; nz],
+            |cprime, (c, zc)| {
+                let base = c * nz;
+                let mut prev = 0.0;
+                for k in 0..nz {
+                    let a = if k > 0 { -self.kv[base + k - 1] } else { 0.0 };
+                    let cc = if k + 1 < nz { -self.kv[base + k] } else { 0.0 };
+                    let denom = self.diag[base + k] - a * prev;
+                    cprime[k] = cc / denom;
+                    zc[k] = (r[base + k] - a * if k > 0 { zc[k - 1] } else { 0.0 }) / denom;
+                    prev = cprime[k];
+                }
+                for k in (0..nz.saturating_sub(1)).rev() {
+                    zc[k] -= cprime[k] * zc[k + 1];
+                }
+            },
+        );
     }
 }
 
@@ -343,12 +346,6 @@ pub fn adjust(
     froude: &Array3<f64>,
 ) -> Result<AdjustReport> {
     let (nz, ny, nx) = (g.nz, g.ny, g.nx);
-    if nz > 256 {
-        return Err(Error::Numerics {
-            process: "diagnostic winds".into(),
-            detail: format!("at most 256 layers are supported, the grid has {nz}"),
-        });
-    }
     let ncell = nz * ny * nx;
     let before = mass_divergence(g, wind, density);
     let max_before = before.iter().fold(0.0f64, |m, d| m.max(d.abs()));

@@ -8,7 +8,9 @@
 //!   tracers, vectorised along x. Backward Euler gives an M-matrix, so the
 //!   solution stays positive for any step.
 //! - Horizontal: explicit, constant K_h, both directions at once, with
-//!   sub-steps keeping dt * sum(D)/M <= 1/2 (positivity of forward Euler).
+//!   sub-steps keeping dt * sum(D)/M <= 1/2 (positivity of forward Euler),
+//!   at most [`crate::limits::MAX_SUBSTEPS`] of them (else exit 5 naming
+//!   the cell and the time).
 //!   Open sides are closed to diffusion (advection carries exchange);
 //!   periodic sides wrap; across Halo sides the neighbour's cells are
 //!   exchanged every sub-step.
@@ -18,8 +20,9 @@
 
 use super::{Process, ProcessKind, StepContext};
 use crate::budget::Budget;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::grid::Side;
+use crate::limits::{num, MAX_SUBSTEPS};
 use crate::parallel::halo;
 use crate::state::State;
 use ndarray::{s, Array2, Array3, Axis};
@@ -337,7 +340,7 @@ impl Process for HorizontalDiffusion {
         let (cx, cy) = self.conductances(ctx);
         // Forward Euler stays positive while dt * sum(D) / M <= 1/2 in every cell.
         let air = &state.air_mass;
-        let mut worst: f64 = 0.0;
+        let (mut worst, mut at): (f64, [usize; 3]) = (0.0, [0, 0, 0]);
         for ((k, j, i), &m) in air.indexed_iter() {
             let mut sum = cx[[k, j, i]] + cx[[k, j, i + 1]] + cy[[k, j, i]] + cy[[k, j + 1, i]];
             if g.edges.periodic_x() && i == nx - 1 {
@@ -346,10 +349,42 @@ impl Process for HorizontalDiffusion {
             if g.edges.periodic_y() && j == ny - 1 {
                 sum += cy[[k, 0, i]];
             }
-            worst = worst.max(sum / m);
+            let rate = sum / m;
+            // Larger, or the first NaN (which f64::max would pass over).
+            if rate > worst || (rate.is_nan() && !worst.is_nan()) {
+                (worst, at) = (rate, [k, j, i]);
+            }
         }
-        let worst = ctx.comm.max(worst);
-        let nsub = ((worst * ctx.dt / 0.5).ceil() as usize).max(1);
+        let local = worst * ctx.dt / 0.5;
+        // A NaN on any rank stops every rank: reduced as infinite.
+        let need = ctx.comm.max(if local.is_finite() {
+            local
+        } else {
+            f64::INFINITY
+        });
+        if need > MAX_SUBSTEPS as f64 {
+            let [k, j, i] = at;
+            let here = if local == need || !local.is_finite() {
+                format!(
+                    "at cell (k={k}, j={j}, i={i}) (air mass {} kg, density {} kg/m3)",
+                    num(air[[k, j, i]]),
+                    num(ctx.met_mid.density[[k, j, i]])
+                )
+            } else {
+                "in another subdomain".to_string()
+            };
+            return Err(Error::Numerics {
+                process: "horizontal diffusion".into(),
+                detail: format!(
+                    "Kh = {} m2/s needs {} explicit sub-steps {here} in step {} ({:.3} h after the start), more than the {MAX_SUBSTEPS} allowed; a smaller physics.horizontal_kh_m2s or run.dt_s, or check the met density there",
+                    self.kh,
+                    if need.is_finite() { format!("{:.0}", need.ceil()) } else { "a non-finite number of".into() },
+                    ctx.step_index,
+                    ctx.time / 3600.0,
+                ),
+            });
+        }
+        let nsub = (need.ceil() as usize).max(1);
         let dts = ctx.dt / nsub as f64;
         let dims = (nz, ny, nx);
         let cells = nz * ny * nx;

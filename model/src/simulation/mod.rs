@@ -136,7 +136,10 @@ impl Simulation {
     pub fn tagged_inventory(case: &Case) -> Result<(Tagging, Inventory)> {
         // The size check comes before anything grid-sized (Model::new
         // repeats it with the tags counted).
-        let cells = case.grid.nx * case.grid.ny * case.grid.layer_tops_m.len();
+        let cells = crate::model::cells(
+            case.grid.nx.saturating_mul(case.grid.ny),
+            case.grid.layer_tops_m.len(),
+        );
         crate::model::check_size(case, cells, &TracerSet::new(case.species.clone()))?;
         let grid = crate::grid::Grid::new(&case.grid);
         let names: Vec<&str> = case.species.iter().map(|s| s.name).collect();

@@ -22,7 +22,9 @@
 //! - Sub-steps: the fewest that keep every sweep's outflow from a cell below
 //!   `max_courant` of the air mass it has at that sweep (the second sweep sees
 //!   the air mass the first one left), in either sweep order; the vertical
-//!   sweep is sub-divided on its own.
+//!   sweep is sub-divided on its own. Either needing more than
+//!   [`crate::limits::MAX_SUBSTEPS`] (or a non-finite number) stops the run
+//!   (exit 5) naming the cell, the met wind there and the time.
 //! - Layout for speed: one kernel works on n rows x L lanes with every inner
 //!   loop running along contiguous lanes (vectorised, branch-free selects).
 //!   y- and z-sweeps run in place (lanes = x), x-sweeps on a cache-blocked
@@ -52,6 +54,7 @@ use super::{Process, ProcessKind, StepContext};
 use crate::budget::Budget;
 use crate::error::{Error, Result};
 use crate::grid::{Edge, Edges, Grid, Side};
+use crate::limits::{num, MAX_SUBSTEPS};
 use crate::parallel::halo::{self, Halo, X_SIDES, Y_SIDES};
 use crate::parallel::Comm;
 use crate::state::{State, TracerSet};
@@ -232,19 +235,20 @@ fn face_fluxes(ctx: &StepContext, fx: &mut Array3<f64>, fy: &mut Array3<f64>) {
 /// outflow from a cell stays below `c` times the air mass the cell holds at
 /// that sweep, for either sweep order. The smaller of the `start` and `end`
 /// air mass of a cell bounds what it holds at the start of every sub-step.
+/// Also the cell [k, j, i] that needs them (the first such; a NaN wins).
 fn horizontal_substeps(
     fx: &Array3<f64>,
     fy: &Array3<f64>,
     start: &Array3<f64>,
     end: &Array3<f64>,
     c: f64,
-) -> f64 {
+) -> (f64, [usize; 3]) {
     let air = start;
     let (nz, ny, nx) = air.dim();
     (0..nz)
         .into_par_iter()
         .map(|k| {
-            let mut worst: f64 = 0.0;
+            let mut worst = (0.0, [k, 0, 0]);
             for j in 0..ny {
                 let xr = &fx.slice(s![k, j, ..]).to_slice().expect("contiguous")[..nx + 1];
                 let (ys, yn) = (
@@ -264,30 +268,92 @@ fn horizontal_substeps(
                         .max(oy / (c * m))
                         .max((oy / c - ix + ox) / m)
                         .max((ox / c - iy + oy) / m);
-                    worst = worst.max(need);
+                    // A NaN flux makes every term NaN, which max passes over.
+                    let need = if (ox + oy + m).is_nan() {
+                        f64::NAN
+                    } else {
+                        need
+                    };
+                    if exceeds(need, worst.0) {
+                        worst = (need, [k, j, i]);
+                    }
                 }
             }
             worst
         })
-        .reduce(|| 0.0, f64::max)
+        .reduce(
+            || (0.0, [0, 0, 0]),
+            |a, b| if exceeds(b.0, a.0) { b } else { a },
+        )
 }
 
-/// The largest Courant number over all ranks. A NaN on any rank must stop
-/// every rank, so a non-finite value is reduced as infinite.
-fn global_courant(comm: &dyn Comm, local: f64, problem: &str) -> Result<f64> {
-    let c = comm.max(if local.is_finite() {
+/// `a` is worse than `b`: larger, or NaN where `b` is not (so a NaN is
+/// reported, not passed over as `f64::max` would).
+fn exceeds(a: f64, b: f64) -> bool {
+    a > b || (a.is_nan() && !b.is_nan())
+}
+
+/// The sub-steps a sweep needs over all ranks, from this rank's `local`
+/// need at its cell `at`: at most [`MAX_SUBSTEPS`], else (or when not
+/// finite) exit 5 naming the cell, the met wind there and the time. A NaN
+/// on any rank stops every rank, so it is reduced as infinite.
+fn substeps_or_stop(
+    ctx: &StepContext,
+    sweep: &str,
+    local: f64,
+    at: [usize; 3],
+    max_courant: f64,
+) -> Result<usize> {
+    let need = ctx.comm.max(if local.is_finite() {
         local
     } else {
         f64::INFINITY
     });
-    if c.is_finite() {
-        Ok(c)
-    } else {
-        Err(Error::Numerics {
-            process: "advection".into(),
-            detail: problem.into(),
-        })
+    if need <= MAX_SUBSTEPS as f64 {
+        return Ok((need.ceil() as usize).max(1));
     }
+    let [k, j, i] = at;
+    let m = ctx.met_mid;
+    let mine = if need.is_finite() {
+        local == need
+    } else {
+        !local.is_finite()
+    };
+    let flux = if sweep == "vertical" {
+        "the vertical air-mass flux diagnosed from the convergence of "
+    } else {
+        ""
+    };
+    let here = if mine {
+        format!(
+            "at cell (k={k}, j={j}, i={i}) {flux}the met wind (u = {} and {} m/s at its west and east faces, v = {} and {} m/s south and north, density {} kg/m3)",
+            num(m.u_face[[k, j, i]]),
+            num(m.u_face[[k, j, i + 1]]),
+            num(m.v_face[[k, j, i]]),
+            num(m.v_face[[k, j + 1, i]]),
+            num(m.density[[k, j, i]]),
+        )
+    } else {
+        format!("in another subdomain {flux}the met wind")
+    };
+    let what = if need.is_finite() {
+        format!(
+            "{sweep} advection needs {} sub-steps, more than the {MAX_SUBSTEPS} allowed (physics.max_courant {max_courant})",
+            need.ceil()
+        )
+    } else {
+        format!("{sweep} advection has a non-finite Courant number")
+    };
+    Err(Error::Numerics {
+        process: "advection".into(),
+        detail: format!(
+            "{what} in step {} ({:.3} h after the start): {here} moves {} times a cell's air mass in the {} s step; check the met winds and density there, or shorten run.dt_s",
+            ctx.step_index,
+            ctx.time / 3600.0,
+            if local.is_finite() { num(local * max_courant) } else { "a non-finite number of".into() },
+            ctx.dt,
+        ),
+    })
 }
 
 #[derive(Clone, Copy)]
@@ -802,7 +868,7 @@ impl Advection {
         state: &mut State,
         work: &mut Work,
         top_bnd: &[f64],
-        comm: &dyn Comm,
+        ctx: &StepContext,
     ) -> Result<Vec<Through>> {
         let (nz, nx) = (g.nz, g.nx);
         let ntr = state.tracers.len();
@@ -816,7 +882,7 @@ impl Advection {
             .into_par_iter()
             .enumerate()
             .map(|(j, mut wj)| {
-                let mut worst: f64 = 0.0;
+                let mut worst = (0.0, [0, j, 0]);
                 wj.row_mut(0).fill(0.0);
                 let mut lo = vec![0.0; nx];
                 for k in 0..nz {
@@ -828,19 +894,31 @@ impl Advection {
                         hi[i] = lo[i] + m[i] - t[i];
                         let least = if m[i] < t[i] { m[i] } else { t[i] };
                         let c = ((-lo[i]).max(0.0) + hi[i].max(0.0)) / least;
-                        worst = if c > worst { c } else { worst };
+                        // A NaN flux is reported; 0/0 (no air, no flux) is not.
+                        let c = match (lo[i] + hi[i]).is_nan() {
+                            true => f64::NAN,
+                            false if c.is_nan() => 0.0,
+                            false => c,
+                        };
+                        if exceeds(c, worst.0) {
+                            worst = (c, [k, j, i]);
+                        }
                     }
                     lo.copy_from_slice(hi);
                 }
                 worst
             })
-            .reduce(|| 0.0, f64::max);
-        let courant = global_courant(
-            comm,
-            courant,
-            "non-finite vertical Courant number (zero air mass?)",
+            .reduce(
+                || (0.0, [0, 0, 0]),
+                |a, b| if exceeds(b.0, a.0) { b } else { a },
+            );
+        let pieces = substeps_or_stop(
+            ctx,
+            "vertical",
+            courant.0 / self.max_courant,
+            courant.1,
+            self.max_courant,
         )?;
-        let pieces = ((courant / self.max_courant).ceil() as usize).max(1);
         if pieces > 1 {
             w.par_mapv_inplace(|v| v / pieces as f64);
         }
@@ -942,19 +1020,14 @@ impl Process for Advection {
         let divided = g.edges.any_halo();
         face_fluxes(ctx, &mut work.fx, &mut work.fy);
         crate::state::air_mass_into(g, &ctx.met_end.density, &mut work.end);
-        let need = horizontal_substeps(
+        let (need, at) = horizontal_substeps(
             &work.fx,
             &work.fy,
             &state.air_mass,
             &work.end,
             self.max_courant,
         );
-        let need = global_courant(
-            ctx.comm,
-            need,
-            "non-finite Courant number: check the met winds and density",
-        )?;
-        let nsub = (need.ceil() as usize).max(1);
+        let nsub = substeps_or_stop(ctx, "horizontal", need, at, self.max_courant)?;
         let frac = 1.0 / nsub as f64;
         if nsub > 1 {
             work.fx.par_mapv_inplace(|v| v * frac);
@@ -990,7 +1063,7 @@ impl Process for Advection {
                     .and(&work.end)
                     .par_for_each(|t, &a, &b| *t = a + (b - a) * wgt);
             }
-            let top = self.vertical_sweep(g, state, &mut work, &ctx.boundary.top, ctx.comm)?;
+            let top = self.vertical_sweep(g, state, &mut work, &ctx.boundary.top, ctx)?;
             for (b, e) in budget.tracers.iter_mut().zip(top) {
                 b.top_in_kg += e.inflow;
                 b.top_out_kg += e.outflow;

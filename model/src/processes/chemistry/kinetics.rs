@@ -33,7 +33,13 @@ pub fn second_order_extent(a0: f64, a: f64, b0: f64, b: f64, k: f64, t: f64) -> 
     } else {
         alpha * alpha * kk * t / (1.0 + alpha * kk * t)
     };
-    xi.clamp(0.0, alpha)
+    // Not f64::clamp, which panics on a NaN bound: a NaN stays NaN, for
+    // the chemistry's check to name the cell and species.
+    if xi.is_nan() || alpha.is_nan() {
+        f64::NAN
+    } else {
+        xi.max(0.0).min(alpha)
+    }
 }
 
 /// Exact relaxation of `x` toward `target` with e-folding time `tau` (s)
@@ -94,5 +100,16 @@ mod tests {
         assert!(((x1 + x2) / whole - 1.0).abs() < 1e-12);
         assert!(second_order_extent(a0, 1.0, b0, 1.0, 1e12, 1e6) <= b0);
         assert_eq!(second_order_extent(0.0, 1.0, b0, 1.0, k, t), 0.0);
+    }
+
+    #[test]
+    fn non_finite_inputs_give_nan_or_zero_not_a_panic() {
+        // An infinite reactant makes the extent limit NaN (inf - inf).
+        let xi = second_order_extent(f64::INFINITY, 1.0, f64::INFINITY, 1.0, 1.0, 1.0);
+        assert!(xi.is_nan());
+        assert!(second_order_extent(f64::INFINITY, f64::INFINITY, 1.0, 1.0, 1.0, 1.0).is_nan());
+        assert_eq!(second_order_extent(f64::NAN, 1.0, 1.0, 1.0, 1.0, 1.0), 0.0);
+        let xi = second_order_extent(1e-7, 1.0, 1e-7, 1.0, f64::INFINITY, 1.0);
+        assert!(xi.is_nan() || (0.0..=1e-7).contains(&xi));
     }
 }

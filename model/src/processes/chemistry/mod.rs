@@ -622,6 +622,9 @@ impl Process for Chemistry {
                             mu: sun[[j, i]],
                         };
                         let liquid = met.cloud_water[[k, j, i]] * rho;
+                        // What arrives non-finite is another process's (the
+                        // state check names it); what leaves so is ours.
+                        let finite_before = touched.iter().all(|&tr| layer[[tr, j, i]].is_finite());
                         self.cell(
                             &p,
                             &mm,
@@ -638,16 +641,34 @@ impl Process for Chemistry {
                         if let Some(soa) = &soa {
                             soa.apply_cell(&mut layer, j, i, temp, c.oh, dt, c.volume);
                         }
+                        let bad = touched.iter().find(|&&tr| !layer[[tr, j, i]].is_finite());
+                        if let (Some(&tr), true) = (bad, finite_before) {
+                            return Err(Error::Numerics {
+                                process: "chemistry".into(),
+                                detail: format!(
+                                    "{} became {} kg in cell (k={k}, j={j}, i={i}) in step {} ({:.3} h after the start), with T = {} K, p = {} Pa, rh = {}, cloud water {} kg/kg, OH = {} cm-3",
+                                    t.species_of(tr).name,
+                                    layer[[tr, j, i]],
+                                    ctx.step_index,
+                                    ctx.time / 3600.0,
+                                    crate::limits::num(temp),
+                                    crate::limits::num(pressure),
+                                    crate::limits::num(met.rh[[k, j, i]]),
+                                    crate::limits::num(met.cloud_water[[k, j, i]]),
+                                    crate::limits::num(c.oh),
+                                ),
+                            });
+                        }
                     }
                 }
                 let after = layer_sums(&layer);
-                after
+                Ok(after
                     .iter()
                     .zip(&before)
                     .map(|(a, b)| a - b)
-                    .collect::<Vec<f64>>()
+                    .collect::<Vec<f64>>())
             })
-            .collect::<Vec<_>>();
+            .collect::<Result<Vec<_>>>()?;
         for change in per_layer {
             for (&tr, d) in touched.iter().zip(change) {
                 budget.tracers[tr].chemistry_kg += d;
