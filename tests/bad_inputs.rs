@@ -4,26 +4,9 @@
 mod common;
 use common::*;
 use std::path::Path;
-use std::process::Command;
-
-struct Outcome {
-    code: i32,
-    stderr: String,
-}
 
 fn run_binary(dir: &Path, case_text: &str) -> Outcome {
-    std::fs::write(dir.join("case.toml"), case_text).unwrap();
-    let _g = IO_LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let out = Command::new(env!("CARGO_BIN_EXE_airshed"))
-        .arg("run")
-        .arg(dir.join("case.toml"))
-        .arg("--quiet")
-        .output()
-        .unwrap();
-    Outcome {
-        code: out.status.code().unwrap_or(-1),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    airshed(dir, "run", case_text)
 }
 
 /// Assert the exit code, that the message names `file` and `field`, that

@@ -13,29 +13,6 @@ use common::*;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-struct Outcome {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-/// `airshed <sub> dir/case.toml` with `case_text` written there.
-fn airshed(dir: &Path, sub: &str, case_text: &str) -> Outcome {
-    std::fs::write(dir.join("case.toml"), case_text).unwrap();
-    let _g = IO_LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_airshed"));
-    cmd.arg(sub).arg(dir.join("case.toml"));
-    if sub == "run" {
-        cmd.arg("--quiet");
-    }
-    let out = cmd.output().unwrap();
-    Outcome {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
 /// Exit code, no panic, every needle in the message, no output left.
 #[track_caller]
 fn assert_refused(dir: &Path, o: &Outcome, code: i32, needles: &[&str]) {

@@ -7,35 +7,7 @@
 
 mod common;
 use common::*;
-use std::path::Path;
-use std::process::Command;
-use std::time::{Duration, Instant};
-
-struct Outcome {
-    code: i32,
-    stdout: String,
-    stderr: String,
-    elapsed: Duration,
-}
-
-/// `airshed <command> dir/case.toml` on `text`.
-fn airshed(dir: &Path, command: &str, text: &str) -> Outcome {
-    std::fs::write(dir.join("case.toml"), text).unwrap();
-    let _g = IO_LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_airshed"));
-    cmd.arg(command).arg(dir.join("case.toml"));
-    if command == "run" {
-        cmd.arg("--quiet");
-    }
-    let started = Instant::now();
-    let out = cmd.output().unwrap();
-    Outcome {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        elapsed: started.elapsed(),
-    }
-}
+use std::time::Duration;
 
 /// Both `check` and `run` refuse `text` with exit `code`, naming the case
 /// file and every one of `words`, within 10 s, without a panic and

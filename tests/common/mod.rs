@@ -259,3 +259,34 @@ pub fn write_city_totals(path: &Path, rows: &str) {
     )
     .unwrap();
 }
+
+/// What the `airshed` binary did: exit code (-1 if killed by a signal),
+/// its output and how long it took.
+#[allow(dead_code)]
+pub struct Outcome {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: std::time::Duration,
+}
+
+/// `airshed <command> dir/case.toml` with `case_text` written there (`run`
+/// quietly), one binary at a time.
+#[allow(dead_code)]
+pub fn airshed(dir: &Path, command: &str, case_text: &str) -> Outcome {
+    std::fs::write(dir.join("case.toml"), case_text).unwrap();
+    let _g = IO_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_airshed"));
+    cmd.arg(command).arg(dir.join("case.toml"));
+    if command == "run" {
+        cmd.arg("--quiet");
+    }
+    let started = std::time::Instant::now();
+    let out = cmd.output().unwrap();
+    Outcome {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        elapsed: started.elapsed(),
+    }
+}
