@@ -15,13 +15,28 @@ pub struct StartTime {
 impl StartTime {
     /// Seconds since 1970-01-01T00:00:00Z.
     pub fn epoch_seconds(&self) -> f64 {
-        let leap = |y: i32| (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+        let year_days = |y: i32| 365 + is_leap(y as i64) as i64;
         let days: i64 = if self.year >= 1970 {
-            (1970..self.year).map(|y| 365 + leap(y) as i64).sum()
+            (1970..self.year).map(year_days).sum()
         } else {
-            -(self.year..1970).map(|y| 365 + leap(y) as i64).sum::<i64>()
+            -(self.year..1970).map(year_days).sum::<i64>()
         };
         ((days + self.day_of_year as i64 - 1) as f64) * 86400.0 + self.hour_utc * 3600.0
+    }
+}
+
+/// Gregorian leap year.
+pub fn is_leap(year: i64) -> bool {
+    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+}
+
+/// Days in `month` (1-12) of `year`, Gregorian.
+pub fn days_in_month(year: i64, month: u32) -> u32 {
+    match month {
+        2 if is_leap(year) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
     }
 }
 
@@ -37,25 +52,10 @@ pub fn parse_start(s: &str) -> Option<StartTime> {
     if !(1..=12).contains(&mo) || d == 0 || h > 23 || mi > 59 || se > 59 {
         return None;
     }
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let days = [
-        31,
-        if leap { 29 } else { 28 },
-        31,
-        30,
-        31,
-        30,
-        31,
-        31,
-        30,
-        31,
-        30,
-        31,
-    ];
-    if d > days[mo as usize - 1] {
+    if d > days_in_month(y as i64, mo) {
         return None;
     }
-    let doy = days[..mo as usize - 1].iter().sum::<u32>() + d;
+    let doy = (1..mo).map(|m| days_in_month(y as i64, m)).sum::<u32>() + d;
     Some(StartTime {
         year: y as i32,
         day_of_year: doy,

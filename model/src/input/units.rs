@@ -265,22 +265,10 @@ pub fn parse_cf_date(text: &str) -> Option<f64> {
     let y: i64 = ymd.next()?.parse().ok()?;
     let m: i64 = ymd.next()?.parse().ok()?;
     let d: i64 = ymd.next()?.parse().ok()?;
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let month_days = [
-        31,
-        if leap { 29 } else { 28 },
-        31,
-        30,
-        31,
-        30,
-        31,
-        31,
-        30,
-        31,
-        30,
-        31,
-    ];
-    if !(1..=9999).contains(&y) || !(1..=12).contains(&m) || d < 1 || d > month_days[m as usize - 1]
+    if !(1..=9999).contains(&y)
+        || !(1..=12).contains(&m)
+        || d < 1
+        || d > crate::time::days_in_month(y, m as u32) as i64
     {
         return None;
     }
