@@ -20,9 +20,11 @@ pub enum Error {
         field: String,
         expected: String,
     },
-    /// The requested case does not fit in memory (exit 4).
-    #[error("the case needs about {needed_gib:.1} GiB but only {available_gib:.1} GiB is available: {hint}")]
+    /// The requested case does not fit: in memory, or its outputs within
+    /// `run.max_output_gib` or the free disk (exit 4). `what` says which.
+    #[error("{what}: the case needs about {needed_gib:.3} GiB but at most {available_gib:.3} GiB may be used: {hint}")]
     Memory {
+        what: &'static str,
         needed_gib: f64,
         available_gib: f64,
         hint: String,

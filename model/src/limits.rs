@@ -106,6 +106,7 @@ pub fn check_memory(
     .fold(f64::INFINITY, f64::min);
     if needed > limit {
         return Err(Error::Memory {
+            what: "memory",
             needed_gib: needed / GIB,
             available_gib: limit / GIB,
             hint: format!(
@@ -152,6 +153,7 @@ pub fn check_output(case: &Case, tracers: &TracerSet, dir: &Path) -> Result<()> 
     let ceiling = case.run.max_output_gib * GIB;
     let refuse = |limit: f64, why: String| {
         Error::Memory {
+        what: "output size",
         needed_gib: needed / GIB,
         available_gib: limit / GIB,
         hint: format!(
