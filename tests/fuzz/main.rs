@@ -9,6 +9,7 @@
 //!   `known::KNOWN_OPEN`.
 //! - `fuzz_regressions`: replays tests/fuzz-regressions/*.
 //! - `fuzz_seeds_pass_check_and_run`: every seed is valid.
+//! - `fuzz_inputs_are_deterministic`: a seed gives the same files.
 //! - `fuzz_long_campaign` (ignored, opt-in): 10^6 inputs by default;
 //!   fails on any panic, hang or crash.
 //! - `fuzz_replay` (ignored): AIRSHED_FUZZ_REPLAY=DIR[,DIR...] prints the
@@ -100,6 +101,32 @@ fn fuzz_seeds_pass_check_and_run() {
         bad.is_empty(),
         "seed cases that no longer pass check and run: {bad:?} (update tests/fuzz/seeds.rs to the readers' requirements)"
     );
+}
+
+/// A seed gives the same inputs, byte for byte.
+#[test]
+fn fuzz_inputs_are_deterministic() {
+    let scratch = campaign::scratch();
+    let seeds = Seeds::new(scratch.path());
+    let (da, db) = (scratch.path().join("a"), scratch.path().join("b"));
+    for t in targets::ALL {
+        for i in 0..25 {
+            let a = seeds.generate(t, &mut rng::Rng::for_input(14, t as usize, i));
+            let b = seeds.generate(t, &mut rng::Rng::for_input(14, t as usize, i));
+            assert_eq!(a.ops.describe(), b.ops.describe(), "{} input {i}", t.name());
+            let (ra, rb) = (seeds.materialize(&a, &da), seeds.materialize(&b, &db));
+            assert_eq!(ra, rb, "{} input {i}", t.name());
+            for e in std::fs::read_dir(&da).unwrap().flatten() {
+                let other = db.join(e.file_name());
+                assert!(
+                    std::fs::read(e.path()).unwrap() == std::fs::read(&other).unwrap(),
+                    "{} input {i}: {:?} differs",
+                    t.name(),
+                    e.file_name()
+                );
+            }
+        }
+    }
 }
 
 #[test]
