@@ -50,6 +50,13 @@ pub const KNOWN_OPEN: &[Known] = &[
         regression: Some("wrf-bottom-top-stag-zero"),
     },
     Known {
+        id: "wrf: DateStrLen of length 0 (chunk size must be non-zero)",
+        kind: "panic",
+        location: "model/src/met/wrf.rs",
+        message: "chunk size",
+        regression: Some("wrf-datestrlen-zero"),
+    },
+    Known {
         id: "reanalysis: coordinate lengths not checked against the fields' dimensions",
         kind: "panic",
         location: "model/src/met/reanalysis.rs",

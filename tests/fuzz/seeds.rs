@@ -183,6 +183,13 @@ fn case(parts: &[&str]) -> String {
     parts.join("\n")
 }
 
+/// The same file as netCDF-4 (HDF5), as WRF writes with io_form 11 and
+/// tests/reanalysis.rs writes its coarse met.
+fn nc4(mut doc: NcDoc) -> NcDoc {
+    doc.format = Format::Nc4;
+    doc
+}
+
 /// CF met on the lat-lon grid, every optional field present.
 fn cf_met() -> NcDoc {
     let mut d = NcDoc::new(Format::Cdf5);
@@ -465,7 +472,7 @@ pub fn all() -> Vec<SeedCase> {
                 "[met]\nkind = \"wrf\"\nfiles = [\"wrfout.nc\"]\n",
                 BOUNDARY_OUTPUT,
             ]),
-            files: vec![("wrfout.nc", Nc(wrfout()))],
+            files: vec![("wrfout.nc", Nc(nc4(wrfout())))],
         },
         SeedCase {
             name: "reanalysis",
@@ -487,7 +494,7 @@ pub fn all() -> Vec<SeedCase> {
                 "[met]\nkind = \"diagnostic\"\nfile = \"era.nc\"\nterrain = { shape = \"hill\", height_m = 300.0, radius_km = 5.0 }\n",
                 BOUNDARY_OUTPUT,
             ]),
-            files: vec![("era.nc", Nc(reanalysis()))],
+            files: vec![("era.nc", Nc(nc4(reanalysis())))],
         },
         SeedCase {
             name: "stations",
