@@ -225,6 +225,14 @@ fn minimize(
     best
 }
 
+/// Inputs a worker process checked before the current one (since it
+/// started), oldest first.
+type History = std::collections::VecDeque<(u64, Recipe)>;
+
+/// How many earlier inputs are kept for crashes that need them.
+const HISTORY: usize = 16;
+
+#[allow(clippy::too_many_arguments)]
 fn record(
     sh: &Shared,
     worker: &mut Worker,
@@ -233,11 +241,33 @@ fn record(
     dir: &Path,
     phase: &'static str,
     o: &Outcome,
+    history: &History,
 ) {
     let target = recipe.target;
-    let Some(key) = class_key(phase, target, &o.verdict) else {
+    let Some(mut key) = class_key(phase, target, &o.verdict) else {
         return;
     };
+    // A crash of the C libraries may come from memory an earlier input
+    // corrupted: check the input again in the new worker, alone.
+    let mut alone = true;
+    if matches!(o.verdict, Verdict::Crash { .. }) {
+        alone = evaluate(
+            sh.seeds,
+            worker,
+            recipe,
+            &dir.with_file_name("alone"),
+            phase == "run",
+            sh.cfg.limit,
+        )
+        .and_then(|(c, r)| {
+            let o = if phase == "run" { r? } else { c };
+            class_key(phase, target, &o.verdict)
+        })
+        .is_some_and(|k| k == key);
+        if !alone {
+            key.push_str(" after earlier inputs");
+        }
+    }
     let (new, keep) = {
         let mut rep = sh.report.lock().unwrap();
         let (kind, message, location, via) = match &o.verdict {
@@ -254,7 +284,15 @@ fn record(
             ),
             Verdict::Crash { what, detail } => (
                 "crash",
-                format!("{what}: {}", detail.lines().last().unwrap_or("")),
+                format!(
+                    "{what}: {}{}",
+                    detail.lines().last().unwrap_or(""),
+                    if alone {
+                        ""
+                    } else {
+                        " (not alone: only after the earlier inputs saved beside it as before-N)"
+                    }
+                ),
                 target.name().to_string(),
                 String::new(),
             ),
@@ -291,6 +329,26 @@ fn record(
                 to.join("about.txt"),
                 about(target, seed_name, phase, o, &recipe.ops.describe()),
             );
+            if !alone {
+                // The inputs the crashed worker checked before, to replay
+                // in order (AIRSHED_FUZZ_REPLAY=before-16,...,before-1,.).
+                let tmp = dir.with_file_name("before");
+                for (back, (i, r)) in history.iter().rev().enumerate() {
+                    if sh.seeds.materialize(r, &tmp).is_ok() {
+                        let b = to.join(format!("before-{}", back + 1));
+                        let _ = copy_dir(&tmp, &b);
+                        let _ = std::fs::write(
+                            b.join("about.txt"),
+                            format!(
+                                "target: {}\ninput: {i}\nseed case: {}\nmutations:\n{}\n",
+                                r.target.name(),
+                                sh.seeds.cases[r.seed].name,
+                                r.ops.describe()
+                            ),
+                        );
+                    }
+                }
+            }
             sh.report
                 .lock()
                 .unwrap()
@@ -302,7 +360,7 @@ fn record(
         }
     }
     let is_hang = matches!(o.verdict, Verdict::Hang);
-    if new && sh.cfg.minimize && (!is_hang || sh.cfg.minimize_hangs) {
+    if new && alone && sh.cfg.minimize && (!is_hang || sh.cfg.minimize_hangs) {
         let min_dir = dir.with_file_name("min");
         let min = minimize(sh, worker, recipe, &min_dir, phase, &key);
         let to = class_dir.join("minimized");
@@ -326,6 +384,7 @@ fn record(
 fn drive(sh: &Shared, w: usize, root: &Path) {
     let dir = root.join(format!("w{w}")).join("in");
     let mut worker = Worker::spawn();
+    let mut history = History::new();
     loop {
         let i = sh.next.fetch_add(1, Ordering::Relaxed);
         let Some(&(target, index)) = sh.items.get(i) else {
@@ -402,11 +461,31 @@ fn drive(sh: &Shared, w: usize, root: &Path) {
             }
         }
         if let Some((check, run)) = &result {
+            let failed =
+                check.verdict.is_failure() || run.as_ref().is_some_and(|r| r.verdict.is_failure());
             if check.verdict.is_failure() {
-                record(sh, &mut worker, &recipe, index, &dir, "check", check);
+                record(
+                    sh,
+                    &mut worker,
+                    &recipe,
+                    index,
+                    &dir,
+                    "check",
+                    check,
+                    &history,
+                );
             }
             if let Some(run) = run.as_ref().filter(|r| r.verdict.is_failure()) {
-                record(sh, &mut worker, &recipe, index, &dir, "run", run);
+                record(sh, &mut worker, &recipe, index, &dir, "run", run, &history);
+            }
+            if failed {
+                // The worker was replaced, or has checked other inputs.
+                history.clear();
+            } else {
+                if history.len() == HISTORY {
+                    history.pop_front();
+                }
+                history.push_back((index, recipe));
             }
         }
         sh.done.fetch_add(1, Ordering::Relaxed);

@@ -172,6 +172,13 @@ pub const KNOWN_OPEN: &[Known] = &[
         regression: Some("libnetcdf-sigfpe-corrupt-header"),
     },
     Known {
+        id: "libnetcdf 4.9.0 / HDF5 1.10.8: heap corruption opening a corrupt netCDF-4 file after another one",
+        kind: "crash",
+        location: "-nc",
+        message: "abort (SIGABRT)",
+        regression: Some("libnetcdf-heap-corruption-after-another-file"),
+    },
+    Known {
         id: "wrf: Times read with the length a corrupt header gives (abort on allocation)",
         kind: "crash",
         location: "",

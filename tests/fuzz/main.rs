@@ -14,6 +14,10 @@
 //!   fails on any panic, hang or crash.
 //! - `fuzz_replay` (ignored): AIRSHED_FUZZ_REPLAY=DIR[,DIR...] prints the
 //!   oracle's verdict on saved inputs.
+//!
+//! Unix only: workers run under `sh -c 'ulimit -v ...'` and crashes are
+//! told apart by their signal.
+#![cfg(unix)]
 
 mod campaign;
 mod csv_mut;
