@@ -80,12 +80,28 @@ enum Command {
     Check { case: PathBuf },
     /// List the built-in species and their deposition parameters.
     Species,
+    /// Internal: read a NetCDF file's whole header, exit 0 if it reads
+    /// (the child process of the damaged-file check, `input::nc`).
+    #[command(name = "__probe-netcdf", hide = true)]
+    ProbeNetcdf { file: PathBuf },
 }
 
 use airshed::config::MAX_THREADS;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::ProbeNetcdf { file } = &cli.command {
+        let ok = airshed::input::nc::probe_child(file);
+        return if ok {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(3)
+        };
+    }
+    // NetCDF inputs' headers are read first in a child of this binary.
+    if let Ok(exe) = std::env::current_exe() {
+        airshed::input::nc::probe_netcdf_with(exe);
+    }
     match execute(cli) {
         Ok(text) => match write_stdout(&text) {
             Ok(()) => ExitCode::SUCCESS,
@@ -243,6 +259,7 @@ fn execute(cli: Cli) -> airshed::Result<String> {
             let case = Case::load(&case)?;
             pool(0, &case.file, "run.threads", true)?.install(|| check_text(&case))
         }
+        Command::ProbeNetcdf { .. } => Ok(String::new()),
         Command::Species => {
             let mut text = String::new();
             let _ = writeln!(

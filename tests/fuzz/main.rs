@@ -72,6 +72,8 @@ fn limit() -> Duration {
 #[ignore = "a worker process of the fuzz campaigns (they start it)"]
 fn fuzz_worker() {
     if std::env::var_os("AIRSHED_FUZZ_WORKER").is_some() {
+        // As `airshed check` does: NetCDF headers read first in a child.
+        airshed::input::nc::probe_netcdf_with(env!("CARGO_BIN_EXE_airshed").into());
         oracle::serve();
     }
 }

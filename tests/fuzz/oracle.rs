@@ -104,6 +104,8 @@ fn names_file_and_key(e: &airshed::Error, dir: &Path, case_text: &str) -> bool {
         Error::Memory { hint, .. } => hint.contains("case.toml"),
         Error::Numerics { process, .. } => !process.trim().is_empty(),
         Error::Output { file, .. } => !file.as_os_str().is_empty(),
+        // Only a signal sent to the worker; the campaign sends none.
+        Error::Interrupted { .. } => false,
     }
 }
 

@@ -11,6 +11,16 @@
 //!   a netCDF-4/HDF5 file at least as long as the end-of-file address in
 //!   its superblock ([`open`]). The netCDF library itself reads the missing
 //!   tail of a classic file as zeros.
+//! - **Damaged netCDF-4.** HDF5 1.10 (under libnetcdf 4.9) is not
+//!   memory-safe on a damaged file: it crashed (SIGSEGV, double free) on
+//!   files whose damage our header checks cannot see, once another file
+//!   had been opened in the process; and the netcdf crate unwraps some
+//!   library errors on damaged headers of any format (`File::attribute`).
+//!   So the CLI first reads each NetCDF input's whole header (every group,
+//!   dimension, variable and attribute) in a child process
+//!   ([`probe_child`]), once per file; a child that fails, panics or
+//!   crashes makes the file an input error, and the main process never
+//!   opens it ([`open`]). Library callers opt in with [`probe_netcdf_with`].
 //! - **Missing values.** A value that is NaN or infinite, equal to the
 //!   `_FillValue` (or, without one, the netCDF default fill of its type,
 //!   e.g. 9.9692099683868690e36 for float and double), to a
@@ -85,6 +95,7 @@ pub fn open(path: &Path) -> Result<netcdf::File> {
             ))
         }
     };
+    probe(path)?;
     netcdf::open(path).map_err(|e| {
         let hint = if format == "netCDF-4/HDF5" {
             "; a truncated or damaged netCDF-4 file fails this way"
@@ -97,6 +108,134 @@ pub fn open(path: &Path) -> Result<netcdf::File> {
             format!("a readable NetCDF file ({e}{hint})"),
         )
     })
+}
+
+/// The program that reads a NetCDF header in a child process (`airshed
+/// __probe-netcdf FILE`), when set.
+static PROBE_EXE: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+
+/// Files the child has read whole, so each is probed once per process:
+/// by device, inode, length and modification time, so a file replaced
+/// under the same name is probed again.
+static PROBED: std::sync::Mutex<Vec<(u64, u64, u64, i64, i64)>> = std::sync::Mutex::new(Vec::new());
+
+/// Read every NetCDF input's header in a child process of `exe` (the
+/// `airshed` binary, which answers `__probe-netcdf FILE` with
+/// [`probe_child`]) before opening it here.
+pub fn probe_netcdf_with(exe: std::path::PathBuf) {
+    let _ = PROBE_EXE.set(exe);
+}
+
+/// Refuse `path` if reading its header fails, panics or crashes in a child.
+fn probe(path: &Path) -> Result<()> {
+    let Some(exe) = PROBE_EXE.get() else {
+        return Ok(());
+    };
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(path)
+        .map_err(|e| Error::input(path, "(file)", format!("a readable file ({e})")))?;
+    let key = (
+        meta.dev(),
+        meta.ino(),
+        meta.len(),
+        meta.mtime(),
+        meta.mtime_nsec(),
+    );
+    let mut probed = PROBED.lock().unwrap_or_else(|e| e.into_inner());
+    if probed.contains(&key) {
+        return Ok(());
+    }
+    let out = std::process::Command::new(exe)
+        .arg("__probe-netcdf")
+        .arg(path)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| {
+            Error::input(
+                path,
+                "(file)",
+                format!(
+                    "a netCDF-4 file read first in a child process, which could not start ({e})"
+                ),
+            )
+        })?;
+    if !out.status.success() {
+        let why = String::from_utf8_lossy(&out.stdout);
+        let why = match (why.trim(), out.status.code()) {
+            (w, _) if !w.is_empty() => w.to_string(),
+            (_, Some(c)) => format!("the reader exited with code {c}"),
+            (_, None) => "the netCDF/HDF5 library crashed reading it".to_string(),
+        };
+        return Err(Error::input(
+            path,
+            "(file)",
+            format!("a readable NetCDF file: reading its header failed ({why}); a damaged file fails this way"),
+        ));
+    }
+    probed.push(key);
+    Ok(())
+}
+
+/// The child's side of [`probe`]: open `path` and read every group,
+/// dimension, variable and attribute (values included, data not). Prints
+/// the failure and returns false; a panic in the netcdf crate is caught
+/// and reported the same way.
+pub fn probe_child(path: &Path) -> bool {
+    // Values that do not decode are not failures here: the readers
+    // judge what they need. Only a failure to open, a panic or a crash is.
+    fn read<'f>(
+        attributes: impl Iterator<Item = netcdf::Attribute<'f>>,
+        dimensions: impl Iterator<Item = netcdf::Dimension<'f>>,
+        variables: impl Iterator<Item = netcdf::Variable<'f>>,
+    ) {
+        for a in attributes {
+            let _ = (a.name(), a.value());
+        }
+        for d in dimensions {
+            let _ = (d.name(), d.len());
+        }
+        for v in variables {
+            let _ = (v.name(), v.vartype(), v.len());
+            for d in v.dimensions() {
+                let _ = (d.name(), d.len());
+            }
+            for a in v.attributes() {
+                let _ = (a.name(), a.value());
+            }
+        }
+    }
+    fn walk(g: &netcdf::Group) {
+        read(g.attributes(), g.dimensions(), g.variables());
+        for sub in g.groups() {
+            walk(&sub);
+        }
+    }
+    std::panic::set_hook(Box::new(|_| {}));
+    let result = std::panic::catch_unwind(|| -> std::result::Result<(), String> {
+        let f = netcdf::open(path).map_err(|e| e.to_string())?;
+        // Classic files have no groups: the file is the root.
+        match f.root() {
+            Some(root) => walk(&root),
+            None => read(f.attributes(), f.dimensions(), f.variables()),
+        }
+        Ok(())
+    });
+    match result {
+        Ok(Ok(())) => true,
+        Ok(Err(why)) => {
+            println!("{why}");
+            false
+        }
+        Err(p) => {
+            let msg = p
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            println!("the netcdf crate failed: {msg}");
+            false
+        }
+    }
 }
 
 /// The file's format and the length its header promises, if it is a

@@ -248,6 +248,26 @@ pub fn read_header(path: &Path) -> Result<WrfHeader> {
             ),
         ));
     }
+    // The Arakawa C grid: each staggered dimension is one longer than its
+    // mass dimension (the Arakawa C grid of Skamarock et al. 2019), and the mass grid
+    // has at least two points across and one level.
+    for (mass, stag, min) in [
+        ("west_east", "west_east_stag", 2),
+        ("south_north", "south_north_stag", 2),
+        ("bottom_top", "bottom_top_stag", 1),
+    ] {
+        let n = dim_len(&file, path, mass)?;
+        let ns = dim_len(&file, path, stag)?;
+        if n < min || ns != n + 1 {
+            return Err(Error::input(
+                path,
+                stag,
+                format!(
+                    "{stag} = {mass} + 1 (WRF's staggered grid) with {mass} at least {min}; they are {ns} and {n}"
+                ),
+            ));
+        }
+    }
     // Every field of a record must be addressable: the staggered 3-D size.
     let points = (header.west_east + 1)
         .checked_mul(header.south_north + 1)
