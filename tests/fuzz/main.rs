@@ -274,7 +274,12 @@ fn fuzz_regressions() {
     let (mut failing, mut fixed) = (vec![], vec![]);
     for (i, (check, run)) in results {
         let name = dirs[i].file_name().unwrap().to_string_lossy().to_string();
-        let failed = check.is_failure() || run.as_ref().is_some_and(Verdict::is_failure);
+        // A regression whose input file went missing (not committed, say)
+        // would pass vacuously as "no such file": that is a failure too.
+        let incomplete = matches!(&check, Verdict::Refused { message, .. }
+            if message.contains("No such file or directory"));
+        let failed =
+            incomplete || check.is_failure() || run.as_ref().is_some_and(Verdict::is_failure);
         let listed = known::KNOWN_OPEN
             .iter()
             .any(|k| k.regression == Some(name.as_str()));
