@@ -55,6 +55,13 @@ pub struct Outcome {
     pub ms: f64,
 }
 
+/// The run phase's time limit, in multiples of the check's: `check` must
+/// answer within 10 s on any input (issue 14), but a run of a small case
+/// at the shortest legal step (1 s, e.g. `dt_s = 2` over 2 h with tags:
+/// 3600 steps) legitimately takes longer; a run that never ends still
+/// shows as a hang.
+pub const RUN_LIMIT_FACTOR: u32 = 6;
+
 pub struct Worker {
     child: Child,
     stdin: ChildStdin,
@@ -146,8 +153,9 @@ impl Worker {
         }
     }
 
-    /// Check the case in `dir` (and run it when `run`), each phase within
-    /// `limit`. A hung or dead worker is replaced.
+    /// Check the case in `dir` within `limit` (and run it when `run`,
+    /// within [`RUN_LIMIT_FACTOR`] x `limit`). A hung or dead worker is
+    /// replaced.
     pub fn evaluate(
         &mut self,
         dir: &Path,
@@ -171,7 +179,7 @@ impl Worker {
         if !run || matches!(check.verdict, Verdict::Hang | Verdict::Crash { .. }) {
             return (check, None);
         }
-        let run = self.reply(limit);
+        let run = self.reply(limit * RUN_LIMIT_FACTOR);
         (check, Some(run))
     }
 
