@@ -286,7 +286,10 @@ pub fn for_each_csv_row(
         .collect::<Result<_>>()?;
     // Line numbers from byte offsets: the csv crate counts neither comment
     // lines nor blank ones, and places a record before those preceding it.
-    let line_of = |byte: u64| {
+    // Records come in byte order, so newlines are counted on from the last
+    // one asked about: the whole file is scanned once, not once per row.
+    let mut counted = (0usize, 1u64);
+    let mut line_of = |byte: u64| {
         let mut at = (byte as usize).min(bytes.len());
         while at < bytes.len() && matches!(bytes[at], b'#' | b'\n' | b'\r') {
             at = bytes[at..]
@@ -294,7 +297,10 @@ pub fn for_each_csv_row(
                 .position(|&b| b == b'\n')
                 .map_or(bytes.len(), |p| at + p + 1);
         }
-        1 + bytes[..at].iter().filter(|&&b| b == b'\n').count() as u64
+        let (from, line) = if at >= counted.0 { counted } else { (0, 1) };
+        let line = line + bytes[from..at].iter().filter(|&&b| b == b'\n').count() as u64;
+        counted = (at, line);
+        line
     };
     for rec in rdr.records() {
         let rec = rec.map_err(|e| {

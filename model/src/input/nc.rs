@@ -117,7 +117,10 @@ static PROBE_EXE: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock:
 /// Files the child has read whole, so each is probed once per process:
 /// by device, inode, length and modification time, so a file replaced
 /// under the same name is probed again.
-static PROBED: std::sync::Mutex<Vec<(u64, u64, u64, i64, i64)>> = std::sync::Mutex::new(Vec::new());
+static PROBED: std::sync::Mutex<Vec<FileKey>> = std::sync::Mutex::new(Vec::new());
+
+/// Device, inode, length, modification seconds and nanoseconds.
+type FileKey = (u64, u64, u64, i64, i64);
 
 /// Read every NetCDF input's header in a child process of `exe` (the
 /// `airshed` binary, which answers `__probe-netcdf FILE` with
@@ -145,11 +148,13 @@ fn probe(path: &Path) -> Result<()> {
     if probed.contains(&key) {
         return Ok(());
     }
-    let out = std::process::Command::new(exe)
+    let child = std::process::Command::new(exe)
         .arg("__probe-netcdf")
         .arg(path)
         .stdin(std::process::Stdio::null())
-        .output()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
         .map_err(|e| {
             Error::input(
                 path,
@@ -159,9 +164,9 @@ fn probe(path: &Path) -> Result<()> {
                 ),
             )
         })?;
-    if !out.status.success() {
-        let why = String::from_utf8_lossy(&out.stdout);
-        let why = match (why.trim(), out.status.code()) {
+    let (status, said) = wait_for_probe(child, path)?;
+    if !status.success() {
+        let why = match (said.trim(), status.code()) {
             (w, _) if !w.is_empty() => w.to_string(),
             (_, Some(c)) => format!("the reader exited with code {c}"),
             (_, None) => "the netCDF/HDF5 library crashed reading it".to_string(),
@@ -174,6 +179,59 @@ fn probe(path: &Path) -> Result<()> {
     }
     probed.push(key);
     Ok(())
+}
+
+/// How long a header read may take. A sound header, even a WRF file's
+/// few hundred variables, reads in well under a second; HDF5 can loop for
+/// ever on a damaged one (the fuzz campaign found a variable-length
+/// attribute whose global-heap walk never ends).
+pub const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Wait for the probe child, killing it after [`PROBE_TIMEOUT`]. Returns
+/// its exit status and what it printed.
+fn wait_for_probe(
+    mut child: std::process::Child,
+    path: &Path,
+) -> Result<(std::process::ExitStatus, String)> {
+    use std::io::Read;
+    let started = std::time::Instant::now();
+    let mut pause = std::time::Duration::from_millis(1);
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if started.elapsed() < PROBE_TIMEOUT => {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(std::time::Duration::from_millis(50));
+            }
+            Ok(None) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(Error::input(
+                    path,
+                    "(file)",
+                    format!(
+                        "a readable NetCDF file: the netCDF/HDF5 library had not read its header after {} s and was stopped; a damaged file fails this way",
+                        PROBE_TIMEOUT.as_secs()
+                    ),
+                ));
+            }
+            Err(e) => {
+                let _ = child.kill();
+                return Err(Error::input(
+                    path,
+                    "(file)",
+                    format!("a netCDF-4 file read first in a child process, which could not be waited for ({e})"),
+                ));
+            }
+        }
+    };
+    // The child prints one short line at most, well inside a pipe's buffer,
+    // so it cannot block on a full pipe before it exits.
+    let mut said = String::new();
+    if let Some(mut out) = child.stdout.take() {
+        let _ = out.read_to_string(&mut said);
+    }
+    Ok((status, said))
 }
 
 /// The child's side of [`probe`]: open `path` and read every group,
