@@ -329,6 +329,7 @@ fn receptor_series(c: &airshed::config::Case) -> airshed::attribution::report::S
     let calendar = airshed::attribution::report::Calendar {
         episode_ugm3: 75.0,
         utc_offset_hours: 0.0,
+        spin_up_hours: 0.0,
     };
     airshed::output::tags::run_series(sim, c, receptors, calendar).unwrap()
 }

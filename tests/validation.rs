@@ -199,6 +199,18 @@ fn every_numeric_key_out_of_its_range_is_refused_naming_the_key() {
             "run.max_output_gib",
         ),
         (
+            vec![("hours = 1\n", "hours = 1\nspin_up_hours = 1\n")],
+            "run.spin_up_hours",
+        ),
+        (
+            vec![("hours = 1\n", "hours = 1\nspin_up_hours = -1\n")],
+            "run.spin_up_hours",
+        ),
+        (
+            vec![("hours = 1\n", "hours = 1\nspin_up_hours = nan\n")],
+            "run.spin_up_hours",
+        ),
+        (
             vec![("hours = 1\n", "hours = 1\nthreads = 100000\n")],
             "run.threads",
         ),

@@ -67,7 +67,7 @@ fn cut_run(
         sim,
         case,
         tagging.receptors.clone(),
-        Calendar::of(&tagging.spec),
+        Calendar::of(&tagging.spec, &case.run),
     )?;
     Ok(run_means(&series))
 }

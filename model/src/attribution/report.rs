@@ -67,14 +67,18 @@ pub struct Series {
 pub struct Calendar {
     pub episode_ugm3: f64,
     pub utc_offset_hours: f64,
+    /// Records whose interval starts before this hour of the run are left
+    /// out of every period (`run.spin_up_hours`).
+    pub spin_up_hours: f64,
 }
 
 impl Calendar {
-    /// The case's `[attribution]` keys.
-    pub fn of(spec: &crate::config::AttributionSpec) -> Calendar {
+    /// The case's `[attribution]` keys and its spin-up.
+    pub fn of(spec: &crate::config::AttributionSpec, run: &crate::config::RunSpec) -> Calendar {
         Calendar {
             episode_ugm3: spec.episode_ugm3,
             utc_offset_hours: spec.utc_offset_hours,
+            spin_up_hours: run.spin_up_hours,
         }
     }
 }
@@ -115,13 +119,21 @@ impl Series {
         civil_from_days((t / 86_400.0).floor() as i64)
     }
 
+    /// The records after the spin-up, which every period is cut from (the
+    /// tolerance absorbs interval bounds summed in floating point).
+    pub fn reported(&self) -> Vec<usize> {
+        (0..self.intervals.len())
+            .filter(|&r| self.intervals[r].0 >= self.calendar.spin_up_hours - 1e-9)
+            .collect()
+    }
+
     /// The periods of a receptor: (label, records).
     pub fn periods(&self, receptor: &ReceptorSeries) -> Vec<(String, Vec<usize>)> {
-        let n = self.intervals.len();
-        let mut out = vec![("run".to_string(), (0..n).collect::<Vec<_>>())];
+        let reported = self.reported();
+        let mut out = vec![("run".to_string(), reported.clone())];
         let mut months: Vec<(String, Vec<usize>)> = Vec::new();
         let mut days: Vec<(String, Vec<usize>)> = Vec::new();
-        for r in 0..n {
+        for &r in &reported {
             let (y, m, d) = self.date_of(r);
             for (list, label) in [
                 (&mut months, format!("month {y:04}-{m:02}")),
@@ -237,6 +249,7 @@ impl Series {
         serde_json::to_string_pretty(&serde_json::json!({
             "episode_threshold_ugm3": self.calendar.episode_ugm3,
             "utc_offset_hours": self.calendar.utc_offset_hours,
+            "spin_up_hours": self.calendar.spin_up_hours,
             "tags": self.tags,
             "rows": self.rows(),
         }))
@@ -264,7 +277,7 @@ impl Series {
         );
         let pm = self.species.len() - 1;
         for rec in self.receptors.iter().filter(|r| r.kind != "site") {
-            let all: Vec<usize> = (0..self.intervals.len()).collect();
+            let all = self.reported();
             let mean = self.mean(rec, &all);
             let mut cols = vec![0.0; sources.len()];
             for (t, tag) in self.tags.iter().enumerate() {
@@ -289,7 +302,7 @@ impl Series {
 
     /// The terminal summary of one receptor over the whole run.
     pub fn summary(&self, rec: &ReceptorSeries) -> String {
-        let all: Vec<usize> = (0..self.intervals.len()).collect();
+        let all = self.reported();
         let mean = self.mean(rec, &all);
         let pm = self.species.len() - 1;
         let per_tag = &mean[pm];
@@ -303,9 +316,14 @@ impl Series {
         };
         let _ = writeln!(
             out,
-            "{label}: PM2.5 {:.1} ug/m3, mean of {} h",
+            "{label}: PM2.5 {:.1} ug/m3, mean of {} h{}",
             total,
-            self.hours_of(&all)
+            self.hours_of(&all),
+            if self.calendar.spin_up_hours > 0.0 {
+                format!(" after {} h of spin-up", self.calendar.spin_up_hours)
+            } else {
+                String::new()
+            }
         );
         let sum_where = |f: &dyn Fn(usize, &TagInfo) -> bool| -> f64 {
             self.tags
@@ -469,6 +487,7 @@ mod tests {
             calendar: Calendar {
                 episode_ugm3: 75.0,
                 utc_offset_hours: 0.0,
+                spin_up_hours: 0.0,
             },
         }
     }
@@ -536,5 +555,38 @@ mod tests {
         );
         let episode = s.periods(&s.receptors[0]).pop().unwrap();
         assert_eq!((episode.0.as_str(), episode.1.len()), ("episode days", 0));
+    }
+
+    #[test]
+    fn spin_up_hours_are_left_out_of_every_period() {
+        // A 24 h spin-up leaves the second day alone: its PM2.5 is A 6,
+        // B 4 (10 ug/m3, no episode), the first day is no period at all.
+        let mut s = two_days();
+        s.calendar.spin_up_hours = 24.0;
+        let periods: Vec<(String, usize)> = s
+            .periods(&s.receptors[0])
+            .into_iter()
+            .map(|(p, r)| (p, r.len()))
+            .collect();
+        assert_eq!(
+            periods,
+            [
+                ("run".to_string(), 24),
+                ("month 2023-02".to_string(), 24),
+                ("day 2023-02-01".to_string(), 24),
+                ("episode days".to_string(), 0)
+            ]
+        );
+        let rows = s.rows();
+        let run_a = rows
+            .iter()
+            .find(|r| r.period == "run (24 h)" && r.tag == "A" && r.species == PM25)
+            .unwrap();
+        assert!((run_a.ugm3 - 6.0).abs() < 1e-12);
+        let summary = s.summary(&s.receptors[0]);
+        assert!(
+            summary.contains("mean of 24 h after 24 h of spin-up"),
+            "{summary}"
+        );
     }
 }

@@ -100,6 +100,8 @@ pub struct RunSpec {
     /// Ceiling in GiB on the estimated size of the run's outputs
     /// ([`crate::limits::check_output`]).
     pub max_output_gib: f64,
+    /// Hours at the start left out of the attribution tables.
+    pub spin_up_hours: f64,
 }
 
 #[derive(Debug, Clone, PartialEq)]

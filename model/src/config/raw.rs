@@ -120,6 +120,11 @@ pub struct RawRun {
     /// output directory is a second ceiling.
     #[serde(default)]
     pub max_output_gib: Option<f64>,
+    /// Hours at the start that the attribution tables leave out (the model
+    /// spinning up from its initial field): a whole number of output
+    /// intervals, less than `hours` (default 0).
+    #[serde(default)]
+    pub spin_up_hours: f64,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

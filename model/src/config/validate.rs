@@ -414,6 +414,22 @@ pub fn validate(raw: RawCase, file: &Path) -> Result<Case> {
             ),
         ));
     }
+    let spin_up = raw.run.spin_up_hours / interval_hours;
+    if !(spin_up.is_finite()
+        && (spin_up - spin_up.round()).abs() <= 1e-9 * spin_up.max(1.0)
+        && spin_up.round() >= 0.0
+        && raw.run.spin_up_hours < hours)
+    {
+        return Err(c.err(
+            "run.spin_up_hours",
+            format!(
+                "a whole number (0 or more) of output intervals of {} h, less than run.hours = {}, got {}",
+                num(interval_hours),
+                num(hours),
+                raw.run.spin_up_hours
+            ),
+        ));
+    }
     let step_s = steps(&c, hours, dt_s, interval_hours)?;
     substeps(&c, &raw, &met, &grid, step_s)?;
     let nz = grid.layer_tops_m.len();
@@ -452,6 +468,7 @@ pub fn validate(raw: RawCase, file: &Path) -> Result<Case> {
             threads: raw.run.threads,
             max_memory_gib,
             max_output_gib,
+            spin_up_hours: raw.run.spin_up_hours,
         },
         grid,
         species,

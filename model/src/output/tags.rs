@@ -104,7 +104,12 @@ impl TagFile {
         set: &mut OutputSet,
     ) -> Result<TagFile> {
         let receptors = tagging.receptors.clone();
-        let mut sink = TagFile::series_only(case, view, receptors, Calendar::of(&tagging.spec));
+        let mut sink = TagFile::series_only(
+            case,
+            view,
+            receptors,
+            Calendar::of(&tagging.spec, &case.run),
+        );
         let series = &sink.series;
         let nt = series.tags.len();
         let cell_methods = match case.output.mode {
@@ -268,6 +273,8 @@ fn write_metadata(
     f.add_attribute("episode_threshold_ugm3", tagging.spec.episode_ugm3)
         .map_err(e)?;
     f.add_attribute("utc_offset_hours", tagging.spec.utc_offset_hours)
+        .map_err(e)?;
+    f.add_attribute("spin_up_hours", case.run.spin_up_hours)
         .map_err(e)?;
     f.add_attribute("start_epoch_seconds", case.run.start.epoch_seconds())
         .map_err(e)?;
@@ -736,6 +743,8 @@ pub fn series_from_file(path: &Path, request: &ReceptorRequest) -> Result<Series
         calendar: Calendar {
             episode_ugm3: attr_f64("episode_threshold_ugm3")?,
             utc_offset_hours: attr_f64("utc_offset_hours")?,
+            // Files written before the key existed have no spin-up.
+            spin_up_hours: attr_f64("spin_up_hours").unwrap_or(0.0),
         },
     };
     for (s, name) in species_vars.iter().enumerate() {
