@@ -111,8 +111,8 @@ def main():
         s = by_code.setdefault(p["admin1code"], [0, 0])
         s[0] += 1
         s[1] += p["population"]
-    print("places: per admin1 " + ", ".join(
-        f"{c or '(none)'} {PROVINCES.get(c, ('?',))[0]} {n}/{pop:,}"
+    print("places: places/population per admin1 " + ", ".join(
+        f"{c} {PROVINCES[c][0]} {n}/{pop:,}" if c in PROVINCES else f"(none) {n}/{pop:,}"
         for c, (n, pop) in sorted(by_code.items())))
     unknown = sorted(c for c in by_code if c and c not in PROVINCES)
     if unknown:
