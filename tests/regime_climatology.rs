@@ -108,3 +108,75 @@ fn a_january_of_the_winter_regime_over_flat_ground() {
     print(&stats);
     println!("{:.1} s", t.elapsed().as_secs_f64());
 }
+
+#[test]
+fn a_schedule_changes_regime_at_its_spells_and_blends_over_six_hours() {
+    // Spells: winter from 4 days before the run, stagnant from hour 24,
+    // winter again from hour 72.
+    let met = r#"regime = [
+  { start = "2023-01-14T00:00:00Z", regime = "winter" },
+  { start = "2023-01-19T00:00:00Z", regime = "stagnant", calm_fraction = 1.0 },
+  { start = "2023-01-21T00:00:00Z", regime = "winter", calm_fraction = 0.0 },
+]"#;
+    let dir = tempfile::tempdir().unwrap();
+    let c = case(&january_case("2023-01-18T00:00:00Z", 96, met), dir.path());
+    let grid = Grid::new(&c.grid);
+    let MetSpec::Regime(spec) = &c.met else {
+        panic!("a regime case")
+    };
+    let m = RegimeMet::new(&grid, spec, c.run.start, 0.1, 96).unwrap();
+    let winter = Regime::of(airshed::config::RegimeName::Winter);
+    let stagnant = Regime::of(airshed::config::RegimeName::Stagnant);
+    // Before the change the first spell's regime, exactly.
+    assert_eq!(
+        m.regime_at(23.0).lapse_night_k_per_km,
+        winter.lapse_night_k_per_km
+    );
+    // Halfway through the blend: the mean of the two, by hand (20 + 30) / 2.
+    assert_eq!(BLEND_HOURS, 6.0);
+    assert!((m.regime_at(27.0).lapse_night_k_per_km - 25.0).abs() < 1e-12);
+    assert!((m.regime_at(27.0).heat_flux_wm2 - 100.0).abs() < 1e-12);
+    assert_eq!(m.regime_at(30.0).heat_flux_wm2, stagnant.heat_flux_wm2);
+    // The stagnant spell is all calm (its calm_fraction 1): 0.3 m/s.
+    for h in 30..72 {
+        let (e, n) = m.synoptic_wind(h);
+        assert!((e.hypot(n) - 0.3).abs() < 1e-12, "hour {h}");
+    }
+    // The last winter spell has no calm block: at least 0.6 x 3 m/s after
+    // its blend.
+    for h in 78..96 {
+        let (e, n) = m.synoptic_wind(h);
+        assert!(e.hypot(n) >= 1.8 - 1e-12, "hour {h}");
+    }
+    // In the blend the wind starts from the calm spell's and is a weighting
+    // of the two spells' winds, so never beyond winter's fastest, 1.4 x 3 m/s.
+    let speeds: Vec<f64> = (72..78)
+        .map(|h| {
+            let (e, n) = m.synoptic_wind(h);
+            e.hypot(n)
+        })
+        .collect();
+    println!("blend hours 72-77: synoptic speeds {speeds:.2?} m/s");
+    assert!((speeds[0] - 0.3).abs() < 1e-12 && speeds.iter().all(|&s| s <= 4.2));
+    assert!(m.description().contains("SYNTHETIC regime schedule"));
+}
+
+#[test]
+fn a_schedule_must_start_by_the_run_start_and_go_forward() {
+    let dir = tempfile::tempdir().unwrap();
+    let late = january_case(
+        "2023-01-18T00:00:00Z",
+        24,
+        r#"regime = [{ start = "2023-01-18T01:00:00Z", regime = "winter" }]"#,
+    );
+    let path = dir.path().join("case.toml");
+    let err = airshed::config::Case::from_str(&late, &path).unwrap_err();
+    assert!(err.to_string().contains("met.regime[0].start"), "{err}");
+    let back = january_case(
+        "2023-01-18T00:00:00Z",
+        24,
+        r#"regime = [{ start = "2023-01-17T00:00:00Z", regime = "winter" }, { start = "2023-01-16T00:00:00Z", regime = "stagnant" }]"#,
+    );
+    let err = airshed::config::Case::from_str(&back, &path).unwrap_err();
+    assert!(err.to_string().contains("met.regime[1].start"), "{err}");
+}
