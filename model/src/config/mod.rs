@@ -230,7 +230,8 @@ impl Flow {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct RegimeSpec {
-    pub regime: RegimeName,
+    /// The spells in time order; the first starts at or before the run.
+    pub spells: Vec<Spell>,
     /// Share of calm 6-hour blocks (default: the regime's own).
     pub calm_fraction: Option<f64>,
     pub seed: u64,
@@ -239,6 +240,16 @@ pub struct RegimeSpec {
     pub terrain: TerrainSpec,
     pub relative_humidity: f64,
     pub cloud_water_gkg: f64,
+}
+
+/// One spell of a regime schedule: a regime from `start_hour` (hours after
+/// the run start, negative before it) until the next spell's start.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Spell {
+    pub start_hour: f64,
+    pub regime: RegimeName,
+    /// Share of calm 6-hour blocks in this spell (overrides the case's).
+    pub calm_fraction: Option<f64>,
 }
 
 /// The SYNTHETIC seasonal regimes (`met::regime` holds their parameters).

@@ -188,9 +188,10 @@ pub struct RawMet {
     #[serde(default)]
     pub cloud_water_gkg: f64,
     /// diagnostic: the synoptic regime generator ("winter", "spring",
-    /// "summer", "stagnant"; SYNTHETIC).
+    /// "summer", "stagnant"; SYNTHETIC), or a schedule of spells
+    /// `[{ start = "2023-01-14T00:00:00Z", regime = "winter" }, ...]`.
     #[serde(default)]
-    pub regime: Option<String>,
+    pub regime: Option<RawRegime>,
     /// diagnostic: hourly station winds (CSV) replacing the regime's wind.
     #[serde(default)]
     pub stations: Option<PathBuf>,
@@ -235,6 +236,26 @@ pub struct RawMet {
     /// density), the idealisation of the analytic test solutions.
     #[serde(default)]
     pub constant_density: bool,
+}
+
+/// One regime for the whole run, or a schedule of spells.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum RawRegime {
+    Name(String),
+    Spells(Vec<RawSpell>),
+}
+
+/// A spell of a regime schedule: from `start` (UTC) until the next spell's.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSpell {
+    pub start: String,
+    pub regime: String,
+    /// Share of calm 6-hour blocks in this spell (default: met.calm_fraction,
+    /// else the regime's own).
+    #[serde(default)]
+    pub calm_fraction: Option<f64>,
 }
 
 /// Terrain for the diagnostic wind model: "flat", "hill" (Gaussian,

@@ -7,7 +7,7 @@
 //! against [`crate::limits`] here too, so `airshed check` refuses what
 //! `airshed run` would.
 
-use super::raw::{RawAttribution, RawCase, RawGrid, RawMet, RawSectors, RawTerrain};
+use super::raw::{RawAttribution, RawCase, RawGrid, RawMet, RawRegime, RawSectors, RawTerrain};
 use super::*;
 use crate::limits::{num, MAX_STEPS, MAX_SUBSTEPS, MIN_DT_S};
 use std::collections::BTreeMap;
@@ -246,7 +246,7 @@ pub fn validate(raw: RawCase, file: &Path) -> Result<Case> {
     if !(2.0..=7.0).contains(&raw.chemistry.cloud_ph) {
         return Err(c.err("chemistry.cloud_ph", "a cloud-water pH between 2 and 7"));
     }
-    let met = met(&c, &raw.met)?;
+    let met = met(&c, &raw.met, &start)?;
     met_on_grid(&c, &met, &grid)?;
     let p = &raw.physics;
     c.within(
@@ -785,7 +785,7 @@ fn grid(c: &Checker, g: &RawGrid) -> Result<GridSpec> {
     })
 }
 
-fn met(c: &Checker, m: &RawMet) -> Result<MetSpec> {
+fn met(c: &Checker, m: &RawMet, start: &crate::time::StartTime) -> Result<MetSpec> {
     let rh = m.relative_humidity.unwrap_or(DEFAULT_RELATIVE_HUMIDITY);
     // Read only by analytic met, but a number in the case is checked anyway.
     for (key, v) in [("met.u_ms", m.u_ms), ("met.v_ms", m.v_ms)] {
@@ -890,26 +890,24 @@ fn met(c: &Checker, m: &RawMet) -> Result<MetSpec> {
             }
         }
         "diagnostic" => {
-            let r = m.regime.as_deref().unwrap_or("");
             if m.file.is_some() && (m.regime.is_some() || m.stations.is_some()) {
                 return Err(c.err(
                     "met.file",
                     "either coarse gridded winds (met.file) or met.regime / met.stations for kind = \"diagnostic\", not both",
                 ));
             }
-            let regime = RegimeName::named(r);
             let calm = m.calm_fraction.unwrap_or(0.0);
             if !(0.0..=1.0).contains(&calm) {
                 return Err(c.err("met.calm_fraction", "a fraction between 0 and 1"));
             }
             let terrain = terrain(c, m.terrain.as_ref())?;
-            match (&m.file, regime) {
-                (Some(file), _) => MetSpec::Adjusted {
+            match &m.file {
+                Some(file) => MetSpec::Adjusted {
                     file: c.resolve(file),
                     terrain,
                 },
-                (None, Some(regime)) => MetSpec::Regime(RegimeSpec {
-                    regime,
+                None => MetSpec::Regime(RegimeSpec {
+                    spells: spells(c, m.regime.as_ref(), start)?,
                     calm_fraction: m.calm_fraction,
                     seed: m.seed.unwrap_or(1),
                     stations: m.stations.as_deref().map(|p| c.resolve(p)),
@@ -917,16 +915,6 @@ fn met(c: &Checker, m: &RawMet) -> Result<MetSpec> {
                     relative_humidity: rh,
                     cloud_water_gkg: m.cloud_water_gkg,
                 }),
-                (None, None) => {
-                    let names: Vec<&str> = RegimeName::ALL.iter().map(|r| r.name()).collect();
-                    return Err(c.err(
-                        "met.regime",
-                        format!(
-                            "one of {} for kind = \"diagnostic\" (or a coarse met.file); got {r:?}",
-                            names.join(", ")
-                        ),
-                    ));
-                }
             }
         }
         other => {
@@ -938,6 +926,92 @@ fn met(c: &Checker, m: &RawMet) -> Result<MetSpec> {
             ))
         }
     })
+}
+
+/// `met.regime`: one name (a single spell covering the run) or a schedule
+/// of spells with increasing starts, the first at or before the run start.
+fn spells(
+    c: &Checker,
+    r: Option<&RawRegime>,
+    start: &crate::time::StartTime,
+) -> Result<Vec<Spell>> {
+    let names = || {
+        RegimeName::ALL
+            .iter()
+            .map(|r| r.name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let named = |key: &str, name: &str| {
+        RegimeName::named(name).ok_or_else(|| {
+            c.err(
+                key,
+                format!(
+                    "one of {} for kind = \"diagnostic\" (or a coarse met.file); got {name:?}",
+                    names()
+                ),
+            )
+        })
+    };
+    match r {
+        None => Err(c.err(
+            "met.regime",
+            format!(
+                "one of {}, or a list of spells [{{ start, regime }}], for kind = \"diagnostic\" (or a coarse met.file)",
+                names()
+            ),
+        )),
+        Some(RawRegime::Name(name)) => Ok(vec![Spell {
+            start_hour: f64::NEG_INFINITY,
+            regime: named("met.regime", name)?,
+            calm_fraction: None,
+        }]),
+        Some(RawRegime::Spells(list)) => {
+            if list.is_empty() || list.len() > 10_000 {
+                return Err(c.err(
+                    "met.regime",
+                    "a regime name or a list of 1 to 10000 spells [{ start, regime }]",
+                ));
+            }
+            let t0 = start.epoch_seconds();
+            let mut out: Vec<Spell> = Vec::with_capacity(list.len());
+            for (n, s) in list.iter().enumerate() {
+                let key = |k: &str| format!("met.regime[{n}].{k}");
+                let at = crate::time::parse_start(&s.start).ok_or_else(|| {
+                    c.err(
+                        &key("start"),
+                        format!("a UTC time like 2023-01-14T00:00:00Z, got {:?}", s.start),
+                    )
+                })?;
+                let start_hour = (at.epoch_seconds() - t0) / 3600.0;
+                if n == 0 && start_hour > 0.0 {
+                    return Err(c.err(
+                        &key("start"),
+                        format!("the first spell starting at or before run.start; got {:?}", s.start),
+                    ));
+                }
+                if let Some(prev) = out.last() {
+                    if start_hour <= prev.start_hour {
+                        return Err(c.err(
+                            &key("start"),
+                            format!("a start after the previous spell's; got {:?}", s.start),
+                        ));
+                    }
+                }
+                if let Some(f) = s.calm_fraction {
+                    if !(0.0..=1.0).contains(&f) {
+                        return Err(c.err(&key("calm_fraction"), "a fraction between 0 and 1"));
+                    }
+                }
+                out.push(Spell {
+                    start_hour,
+                    regime: named(&key("regime"), &s.regime)?,
+                    calm_fraction: s.calm_fraction,
+                });
+            }
+            Ok(out)
+        }
+    }
 }
 
 fn terrain(c: &Checker, t: Option<&RawTerrain>) -> Result<TerrainSpec> {

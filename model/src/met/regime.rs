@@ -93,7 +93,7 @@
 use super::diagnostic::{AdjustReport, DiagnosticWind, Forcing};
 use super::terrain::Terrain;
 use super::{pbl, MetFields, CP_DRY, GRAVITY, R_DRY};
-use crate::config::{RegimeName, RegimeSpec};
+use crate::config::{RegimeName, RegimeSpec, Spell};
 use crate::error::Result;
 use crate::grid::Grid;
 use crate::time::StartTime;
@@ -148,6 +148,43 @@ impl Regime {
     }
 }
 
+impl Regime {
+    /// The parameters a fraction `w` (0 to 1) of the way from `a` to `b`,
+    /// each linearly (the blend of a spell change); named as `b`.
+    pub fn blend(a: &Regime, b: &Regime, w: f64) -> Regime {
+        let l = |x: f64, y: f64| x + w * (y - x);
+        Regime {
+            name: b.name,
+            from_deg: b.from_deg,
+            speed_ms: l(a.speed_ms, b.speed_ms),
+            spread_deg: b.spread_deg,
+            surface_temperature_k: l(a.surface_temperature_k, b.surface_temperature_k),
+            heat_flux_wm2: l(a.heat_flux_wm2, b.heat_flux_wm2),
+            lapse_day_k_per_km: l(a.lapse_day_k_per_km, b.lapse_day_k_per_km),
+            lapse_night_k_per_km: l(a.lapse_night_k_per_km, b.lapse_night_k_per_km),
+            slope_dtheta_day: l(a.slope_dtheta_day, b.slope_dtheta_day),
+            slope_dtheta_night: l(a.slope_dtheta_night, b.slope_dtheta_night),
+            calm_fraction: l(a.calm_fraction, b.calm_fraction),
+        }
+    }
+}
+
+/// Hours over which a new spell blends in from the previous one: one
+/// synoptic block. Every regime parameter goes linearly from the old
+/// spell's value to the new one's, and the synoptic wind is the same
+/// weighting of the two spells' winds for the block, so temperature,
+/// lapse rates, cold pools, mixing height and wind change over 6 hourly
+/// records rather than in one (module notes).
+pub const BLEND_HOURS: f64 = 6.0;
+
+/// A spell with its regime's parameters and its calm fraction.
+#[derive(Debug, Clone, Copy)]
+struct SpellParams {
+    start_hour: f64,
+    regime: Regime,
+    calm_fraction: f64,
+}
+
 /// SplitMix64 (Steele, Lea & Flood 2014, OOPSLA), as a uniform in [0, 1).
 fn uniform(seed: u64, stream: u64) -> f64 {
     let mut z = seed
@@ -168,8 +205,7 @@ const DIURNAL_SWING: f64 = 4.0;
 
 pub struct RegimeMet {
     grid: Grid,
-    regime: Regime,
-    calm_fraction: f64,
+    spells: Vec<SpellParams>,
     seed: u64,
     start: StartTime,
     kz_min: f64,
@@ -193,7 +229,21 @@ impl RegimeMet {
         kz_min: f64,
         hours: usize,
     ) -> Result<Self> {
-        let regime = Regime::of(spec.regime);
+        let spells = spec
+            .spells
+            .iter()
+            .map(|s: &Spell| {
+                let regime = Regime::of(s.regime);
+                SpellParams {
+                    start_hour: s.start_hour,
+                    regime,
+                    calm_fraction: s
+                        .calm_fraction
+                        .or(spec.calm_fraction)
+                        .unwrap_or(regime.calm_fraction),
+                }
+            })
+            .collect();
         let terrain = Terrain::build(grid, &spec.terrain)?;
         let stations = match &spec.stations {
             Some(path) => Some(super::stations::Stations::load(path, hours)?),
@@ -201,8 +251,7 @@ impl RegimeMet {
         };
         Ok(RegimeMet {
             grid: grid.clone(),
-            regime,
-            calm_fraction: spec.calm_fraction.unwrap_or(regime.calm_fraction),
+            spells,
             seed: spec.seed,
             start,
             kz_min,
@@ -215,11 +264,36 @@ impl RegimeMet {
         })
     }
 
-    /// Synoptic 10 m wind (earth-relative east, north) of an hour of the run.
-    pub fn synoptic_wind(&self, hour: usize) -> (f64, f64) {
-        let block = (hour / 6) as u64;
-        let r = &self.regime;
-        let (speed, from) = if uniform(self.seed, 3 * block) < self.calm_fraction {
+    /// The spell in force at an hour of the run (the first before its
+    /// start), the previous one, and the weight of the current one in the
+    /// blend (1 after [`BLEND_HOURS`]).
+    fn spell_at(&self, hour: f64) -> (SpellParams, SpellParams, f64) {
+        let n = self
+            .spells
+            .partition_point(|s| s.start_hour <= hour)
+            .saturating_sub(1);
+        let cur = self.spells[n];
+        if n == 0 {
+            return (cur, cur, 1.0);
+        }
+        let w = ((hour - cur.start_hour) / BLEND_HOURS).clamp(0.0, 1.0);
+        (cur, self.spells[n - 1], w)
+    }
+
+    /// The regime parameters of an hour of the run (blended after a change).
+    pub fn regime_at(&self, hour: f64) -> Regime {
+        let (cur, prev, w) = self.spell_at(hour);
+        if w >= 1.0 {
+            cur.regime
+        } else {
+            Regime::blend(&prev.regime, &cur.regime, w)
+        }
+    }
+
+    /// One spell's synoptic wind for a 6-hour block.
+    fn block_wind(&self, spell: &SpellParams, block: u64) -> (f64, f64) {
+        let r = &spell.regime;
+        let (speed, from) = if uniform(self.seed, 3 * block) < spell.calm_fraction {
             (CALM_SPEED, 360.0 * uniform(self.seed, 3 * block + 1))
         } else {
             (
@@ -230,9 +304,21 @@ impl RegimeMet {
         super::diagnostic::wind_from(speed, from)
     }
 
+    /// Synoptic 10 m wind (earth-relative east, north) of an hour of the run.
+    pub fn synoptic_wind(&self, hour: usize) -> (f64, f64) {
+        let block = (hour / 6) as u64;
+        let (cur, prev, w) = self.spell_at(hour as f64);
+        let (e, n) = self.block_wind(&cur, block);
+        if w >= 1.0 {
+            return (e, n);
+        }
+        let (pe, pn) = self.block_wind(&prev, block);
+        (pe + w * (e - pe), pn + w * (n - pn))
+    }
+
     fn solve_hour(&mut self, hour: usize) -> Result<MetFields> {
         let g = &self.grid;
-        let r = self.regime;
+        let r = self.regime_at(hour as f64);
         let terrain = &self.model.terrain;
         let (clon, clat) = g.lonlat_at(0.5 * (g.nx as f64 - 1.0), 0.5 * (g.ny as f64 - 1.0));
         let solar = (self.start.hour_utc + hour as f64 + clon / 15.0).rem_euclid(24.0);
@@ -548,12 +634,29 @@ impl super::Records for RegimeMet {
             Some(s) => format!("station winds from {}", s.path().display()),
             None => format!(
                 "regime winds (calm fraction {}, seed {})",
-                self.calm_fraction, self.seed
+                self.spells
+                    .iter()
+                    .map(|s| s.calm_fraction.to_string())
+                    .collect::<Vec<_>>()
+                    .join("/"),
+                self.seed
             ),
         };
+        let regimes = if self.spells.len() == 1 {
+            format!("{} regime", self.spells[0].regime.name)
+        } else {
+            let list: Vec<String> = self
+                .spells
+                .iter()
+                .map(|s| format!("{} from hour {}", s.regime.name, s.start_hour))
+                .collect();
+            format!(
+                "regime schedule ({}; {BLEND_HOURS} h blends)",
+                list.join(", ")
+            )
+        };
         format!(
-            "SYNTHETIC {} regime thermodynamics (lapse-rate terrain, basin cold pools), {wind}, through the diagnostic wind model, terrain {:.0}-{:.0} m",
-            self.regime.name,
+            "SYNTHETIC {regimes} thermodynamics (lapse-rate terrain, basin cold pools), {wind}, through the diagnostic wind model, terrain {:.0}-{:.0} m",
             t.iter().cloned().fold(f64::INFINITY, f64::min),
             t.iter().cloned().fold(f64::NEG_INFINITY, f64::max),
         )
