@@ -179,6 +179,14 @@ impl LatLonRaster {
         &self.values
     }
 
+    /// The same raster with every value (gaps included) passed through `f`.
+    pub fn map_values(&self, f: impl Fn(f64) -> f64) -> LatLonRaster {
+        LatLonRaster {
+            values: self.values.mapv(f),
+            ..self.clone()
+        }
+    }
+
     /// Pixel-centre spacing (longitude, latitude), degrees.
     pub fn spacing(&self) -> (f64, f64) {
         (self.dlon, self.dlat)
