@@ -317,3 +317,70 @@ fn cells_beyond_a_raster_are_refused_naming_file_field_and_place() {
         .to_string();
     assert!(e.contains("surface.land_cover.classes"), "{e}");
 }
+
+/// The figures quoted in docs/numerics.md, from the real inputs when they
+/// are there (`inputs/terrain_etopo5.nc`, `inputs/landcover_mcd12c1.nc`):
+/// `cargo test --release --test land_cover -- --ignored --nocapture`.
+#[test]
+#[ignore = "needs the built inputs/; prints figures"]
+fn real_rasters_on_the_default_grid() {
+    use airshed::config::{LandCoverClasses, LandCoverSpec};
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (dem, lc) = (
+        root.join("inputs/terrain_etopo5.nc"),
+        root.join("inputs/landcover_mcd12c1.nc"),
+    );
+    if !dem.exists() || !lc.exists() {
+        eprintln!("inputs/ not built: nothing to show");
+        return;
+    }
+    let text = std::fs::read_to_string(root.join("configs/default.toml")).unwrap();
+    let case = airshed::config::Case::from_str(&text, &root.join("configs/default.toml")).unwrap();
+    let g = Grid::new(&case.grid);
+    let spec = TerrainSpec::File {
+        path: dem,
+        variable: "elevation".into(),
+        radius_km: 30.0,
+    };
+    let t = Terrain::build(&g, &spec).unwrap();
+    let (hi, hj) = g.cell_of(112.57, 26.89).unwrap();
+    let ((mj, mi), mx) =
+        t.height.indexed_iter().fold(
+            ((0, 0), f64::MIN),
+            |b, (c, &h)| if h > b.1 { (c, h) } else { b },
+        );
+    println!(
+        "terrain: Hengyang cell (i={hi}, j={hj}) {:.1} m; highest cell (i={mi}, j={mj}) {:.1} m at {:.2}E {:.2}N",
+        t.height[[hj, hi]],
+        mx,
+        g.lon[[mj, mi]],
+        g.lat[[mj, mi]]
+    );
+    let spec = LandCoverSpec {
+        path: lc,
+        variable: "land_cover".into(),
+        classes: LandCoverClasses::Igbp,
+    };
+    let cover = airshed::land_cover::LandCover::load(&g, &spec).unwrap();
+    let (dom, z0) = (
+        cover.dominant(),
+        cover.roughness(case.run.start.day_of_year as f64),
+    );
+    for (name, lon, lat) in [
+        ("Changsha", 112.94, 28.23),
+        ("Hengyang", 112.57, 26.89),
+        ("Liuzhou", 109.41, 24.33),
+    ] {
+        let (i, j) = g.cell_of(lon, lat).unwrap();
+        let shares: Vec<String> = (0..17)
+            .filter(|&c| cover.fractions[[j, i, c]] > 0.0)
+            .map(|c| format!("{c}: {:.2}", cover.fractions[[j, i, c]]))
+            .collect();
+        println!(
+            "{name} cell (i={i}, j={j}): dominant IGBP {}, z0 {:.2} m, classes {}",
+            dom[[j, i]],
+            z0[[j, i]],
+            shares.join(", ")
+        );
+    }
+}
