@@ -247,7 +247,7 @@ const GB_HEADER: &[&str] = &[
     "days > 75",
     "highest day",
 ];
-const GB_NOTE: &str = "ug/m3 over local days (UTC+8) with >= 20 hours (GB 3095-2012 data validity). mean: the mean of the daily means; 24-h P95: 95th percentile of the daily means, HJ 663-2013 (k = 1 + (n-1) p, linear between ranks); days > 75: above the GB 3095-2012 grade II 24-h limit.";
+const GB_NOTE: &str = "ug/m3 over local days with >= 20 hours (GB 3095-2012 data validity). mean: the mean of the daily means; 24-h P95: 95th percentile of the daily means, HJ 663-2013 (k = 1 + (n-1) p, linear between ranks); days > 75: above the GB 3095-2012 grade II 24-h limit.";
 
 /// Build the report of the run `file`.
 pub fn build(file: &Path, opts: &ReportOptions) -> Result<Report> {
@@ -346,6 +346,10 @@ invented weather; where they are compared with observations, the scores are NOT 
                 t.row(gb_row(&r.name, &daily, &daily_stats(&v)));
             }
             t.note(GB_NOTE);
+            t.note(&format!(
+                "Local days at UTC{:+} (the run's attribution.utc_offset_hours; 8 is Beijing time, the days of GB 3095-2012).",
+                s.calendar.utc_offset_hours
+            ));
             parts.push(Part::Table(t));
         }
         None => parts.push(Part::Lines(vec![format!(
@@ -366,6 +370,7 @@ composition or GB 3095-2012 tables.",
             t.row(gb_row(&city, &daily, &daily_stats(&v)));
         }
         t.note(GB_NOTE);
+        t.note("Local days in Beijing time (UTC+8), the network's clock; an hour's value is the mean of the hour ending at its time stamp.");
         t.note("Only the days the observation files cover; a short sample is not an assessment period.");
         parts.push(Part::Table(t));
         let e = super::evaluate(&run, &o, from)?;
