@@ -258,8 +258,7 @@ fn eval_pairs_stations_with_their_cells_and_agrees_with_a_direct_read() {
         f64::from(x[0])
     };
     let mut pairs_by_hand: Vec<(usize, f64, f64)> = Vec::new();
-    for k in 0..3 {
-        let (_, _, lon, lat) = STATIONS[k];
+    for (k, &(_, _, lon, lat)) in STATIONS.iter().enumerate().take(3) {
         for n in 1..=24 {
             if k == 2 && (5..10).contains(&n) {
                 continue;
@@ -451,7 +450,9 @@ fn malformed_observations_are_refused_naming_file_line_and_field() {
     ] {
         let path = dir.path().join("bad.csv");
         std::fs::write(&path, rows).unwrap();
-        let err = obs::read(&[path.clone()]).expect_err(expect).to_string();
+        let err = obs::read(std::slice::from_ref(&path))
+            .expect_err(expect)
+            .to_string();
         println!("{err}");
         assert!(
             err.contains("bad.csv") && err.contains(expect),

@@ -407,8 +407,8 @@ fn attribution_table(s: &Series) -> Table {
             for (t, v) in values[pm].iter().enumerate() {
                 per_tag[t] += v / n;
             }
-            for k in 0..pm {
-                let v: f64 = values[k].iter().sum::<f64>() / n;
+            for (k, per_tag) in values.iter().enumerate().take(pm) {
+                let v: f64 = per_tag.iter().sum::<f64>() / n;
                 if s.primary[k] {
                     primary += v;
                 } else if s.in_pm25[k] {

@@ -180,7 +180,7 @@ impl Run {
                 .map_err(|e| Error::input(&self.path, PM25_TOTAL, e.to_string()))?;
             for (o, &(j, i)) in out.iter_mut().zip(cells) {
                 let x = f64::from(plane[j * nx + i]);
-                if !x.is_finite() || x < 0.0 || x > 1e30 {
+                if !(0.0..=1e30).contains(&x) {
                     return Err(Error::input(
                         &self.path,
                         PM25_TOTAL,
