@@ -22,7 +22,10 @@ output directory, and prints the budget. The default case is tagged by city\n\
 and sector: it also prints who is responsible for each city's PM2.5 (local,\n\
 regional, background; sectors; primary vs secondary), and\n    \
 airshed attribute out/default/default.nc --receptor Hengyang --period day\n\
-recomputes those tables for any receptor and period (docs/attribution.md).\n\n\
+recomputes those tables for any receptor and period (docs/attribution.md).\n\
+`airshed report RUN.nc --obs DIR` prints the run's report (attribution,\n\
+composition, GB 3095-2012 statistics) and `airshed eval RUN.nc DIR` compares\n\
+it with the national network's hourly station files (docs/eval.md).\n\n\
 Exit codes: 0 ok, 2 bad case file, 3 bad input data, 4 too big for memory,\n\
 5 numerical failure, 6 output could not be written."
 )]

@@ -268,6 +268,12 @@ impl Evaluation {
             self.obs_hours,
             self.pairs.len()
         ));
+        if self.pairs.is_empty() {
+            out.push(
+                "no observed hour falls on an hourly record of the run: check the dates (the run's UTC, the files' Beijing time)"
+                    .to_string(),
+            );
+        }
         let outside = self.outside();
         if !outside.is_empty() {
             let names: Vec<String> = outside
