@@ -252,6 +252,10 @@ fn eval_pairs_stations_with_their_cells_and_agrees_with_a_direct_read() {
     // ends at UTC (n - 8) h, i.e. n h after the run start (16:00 UTC on the
     // 19th), so it is record n - 1 (the hour [n - 1, n) since the start).
     let f = netcdf::open(nc).unwrap();
+    assert!(
+        f.attribute("grid_toml").is_some(),
+        "the concentration file keeps its grid"
+    );
     let v = f.variable("PM25_TOTAL").unwrap();
     let direct = |n: usize, (j, i): (usize, usize)| -> f64 {
         let x: Vec<f32> = v.get_values([n - 1..n, 0..1, j..j + 1, i..i + 1]).unwrap();
@@ -468,4 +472,62 @@ fn malformed_observations_are_refused_naming_file_line_and_field() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("none.csv"), "{err}");
+}
+
+#[test]
+fn the_commands_write_csv_and_markdown_and_exit_3_on_bad_observations() {
+    let (dir, nc) = the_run();
+    let _g = IO_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let bin = env!("CARGO_BIN_EXE_airshed");
+    let csv = dir.path().join("eval.csv");
+    let out = std::process::Command::new(bin)
+        .arg("eval")
+        .arg(nc)
+        .arg(dir.path().join("obs.csv"))
+        .arg("--csv")
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert!(text.starts_with("group,average,stations,n,"));
+    assert!(text.contains("\nall,day,3,2,"), "{text}");
+    let md = dir.path().join("cli-report.md");
+    let out = std::process::Command::new(bin)
+        .arg("report")
+        .arg(nc)
+        .arg("--obs")
+        .arg(dir.path().join("obs.csv"))
+        .arg("--markdown")
+        .arg(&md)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(std::fs::read_to_string(&md).unwrap().contains("SYNTHETIC"));
+    let bad = dir.path().join("bad-obs.csv");
+    std::fs::write(
+        &bad,
+        "date,hour,stationcode,PM2.5,area,positionname,longitude,latitude\n20230120,3,1335A,x,长沙市,a,113,28\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(bin)
+        .arg("eval")
+        .arg(nc)
+        .arg(&bad)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("bad-obs.csv") && err.contains("line 2, column PM2.5"),
+        "{err}"
+    );
 }
