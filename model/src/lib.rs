@@ -15,6 +15,7 @@ pub mod check;
 pub mod config;
 pub mod emissions;
 pub mod error;
+pub mod eval;
 pub mod grid;
 pub mod input;
 pub mod interrupt;

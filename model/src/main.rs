@@ -22,7 +22,10 @@ output directory, and prints the budget. The default case is tagged by city\n\
 and sector: it also prints who is responsible for each city's PM2.5 (local,\n\
 regional, background; sectors; primary vs secondary), and\n    \
 airshed attribute out/default/default.nc --receptor Hengyang --period day\n\
-recomputes those tables for any receptor and period (docs/attribution.md).\n\n\
+recomputes those tables for any receptor and period (docs/attribution.md).\n\
+`airshed report RUN.nc --obs DIR` prints the run's report (attribution,\n\
+composition, GB 3095-2012 statistics) and `airshed eval RUN.nc DIR` compares\n\
+it with the national network's hourly station files (docs/eval.md).\n\n\
 Exit codes: 0 ok, 2 bad case file, 3 bad input data, 4 too big for memory,\n\
 5 numerical failure, 6 output could not be written."
 )]
@@ -75,6 +78,38 @@ enum Command {
         /// Also write every row (all periods and species) as CSV here.
         #[arg(long)]
         csv: Option<PathBuf>,
+    },
+    /// Compare a finished run's surface PM2.5 with the national monitoring
+    /// network's (CNEMC) hourly station files: MB, NMB, NME, RMSE, r and
+    /// FAC2 per city and for all stations, hourly and daily (docs/eval.md).
+    Eval {
+        /// The run's concentration file (`<run>.nc`).
+        run: PathBuf,
+        /// CNEMC hourly CSV files, or directories of them.
+        #[arg(required = true)]
+        obs: Vec<PathBuf>,
+        /// Also write the table as CSV here.
+        #[arg(long)]
+        csv: Option<PathBuf>,
+    },
+    /// The report of a finished run: attribution, PM2.5 composition,
+    /// GB 3095-2012 statistics per receptor and, with --obs, the
+    /// evaluation against the stations (docs/eval.md).
+    Report {
+        /// The run's concentration file (`<run>.nc`); its tags file beside it.
+        run: PathBuf,
+        /// A region or group of the run (repeatable; default: the run's receptors).
+        #[arg(long)]
+        receptor: Vec<String>,
+        /// CNEMC hourly CSV files or directories (repeatable).
+        #[arg(long)]
+        obs: Vec<PathBuf>,
+        /// First local date reported, YYYY-MM-DD (earlier records are spin-up).
+        #[arg(long)]
+        from: Option<String>,
+        /// Also write the report as Markdown here.
+        #[arg(long)]
+        markdown: Option<PathBuf>,
     },
     /// Check a case file and its inputs without running it.
     Check { case: PathBuf },
@@ -255,6 +290,22 @@ fn execute(cli: Cli) -> airshed::Result<String> {
                 airshed::output::tags::attribute(&file, &request, &period, &species, csv.as_deref())
             })
         }
+        Command::Eval { run, obs, csv } => airshed::eval::eval_command(&run, &obs, csv.as_deref()),
+        Command::Report {
+            run,
+            receptor,
+            obs,
+            from,
+            markdown,
+        } => airshed::eval::report::report_command(
+            &run,
+            &airshed::eval::report::ReportOptions {
+                receptors: receptor,
+                obs,
+                from,
+            },
+            markdown.as_deref(),
+        ),
         Command::Check { case } => {
             let case = Case::load(&case)?;
             pool(0, &case.file, "run.threads", true)?.install(|| check_text(&case))

@@ -426,14 +426,21 @@ impl ConcentrationFile {
                 },
             })
             .collect();
-        let writer = NetcdfWriter::for_run(
+        let staged = set.reserve("nc")?;
+        let mut writer = NetcdfWriter::for_run(
             case,
             view,
-            &set.reserve("nc")?,
+            &staged,
             specs,
             mode.name(),
             mode == OutputMode::Mean,
         )?;
+        // The `[grid]` keys, so `airshed eval` and `report` can find the
+        // cell of a point after the run.
+        writer
+            .file_mut()?
+            .add_attribute("grid_toml", case.grid_toml.as_str())
+            .map_err(|e| Error::output(&staged.path, e))?;
         Ok(ConcentrationFile {
             writer: Some(writer),
             surface: vec![0.0; vars.names.len()],
