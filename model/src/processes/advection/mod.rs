@@ -31,8 +31,8 @@
 //!   transpose. Tracer-independent work (1/air, Courant fractions' inputs) is
 //!   done once per sweep and stays in cache while all tracers pass through.
 //! - Sweep order alternates x-y / y-x between steps (Strang-type symmetry).
-//! - Edges come from the grid: `Open` sides take the inflow values and are
-//!   booked in the lateral budget, `Periodic` sides wrap, and across `Halo`
+//! - Edges come from the grid: `Open` sides take their own side's inflow
+//!   values where air enters and are booked in the lateral budget, `Periodic` sides wrap, and across `Halo`
 //!   sides (a divided domain) the neighbour's 3 nearest cells are exchanged
 //!   before each sweep that reaches across; the sweep then runs on the line
 //!   extended by those cells, so every interior face sees exactly the values
