@@ -73,7 +73,7 @@ fn bench_sim(text: &str) -> Simulation {
         *v = 1e3 * (1.0 + ((i * 13 + j * 7 + k * 3 + t) % 17) as f64 / 4.0);
     }
     sim.model.boundary = Boundary {
-        lateral: vec![1e-8; NTRACERS],
+        lateral: std::array::from_fn(|_| vec![1e-8; NTRACERS]),
         top: vec![1e-9; NTRACERS],
     };
     sim.model.budget = Budget::new(&sim.model.state.totals());

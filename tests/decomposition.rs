@@ -69,6 +69,10 @@ cloud_water_gkg = 0.2
 points = ["stacks.csv"]
 [boundary]
 background_ugm3 = {{ PM25 = 12.0, SO2 = 4.0, NOX = 6.0, NH3 = 3.0 }}
+north_ugm3 = {{ PM25 = 30.0, SO4 = 9.0 }}
+west_ugm3 = {{ NOX = 15.0 }}
+south_ugm3 = {{ NH3 = 0.5 }}
+east_ugm3 = {{ PM25 = 5.0, NO3 = 7.0 }}
 initial_ugm3 = {{ PM25 = 20.0, SO2 = 8.0, NOX = 10.0, NH3 = 5.0 }}
 [chemistry]
 ozone_ppb = 40.0

@@ -294,7 +294,12 @@ fn tags_start_from_boundary_and_initial_and_transport_keeps_their_sum() {
             "initial values on tracer {tr}"
         );
         assert_eq!(
-            tagged.model.boundary.lateral[tr] > 0.0,
+            tagged
+                .model
+                .boundary
+                .lateral
+                .iter()
+                .all(|side| side[tr] > 0.0),
             first_two && t.tag_of(tr) == Some(2),
             "inflow on {tr}"
         );

@@ -75,9 +75,10 @@ impl Model {
         };
         let mut met = crate::met::open_case(case, &whole)?;
         let first = met.at(0.0)?;
-        // Background and initial values are given in ug/m3 at the whole
-        // domain's mean surface-layer density and applied as a uniform
-        // mixing ratio (a well-mixed column), which transport leaves unchanged.
+        // Inflow and initial values are given in ug/m3 at the whole
+        // domain's mean surface-layer density and applied as a mixing ratio
+        // uniform along each side and over the top (well-mixed columns); the
+        // same value everywhere is a background transport leaves unchanged.
         let surface = first.density.index_axis(ndarray::Axis(0), 0);
         let rho_surface = surface.sum() / surface.len() as f64;
         let (met, met_now) = match part {
@@ -94,12 +95,18 @@ impl Model {
         let mut state = State::new(&grid, tracers, &met_now.density);
         let ntr = state.tracers.len();
         let ratio = |ugm3: f64| ugm3 * UG / rho_surface;
-        // Inflow belongs to the boundary tag, initial values to the initial tag.
+        // Inflow (every side and the top) belongs to the boundary tag, initial
+        // values to the initial tag.
         let air = state.air_mass.clone();
         let (boundary_tag, initial_tag) = (state.tracers.boundary_tag, state.tracers.initial_tag);
-        let mut lateral = vec![0.0; ntr];
+        let mut top = vec![0.0; ntr];
+        let mut lateral: [Vec<f64>; 4] = std::array::from_fn(|_| vec![0.0; ntr]);
         for s in 0..state.tracers.species.len() {
-            lateral[state.tracers.index(s, boundary_tag)] = ratio(case.boundary.background_ugm3[s]);
+            let tr = state.tracers.index(s, boundary_tag);
+            top[tr] = ratio(case.boundary.background_ugm3[s]);
+            for (side, values) in lateral.iter_mut().zip(&case.boundary.sides_ugm3) {
+                side[tr] = ratio(values[s]);
+            }
             let init = ratio(case.boundary.initial_ugm3[s]);
             if init > 0.0 {
                 state
@@ -113,10 +120,7 @@ impl Model {
             grid,
             state,
             met,
-            boundary: Boundary {
-                top: lateral.clone(),
-                lateral,
-            },
+            boundary: Boundary { lateral, top },
             budget,
             comm,
             met_now,

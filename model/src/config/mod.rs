@@ -335,12 +335,17 @@ pub struct EmissionsSpec {
     pub city_totals: Vec<PathBuf>,
 }
 
-/// Background (lateral and top inflow) and initial values per species,
-/// ug/m3 at the domain-mean surface air density, in the order of
+/// Background (top inflow), lateral inflow per side and initial values per
+/// species, ug/m3 at the domain-mean surface air density, in the order of
 /// [`Case::species`].
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct BoundarySpec {
+    /// Inflow through the model top (and the sides' fallback).
     pub background_ugm3: Vec<f64>,
+    /// Inflow through the west, east, south and north sides (in that order,
+    /// the order of `grid::Side::ALL`), each species falling back to
+    /// `background_ugm3` where its side's table does not name it.
+    pub sides_ugm3: [Vec<f64>; 4],
     pub initial_ugm3: Vec<f64>,
 }
 

@@ -330,6 +330,16 @@ pub struct RawBoundary {
     /// air density, applied as a uniform mixing ratio (0 to 1e5, default 0).
     #[serde(default)]
     pub background_ugm3: BTreeMap<String, f64>,
+    /// Inflow through one lateral side, same convention; a species a side
+    /// does not name takes its `background_ugm3` value.
+    #[serde(default)]
+    pub west_ugm3: BTreeMap<String, f64>,
+    #[serde(default)]
+    pub east_ugm3: BTreeMap<String, f64>,
+    #[serde(default)]
+    pub south_ugm3: BTreeMap<String, f64>,
+    #[serde(default)]
+    pub north_ugm3: BTreeMap<String, f64>,
     /// Initial value per species, same convention (default 0).
     #[serde(default)]
     pub initial_ugm3: BTreeMap<String, f64>,

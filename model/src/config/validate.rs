@@ -208,7 +208,7 @@ pub fn validate(raw: RawCase, file: &Path) -> Result<Case> {
         grid.nx * grid.ny * grid.layer_tops_m.len(),
         species.len(),
     )?;
-    let per_species = |table: &BTreeMap<String, f64>, key: &str| -> Result<Vec<f64>> {
+    let named = |table: &BTreeMap<String, f64>, key: &str| -> Result<Vec<Option<f64>>> {
         for (name, &v) in table {
             if !raw.species.names.contains(name) {
                 return Err(c.err(
@@ -223,14 +223,33 @@ pub fn validate(raw: RawCase, file: &Path) -> Result<Case> {
                 "a concentration in ug/m3",
             )?;
         }
-        Ok(species
-            .iter()
-            .map(|s| table.get(s.name).copied().unwrap_or(0.0))
+        Ok(species.iter().map(|s| table.get(s.name).copied()).collect())
+    };
+    let per_species = |table: &BTreeMap<String, f64>, key: &str| -> Result<Vec<f64>> {
+        Ok(named(table, key)?
+            .into_iter()
+            .map(|v| v.unwrap_or(0.0))
+            .collect())
+    };
+    let b = &raw.boundary;
+    let background_ugm3 = per_species(&b.background_ugm3, "boundary.background_ugm3")?;
+    // A side's table overrides the background species by species.
+    let side = |table: &BTreeMap<String, f64>, key: &str| -> Result<Vec<f64>> {
+        Ok(named(table, key)?
+            .into_iter()
+            .zip(&background_ugm3)
+            .map(|(v, &bg)| v.unwrap_or(bg))
             .collect())
     };
     let boundary = BoundarySpec {
-        background_ugm3: per_species(&raw.boundary.background_ugm3, "boundary.background_ugm3")?,
-        initial_ugm3: per_species(&raw.boundary.initial_ugm3, "boundary.initial_ugm3")?,
+        sides_ugm3: [
+            side(&b.west_ugm3, "boundary.west_ugm3")?,
+            side(&b.east_ugm3, "boundary.east_ugm3")?,
+            side(&b.south_ugm3, "boundary.south_ugm3")?,
+            side(&b.north_ugm3, "boundary.north_ugm3")?,
+        ],
+        background_ugm3: background_ugm3.clone(),
+        initial_ugm3: per_species(&b.initial_ugm3, "boundary.initial_ugm3")?,
     };
     if let Some(rh) = raw.met.relative_humidity {
         if !(0.0..=1.0).contains(&rh) {

@@ -28,7 +28,7 @@ use crate::budget::Budget;
 use crate::config::Case;
 use crate::emissions::Inventory;
 use crate::error::Result;
-use crate::grid::Grid;
+use crate::grid::{Grid, Side};
 use crate::met::MetFields;
 use crate::parallel::halo::Halo;
 use crate::parallel::Comm;
@@ -36,13 +36,31 @@ use crate::state::{State, TracerSet};
 use crate::time::StartTime;
 
 /// Boundary conditions per tracer: the inflow mixing ratio (kg tracer per kg
-/// air) through `Open` lateral sides and through the model top. A uniform
-/// mixing ratio is a well-mixed background, which transport leaves exactly
-/// unchanged. Only background tags have non-zero values.
+/// air) through each `Open` lateral side and through the model top. It
+/// enters only where the air-mass flux points into the domain (outflow
+/// carries the interior's values). Equal values on every side and the top
+/// are a well-mixed background, which transport leaves exactly unchanged.
+/// Only the boundary tag has non-zero values.
 #[derive(Debug, Clone)]
 pub struct Boundary {
-    pub lateral: Vec<f64>,
+    /// Per side, in [`Side::ALL`] order (west, east, south, north).
+    pub lateral: [Vec<f64>; 4],
     pub top: Vec<f64>,
+}
+
+impl Boundary {
+    /// The same inflow through every side and the top.
+    pub fn uniform(values: Vec<f64>) -> Boundary {
+        Boundary {
+            lateral: std::array::from_fn(|_| values.clone()),
+            top: values,
+        }
+    }
+
+    /// Inflow through `side`, per tracer.
+    pub fn side(&self, side: Side) -> &[f64] {
+        &self.lateral[side.index()]
+    }
 }
 
 /// What every process may read during one outer step.

@@ -31,8 +31,8 @@
 //!   transpose. Tracer-independent work (1/air, Courant fractions' inputs) is
 //!   done once per sweep and stays in cache while all tracers pass through.
 //! - Sweep order alternates x-y / y-x between steps (Strang-type symmetry).
-//! - Edges come from the grid: `Open` sides take the inflow values and are
-//!   booked in the lateral budget, `Periodic` sides wrap, and across `Halo`
+//! - Edges come from the grid: `Open` sides take their own side's inflow
+//!   values where air enters and are booked in the lateral budget, `Periodic` sides wrap, and across `Halo`
 //!   sides (a divided domain) the neighbour's 3 nearest cells are exchanged
 //!   before each sweep that reaches across; the sweep then runs on the line
 //!   extended by those cells, so every interior face sees exactly the values
@@ -379,8 +379,8 @@ fn sum_over_planes(per_plane: Vec<Vec<Through>>, ntr: usize) -> Vec<Through> {
 #[derive(Default)]
 struct SweepWork {
     kernel: Scratch,
-    /// The inflow mixing ratio, one per lane.
-    inflow: Vec<f64>,
+    /// The inflow mixing ratio at the low and high ends, one per lane.
+    inflow: [Vec<f64>; 2],
     /// Tagged sweeps: the bulk plane, 1 / bulk, the bulk's face fluxes
     /// (x: [rows, cols+1]; y, z: [rows+1, cols]) and one tag's face fluxes.
     bulk: Vec<f64>,
@@ -408,6 +408,16 @@ fn ends_of(dir: Dir, edges: &Edges) -> [Edge; 2] {
     }
 }
 
+/// The inflow mixing ratio of tracer `tr` at the low and high ends of a
+/// sweep along `dir`: west and east, or south and north.
+fn inflow_of(dir: Dir, lateral: &[Vec<f64>; 4], tr: usize) -> [f64; 2] {
+    let [lo, hi] = match dir {
+        Dir::X => [Side::West, Side::East],
+        Dir::Y => [Side::South, Side::North],
+    };
+    [lateral[lo.index()][tr], lateral[hi.index()][tr]]
+}
+
 /// The part of a line's end fluxes that crosses open sides of the domain.
 fn booked(ends: [Edge; 2], e: EndFluxes) -> Through {
     match ends {
@@ -421,8 +431,9 @@ fn booked(ends: [Edge; 2], e: EndFluxes) -> Through {
     }
 }
 
-/// One directional sweep of one tracer plane [rows, cols]. `ends` are the
-/// kinds of its low and high sides; a Halo end means the plane has already
+/// One directional sweep of one tracer plane [rows, cols]. `bnd` is the
+/// inflow mixing ratio beyond its low and high ends, `ends` the kinds of
+/// those sides; a Halo end means the plane has already
 /// been extended by the neighbour's cells and behaves as open (its far end
 /// carries no flux), but is not booked.
 #[allow(clippy::too_many_arguments)]
@@ -431,7 +442,7 @@ fn sweep_plane(
     plane: &mut ArrayViewMut2<f64>,
     inv_air: &ArrayView2<f64>,
     flux: &ArrayView2<f64>,
-    bnd: f64,
+    bnd: [f64; 2],
     ends: [Edge; 2],
     edges: PpmEdges,
     w: &mut SweepWork,
@@ -447,8 +458,8 @@ fn sweep_plane(
                     LineEnds::Periodic
                 } else {
                     LineEnds::Open {
-                        low: bnd,
-                        high: bnd,
+                        low: bnd[0],
+                        high: bnd[1],
                     }
                 };
                 let m = line.as_slice_mut().expect("rows contiguous");
@@ -469,15 +480,17 @@ fn sweep_plane(
         }
         Dir::Y => {
             // Across rows, vectorised along x in lane blocks.
-            w.inflow.clear();
-            w.inflow.resize(nx, bnd);
+            for (lane, &v) in w.inflow.iter_mut().zip(&bnd) {
+                lane.clear();
+                lane.resize(nx, v);
+            }
             for (i0, i1) in lane_blocks(nx) {
                 let row_ends = if periodic {
                     RowEnds::Periodic
                 } else {
                     RowEnds::Open {
-                        low: &w.inflow[i0..i1],
-                        high: &w.inflow[i0..i1],
+                        low: &w.inflow[0][i0..i1],
+                        high: &w.inflow[1][i0..i1],
                     }
                 };
                 let mut m = plane.slice_mut(s![.., i0..i1]);
@@ -506,7 +519,7 @@ fn sweep_plane(
 /// flux-fraction form (`tags` module): the bulk, the sum of the tags, is
 /// swept with PPM, and each face's bulk flux is shared among the tags by
 /// their shares of the donor cell. Arguments as in [`sweep_plane`], `bnd`
-/// the species' inflow (carried by `boundary_tag`). With `bulk_ready` the
+/// the species' inflow at the two ends (carried by `boundary_tag`). With `bulk_ready` the
 /// bulk is the one the previous sweep of these tags left in `w.bulk`
 /// (equal to their sum to round-off), so it is not summed again. Returns
 /// what each tag moved through booked ends.
@@ -516,7 +529,7 @@ fn sweep_tags(
     tag_planes: &mut ndarray::ArrayViewMut3<f64>,
     inv_air: &ArrayView2<f64>,
     flux: &ArrayView2<f64>,
-    bnd: f64,
+    bnd: [f64; 2],
     ends: [Edge; 2],
     boundary_tag: usize,
     bulk_ready: bool,
@@ -671,7 +684,7 @@ impl Advection {
         order: [Dir; 2],
         work: &mut Work,
         state: &mut State,
-        bnd: &[f64],
+        bnd: &[Vec<f64>; 4],
         edges: PpmEdges,
     ) -> Vec<Through> {
         let ntr = state.tracers.len();
@@ -704,7 +717,7 @@ impl Advection {
                     let mut out = vec![Through::default(); ntr];
                     if let Some(t) = tagged {
                         for (s, range, mut species) in tagged_species(t, planes.view_mut()) {
-                            let bnd = bnd[t.index(s, t.boundary_tag)];
+                            let inflow = t.index(s, t.boundary_tag);
                             for (d, inv, f, end, second) in [
                                 (order[0], inv1.view(), &f1, ends[0], false),
                                 (order[1], inv2.view(), &f2, ends[1], true),
@@ -714,7 +727,7 @@ impl Advection {
                                     &mut species,
                                     &inv,
                                     f,
-                                    bnd,
+                                    inflow_of(d, bnd, inflow),
                                     end,
                                     t.boundary_tag,
                                     second,
@@ -736,7 +749,7 @@ impl Advection {
                             &mut plane,
                             &inv1.view(),
                             &f1,
-                            bnd[tr],
+                            inflow_of(order[0], bnd, tr),
                             ends[0],
                             edges,
                             w,
@@ -746,7 +759,7 @@ impl Advection {
                             &mut plane,
                             &inv2.view(),
                             &f2,
-                            bnd[tr],
+                            inflow_of(order[1], bnd, tr),
                             ends[1],
                             edges,
                             w,
@@ -769,7 +782,7 @@ impl Advection {
         order: [Dir; 2],
         work: &mut Work,
         state: &mut State,
-        bnd: &[f64],
+        bnd: &[Vec<f64>; 4],
         edges: PpmEdges,
         comm: &dyn Comm,
     ) -> Vec<Through> {
@@ -841,7 +854,7 @@ impl Advection {
                                 &mut ext.view_mut(),
                                 &inv_ext.view(),
                                 &f_ext.view(),
-                                bnd[tr],
+                                inflow_of(dir, bnd, tr),
                                 ends,
                                 edges,
                                 w,
@@ -946,7 +959,7 @@ impl Advection {
                                     &mut species,
                                     &ia,
                                     &fl,
-                                    top,
+                                    [top, top],
                                     [Edge::Open, Edge::Open],
                                     t.boundary_tag,
                                     false,
