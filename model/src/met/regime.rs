@@ -17,6 +17,35 @@
 //! | summer   | 200  | 3.0       | 30     | 300 | 300    | 4 / 8                | +4 / -2              | 0.1  |
 //! | stagnant | 20   | 0.8       | 180    | 282 | 80     | 6 / 30               | +1 / -5              | 0.9  |
 //!
+//! Against published winter climatology (issue 12; side by side in
+//! docs/numerics.md). No station table of January wind speed, prevailing
+//! direction or calm frequency for Changsha, Hengyang, Chenzhou, Liuzhou or
+//! Qinzhou (CMA or WMO normals) was found in the reference material
+//! searched, so the winter and stagnant numbers are unchanged and each is
+//! marked with what does and does not support it:
+//! - winter `from` 20 deg: the northern sector is supported (PM2.5
+//!   episodes under northerly winds at the bottom of the continental cold
+//!   high, Chenzhou plan L164; Liubei, north-west of Liuzhou's centre,
+//!   "upwind of the urban area", Liuzhou plan L54, L59; strong northerly
+//!   winter flow at Changsha, Sun et al. 2022, Remote Sens. 14, 3333); the
+//!   exact bearing (NNE rather than N or NNW) has no source;
+//! - winter speed 3.0 m/s (flat-ground expectation 0.7 x 3.0 + 0.3 x 0.3 =
+//!   2.19 m/s): no January normal found; the Liuzhou plan gives a
+//!   long-term mean below 2 m/s in its basin (L57), where the terrain, not
+//!   the synoptic regime, lowers the wind;
+//! - calm fractions 0.3 and 0.9: no frequency found; the Chenzhou (L163)
+//!   and Liuzhou (L57) plans say only that calms are frequent;
+//! - winter heat flux 120 W/m2: 0.40 of summer's 300, as January sunshine
+//!   is 0.37 of July's at Changde (83.1 h vs 224.0 h, CMA 1971-2000 normals
+//!   as quoted in the Changde climate table);
+//! - mixing height: a January of the winter regime over flat ground mixes
+//!   to 1487 m on average at 14 Beijing time, against about 0.6 km over
+//!   south-eastern China at that hour in the radiosonde climatology of
+//!   Zhang et al. 2022 (J. Geophys. Res. Atmos. 127, e2021JD036367; all
+//!   seasons, and winter is lower: Guo et al. 2016, ACP 16, 13309): too
+//!   deep, not yet corrected (no source for the heat flux or lapse rate
+//!   that would fix it).
+//!
 //! Hours come in 6-hour blocks (synoptic persistence); each block is calm
 //! (0.3 m/s, direction at random) with probability `calm_fraction`, else the
 //! prevailing speed times 0.6-1.4 and direction within the spread, from a
