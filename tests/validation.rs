@@ -573,7 +573,8 @@ fn a_large_csv_is_read_in_linear_time_with_its_line_numbers() {
         } else {
             ("east", 112.6)
         };
-        csv += &format!("0,{name},{x},27.5,3.0,270,{note}\n");
+        // Hours 0 and 1 (a 1 h run needs both ends), 1000 rows each.
+        csv += &format!("{},{name},{x},27.5,3.0,270,{note}\n", r / 1000);
     }
     let text = DIAGNOSTIC.replacen(
         "regime = \"winter\"",
@@ -591,7 +592,7 @@ fn a_large_csv_is_read_in_linear_time_with_its_line_numbers() {
         o.stderr
     );
     // A bad speed on the last row (line 3 + 2000) is named by its line.
-    let last = csv.rfind("0,east").unwrap();
+    let last = csv.rfind("1,east").unwrap();
     let bad = format!(
         "{}{}",
         &csv[..last],
