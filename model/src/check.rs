@@ -26,12 +26,6 @@ pub fn inputs(case: &Case) -> Result<()> {
         }
     }
     let run_seconds = case.run.hours * 3600.0;
-    let mut met = crate::met::open(
-        &case.met,
-        &grid,
-        case.run.start,
-        run_seconds,
-        case.physics.kz_min_m2s,
-    )?;
+    let mut met = crate::met::open_case(case, &grid)?;
     met.check_records(run_seconds)
 }

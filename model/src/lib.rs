@@ -18,6 +18,7 @@ pub mod error;
 pub mod grid;
 pub mod input;
 pub mod interrupt;
+pub mod land_cover;
 pub mod land_use;
 pub mod limits;
 pub mod met;

@@ -73,14 +73,7 @@ impl Model {
             Some(p) => p.grid(&whole),
             None => whole.clone(),
         };
-        let run_seconds = case.run.hours * 3600.0;
-        let mut met = crate::met::open(
-            &case.met,
-            &whole,
-            case.run.start,
-            run_seconds,
-            case.physics.kz_min_m2s,
-        )?;
+        let mut met = crate::met::open_case(case, &whole)?;
         let first = met.at(0.0)?;
         // Background and initial values are given in ug/m3 at the whole
         // domain's mean surface-layer density and applied as a uniform

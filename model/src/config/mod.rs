@@ -45,6 +45,24 @@ pub struct Case {
     pub output: OutputSpec,
     /// Source attribution; `None` runs untagged.
     pub attribution: Option<AttributionSpec>,
+    /// A land-cover map setting roughness and deposition land use (and
+    /// urban and cropland fractions); `None`: the met's own surface.
+    pub land_cover: Option<LandCoverSpec>,
+}
+
+/// `[surface] land_cover`: a lat-lon class raster (see `crate::land_cover`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LandCoverSpec {
+    pub path: PathBuf,
+    pub variable: String,
+    pub classes: LandCoverClasses,
+}
+
+/// The class legend of a land-cover raster.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum LandCoverClasses {
+    /// IGBP (MODIS MCD12Q1/MCD12C1 Land_Cover_Type_1): 0 water, 1-16.
+    Igbp,
 }
 
 /// Which sectors get their own tags.

@@ -29,6 +29,27 @@ pub struct RawCase {
     /// Source attribution (tags, regions, receptors); absent: untagged run.
     #[serde(default)]
     pub attribution: Option<RawAttribution>,
+    /// The land surface from maps (land cover); absent: the met's own.
+    #[serde(default)]
+    pub surface: Option<RawSurface>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSurface {
+    #[serde(default)]
+    pub land_cover: Option<RawLandCover>,
+}
+
+/// `surface.land_cover = { file, variable, classes }`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLandCover {
+    pub file: PathBuf,
+    #[serde(default)]
+    pub variable: Option<String>,
+    #[serde(default)]
+    pub classes: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -448,6 +448,25 @@ pub fn validate(raw: RawCase, file: &Path) -> Result<Case> {
         .as_ref()
         .map(|a| attribution(&c, a))
         .transpose()?;
+    let land_cover = match raw.surface.as_ref().and_then(|s| s.land_cover.as_ref()) {
+        None => None,
+        Some(l) => Some(LandCoverSpec {
+            path: c.resolve(&l.file),
+            variable: l
+                .variable
+                .clone()
+                .unwrap_or_else(|| "land_cover".to_string()),
+            classes: match l.classes.as_deref().unwrap_or("igbp") {
+                "igbp" => LandCoverClasses::Igbp,
+                other => {
+                    return Err(c.err(
+                        "surface.land_cover.classes",
+                        format!("\"igbp\" (the only legend known); got {other:?}"),
+                    ))
+                }
+            },
+        }),
+    };
     let grid_toml = toml::to_string(&raw.grid).unwrap_or_default();
     Ok(Case {
         file: file.to_path_buf(),
@@ -492,6 +511,7 @@ pub fn validate(raw: RawCase, file: &Path) -> Result<Case> {
             met_fields: o.met_fields,
         },
         attribution,
+        land_cover,
     })
 }
 

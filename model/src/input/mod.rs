@@ -4,6 +4,7 @@
 //! documented for users in docs/input-files.md.
 
 pub mod nc;
+pub mod raster;
 pub mod units;
 
 use crate::error::{Error, Result};

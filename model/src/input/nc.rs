@@ -723,6 +723,32 @@ pub fn read(
     quantity: Option<Quantity>,
     at: &dyn Fn(usize) -> String,
 ) -> Result<Vec<f64>> {
+    read_values(var, path, name, ext, quantity, at, false)
+}
+
+/// [`read`], but a missing value (see [`Missing`]) becomes NaN instead of
+/// an error, for inputs with legitimate gaps (a land-cover raster's
+/// unclassified pixels); the caller decides what a NaN means.
+pub fn read_or_nan(
+    var: &netcdf::Variable,
+    path: &Path,
+    name: &str,
+    ext: &[Range<usize>],
+    quantity: Option<Quantity>,
+    at: &dyn Fn(usize) -> String,
+) -> Result<Vec<f64>> {
+    read_values(var, path, name, ext, quantity, at, true)
+}
+
+fn read_values(
+    var: &netcdf::Variable,
+    path: &Path,
+    name: &str,
+    ext: &[Range<usize>],
+    quantity: Option<Quantity>,
+    at: &dyn Fn(usize) -> String,
+    keep_missing: bool,
+) -> Result<Vec<f64>> {
     check_numeric(var, path, name)?;
     let conv = match quantity {
         Some(q) => unit_conversion(var, path, name, q)?,
@@ -752,6 +778,10 @@ pub fn read(
     let missing = Missing::of(var);
     for (i, v) in vals.iter_mut().enumerate() {
         if let Some(why) = missing.why(*v) {
+            if keep_missing {
+                *v = f64::NAN;
+                continue;
+            }
             return Err(Error::input(
                 path,
                 name,

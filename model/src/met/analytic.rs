@@ -18,6 +18,8 @@ pub struct AnalyticMet {
     cfg: AnalyticSpec,
     start: StartTime,
     kz_min: f64,
+    /// Roughness and land use from a land-cover map, replacing [`Z0`].
+    surface: Option<super::land_use::Surface>,
 }
 
 /// Roughness length for the analytic surface (short crops / suburban mix), m.
@@ -30,7 +32,15 @@ impl AnalyticMet {
             cfg: cfg.clone(),
             start,
             kz_min,
+            surface: None,
         }
+    }
+
+    /// Roughness and land use per cell from a land-cover map (u*, L and
+    /// Kz follow from them).
+    pub fn with_surface(mut self, surface: Option<super::land_use::Surface>) -> Self {
+        self.surface = surface;
+        self
     }
 
     /// Domain extent in metres along x and y (nominal spacing).
@@ -141,7 +151,13 @@ impl MetSource for AnalyticMet {
         m.precip.fill(self.cfg.precip_mm_h);
         m.rh.fill(self.cfg.relative_humidity);
         m.cloud_water.fill(self.cfg.cloud_water_gkg / 1000.0);
-        m.z0.fill(Z0);
+        match &self.surface {
+            Some(s) => {
+                m.z0 = s.z0.clone();
+                m.land_use = s.land_use.clone();
+            }
+            None => m.z0.fill(Z0),
+        }
         let (day, night) = (self.cfg.pblh_day_m, self.cfg.pblh_night_m);
         let hour_utc = self.start.hour_utc + t / 3600.0;
         for j in 0..g.ny {
@@ -155,7 +171,7 @@ impl MetSource for AnalyticMet {
                 let (cu, cv) = m.centre_wind(0, j, i);
                 let u1 = cu.hypot(cv);
                 // Neutral log law at the first level, floored at 0.05 m/s in calms.
-                let ustar = (KARMAN * u1 / (g.z_mid[0] / Z0).ln()).max(0.05);
+                let ustar = (KARMAN * u1 / (g.z_mid[0] / m.z0[[j, i]]).ln()).max(0.05);
                 let heat_flux = if sun > 0.0 { 150.0 * sun } else { -10.0 };
                 let rho = m.density[[0, j, i]];
                 let theta = m.temperature[[0, j, i]];

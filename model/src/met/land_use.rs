@@ -13,6 +13,24 @@
 
 pub use crate::land_use::LandUse;
 
+/// Surface fields from maps (a case's `[surface] land_cover`, see
+/// [`crate::land_cover`]) that replace a met source's uniform defaults.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Surface {
+    /// Roughness length of each cell [j, i], m.
+    pub z0: ndarray::Array2<f64>,
+    /// Wesely category number 1-11 of each cell [j, i].
+    pub land_use: ndarray::Array2<u8>,
+}
+
+impl Surface {
+    /// The log-mean roughness over the domain, m: one roughness for a
+    /// domain-wide profile.
+    pub fn mean_z0(&self) -> f64 {
+        (self.z0.iter().map(|z| z.ln()).sum::<f64>() / self.z0.len().max(1) as f64).exp()
+    }
+}
+
 impl LandUse {
     /// A USGS-24 class (WRF `MMINLU = "USGS"`) in Wesely's categories, after
     /// WRF-Chem's table. Snow or ice (24) has no Wesely column; it is taken

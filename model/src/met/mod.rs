@@ -592,22 +592,53 @@ pub fn open(
     run_seconds: f64,
     kz_min: f64,
 ) -> Result<Box<dyn MetSource>> {
+    open_with_surface(spec, grid, start, run_seconds, kz_min, None)
+}
+
+/// The met source of a whole case: [`open`] with the roughness and land
+/// use of the case's `[surface] land_cover` map, when it has one, on the
+/// run's start day ([`crate::land_cover::LandCover::surface`]).
+pub fn open_case(case: &crate::config::Case, grid: &Grid) -> Result<Box<dyn MetSource>> {
+    let surface = match &case.land_cover {
+        Some(spec) => Some(
+            crate::land_cover::LandCover::load(grid, spec)?
+                .surface(case.run.start.day_of_year as f64),
+        ),
+        None => None,
+    };
+    open_with_surface(
+        &case.met,
+        grid,
+        case.run.start,
+        case.run.hours * 3600.0,
+        case.physics.kz_min_m2s,
+        surface,
+    )
+}
+
+/// [`open`] with per-cell roughness and land use (`surface`) for the
+/// sources that have none of their own: analytic, netcdf (files without
+/// `z0` / `land_use`), reanalysis, diagnostic (regime, stations or coarse
+/// first guess). WRF files keep their own `ZNT` / `LU_INDEX`.
+pub fn open_with_surface(
+    spec: &MetSpec,
+    grid: &Grid,
+    start: StartTime,
+    run_seconds: f64,
+    kz_min: f64,
+    surface: Option<land_use::Surface>,
+) -> Result<Box<dyn MetSource>> {
     Ok(match spec {
-        MetSpec::Analytic(a) => Box::new(analytic::AnalyticMet::new(grid, a, start, kz_min)),
-        MetSpec::Netcdf { file } => Box::new(netcdf::NetcdfMet::open(
-            file,
-            grid,
-            start,
-            kz_min,
-            run_seconds,
-        )?),
-        MetSpec::Reanalysis { file } => Box::new(reanalysis::ReanalysisMet::open(
-            file,
-            grid,
-            start,
-            kz_min,
-            run_seconds,
-        )?),
+        MetSpec::Analytic(a) => {
+            Box::new(analytic::AnalyticMet::new(grid, a, start, kz_min).with_surface(surface))
+        }
+        MetSpec::Netcdf { file } => Box::new(
+            netcdf::NetcdfMet::open(file, grid, start, kz_min, run_seconds)?.with_surface(surface),
+        ),
+        MetSpec::Reanalysis { file } => Box::new(
+            reanalysis::ReanalysisMet::open(file, grid, start, kz_min, run_seconds)?
+                .with_surface(surface),
+        ),
         MetSpec::Wrf { files } => {
             Box::new(wrf::WrfMet::open(files, grid, start, run_seconds, kz_min)?)
         }
@@ -619,17 +650,21 @@ pub fn open(
                 start,
                 kz_min,
                 (run_seconds / 3600.0).ceil() * 3600.0,
-            )?;
+            )?
+            .with_surface(surface);
             let terrain = terrain::Terrain::build(grid, terrain)?;
             Box::new(adjusted::TerrainAdjustedMet::new(coarse, grid, terrain))
         }
-        MetSpec::Regime(r) => Box::new(regime::RegimeMet::new(
-            grid,
-            r,
-            start,
-            kz_min,
-            (run_seconds / 3600.0).ceil() as usize,
-        )?),
+        MetSpec::Regime(r) => Box::new(
+            regime::RegimeMet::new(
+                grid,
+                r,
+                start,
+                kz_min,
+                (run_seconds / 3600.0).ceil() as usize,
+            )?
+            .with_surface(surface),
+        ),
     })
 }
 

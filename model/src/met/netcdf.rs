@@ -53,6 +53,9 @@ pub struct NetcdfMet {
     times_s: Vec<f64>,
     kz_min: f64,
     cache: super::RecordCache,
+    /// Roughness and land use from a land-cover map, for files without
+    /// their own `z0` or `land_use`.
+    surface: Option<super::land_use::Surface>,
 }
 
 impl NetcdfMet {
@@ -87,10 +90,19 @@ impl NetcdfMet {
             times_s,
             kz_min,
             cache: Default::default(),
+            surface: None,
         };
         // Read the first record now so a bad file fails before the run starts.
         met.read_record_at(0)?;
         Ok(met)
+    }
+
+    /// Roughness and land use per cell from a land-cover map, where the
+    /// file has no `z0` or `land_use` of its own.
+    pub fn with_surface(mut self, surface: Option<super::land_use::Surface>) -> Self {
+        self.surface = surface;
+        self.cache = Default::default();
+        self
     }
 
     fn read_record_at(&self, rec: usize) -> Result<MetFields> {
@@ -241,8 +253,14 @@ impl NetcdfMet {
                 )?;
                 a2(vals)
             }
-            None => Array2::from_elem((g.ny, g.nx), 0.1),
+            None => match &self.surface {
+                Some(s) => s.z0.clone(),
+                None => Array2::from_elem((g.ny, g.nx), 0.1),
+            },
         };
+        if let Some(s) = &self.surface {
+            m.land_use = s.land_use.clone();
+        }
         if let Some(vals) = read_static("land_use", None)? {
             check_static(
                 "land_use",

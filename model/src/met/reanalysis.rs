@@ -55,6 +55,8 @@ pub struct ReanalysisMet {
     height: Vec<f64>,
     kz_min: f64,
     cache: RecordCache,
+    /// Roughness and land use from a land-cover map, replacing the uniform 0.1 m.
+    surface: Option<super::land_use::Surface>,
 }
 
 fn coordinate(
@@ -176,6 +178,7 @@ impl ReanalysisMet {
             height,
             kz_min,
             cache: RecordCache::default(),
+            surface: None,
         };
         // The model domain must lie inside the source grid.
         for (fi, fj) in [
@@ -208,6 +211,14 @@ impl ReanalysisMet {
             (self.lat[0], self.lat[1] - self.lat[0])
         };
         (fi, (lat - south) / dlat)
+    }
+
+    /// Roughness and land use per cell from a land-cover map (u* and L
+    /// follow from them where the file gives no u*).
+    pub fn with_surface(mut self, surface: Option<super::land_use::Surface>) -> Self {
+        self.surface = surface;
+        self.cache = RecordCache::default();
+        self
     }
 
     fn read_record_at(&self, rec: usize) -> Result<MetFields> {
@@ -375,7 +386,13 @@ impl ReanalysisMet {
             Some(r) => sampler.centres3(r).mapv(|x| x.clamp(0.0, 1.0)),
             None => Array3::from_elem((g.nz, g.ny, g.nx), crate::config::DEFAULT_RELATIVE_HUMIDITY),
         };
-        m.z0.fill(Z0);
+        match &self.surface {
+            Some(s) => {
+                m.z0 = s.z0.clone();
+                m.land_use = s.land_use.clone();
+            }
+            None => m.z0.fill(Z0),
+        }
         if let Some(p) = &precip {
             m.precip = sampler.centres2(p).mapv(|x| x.max(0.0));
         }

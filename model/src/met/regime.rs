@@ -181,6 +181,8 @@ pub struct RegimeMet {
     cache: super::RecordCache,
     /// The adjustment report of the most recent hour solved.
     pub last_report: AdjustReport,
+    /// Roughness and land use from a land-cover map, replacing [`Z0`].
+    surface: Option<super::land_use::Surface>,
 }
 
 impl RegimeMet {
@@ -212,7 +214,18 @@ impl RegimeMet {
             stations,
             cache: Default::default(),
             last_report: AdjustReport::default(),
+            surface: None,
         })
+    }
+
+    /// Roughness and land use per cell from a land-cover map: each
+    /// column's u*, L, stable mixing height and Kz follow from its own z0;
+    /// the regional surface layer and the diagnostic model's first-guess
+    /// profile take the domain's log-mean z0.
+    pub fn with_surface(mut self, surface: Option<super::land_use::Surface>) -> Self {
+        self.surface = surface;
+        self.cache = Default::default();
+        self
     }
 
     /// Synoptic 10 m wind (earth-relative east, north) of an hour of the run.
@@ -260,10 +273,11 @@ impl RegimeMet {
         };
         // Regional mixing height from the surface layer of sea-level air.
         let rho = SEA_LEVEL_PRESSURE / (R_DRY * t_surface);
+        let z0_region = self.surface.as_ref().map_or(Z0, |s| s.mean_z0());
         let (us, l) = pbl::surface_layer(
             u10.hypot(v10).max(CALM_SPEED),
             10.0,
-            Z0,
+            z0_region,
             heat,
             rho,
             t_surface,
@@ -326,7 +340,13 @@ impl RegimeMet {
         m.update_density();
         m.rh.fill(self.relative_humidity);
         m.cloud_water.fill(self.cloud_water);
-        m.z0.fill(Z0);
+        match &self.surface {
+            Some(s) => {
+                m.z0 = s.z0.clone();
+                m.land_use = s.land_use.clone();
+            }
+            None => m.z0.fill(Z0),
+        }
         let forcing = Forcing {
             u10,
             v10,
@@ -341,7 +361,7 @@ impl RegimeMet {
             },
             mixing_height: h,
             theta: t_surface,
-            z0: Z0,
+            z0: z0_region,
         };
         let (wind, report) = self.model.solve(&forcing, &m.density)?;
         self.last_report = report;
@@ -356,7 +376,7 @@ impl RegimeMet {
             for i in 0..g.nx {
                 let (u, v) = m.centre_wind(0, j, i);
                 let (usc, lc) =
-                    pbl::surface_layer(u.hypot(v), g.z_mid[0], Z0, heat, rho, t_surface);
+                    pbl::surface_layer(u.hypot(v), g.z_mid[0], m.z0[[j, i]], heat, rho, t_surface);
                 m.ustar[[j, i]] = usc;
                 m.obukhov[[j, i]] = lc;
                 m.pblh[[j, i]] = if !day {

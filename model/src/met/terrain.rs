@@ -6,6 +6,7 @@ use crate::config::{TerrainShape, TerrainSpec};
 use crate::error::{Error, Result};
 use crate::grid::Grid;
 use crate::input::nc;
+use crate::input::raster::{self, LatLonRaster};
 use crate::input::units::Quantity;
 use ndarray::Array2;
 use std::path::Path;
@@ -68,7 +69,10 @@ impl Terrain {
     }
 
     /// Heights from a NetCDF variable on the model grid: dims (y, x), or
-    /// (time, y, x) of which the first record is used (e.g. WRF's `HGT`).
+    /// (time, y, x) of which the first record is used (e.g. WRF's `HGT`);
+    /// or, when the variable is not on the model grid and its last two
+    /// dimensions have 1-D coordinate variables, a lat-lon raster
+    /// ([`Terrain::from_raster`]).
     /// The name is checked before it reaches the netcdf crate, missing
     /// values are refused and `units` converted (m or km; none means m);
     /// heights must lie between -500 m (the Dead Sea shore is at -430 m)
@@ -89,6 +93,13 @@ impl Terrain {
             .map(|d| (d.name(), d.len()))
             .collect();
         let lens: Vec<usize> = dims.iter().map(|d| d.1).collect();
+        let on_grid =
+            matches!(lens.as_slice(), [ny, nx] | [_, ny, nx] if (*ny, *nx) == (grid.ny, grid.nx));
+        if !on_grid && raster::is_raster(&file, &var) {
+            drop(var);
+            drop(file);
+            return Terrain::from_raster(grid, path, variable, radius_m);
+        }
         let extents: Vec<std::ops::Range<usize>> = match lens.as_slice() {
             [ny, nx] if (*ny, *nx) == (grid.ny, grid.nx) => vec![0..*ny, 0..*nx],
             [nt, ny, nx] if *nt > 0 && (*ny, *nx) == (grid.ny, grid.nx) => {
@@ -99,7 +110,7 @@ impl Terrain {
                     path,
                     variable,
                     format!(
-                        "dimensions (y, x) or (time, y, x) with y, x = {}, {} (the model grid); found {lens:?}",
+                        "dimensions (y, x) or (time, y, x) with y, x = {}, {} (the model grid), or a lat-lon raster (lat, lon) with 1-D coordinate variables; found {lens:?}",
                         grid.ny, grid.nx
                     ),
                 ))
@@ -121,6 +132,35 @@ impl Terrain {
             &at,
         )?;
         let height = Array2::from_shape_vec((grid.ny, grid.nx), vals).expect("shape checked");
+        Ok(Terrain::from_heights(grid, height, radius_m))
+    }
+
+    /// Heights from a regular lat-lon raster (a DEM such as ETOPO5; see
+    /// [`crate::input::raster`]): the area mean over each model cell,
+    /// sampled at least twice per raster pixel along each axis
+    /// ([`LatLonRaster::suggested_sub`]). Values below sea level are taken
+    /// as 0 m before averaging: in a DEM with bathymetry they are sea
+    /// floor, and the air's lower boundary there is the sea surface (land
+    /// below sea level, the Dead Sea shore at -430 m, is rare enough to be
+    /// raised with it). Raster values must lie between -11000 m (the
+    /// Challenger Deep, -10935 m) and 9000 m; gaps are left out of a
+    /// cell's mean.
+    pub fn from_raster(grid: &Grid, path: &Path, variable: &str, radius_m: f64) -> Result<Terrain> {
+        let r = LatLonRaster::open_as(path, variable, Some(Quantity::Length))?;
+        if let Some(bad) = r
+            .values()
+            .iter()
+            .find(|h| !h.is_nan() && !(-11_000.0..9000.0).contains(*h))
+        {
+            return Err(Error::input(
+                path,
+                variable,
+                format!("heights between -11000 and 9000 m (m above sea level); found {bad}"),
+            ));
+        }
+        // Not `h.max(0.0)`, which would turn gaps (NaN) into 0 m.
+        let sea_surface = r.map_values(|h| if h < 0.0 { 0.0 } else { h });
+        let height = sea_surface.cell_mean(grid, r.suggested_sub(grid))?;
         Ok(Terrain::from_heights(grid, height, radius_m))
     }
 
