@@ -166,10 +166,12 @@ points = ["../inputs/stacks.csv"]"#,
         r#"city_totals = ["../inputs/city_totals.csv"]
 points = ["../inputs/stacks.csv"]
 temporal_profiles = "../inputs/temporal_profiles.csv"
-city_allocation = { regions_file = "../inputs/cities.geojson", places = "../inputs/places_geonames.csv" }"#,
+city_allocation = { regions_file = "../inputs/cities.geojson", places = "../inputs/places_geonames.csv", land_cover = "../inputs/landcover_mcd12c1.nc" }"#,
     );
-    if !root().join("inputs/places_geonames.csv").exists() {
-        panic!("inputs/places_geonames.csv is missing (branch i12-data)");
+    for f in ["places_geonames.csv", "landcover_mcd12c1.nc"] {
+        if !root().join("inputs").join(f).exists() {
+            panic!("inputs/{f} is missing (branch i12-data)");
+        }
     }
     let (mut inv, grid) = load(&full);
     assert!(inv.temporal.is_some());

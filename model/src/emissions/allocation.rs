@@ -173,16 +173,22 @@ pub fn population_grid(path: &Path, grid: &Grid) -> Result<Array2<f64>> {
 }
 
 /// Urban (IGBP 13) and cropland (IGBP 12 + 14) area per cell, m2, from the
-/// land-cover raster's class fractions on the grid.
-#[allow(unused_variables)]
+/// land-cover raster's class fractions on the grid
+/// ([`crate::input::raster::LatLonRaster::class_fractions`]).
 fn land_cover_proxies(
     path: &Path,
     variable: &str,
     grid: &Grid,
 ) -> Result<(Array2<f64>, Array2<f64>)> {
-    Err(Error::input(
-        path,
-        variable,
-        "a land-cover raster reader (model/src/input/raster.rs), not in this build yet",
-    ))
+    use crate::input::raster::LatLonRaster;
+    use crate::land_cover::IGBP_CLASSES;
+    let r = LatLonRaster::open(path, variable)?;
+    let f = r.class_fractions(grid, r.suggested_sub(grid), IGBP_CLASSES)?;
+    let urban = Array2::from_shape_fn((grid.ny, grid.nx), |(j, i)| {
+        f[[j, i, 13]] * grid.area[[j, i]]
+    });
+    let crop = Array2::from_shape_fn((grid.ny, grid.nx), |(j, i)| {
+        (f[[j, i, 12]] + f[[j, i, 14]]) * grid.area[[j, i]]
+    });
+    Ok((urban, crop))
 }
