@@ -39,6 +39,8 @@ fn default_case_runs_closes_its_budget_and_puts_pm25_downwind_of_the_cities() {
                 .lines(),
         )
         .filter(|l| l.contains(",SO2,"))
+        // Stacks naming a city are taken out of that city's rows.
+        .filter(|l| !l.contains("t yr-1,") || l.ends_with("t yr-1,"))
         .map(|l| {
             l.split(',')
                 .nth(l.split(',').position(|f| f == "SO2").unwrap() + 1)
@@ -83,19 +85,16 @@ fn default_case_runs_closes_its_budget_and_puts_pm25_downwind_of_the_cities() {
         at(112.94, 28.23),
     );
     println!("day-2 mean surface PM2.5 (ug/m3): Hengyang {hengyang:.1}, Chenzhou {chenzhou:.1}, Liuzhou {liuzhou:.1}, Changsha {changsha:.1}");
-    // Cities with inventories stand well above the ~10 ug/m3 background;
-    // Changsha has no inventory in the case and lies upwind of them all.
+    // Every city has an inventory now (issue 12: CZT from Xu et al. 2020):
+    // each stands well above the 10 ug/m3 background of the case.
     for (name, v) in [
         ("Hengyang", hengyang),
         ("Chenzhou", chenzhou),
         ("Liuzhou", liuzhou),
+        ("Changsha", changsha),
     ] {
-        assert!(v > 2.0 * changsha, "{name} {v} vs Changsha {changsha}");
+        assert!(v > 20.0, "{name} {v} ug/m3 vs a 10 ug/m3 background");
     }
-    assert!(
-        changsha < 12.0,
-        "Changsha {changsha} should be near the background"
-    );
     // Secondary PM2.5 forms and the composition adds up.
     for sp in ["SO4", "NO3", "NH4"] {
         assert!(s.surface_mean_ugm3[sp] > 0.0, "no {sp} formed");

@@ -333,6 +333,21 @@ pub struct EmissionsSpec {
     pub gridded: Vec<PathBuf>,
     pub points: Vec<PathBuf>,
     pub city_totals: Vec<PathBuf>,
+    /// Temporal profile CSV; None: constant rates.
+    pub temporal_profiles: Option<PathBuf>,
+    /// Local time's offset from UTC for the profiles, hours.
+    pub utc_offset_hours: f64,
+    /// Proxy allocation of city rows inside their polygons.
+    pub city_allocation: Option<CityAllocationSpec>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CityAllocationSpec {
+    pub regions_file: PathBuf,
+    pub name_property: String,
+    pub places: Option<PathBuf>,
+    pub land_cover: Option<PathBuf>,
+    pub land_cover_variable: String,
 }
 
 /// Background (top inflow), lateral inflow per side and initial values per

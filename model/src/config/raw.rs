@@ -318,9 +318,47 @@ pub struct RawEmissions {
     /// Point-source CSV files.
     #[serde(default)]
     pub points: Vec<PathBuf>,
-    /// City-total inventory CSV files (spread with a Gaussian proxy).
+    /// City-total inventory CSV files (spread with a Gaussian proxy, or
+    /// inside the city's polygon with `city_allocation`).
     #[serde(default)]
     pub city_totals: Vec<PathBuf>,
+    /// Month, weekday and hour factors per sector (CSV); none: constant.
+    #[serde(default)]
+    pub temporal_profiles: Option<PathBuf>,
+    /// Local time's offset from UTC for the temporal profiles, hours
+    /// (within +-14, default 8: China).
+    #[serde(default = "default_emission_utc_offset")]
+    pub utc_offset_hours: f64,
+    /// Spread city rows inside their city polygons by sector proxies.
+    #[serde(default)]
+    pub city_allocation: Option<RawCityAllocation>,
+}
+
+fn default_emission_utc_offset() -> f64 {
+    8.0
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCityAllocation {
+    /// GeoJSON of city polygons (the attribution regions' format).
+    pub regions_file: PathBuf,
+    /// The feature property that names a city (default "name").
+    #[serde(default = "default_name_property")]
+    pub name_property: String,
+    /// Populated places CSV (`geonameid,name,lon,lat,population,admin1`).
+    #[serde(default)]
+    pub places: Option<PathBuf>,
+    /// MODIS IGBP land-cover NetCDF (urban and cropland proxies).
+    #[serde(default)]
+    pub land_cover: Option<PathBuf>,
+    /// Its class variable (default "land_cover").
+    #[serde(default = "default_land_cover_variable")]
+    pub land_cover_variable: String,
+}
+
+fn default_land_cover_variable() -> String {
+    "land_cover".into()
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]

@@ -468,6 +468,15 @@ pub fn validate(raw: RawCase, file: &Path) -> Result<Case> {
             ));
         }
     }
+    if !(e.utc_offset_hours.is_finite() && e.utc_offset_hours.abs() <= 14.0) {
+        return Err(c.err(
+            "emissions.utc_offset_hours",
+            format!(
+                "an offset from UTC in hours within +-14, got {}",
+                e.utc_offset_hours
+            ),
+        ));
+    }
     let resolve_all = |v: &[PathBuf]| v.iter().map(|p| c.resolve(p)).collect();
     let attribution = raw
         .attribution
@@ -516,6 +525,15 @@ pub fn validate(raw: RawCase, file: &Path) -> Result<Case> {
             gridded: resolve_all(&e.gridded),
             points: resolve_all(&e.points),
             city_totals: resolve_all(&e.city_totals),
+            temporal_profiles: e.temporal_profiles.as_ref().map(|p| c.resolve(p)),
+            utc_offset_hours: e.utc_offset_hours,
+            city_allocation: e.city_allocation.as_ref().map(|a| CityAllocationSpec {
+                regions_file: c.resolve(&a.regions_file),
+                name_property: a.name_property.clone(),
+                places: a.places.as_ref().map(|p| c.resolve(p)),
+                land_cover: a.land_cover.as_ref().map(|p| c.resolve(p)),
+                land_cover_variable: a.land_cover_variable.clone(),
+            }),
         },
         boundary,
         physics: raw.physics.clone(),

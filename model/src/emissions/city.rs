@@ -10,7 +10,12 @@
 //! `t_per_yr` finite, non-negative and at most [`super::MAX_RATE_KG_S`]
 //! once converted to kg/s. A radius much smaller than a cell puts the whole
 //! total in the city's cell.
+//!
+//! With `[emissions] city_allocation`, a row whose city has a polygon is
+//! spread inside it by its sector's proxy instead ([`super::allocation`]);
+//! `lon`, `lat` and `radius_km` then only serve rows without a polygon.
 
+use super::allocation::{Allocation, CityAllocator};
 use super::{
     check_kg_per_s, check_rate, check_species, for_each_csv_row, CellEmission, Inventory, Origin,
     SECONDS_PER_YEAR,
@@ -19,7 +24,13 @@ use crate::error::{Error, Result};
 use crate::grid::Grid;
 use std::path::Path;
 
-pub fn load(path: &Path, grid: &Grid, species: &[&str], inv: &mut Inventory) -> Result<()> {
+pub fn load(
+    path: &Path,
+    grid: &Grid,
+    species: &[&str],
+    allocator: Option<&CityAllocator>,
+    inv: &mut Inventory,
+) -> Result<()> {
     let cols = [
         "city",
         "lon",
@@ -49,7 +60,33 @@ pub fn load(path: &Path, grid: &Grid, species: &[&str], inv: &mut Inventory) -> 
         let Some(s) = species.iter().position(|n| *n == sp_name) else {
             return Ok(());
         };
-        if grid.cell_of(lon, lat).is_none() {
+        let origin = Origin::City {
+            name: city.into(),
+            lon,
+            lat,
+        };
+        let on_grid = grid.cell_of(lon, lat).is_some();
+        if let Some(a) = allocator {
+            match a.allocate(city, row.text("sector"), on_grid)? {
+                Allocation::Cells(w) => {
+                    for (j, i, f) in w {
+                        inv.cells.push(CellEmission {
+                            species: s,
+                            sector,
+                            k: 0,
+                            j,
+                            i,
+                            rate: kgs * f,
+                            origin: origin.clone(),
+                            tag: 0,
+                        });
+                    }
+                    return Ok(());
+                }
+                Allocation::OffGrid | Allocation::NoPolygon => {}
+            }
+        }
+        if !on_grid {
             inv.outside_domain.push(format!(
                 "{}: {city} {sp_name} {} at ({lon}, {lat}) is outside the grid",
                 path.display(),
@@ -57,11 +94,6 @@ pub fn load(path: &Path, grid: &Grid, species: &[&str], inv: &mut Inventory) -> 
             ));
             return Ok(());
         }
-        let origin = Origin::City {
-            name: city.into(),
-            lon,
-            lat,
-        };
         spread_gaussian(grid, (lon, lat, radius), kgs, (s, sector), origin, inv);
         Ok(())
     })

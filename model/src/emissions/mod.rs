@@ -4,9 +4,11 @@
 //! and live in the emission process. Keeping the sector on every entry is
 //! what lets the attribution module route each emission to its own tag.
 
+pub mod allocation;
 pub mod city;
 pub mod gridded;
 pub mod point;
+pub mod temporal;
 
 use crate::config::EmissionsSpec;
 use crate::error::{Error, Result};
@@ -75,6 +77,10 @@ pub struct Inventory {
     pub points: Vec<PointSource>,
     /// Emissions refused because they fall outside the domain, with why.
     pub outside_domain: Vec<String>,
+    /// The stack files read (for messages).
+    pub point_files: Vec<std::path::PathBuf>,
+    /// Month, weekday and hour factors per sector (None: constant rates).
+    pub temporal: Option<temporal::TemporalProfiles>,
 }
 
 impl Inventory {
@@ -92,12 +98,96 @@ impl Inventory {
         }
         for f in &spec.points {
             point::load(f, grid, species, &mut inv)?;
+            inv.point_files.push(f.clone());
         }
+        let allocator = spec
+            .city_allocation
+            .as_ref()
+            .map(|a| allocation::CityAllocator::load(a, grid))
+            .transpose()?;
         for f in &spec.city_totals {
-            city::load(f, grid, species, &mut inv)?;
+            city::load(f, grid, species, allocator.as_ref(), &mut inv)?;
+        }
+        inv.subtract_stacks_from_cities(species)?;
+        if let Some(p) = &spec.temporal_profiles {
+            inv.temporal = Some(temporal::TemporalProfiles::load(
+                p,
+                &inv,
+                spec.utc_offset_hours,
+            )?);
         }
         inv.check_totals(species)?;
         Ok(inv)
+    }
+
+    /// Total rate (kg/s) of the city rows of `city`, `sector`, `species`.
+    pub fn city_rate(&self, city: &str, sector: usize, species: usize) -> f64 {
+        self.cells
+            .iter()
+            .filter(|c| c.sector == sector && c.species == species)
+            .filter(|c| matches!(&c.origin, Origin::City { name, .. } if &**name == city))
+            .map(|c| c.rate)
+            .sum()
+    }
+
+    /// A stack whose CSV row names a `city` carries emissions that the
+    /// city's total already counts: they are taken out of that city's rows
+    /// of the same sector and species (scaled down in proportion, so the
+    /// spatial pattern is kept and the city's total with its stacks is the
+    /// total as published). A stack larger than its city row, or naming a
+    /// city with no such row, is refused.
+    fn subtract_stacks_from_cities(&mut self, species: &[&str]) -> Result<()> {
+        // (city, sector, species) -> kg/s to remove, in stack order.
+        let mut remove: Vec<(String, usize, usize, f64, String)> = Vec::new();
+        for p in &self.points {
+            let Some(city) = &p.city else { continue };
+            for &(s, r) in &p.rates {
+                match remove
+                    .iter_mut()
+                    .find(|x| &x.0 == city && x.1 == p.sector && x.2 == s)
+                {
+                    Some(x) => x.3 += r,
+                    None => remove.push((city.clone(), p.sector, s, r, p.name.clone())),
+                }
+            }
+        }
+        for (city, sector, s, r, stack) in remove {
+            let total = self.city_rate(&city, sector, s);
+            let file = p_file(&self.point_files);
+            if total <= 0.0 {
+                return Err(Error::input(
+                    file,
+                    format!("stack {stack:?}, city"),
+                    format!(
+                        "a city with a {} {} row in the city totals to subtract the stack from; {city:?} has none on the grid",
+                        self.sectors[sector], species[s]
+                    ),
+                ));
+            }
+            // Round-off margin: a stack equal to its row empties it.
+            if r > total * (1.0 + 1e-9) {
+                return Err(Error::input(
+                    file,
+                    format!("stack {stack:?}, rate"),
+                    format!(
+                        "stacks of {city} {} {} adding up to at most the city row ({:.1} t/yr), got {:.1} t/yr",
+                        self.sectors[sector],
+                        species[s],
+                        total * SECONDS_PER_YEAR / 1000.0,
+                        r * SECONDS_PER_YEAR / 1000.0
+                    ),
+                ));
+            }
+            let keep = ((total - r) / total).max(0.0);
+            for c in self.cells.iter_mut().filter(|c| {
+                c.sector == sector
+                    && c.species == s
+                    && matches!(&c.origin, Origin::City { name, .. } if **name == *city)
+            }) {
+                c.rate *= keep;
+            }
+        }
+        Ok(())
     }
 
     /// Refuse an inventory whose per-species total (summed in f64) is not
@@ -139,6 +229,12 @@ impl Inventory {
         }
         t
     }
+}
+
+fn p_file(files: &[std::path::PathBuf]) -> &std::path::Path {
+    files
+        .last()
+        .map_or(std::path::Path::new("(stacks)"), |p| p.as_path())
 }
 
 /// Convert a rate in the declared unit to kg/s for a cell of `area` m2
@@ -202,6 +298,8 @@ pub struct CsvRow<'a> {
     line: u64,
     cols: &'a [&'a str],
     values: Vec<&'a str>,
+    optional: &'a [&'a str],
+    optional_values: Vec<Option<&'a str>>,
 }
 
 impl CsvRow<'_> {
@@ -217,6 +315,12 @@ impl CsvRow<'_> {
     }
     pub fn text(&self, col: &str) -> &str {
         self.values[self.position(col)]
+    }
+    /// An optional column's text: None when the header lacks the column or
+    /// the field is empty.
+    pub fn optional_text(&self, col: &str) -> Option<&str> {
+        let k = self.optional.iter().position(|c| *c == col)?;
+        self.optional_values[k].filter(|v| !v.is_empty())
     }
     /// A finite number (NaN and infinities are refused).
     pub fn number(&self, col: &str) -> Result<f64> {
@@ -261,6 +365,17 @@ impl CsvRow<'_> {
 pub fn for_each_csv_row(
     path: &std::path::Path,
     cols: &[&str],
+    each: impl FnMut(&CsvRow) -> Result<()>,
+) -> Result<()> {
+    for_each_csv_row_with(path, cols, &[], each)
+}
+
+/// As [`for_each_csv_row`], with `optional` columns the header may name
+/// ([`CsvRow::optional_text`]).
+pub fn for_each_csv_row_with(
+    path: &std::path::Path,
+    cols: &[&str],
+    optional: &[&str],
     mut each: impl FnMut(&CsvRow) -> Result<()>,
 ) -> Result<()> {
     let bytes = crate::input::read_csv_bytes(path)?;
@@ -284,6 +399,10 @@ pub fn for_each_csv_row(
             })
         })
         .collect::<Result<_>>()?;
+    let opt_idx: Vec<Option<usize>> = optional
+        .iter()
+        .map(|c| headers.iter().position(|h| h == *c))
+        .collect();
     // Line numbers from byte offsets: the csv crate counts neither comment
     // lines nor blank ones, and places a record before those preceding it.
     // Records come in byte order, so newlines are counted on from the last
@@ -313,11 +432,17 @@ pub fn for_each_csv_row(
         })?;
         let line = rec.position().map_or(0, |p| line_of(p.byte()));
         let values = idx.iter().map(|&i| rec.get(i).unwrap_or("")).collect();
+        let optional_values = opt_idx
+            .iter()
+            .map(|i| i.map(|i| rec.get(i).unwrap_or("")))
+            .collect();
         each(&CsvRow {
             path,
             line,
             cols,
             values,
+            optional,
+            optional_values,
         })?;
     }
     Ok(())

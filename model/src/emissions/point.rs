@@ -3,6 +3,10 @@
 //!
 //! CSV header (one row per stack and species):
 //! `name,lon,lat,height_m,diameter_m,velocity_m_s,temperature_k,sector,species,rate,units`
+//! and optionally `city`: the city whose city-total rows already include
+//! this stack; its rates are then subtracted from that city's rows of the
+//! same sector and species ([`super::Inventory::load`]), so the city's
+//! total with its stacks stays the published one. Empty: not subtracted.
 //!
 //! Ranges: height 0-1000 m (the tallest chimneys are ~420 m), diameter
 //! 0-50 m, exit velocity 0-200 m/s, exit temperature 150-2000 K (flares
@@ -10,7 +14,9 @@
 //! Every number must be finite; the file must be a regular file of at most
 //! 256 MiB ([`crate::input::MAX_CSV_BYTES`]).
 
-use super::{check_kg_per_s, check_rate, check_species, for_each_csv_row, Inventory, UNITS_HELP};
+use super::{
+    check_kg_per_s, check_rate, check_species, for_each_csv_row_with, Inventory, UNITS_HELP,
+};
 use crate::error::{Error, Result};
 use crate::grid::Grid;
 use crate::input::units::{conversion, Quantity};
@@ -32,6 +38,9 @@ pub struct PointSource {
     pub rates: Vec<(usize, f64)>,
     /// The tag its emissions are added to (0 until attribution routes them).
     pub tag: usize,
+    /// The city whose city-total rows already count this stack (optional
+    /// `city` column): its rates are subtracted from them at load.
+    pub city: Option<String>,
 }
 
 pub fn load(path: &Path, grid: &Grid, species: &[&str], inv: &mut Inventory) -> Result<()> {
@@ -48,7 +57,8 @@ pub fn load(path: &Path, grid: &Grid, species: &[&str], inv: &mut Inventory) -> 
         "rate",
         "units",
     ];
-    for_each_csv_row(path, &cols, |row| {
+    for_each_csv_row_with(path, &cols, &["city"], |row| {
+        let city = row.optional_text("city").map(str::to_string);
         let name = row.text("name").to_string();
         let (lon, lat) = row.lonlat()?;
         let (h, d, w, t) = (
@@ -97,11 +107,14 @@ pub fn load(path: &Path, grid: &Grid, species: &[&str], inv: &mut Inventory) -> 
             ));
             return Ok(());
         };
-        if let Some(p) = inv
-            .points
-            .iter_mut()
-            .find(|p| p.name == name && p.i == i && p.j == j && p.height == h && p.sector == sector)
-        {
+        if let Some(p) = inv.points.iter_mut().find(|p| {
+            p.name == name
+                && p.i == i
+                && p.j == j
+                && p.height == h
+                && p.sector == sector
+                && p.city == city
+        }) {
             p.rates.push((s, kgs));
         } else {
             inv.points.push(PointSource {
@@ -117,6 +130,7 @@ pub fn load(path: &Path, grid: &Grid, species: &[&str], inv: &mut Inventory) -> 
                 sector,
                 rates: vec![(s, kgs)],
                 tag: 0,
+                city,
             });
         }
         Ok(())

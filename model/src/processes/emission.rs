@@ -5,7 +5,9 @@
 //! ([`super::plume_rise`]). Linear: it touches each tracer alone, except
 //! that the NO in fresh NOx titrates carried ozone in the cell it enters
 //! (NO + O3 -> NO2 + O2 within a minute; [`super::chemistry::night`]),
-//! booked as ozone's chemistry term. Ozone is untagged, so every tag's
+//! booked as ozone's chemistry term. With temporal profiles, every rate is
+//! scaled by its sector's mean factor over the step
+//! ([`crate::emissions::temporal`], annual mean 1). Ozone is untagged, so every tag's
 //! emission stays linear.
 
 use super::plume_rise::layer_fractions;
@@ -78,9 +80,16 @@ impl Process for EmissionInjection {
 
     fn apply(&mut self, ctx: &StepContext, state: &mut State, budget: &mut Budget) -> Result<()> {
         let dt = ctx.dt;
+        // Each sector's mean temporal factor over the step (1 without profiles).
+        let t0 = ctx.start.epoch_seconds() + ctx.time;
+        let nsec = self.inventory.sectors.len();
+        let factor: Vec<f64> = match &mut self.inventory.temporal {
+            Some(p) => (0..nsec).map(|s| p.mean_factor(s, t0, t0 + dt)).collect(),
+            None => vec![1.0; nsec],
+        };
         for c in &self.inventory.cells {
             let tr = state.tracers.index(c.species, c.tag);
-            let m = c.rate * dt;
+            let m = c.rate * dt * factor[c.sector];
             state.mass[[tr, c.k, c.j, c.i]] += m;
             budget.tracers[tr].emitted_kg += m;
             if let Some(t) = self.titration_of(c.species) {
@@ -93,7 +102,7 @@ impl Process for EmissionInjection {
                 let tr = state.tracers.index(s, p.tag);
                 for (k, &f) in frac.iter().enumerate() {
                     if f > 0.0 {
-                        let m = rate * dt * f;
+                        let m = rate * dt * f * factor[p.sector];
                         state.mass[[tr, k, p.j, p.i]] += m;
                         budget.tracers[tr].emitted_kg += m;
                         if let Some(t) = self.titration_of(s) {

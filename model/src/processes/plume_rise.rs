@@ -77,6 +77,7 @@ mod tests {
 
     fn stack(t: f64) -> PointSource {
         PointSource {
+            city: None,
             name: "s".into(),
             lon: 0.0,
             lat: 0.0,
