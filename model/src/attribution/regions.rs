@@ -201,6 +201,33 @@ impl RegionMap {
         Ok(map)
     }
 
+    /// Share the cells where features overlap: where the coverages of all
+    /// features sum to more than 1 in a cell, each is scaled by 1/sum, so
+    /// the regions partition at most the cell. Adjacent borders digitised
+    /// independently overlap by slivers (up to 3.7e-4 of a 15 km cell for
+    /// the prefecture borders of inputs/cities.geojson), and tags and
+    /// emission proxies need a partition: an overlapped cell's emissions
+    /// would otherwise be routed twice. Returns the largest sum found.
+    pub fn share_overlaps(&mut self) -> f64 {
+        let Some(first) = self.coverage.first() else {
+            return 0.0;
+        };
+        let mut worst: f64 = 0.0;
+        let (ny, nx) = first.dim();
+        for j in 0..ny {
+            for i in 0..nx {
+                let sum: f64 = self.coverage.iter().map(|c| c[[j, i]]).sum();
+                worst = worst.max(sum);
+                if sum > 1.0 {
+                    for c in self.coverage.iter_mut() {
+                        c[[j, i]] /= sum;
+                    }
+                }
+            }
+        }
+        worst
+    }
+
     pub fn index(&self, name: &str) -> Option<usize> {
         self.names.iter().position(|n| n == name)
     }

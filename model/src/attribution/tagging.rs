@@ -136,7 +136,11 @@ impl Tagging {
             .clone()
             .ok_or_else(|| cerr(case, "attribution", "an [attribution] table"))?;
         let regions = match &spec.regions_file {
-            Some(f) => Some(RegionMap::load(f, &spec.name_property, grid)?),
+            Some(f) => {
+                let mut map = RegionMap::load(f, &spec.name_property, grid)?;
+                map.share_overlaps();
+                Some(map)
+            }
             None => None,
         };
         let mut areas: Vec<Area> = regions

@@ -83,7 +83,9 @@ pub enum Allocation {
 
 impl CityAllocator {
     pub fn load(spec: &CityAllocationSpec, grid: &Grid) -> Result<CityAllocator> {
-        let regions = RegionMap::load(&spec.regions_file, &spec.name_property, grid)?;
+        let mut regions = RegionMap::load(&spec.regions_file, &spec.name_property, grid)?;
+        // The same partition as the attribution tags (see share_overlaps).
+        regions.share_overlaps();
         let population = spec
             .places
             .as_ref()
