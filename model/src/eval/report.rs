@@ -16,8 +16,8 @@
 //!   mean of its stations' daily means, as HJ 663-2013 forms a city's value
 //!   from its assessment stations), and the evaluation table (`super`).
 //!
-//! `--from DATE` (local date) leaves out the records before it: the
-//! spin-up days of a run.
+//! `--from DATE` (local date) leaves out the records before it; without
+//! it, the run's own spin-up (`run.spin_up_hours`) is left out.
 
 use super::obs::{self, days_from_civil};
 use super::run::{tags_file_of, Run};
@@ -267,11 +267,16 @@ pub fn build(file: &Path, opts: &ReportOptions) -> Result<Report> {
     let offset_h = series.as_ref().map_or(obs::UTC_OFFSET_HOURS as f64, |s| {
         s.calendar.utc_offset_hours
     });
-    let from = opts
-        .from
-        .as_deref()
-        .map(|t| parse_local_date(t, offset_h))
-        .transpose()?;
+    // Without --from, the run's own spin-up (`run.spin_up_hours`, kept in
+    // its tags file) is left out.
+    let spin_up_end = series
+        .as_ref()
+        .filter(|s| s.calendar.spin_up_hours > 0.0)
+        .map(|s| s.start_epoch + s.calendar.spin_up_hours * 3600.0);
+    let from = match opts.from.as_deref() {
+        Some(t) => Some(parse_local_date(t, offset_h)?),
+        None => spin_up_end,
+    };
     let series = match (series, from) {
         (Some(s), Some(f)) => Some(series_from(&s, f)),
         (s, _) => s,
@@ -309,9 +314,13 @@ invented weather; where they are compared with observations, the scores are NOT 
             t(first.0),
             t(last.1),
             kept.len(),
-            match &opts.from {
-                Some(d) => format!(", from local date {d} (earlier records are spin-up)"),
-                None => String::new(),
+            match (&opts.from, spin_up_end) {
+                (Some(d), _) => format!(", from local date {d} (earlier records are spin-up)"),
+                (None, Some(_)) => format!(
+                    ", after the run's {} h of spin-up",
+                    series.as_ref().map_or(0.0, |s| s.calendar.spin_up_hours)
+                ),
+                (None, None) => String::new(),
             }
         ));
     } else {
