@@ -22,6 +22,7 @@
 
 use super::{for_each_csv_row, Inventory};
 use crate::error::{Error, Result};
+pub use crate::time::civil_from_days;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -50,21 +51,6 @@ pub struct TemporalProfiles {
     pub utc_offset_hours: f64,
     /// Per (sector, local year): 1 / mean of the raw product over the year.
     norm: HashMap<(usize, i64), f64>,
-}
-
-/// Civil date (year, month 1-12, day 1-31) of a day count since 1970-01-01
-/// (Hinnant's `civil_from_days`, proleptic Gregorian).
-pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
 }
 
 /// Days since 1970-01-01 of 1 January of `year`.

@@ -11,6 +11,7 @@
 //! [`HOUR_ENDING`] holds that convention.
 
 use crate::error::{Error, Result};
+pub use crate::time::days_from_civil;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -145,18 +146,6 @@ pub fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
         ));
     }
     Ok(out)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
-/// `days_from_civil`).
-pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = i64::from((m + 9) % 12);
-    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 /// Read every file of `paths` (files or directories).

@@ -26,6 +26,7 @@ use super::table::Table;
 use crate::attribution::report::Series;
 use crate::error::{Error, Result};
 use crate::output::tags::{series_from_file, ReceptorRequest};
+use crate::time::civil_from_days;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -108,20 +109,6 @@ impl Report {
         }
         s
     }
-}
-
-/// Civil date (y, m, d) of a day count since 1970-01-01 (H. Hinnant's
-/// `civil_from_days`, proleptic Gregorian).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 fn date_text(day: i64) -> String {

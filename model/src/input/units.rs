@@ -240,18 +240,6 @@ pub fn time_units(units: &str) -> Option<TimeUnits> {
     })
 }
 
-/// Days from 1970-01-01 of a proleptic Gregorian date (Hinnant's
-/// days_from_civil).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 /// Seconds since 1970 of a CF reference date: `YYYY-M-D`, then optionally
 /// `T` or a blank and `h:m[:s[.f]]`, then optionally `Z`, `UTC` or an
 /// offset `+h[:mm]` / `-h[:mm]` (blank-separated or not).
@@ -314,7 +302,7 @@ pub fn parse_cf_date(text: &str) -> Option<f64> {
             sign * (h * 3600.0 + m * 60.0)
         }
     };
-    Some(days_from_civil(y, m, d) as f64 * 86_400.0 + seconds - offset)
+    Some(crate::time::days_from_civil(y, m as u32, d as u32) as f64 * 86_400.0 + seconds - offset)
 }
 
 #[cfg(test)]
