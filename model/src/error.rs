@@ -37,7 +37,7 @@ pub enum Error {
     Output { file: PathBuf, detail: String },
     /// SIGINT or SIGTERM stopped the run; its unfinished outputs were
     /// removed (exit 128 + the signal number: 130, 143, as shells report).
-    #[error("interrupted by {}: the run stopped and its unfinished outputs were removed", crate::interrupt::signal_name(*.signal))]
+    #[error("interrupted by {}: the run stopped and its unfinished outputs were removed", signal_name(*.signal))]
     Interrupted { signal: i32 },
 }
 
@@ -78,3 +78,12 @@ impl Error {
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
+
+/// `SIGINT`, `SIGTERM`, or the number.
+pub fn signal_name(signal: i32) -> String {
+    match signal {
+        libc::SIGINT => "SIGINT".into(),
+        libc::SIGTERM => "SIGTERM".into(),
+        s => format!("signal {s}"),
+    }
+}

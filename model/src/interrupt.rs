@@ -48,12 +48,3 @@ pub fn check() -> Result<()> {
         Some(signal) => Err(Error::Interrupted { signal }),
     }
 }
-
-/// `SIGINT`, `SIGTERM`, or the number.
-pub fn signal_name(signal: i32) -> String {
-    match signal {
-        libc::SIGINT => "SIGINT".into(),
-        libc::SIGTERM => "SIGTERM".into(),
-        s => format!("signal {s}"),
-    }
-}

@@ -338,7 +338,7 @@ fn execute(cli: Cli) -> airshed::Result<String> {
 fn check_text(case: &Case) -> airshed::Result<String> {
     let sim = airshed::simulation::Simulation::from_case(case)?;
     airshed::check::inputs(case)?;
-    airshed::limits::check_output(case, &sim.model.state.tracers, &case.output.dir)?;
+    airshed::output::size::check_output(case, &sim.model.state.tracers, &case.output.dir)?;
     let g = &sim.model.grid;
     let names: Vec<&str> = sim.processes.iter().map(|p| p.name()).collect();
     let mut text = String::new();

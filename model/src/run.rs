@@ -61,7 +61,7 @@ fn progress_bar(show: bool, len: u64) -> indicatif::ProgressBar {
 /// the staging directory of `set`.
 pub fn simulation_with_outputs(case: &Case, set: &mut OutputSet) -> Result<Simulation> {
     let mut sim = Simulation::from_case(case)?;
-    crate::limits::check_output(case, &sim.model.state.tracers, set.dir())?;
+    crate::output::size::check_output(case, &sim.model.state.tracers, set.dir())?;
     let view = View {
         model: &sim.model,
         clock: &sim.clock,

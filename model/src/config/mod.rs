@@ -116,7 +116,7 @@ pub struct RunSpec {
     /// never above: MemAvailable).
     pub max_memory_gib: Option<f64>,
     /// Ceiling in GiB on the estimated size of the run's outputs
-    /// ([`crate::limits::check_output`]).
+    /// ([`crate::output::size::check_output`]).
     pub max_output_gib: f64,
     /// Hours at the start left out of the attribution tables.
     pub spin_up_hours: f64,

@@ -12,6 +12,8 @@
 //!   sites as CSV, and the met statistics at them for the summary.
 //! - `summary`: the run summary as JSON (budget, composition, timings).
 //! - `fields`: the variables and how they are computed from the state.
+//! - `size`: the estimated output size against `run.max_output_gib` and
+//!   the free disk, before stepping.
 //! - `tags`: a tagged run's per-tag surface concentrations and the
 //!   attribution tables (`crate::attribution::report`).
 
@@ -20,6 +22,7 @@ pub mod met_file;
 pub mod netcdf;
 pub mod set;
 pub mod sites;
+pub mod size;
 pub mod summary;
 pub mod tags;
 
