@@ -37,32 +37,12 @@ pub fn concentration_file_of(file: &Path) -> PathBuf {
     }
 }
 
-/// The tags file beside a run's `<run>.nc`.
-pub fn tags_file_of(file: &Path) -> PathBuf {
-    let name = file
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or_default();
-    if name.ends_with(".tags.nc") {
-        return file.to_path_buf();
-    }
-    match name.strip_suffix(".nc") {
-        Some(stem) => file.with_file_name(format!("{stem}.tags.nc")),
-        None => file.to_path_buf(),
-    }
-}
+pub use crate::output::tags::tags_file_of;
 
-/// Seconds since 1970 of CF time units "hours since YYYY-MM-DD HH:MM:SS".
+/// Seconds since 1970 of CF time units "hours since DATE" (the reference
+/// date read by the input readers' CF date parser).
 fn epoch_of_units(units: &str) -> Option<f64> {
-    let rest = units.trim().strip_prefix("hours since ")?.trim();
-    let (date, time) = rest.split_once(' ').unwrap_or((rest, "00:00:00"));
-    let time = time.trim().trim_end_matches('Z');
-    let time = if time.len() == 5 {
-        format!("{time}:00")
-    } else {
-        time.to_string()
-    };
-    crate::time::parse_start(&format!("{date}T{time}Z")).map(|s| s.epoch_seconds())
+    crate::input::units::parse_cf_date(units.trim().strip_prefix("hours since ")?)
 }
 
 impl Run {

@@ -871,7 +871,7 @@ pub fn attribute(
 
 /// The tags file of a run: the path itself, or `<run>.tags.nc` beside a
 /// `<run>.nc`.
-fn tags_file_of(file: &Path) -> PathBuf {
+pub fn tags_file_of(file: &Path) -> PathBuf {
     let name = file
         .file_name()
         .and_then(|n| n.to_str())
