@@ -26,6 +26,7 @@ pub mod met;
 pub mod model;
 pub mod output;
 pub mod parallel;
+pub mod plume;
 pub mod processes;
 pub mod run;
 pub mod simulation;

@@ -1,0 +1,1 @@
+//! Reader of AERMET surface (.SFC) and profile (.PFL) files.

@@ -1,0 +1,1 @@
+//! The `airshed plume` case file.

@@ -1,0 +1,1 @@
+//! The steady Gaussian plume kernel.

@@ -1,0 +1,1 @@
+//! Plume-mode output files: CSV and CF-NetCDF.

@@ -1,0 +1,1 @@
+//! Gaussian puffs: calms and plume-in-grid.

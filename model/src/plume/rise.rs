@@ -1,0 +1,1 @@
+//! Plume rise (Briggs).

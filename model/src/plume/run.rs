@@ -1,0 +1,1 @@
+//! `airshed plume`: the hourly loop.

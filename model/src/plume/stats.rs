@@ -1,0 +1,1 @@
+//! Averages and N-th highest values per receptor.

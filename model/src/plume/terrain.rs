@@ -1,0 +1,1 @@
+//! Terrain: dividing-streamline height.
