@@ -1,5 +1,21 @@
-//! Sources of the plume model: stacks from the stack CSV, area and line
-//! sources from the case.
+//! Sources of the plume model: stacks from the project's stack CSV (the
+//! format of `emissions::point`: one row per stack and species), and area
+//! and line sources from the case file (`super::case`).
+//!
+//! Stack rows are grouped by `name` into one [`Source`] with a rate per
+//! species (rows of the same stack and species in several sectors are
+//! summed); every row of a stack must give the same location and exit
+//! parameters. Positions go into the case's local frame; rates are
+//! converted to g/s through the unit table (`input::units`,
+//! `Quantity::EmissionRate`). Ranges are those of `emissions::point`.
+
+use super::case::LocalFrame;
+use crate::emissions::{
+    check_kg_per_s, check_rate, check_species, for_each_csv_row_with, UNITS_HELP,
+};
+use crate::error::{Error, Result};
+use crate::input::units::{conversion, Quantity};
+use std::path::Path;
 
 /// Geometry of a source.
 #[derive(Debug, Clone, PartialEq)]
@@ -41,4 +57,132 @@ pub struct Source {
     pub shape: Shape,
     /// (species name, g/s); per source, not per area.
     pub rates: Vec<(String, f64)>,
+}
+
+/// Stacks of the stack CSV at `path` (header
+/// `name,lon,lat,height_m,diameter_m,velocity_m_s,temperature_k,sector,species,rate,units`,
+/// optional `city`, which is ignored here), in the order first named.
+/// Only rows of `species` (all when empty) and stacks named in `names`
+/// (all when empty) are kept; a stack left with no rate is dropped.
+pub fn stacks_from_csv(
+    path: &Path,
+    frame: &LocalFrame,
+    species: &[String],
+    names: &[String],
+) -> Result<Vec<Source>> {
+    let cols = [
+        "name",
+        "lon",
+        "lat",
+        "height_m",
+        "diameter_m",
+        "velocity_m_s",
+        "temperature_k",
+        "sector",
+        "species",
+        "rate",
+        "units",
+    ];
+    // (source, line of its first row, lon, lat)
+    let mut out: Vec<(Source, String, f64, f64)> = Vec::new();
+    for_each_csv_row_with(path, &cols, &["city"], |row| {
+        let name = row.text("name").to_string();
+        if name.is_empty() {
+            return Err(row.error("name", "a stack name"));
+        }
+        let (lon, lat) = row.lonlat()?;
+        let (h, d, w, t) = (
+            row.number("height_m")?,
+            row.number("diameter_m")?,
+            row.number("velocity_m_s")?,
+            row.number("temperature_k")?,
+        );
+        for (c, v, ok) in [
+            ("height_m", h, (0.0..1000.0).contains(&h)),
+            ("diameter_m", d, d > 0.0 && d < 50.0),
+            ("velocity_m_s", w, (0.0..200.0).contains(&w)),
+            ("temperature_k", t, t > 150.0 && t < 2000.0),
+        ] {
+            if !ok {
+                return Err(row.error(c, format!("a physical stack parameter, got {v}")));
+            }
+        }
+        let sp = row.text("species").to_string();
+        check_species(path, &row.field("species"), &sp)?;
+        let rate = row.number("rate")?;
+        check_rate(path, &row.field("rate"), rate)?;
+        let units = row.text("units");
+        let kgs = conversion(Quantity::EmissionRate, units)
+            .map(|c| c.apply(rate))
+            .ok_or_else(|| {
+                row.error(
+                    "units",
+                    format!("a per-source unit: {UNITS_HELP}, not a flux; got {units:?}"),
+                )
+            })?;
+        check_kg_per_s(path, &row.field("rate"), kgs)?;
+        if !names.is_empty() && !names.contains(&name) {
+            return Ok(());
+        }
+        let shape = Shape::Point {
+            height: h,
+            diameter: d,
+            velocity: w,
+            temperature: t,
+        };
+        let g_s = kgs * 1000.0;
+        match out.iter_mut().find(|s| s.0.name == name) {
+            Some((s, first, slon, slat)) => {
+                if s.shape != shape || *slon != lon || *slat != lat {
+                    return Err(row.error(
+                        "name",
+                        format!(
+                            "the location and exit parameters of stack {name:?} as on its first row ({first}); every row of a stack must give the same"
+                        ),
+                    ));
+                }
+                if species.is_empty() || species.contains(&sp) {
+                    match s.rates.iter_mut().find(|r| r.0 == sp) {
+                        Some(r) => r.1 += g_s,
+                        None => s.rates.push((sp, g_s)),
+                    }
+                }
+            }
+            None => {
+                let (x, y) = frame.forward(lon, lat);
+                let rates = if species.is_empty() || species.contains(&sp) {
+                    vec![(sp, g_s)]
+                } else {
+                    vec![]
+                };
+                out.push((
+                    Source {
+                        name,
+                        x,
+                        y,
+                        elevation: 0.0,
+                        shape,
+                        rates,
+                    },
+                    row.field("name"),
+                    lon,
+                    lat,
+                ));
+            }
+        }
+        Ok(())
+    })?;
+    let out: Vec<Source> = out
+        .into_iter()
+        .map(|s| s.0)
+        .filter(|s| !s.rates.is_empty())
+        .collect();
+    if out.is_empty() {
+        return Err(Error::input(
+            path,
+            "(rows)",
+            "at least one stack emitting one of the case's species",
+        ));
+    }
+    Ok(out)
 }
