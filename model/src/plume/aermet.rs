@@ -26,8 +26,8 @@
 //! H -999, u* -9, w* -9, VPTG -9, mixing heights -999, L -99999, z0 -9,
 //! wind speed and direction 999, temperature 999, heights -9; profile:
 //! 999 for direction, speed and temperature, 99 for the sigmas) and are
-//! recognised by AERMOD's tests (metext.f, CHKMSG and PFLCNV): wind speed
-//! >= 90 or < 0, direction > 900 or <= -9, temperature > 900 or <= 0 K,
+//! recognised by AERMOD's tests (metext.f, CHKMSG and PFLCNV): a wind
+//! speed >= 90 or < 0, direction > 900 or <= -9, temperature > 900 or <= 0 K,
 //! u* < 0 or >= 9, L < -99990, mechanical height > 90000 or < 0, and in
 //! convective hours (L < 0) convective height > 90000 or < 0 and w* < 0.
 //! Such an hour is [`Hour::Missing`] with the reason, counted in
@@ -607,10 +607,11 @@ fn join_check(sfc: &[SfcRecord], pfl: &[PflHour], sfc_path: &Path, pfl_path: &Pa
     for (k, s) in sfc.iter().enumerate() {
         match pfl.get(k) {
             Some(p) if p.at.index() == s.at.index() => {}
-            Some(p) => return Err(Error::input(
-                pfl_path,
-                format!("line {}, date and hour", p.at.line),
-                format!(
+            Some(p) => {
+                return Err(Error::input(
+                    pfl_path,
+                    format!("line {}, date and hour", p.at.line),
+                    format!(
                     "the profile of {} (surface file {}, line {}), hour {} of both files; found {}",
                     s.at.text(),
                     sfc_path.display(),
@@ -618,7 +619,8 @@ fn join_check(sfc: &[SfcRecord], pfl: &[PflHour], sfc_path: &Path, pfl_path: &Pa
                     k + 1,
                     p.at.text()
                 ),
-            )),
+                ))
+            }
             None => {
                 return Err(Error::input(
                     pfl_path,

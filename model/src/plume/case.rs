@@ -864,13 +864,15 @@ fn resolve(raw: RawPlumeCase, path: &Path) -> Result<PlumeCase> {
             "24h" => Average::Hours(24),
             "period" => Average::Period,
             "annual" => Average::Annual,
-            other => return Err(cfg(
-                path,
-                &format!("output.averages[{k}]"),
-                format!(
+            other => {
+                return Err(cfg(
+                    path,
+                    &format!("output.averages[{k}]"),
+                    format!(
                     "one of \"1h\", \"3h\", \"8h\", \"24h\", \"period\", \"annual\", got {other:?}"
                 ),
-            )),
+                ))
+            }
         };
         if averages.contains(&av) {
             return Err(cfg(
