@@ -407,7 +407,8 @@ fn annual_averages_split_at_the_year_boundary_and_partial_blocks_are_flagged() {
     // the run (2 absent) -> 1/3. 22-24 -> 9/3 = 3. The 24-h block of 12-31
     // has hours 21-24: 10/18. 01-01 1-3: (5+7)/3 = 4. At the end, 01-01
     // 4-6 (2 absent): 8/3 and the 24-h block of 01-01 (20 absent): 20/18.
-    let expect: Vec<(u32, &str, &str, (u32, u32, u32), f64)> = vec![
+    type Expected<'a> = (u32, &'a str, &'a str, (u32, u32, u32), f64);
+    let expect: Vec<Expected> = vec![
         (3, "2020-12-31 19", "2020-12-31 21", (1, 0, 2), 1.0 / 3.0),
         (3, "2020-12-31 22", "2020-12-31 24", (3, 0, 0), 3.0),
         (
@@ -776,4 +777,71 @@ fn an_error_before_the_commit_leaves_nothing_in_the_directory() {
     .unwrap();
     assert_eq!(e.exit_code(), 2);
     assert_eq!(names(dir.path()), ["keep.txt"]);
+}
+
+/// Throughput and size for a year at 10,000 receptors (one species), the
+/// statistics alone and with every default file (hourly netCDF included).
+/// `cargo test --release --test plume_stats -- --ignored --nocapture year_at_10000`
+#[test]
+#[ignore]
+fn year_at_10000_receptors() {
+    let n = 10_000;
+    let rec: Vec<Receptor> = (0..n)
+        .map(|i| Receptor {
+            name: format!("R{i}"),
+            x: (i % 100) as f64 * 50.0,
+            y: (i / 100) as f64 * 50.0,
+            elevation: 0.0,
+            hill_height: 0.0,
+            flagpole: 0.0,
+        })
+        .collect();
+    let start = HourEnding::new(2021, 1, 1, 1).unwrap().index();
+    let hour = |k: i64, buf: &mut Vec<f64>| {
+        for (i, v) in buf.iter_mut().enumerate() {
+            *v = ((k * 7 + i as i64 * 13) % 97) as f64 * 0.5;
+        }
+    };
+    let mut buf = vec![0.0; n];
+    let t = std::time::Instant::now();
+    let mut stats = Stats::new(n, 1, &StatsOptions::default(), Path::new("met")).unwrap();
+    for k in 0..8760 {
+        let h = HourEnding::from_index(start + k);
+        hour(k, &mut buf);
+        stats
+            .push_hour((h.year, h.month, h.day, h.hour), Some(&buf))
+            .unwrap();
+    }
+    let r = stats.finish();
+    let stats_s = t.elapsed().as_secs_f64();
+    assert_eq!(r.hours, 8760);
+    let dir = tempfile::tempdir().unwrap();
+    let t = std::time::Instant::now();
+    let mut out = PlumeOutputs::new(
+        dir.path(),
+        inputs(),
+        info(),
+        &rec,
+        &["SO2".to_string()],
+        OutputOptions::default(),
+    )
+    .unwrap();
+    for k in 0..8760 {
+        let h = HourEnding::from_index(start + k);
+        hour(k, &mut buf);
+        out.push_hour((h.year, h.month, h.day, h.hour), Some(&buf))
+            .unwrap();
+    }
+    let done = out.finish(BTreeMap::new()).unwrap();
+    let out_s = t.elapsed().as_secs_f64();
+    let bytes: u64 = done
+        .files
+        .iter()
+        .map(|f| std::fs::metadata(f).unwrap().len())
+        .sum();
+    println!(
+        "10000 receptors x 8760 h: statistics {stats_s:.2} s ({:.0} receptor-hours/s); with the default files {out_s:.2} s, {:.1} MB written",
+        n as f64 * 8760.0 / stats_s,
+        bytes as f64 / 1e6
+    );
 }

@@ -34,6 +34,10 @@
 //! The statistics are [`super::stats`]; CSV times are `YYYY-MM-DD HH`,
 //! hour-ending.
 
+// `&[a..b]` below are netCDF extents (one range per dimension), not
+// ranges to expand.
+#![allow(clippy::single_range_in_vec_init)]
+
 use super::receptors::Receptor;
 use super::stats::{BlockAverage, HourEnding, Results, SpanAverage, Stats, StatsOptions};
 use crate::error::{Error, Result};
@@ -986,6 +990,14 @@ impl Drop for CsvStream {
     }
 }
 
+/// A receptor coordinate: name, CF standard name, long name, value.
+type CoordSpec = (
+    &'static str,
+    Option<&'static str>,
+    &'static str,
+    fn(&Receptor) -> f64,
+);
+
 /// A timeSeries netCDF file of the receptors.
 struct DsgFile {
     file: Option<netcdf::FileMut>,
@@ -1060,7 +1072,7 @@ impl DsgFile {
                 v.put_string(&r.name, [i]).map_err(e)?;
             }
         }
-        let coords: [(&str, Option<&str>, &str, fn(&Receptor) -> f64); 5] = [
+        let coords: [CoordSpec; 5] = [
             (
                 "x",
                 Some("projection_x_coordinate"),
