@@ -537,6 +537,7 @@ fn netcdf_and_csv_files_read_back() {
         block_csv: true,
         ..Default::default()
     };
+    let opts_used = opts.clone();
     let mut out = PlumeOutputs::new(dir.path(), inputs(), info(), &rec, &species, opts).unwrap();
     for k in 1..=48 {
         let v = hour_values(k, 3, 2);
@@ -546,6 +547,17 @@ fn netcdf_and_csv_files_read_back() {
     let mut extra = BTreeMap::new();
     extra.insert("sources".to_string(), serde_json::json!(1));
     let done = out.finish(extra).unwrap();
+    println!("{}", done.table);
+    let written: u64 = done
+        .files
+        .iter()
+        .map(|f| std::fs::metadata(f).unwrap().len())
+        .sum();
+    let estimate = airshed::plume::output::estimate_bytes(3, 2, 48, &opts_used);
+    assert!(
+        estimate >= written,
+        "written {written} bytes, estimated {estimate}"
+    );
     let mut listed: Vec<String> = done
         .files
         .iter()

@@ -138,7 +138,20 @@ pub fn estimate_bytes(
     let tables = (options.averaging_hours.len() * options.ranks.len()) as u64;
     // averages.csv and highest.csv rows, and their netCDF twins.
     bytes += values * ((1 + years) * 120 + tables * 130 + (1 + years) * 4 + tables * 12);
-    bytes + 65536
+    // netCDF-4/HDF5 metadata: about 4 KiB per variable (6 KiB counted),
+    // 16 KiB per file; receptor coordinates and names.
+    let ns = n_species as u64;
+    let blocks_nc = if options.block_netcdf {
+        options.averaging_hours.iter().filter(|&&h| h > 1).count() as u64
+    } else {
+        0
+    };
+    let mut variables = 8 + blocks_nc * (3 + ns) + 2 * (3 + ns) + 1;
+    variables += 2 * ns * options.averaging_hours.len() as u64;
+    if options.hourly_netcdf {
+        variables += 8 + ns;
+    }
+    bytes + variables * 6144 + 4 * 16384 + n_receptors as u64 * 96
 }
 
 /// What the files say about the run.
