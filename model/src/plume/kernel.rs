@@ -275,8 +275,8 @@ impl Part {
     #[inline]
     fn fz(&self, z: f64, s: f64) -> f64 {
         let h = self.h;
+        let k = -0.5 / (s * s);
         if self.zi == f64::INFINITY {
-            let k = -0.5 / (s * s);
             let a = z - h;
             let g = if z == 0.0 {
                 2.0 * (k * h * h).exp()
@@ -294,43 +294,65 @@ impl Part {
         if ratio >= WELL_MIXED_FROM {
             self.inv_zi
         } else if ratio >= COSINE_FROM {
+            // 1 + 2 Σ_k q^{k²} cos(kθz) cos(kθh): q^{k²} by q^{k²} =
+            // q^{(k−1)²} q^{2k−1}, the cosines by Chebyshev's recurrence.
             let a = 0.5 * (PI * ratio) * (PI * ratio);
             let q = (-a).exp();
             let q2 = q * q;
-            let kmax = (COSINE_CUTOFF / a).sqrt().ceil() as usize;
-            let cz1 = (PI * z * self.inv_zi).cos();
+            let kmax = (COSINE_CUTOFF / a).sqrt() as usize + 1;
             let ch1 = self.cos_h;
-            let (mut cz_prev, mut cz) = (1.0, cz1);
             let (mut ch_prev, mut ch) = (1.0, ch1);
             let (mut r, mut e) = (q, q);
-            let mut sum = e * cz * ch;
-            for _ in 2..=kmax {
-                let nz = 2.0 * cz1 * cz - cz_prev;
-                cz_prev = cz;
-                cz = nz;
-                let nh = 2.0 * ch1 * ch - ch_prev;
-                ch_prev = ch;
-                ch = nh;
-                r *= q2;
-                e *= r;
-                sum += e * cz * ch;
-            }
+            let sum = if z == 0.0 {
+                let mut sum = e * ch;
+                for _ in 2..=kmax {
+                    let nh = 2.0 * ch1 * ch - ch_prev;
+                    ch_prev = ch;
+                    ch = nh;
+                    r *= q2;
+                    e *= r;
+                    sum += e * ch;
+                }
+                sum
+            } else {
+                let cz1 = (PI * z * self.inv_zi).cos();
+                let (mut cz_prev, mut cz) = (1.0, cz1);
+                let mut sum = e * cz * ch;
+                for _ in 2..=kmax {
+                    let nz = 2.0 * cz1 * cz - cz_prev;
+                    cz_prev = cz;
+                    cz = nz;
+                    let nh = 2.0 * ch1 * ch - ch_prev;
+                    ch_prev = ch;
+                    ch = nh;
+                    r *= q2;
+                    e *= r;
+                    sum += e * cz * ch;
+                }
+                sum
+            };
             self.inv_zi * (1.0 + 2.0 * sum)
         } else {
-            let k = -0.5 / (s * s);
+            // Images at c = ±h + 2m zi with |z − c| < reach (at z = 0 the
+            // two families mirror each other).
             let reach = IMAGE_REACH * s;
             let two_zi = 2.0 * zi;
-            let mut g = 0.0;
-            // Images at c = ±h + 2 m zi with |z − c| < reach.
-            for sign in [1.0, -1.0] {
-                let base = sign * h;
-                let m0 = ((z - base - reach) / two_zi).ceil() as i64;
-                let m1 = ((z - base + reach) / two_zi).floor() as i64;
+            let inv_two_zi = 0.5 * self.inv_zi;
+            let family = |base: f64| {
+                let m0 = ceil_i(((z - base - reach) * inv_two_zi).max(-1e9));
+                let m1 = floor_i(((z - base + reach) * inv_two_zi).min(1e9));
+                let mut g = 0.0;
                 for m in m0..=m1 {
                     let d = z - base - two_zi * m as f64;
                     g += (k * d * d).exp();
                 }
-            }
+                g
+            };
+            let g = if z == 0.0 {
+                2.0 * family(h)
+            } else {
+                family(h) + family(-h)
+            };
             g * INV_SQRT_2PI / s
         }
     }
@@ -353,25 +375,38 @@ impl Part {
         if ratio >= WELL_MIXED_FROM {
             hc * self.inv_zi
         } else if ratio >= COSINE_FROM {
+            // hc/zi + (2/π) Σ_k q^{k²} cos(kθh) sin(kθc)/k.
             let a = 0.5 * (PI * ratio) * (PI * ratio);
-            let kmax = (COSINE_CUTOFF / a).sqrt().ceil() as usize;
-            let th = PI * hc * self.inv_zi;
-            let mut sum = 0.0;
-            for k in 1..=kmax {
-                let kf = k as f64;
-                sum +=
-                    (-a * kf * kf).exp() * (kf * PI * h * self.inv_zi).cos() * (kf * th).sin() / kf;
+            let q = (-a).exp();
+            let q2 = q * q;
+            let kmax = (COSINE_CUTOFF / a).sqrt() as usize + 1;
+            let ch1 = self.cos_h;
+            let (s1, c1) = (PI * hc * self.inv_zi).sin_cos();
+            let (mut ch_prev, mut ch) = (1.0, ch1);
+            let (mut sn_prev, mut sn) = (0.0, s1);
+            let (mut r, mut e) = (q, q);
+            let mut sum = e * ch * sn;
+            for k in 2..=kmax {
+                let nh = 2.0 * ch1 * ch - ch_prev;
+                ch_prev = ch;
+                ch = nh;
+                let ns = 2.0 * c1 * sn - sn_prev;
+                sn_prev = sn;
+                sn = ns;
+                r *= q2;
+                e *= r;
+                sum += e * ch * sn / k as f64;
             }
             hc * self.inv_zi + 2.0 / PI * sum
         } else {
-            // Images whose Gaussian overlaps [0, hc] by more than 9σ.
+            // Images whose Gaussian reaches [0, hc] within 9σ.
             let reach = IMAGE_REACH * s;
             let two_zi = 2.0 * zi;
+            let inv_two_zi = 0.5 * self.inv_zi;
             let mut f = 0.0;
-            for sign in [1.0, -1.0] {
-                let base = sign * h;
-                let m0 = ((-reach - base) / two_zi).ceil() as i64;
-                let m1 = ((hc + reach - base) / two_zi).floor() as i64;
+            for base in [h, -h] {
+                let m0 = ceil_i(((-reach - base) * inv_two_zi).max(-1e9));
+                let m1 = floor_i(((hc + reach - base) * inv_two_zi).min(1e9));
                 for m in m0..=m1 {
                     let cc = base + two_zi * m as f64;
                     f += 0.5 * (libm::erf((hc - cc) * c) - libm::erf(-cc * c));
@@ -379,6 +414,26 @@ impl Part {
             }
             f
         }
+    }
+}
+
+/// ⌈v⌉ and ⌊v⌋ for |v| < 2⁶³ without a libm call.
+#[inline]
+fn ceil_i(v: f64) -> i64 {
+    let t = v as i64;
+    if (t as f64) < v {
+        t + 1
+    } else {
+        t
+    }
+}
+#[inline]
+fn floor_i(v: f64) -> i64 {
+    let t = v as i64;
+    if (t as f64) > v {
+        t - 1
+    } else {
+        t
     }
 }
 
@@ -554,7 +609,7 @@ impl PlumeHour {
         let (dx, dy) = (x - self.x, y - self.y);
         let xd = dx * self.ex + dy * self.ey;
         let yc = -dx * self.ey + dy * self.ex;
-        let r = xd.hypot(yc).max(MIN_DISTANCE_M);
+        let r = (xd * xd + yc * yc).sqrt().max(MIN_DISTANCE_M);
         let hc = self.hc(z_h, z_t, hill_rel);
         let fr = self.random_fraction(r);
         let mut random = 0.0;
@@ -680,17 +735,14 @@ impl PlumeHour {
         out: &mut [f64],
     ) {
         let scale = q * UG_PER_G;
+        let end = start + out.len();
+        let rx = &rec.x[start..end];
+        let ry = &rec.y[start..end];
+        let re = &rec.elevation[start..end];
+        let rh = &rec.hill_height[start..end];
+        let rf = &rec.flagpole[start..end];
         for (k, o) in out.iter_mut().enumerate() {
-            let i = start + k;
-            *o += scale
-                * self.chi_over_q(
-                    sig,
-                    rec.x[i],
-                    rec.y[i],
-                    rec.elevation[i],
-                    rec.hill_height[i],
-                    rec.flagpole[i],
-                );
+            *o += scale * self.chi_over_q(sig, rx[k], ry[k], re[k], rh[k], rf[k]);
         }
     }
 }
