@@ -818,7 +818,8 @@ impl Area {
 }
 
 /// 8-point Gauss-Legendre nodes and weights on [−1, 1]
-/// (Abramowitz & Stegun 1964, table 25.4).
+/// (Abramowitz & Stegun 1964, table 25.4, digits as printed).
+#[allow(clippy::excessive_precision)]
 const GL8: [(f64, f64); 8] = [
     (-0.960_289_856_497_536_3, 0.101_228_536_290_376_3),
     (-0.796_666_477_413_626_7, 0.222_381_034_453_374_5),
