@@ -1,0 +1,170 @@
+//! Plume kernel throughput: 100 point sources × 10,000 receptors × 24
+//! hours on all cores (rayon), meander on, a similarity-type sigma closure,
+//! with and without terrain. Prints source-receptor-hours per second.
+//!
+//!     cargo bench --bench plume
+//!
+//! The sigma closure has the cost and form of the similarity scheme:
+//! σy = σv t / √(1 + t/(2 T_Ly)) and σz = σw t / √(1 + t/(2 T_Lz)),
+//! t = x/u (Draxler 1976; Irwin 1983, Atmos. Environ. 17:2317). It stands
+//! in for `sigma::SigmaModel` until the two are merged.
+
+use airshed::plume::kernel::{
+    add_sources, effective_speed, Footprint, PlumeHour, PlumeSpec, ReceptorSet, Terrain,
+};
+use airshed::plume::terrain::StratifiedProfile;
+use criterion::{criterion_group, criterion_main, Criterion};
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::Instant;
+
+const N_SOURCES: usize = 100;
+const N_SIDE: usize = 100; // 100 × 100 receptors
+const HOURS: usize = 24;
+
+/// A deterministic pseudo-random sequence in [0, 1) (splitmix64).
+fn rand01(state: &mut u64) -> f64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+}
+
+fn receptors(terrain: bool) -> ReceptorSet {
+    let mut r = ReceptorSet::default();
+    for j in 0..N_SIDE {
+        for i in 0..N_SIDE {
+            let (x, y) = (i as f64 * 100.0, j as f64 * 100.0);
+            // A 250 m Gaussian hill north-east of the sources.
+            let elev = if terrain {
+                250.0
+                    * (-((x - 7000.0).powi(2) + (y - 7000.0).powi(2)) / (2.0 * 1500.0f64.powi(2)))
+                        .exp()
+            } else {
+                0.0
+            };
+            r.x.push(x);
+            r.y.push(y);
+            r.elevation.push(elev);
+            r.hill_height.push(if terrain { 250.0 } else { 0.0 });
+            r.flagpole.push(0.0);
+        }
+    }
+    r
+}
+
+type Sig = Box<dyn Fn(f64) -> (f64, f64) + Sync>;
+
+/// One hour's source-hours: stable hours at night with a profile.
+fn hour_sources(hour: usize, terrain: bool) -> Vec<(PlumeHour, Sig, f64)> {
+    let mut st = 12345u64;
+    let stable = !(7..=18).contains(&hour);
+    let u_mean = if stable { 1.0 } else { 3.0 };
+    let sigma_v = if stable { 0.3 } else { 0.8 };
+    let sigma_w = if stable { 0.1 } else { 0.6 };
+    let u = effective_speed(u_mean, sigma_v);
+    let zi = if stable { 150.0 } else { 1200.0 };
+    let profile =
+        (terrain && stable).then(|| Arc::new(StratifiedProfile::uniform(u_mean, 0.02).unwrap()));
+    (0..N_SOURCES)
+        .map(|_| {
+            let (sx, sy) = (
+                2000.0 + 4000.0 * rand01(&mut st),
+                2000.0 + 4000.0 * rand01(&mut st),
+            );
+            let height = 30.0 + 150.0 * rand01(&mut st);
+            let spec = PlumeSpec {
+                x: sx,
+                y: sy,
+                footprint: Footprint::Point,
+                base_elevation: 0.0,
+                height,
+                mixing_height: zi,
+                penetrated: None,
+                u,
+                wind_dir_deg: 200.0 + 5.0 * hour as f64,
+                sigma_v,
+                meander: true,
+                terrain: if terrain {
+                    Terrain::Elevated(profile.clone())
+                } else {
+                    Terrain::Flat
+                },
+            };
+            let (tly, tlz) = (
+                if stable { 300.0 } else { 1000.0 },
+                if stable { 50.0 } else { 300.0 },
+            );
+            let inv_u = 1.0 / u;
+            let sig: Sig = Box::new(move |x: f64| {
+                let t = x * inv_u;
+                (
+                    sigma_v * t / (1.0 + t / (2.0 * tly)).sqrt(),
+                    sigma_w * t / (1.0 + t / (2.0 * tlz)).sqrt(),
+                )
+            });
+            (PlumeHour::new(&spec).unwrap(), sig, 1.0 + rand01(&mut st))
+        })
+        .collect()
+}
+
+/// CPU seconds used by this process (all threads): the figure that the
+/// other jobs sharing the machine do not distort.
+fn cpu_seconds() -> f64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes one timespec into the valid pointer.
+    unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
+    ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
+}
+
+/// The whole day: build each hour's source-hours and add them.
+fn day(rec: &ReceptorSet, terrain: bool) -> Vec<f64> {
+    let mut total = vec![0.0; rec.len()];
+    let mut hourly = vec![0.0; rec.len()];
+    for h in 0..HOURS {
+        hourly.iter_mut().for_each(|v| *v = 0.0);
+        add_sources(&hour_sources(h, terrain), rec, &mut hourly);
+        total.iter_mut().zip(&hourly).for_each(|(t, v)| *t += v);
+    }
+    total
+}
+
+fn plume(c: &mut Criterion) {
+    let srh = (N_SOURCES * N_SIDE * N_SIDE * HOURS) as f64;
+    let mut group = c.benchmark_group("plume_kernel");
+    group.sample_size(10);
+    for terrain in [false, true] {
+        let rec = receptors(terrain);
+        // One timed pass for the headline figure (after a warm-up).
+        black_box(day(&rec, terrain));
+        let t0 = Instant::now();
+        let cpu0 = cpu_seconds();
+        let reps = 3;
+        for _ in 0..reps {
+            black_box(day(&rec, terrain));
+        }
+        let secs = t0.elapsed().as_secs_f64() / reps as f64;
+        let cpu = (cpu_seconds() - cpu0) / reps as f64;
+        let threads = rayon::current_num_threads();
+        println!(
+            "plume kernel, terrain {terrain}: {N_SOURCES} sources x {} receptors x {HOURS} h: \
+             wall {secs:.3} s = {:.1} million source-receptor-hours/s on {threads} threads; \
+             CPU {cpu:.3} s = {:.1} ns per source-receptor-hour per core, \
+             {:.1} million/s on {threads} unloaded cores",
+            rec.len(),
+            srh / secs / 1e6,
+            cpu / srh * 1e9,
+            srh / cpu * threads as f64 / 1e6,
+        );
+        let name = if terrain { "day_terrain" } else { "day_flat" };
+        group.bench_function(name, |b| b.iter(|| black_box(day(&rec, terrain))));
+    }
+    group.finish();
+}
+
+criterion_group!(benches, plume);
+criterion_main!(benches);
