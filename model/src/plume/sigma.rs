@@ -681,4 +681,32 @@ mod tests {
         }
         assert!("gaussian".parse::<Scheme>().unwrap_err().contains("rural"));
     }
+
+    /// Cost of `at`, printed (not asserted: machines differ). Run with
+    /// `cargo test --release --lib plume::sigma::tests::cost -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn cost_of_at_per_call() {
+        use std::hint::black_box;
+        for (scheme, l) in [
+            (Scheme::PasquillGiffordRural, 45.0),
+            (Scheme::BriggsUrban, -15.0),
+            (Scheme::Similarity, 50.0),
+            (Scheme::Similarity, -30.0),
+        ] {
+            let m = model(scheme, l, 60.0);
+            let n = 20_000_000;
+            let t = std::time::Instant::now();
+            let mut acc = 0.0;
+            for i in 0..n {
+                let (a, b) = black_box(&m).at(black_box(50.0 + (i % 20_000) as f64));
+                acc += a + b;
+            }
+            let ns = t.elapsed().as_nanos() as f64 / n as f64;
+            println!(
+                "{:<10} L = {l:>6}: {ns:.1} ns per call ({acc:.3e})",
+                scheme.name()
+            );
+        }
+    }
 }
