@@ -40,13 +40,14 @@ pub mod terrain;
 /// below `calm_wind_m_s` also release puffs. Case keys under `[plume]`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Floors {
-    /// Minimum lateral turbulence, m/s. AERMOD's 0.2 m/s (Cimorelli et al.
-    /// 2005, section 3; AERMOD formulation document EPA-454/B-23-010).
+    /// Minimum lateral turbulence, m/s. AERMOD's 0.2 m/s (parameter
+    /// `SVMIN` of AERMOD's `MAIN1` module; Cimorelli et al. 2005).
     pub min_sigma_v_m_s: f64,
-    /// Minimum vertical turbulence, m/s (AERMOD: 0.02 m/s).
+    /// Minimum vertical turbulence, m/s (AERMOD `SWMIN`: 0.02 m/s).
     pub min_sigma_w_m_s: f64,
     /// Minimum transport speed for the steady plume, m/s: AERMOD's
-    /// effective speed floor sqrt(2 sigma_v_min^2) = 0.2828 m/s.
+    /// effective speed u_eff = sqrt(u² + 2 σ_v²) (as in its `DELTAH`) is
+    /// at least sqrt(2) σ_v,min = 0.2828 m/s.
     pub min_wind_m_s: f64,
     /// Hours with the reference-height wind below this are calm: their
     /// emissions go into puffs (steady plumes break down as u -> 0).

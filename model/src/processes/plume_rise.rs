@@ -1,41 +1,27 @@
 //! Plume rise of stacks and the split of each plume over the model layers.
 //!
-//! Briggs (1975), "Plume rise predictions", in Lectures on Air Pollution
-//! and Environmental Impact Analyses, AMS, 59-111, final buoyant rise as
-//! summarised in the EPA ISC3 user's guide vol. II (1995), eqs. 1-8 to 1-12
-//! (neutral/unstable: 21.425 F^(3/4)/u for F < 55, 38.71 F^(3/5)/u
-//! otherwise; stable: 2.6 (F/(u s))^(1/3); calm stable: 4 F^(1/4) s^(-3/8)).
-//! The plume is spread evenly between h + 0.5 dh and h + 1.5 dh, the
-//! layer-fraction rule of SMOKE's laypoint program. The Gaussian plume and
-//! puff model will share the rise.
+//! The rise is the plume model's ([`crate::plume::rise::briggs`]: Briggs
+//! buoyant and momentum rise, stable and neutral/unstable, with stack-tip
+//! downwash; ISC3 user's guide vol. II section 1.1.4), so the Gaussian and
+//! Eulerian halves share one rise. Stability comes from the column's
+//! Obukhov length and roughness through the Pasquill class (Golder 1972;
+//! classes E and F take ISC3's dθ/dz of 0.020 and 0.035 K/m). The grid has
+//! no lid to penetrate: the whole plume is placed by its final rise above
+//! the downwashed stack height h'. It is spread evenly between
+//! h' + 0.5 dh and h' + 1.5 dh, the layer-fraction rule of SMOKE's
+//! laypoint program.
 
 use crate::emissions::PointSource;
 use crate::grid::Grid;
-use crate::met::{MetFields, GRAVITY};
+use crate::met::MetFields;
+use crate::plume::rise::{self, RiseMet, Stack};
 
-/// Potential temperature gradient assumed in stable conditions, K/m
-/// (ISC3: 0.02 for class E, 0.035 for class F; we use E).
-const STABLE_DTHETA_DZ: f64 = 0.02;
-
-/// Briggs final plume rise, m, for a stack in ambient temperature `ta` (K),
-/// wind `u` (m/s) at stack top and Obukhov length `l` (m).
-pub fn briggs_rise(p: &PointSource, ta: f64, u: f64, l: f64) -> f64 {
-    if p.temperature <= ta {
-        return 0.0; // no buoyancy; momentum rise neglected
-    }
-    let f = GRAVITY * p.velocity * p.diameter * p.diameter * (p.temperature - ta)
-        / (4.0 * p.temperature);
-    let u = u.max(1.0); // ISC3 minimum wind speed
-    if l > 0.0 && l.is_finite() {
-        let s = GRAVITY / ta * STABLE_DTHETA_DZ;
-        let windy = 2.6 * (f / (u * s)).cbrt();
-        let calm = 4.0 * f.powf(0.25) * s.powf(-0.375);
-        windy.min(calm)
-    } else if f < 55.0 {
-        21.425 * f.powf(0.75) / u
-    } else {
-        38.71 * f.powf(0.6) / u
-    }
+/// Briggs final rise above the downwashed stack height, and that height,
+/// m, for a stack in ambient temperature `ta` (K), wind `u` (m/s) at stack
+/// top, Obukhov length `l` (m) and roughness `z0` (m).
+pub fn briggs_rise(p: &PointSource, ta: f64, u: f64, l: f64, z0: f64) -> (f64, f64) {
+    let r = rise::briggs(&Stack::from(p), &RiseMet::from_obukhov(u, ta, l, z0), true);
+    (r.final_rise, r.release_height)
 }
 
 /// Fraction of the plume in each layer (sums to 1).
@@ -44,16 +30,17 @@ pub fn layer_fractions(p: &PointSource, g: &Grid, met: &MetFields) -> Vec<f64> {
     let k = g.layer_of(p.height);
     let u = 0.5 * (met.u_face[[k, j, i]] + met.u_face[[k, j, i + 1]]);
     let v = 0.5 * (met.v_face[[k, j, i]] + met.v_face[[k, j + 1, i]]);
-    let dh = briggs_rise(
+    let (dh, h) = briggs_rise(
         p,
         met.temperature[[k, j, i]],
         u.hypot(v),
         met.obukhov[[j, i]],
+        met.z0[[j, i]],
     );
     let top_of_model = *g.z_top.last().unwrap();
     let (bot, top) = (
-        (p.height + 0.5 * dh).min(top_of_model),
-        (p.height + 1.5 * dh).min(top_of_model),
+        (h + 0.5 * dh).min(top_of_model),
+        (h + 1.5 * dh).min(top_of_model),
     );
     let mut frac = vec![0.0; g.nz];
     if top - bot < 1e-6 {
@@ -94,20 +81,26 @@ mod tests {
     }
 
     #[test]
-    fn briggs_neutral_rise_matches_the_formula() {
-        // F = g v d^2 (Ts - Ta) / (4 Ts); F >= 55: dh = 38.71 F^0.6 / u.
+    fn the_split_uses_the_plume_models_rise() {
+        // Neutral (L -> inf): the same numbers as plume::rise::briggs.
         let (ta, u) = (283.0, 5.0);
-        let f = GRAVITY * 15.0 * 36.0 * (423.0 - ta) / (4.0 * 423.0);
-        let dh = briggs_rise(&stack(423.0), ta, u, -1e9);
+        let (dh, h) = briggs_rise(&stack(423.0), ta, u, -1e9, 0.1);
+        let met = RiseMet::from_obukhov(u, ta, -1e9, 0.1);
+        let r = rise::briggs(&Stack::from(&stack(423.0)), &met, true);
+        assert_eq!((dh, h), (r.final_rise, r.release_height));
+        // F = g v d^2 (Ts - Ta) / (4 Ts) >= 55: dh = 38.71 F^0.6 / u.
+        let f = crate::met::GRAVITY * 15.0 * 36.0 * (423.0 - ta) / (4.0 * 423.0);
         assert!((dh - 38.71 * f.powf(0.6) / u).abs() < 1e-9);
-        assert!(dh > 100.0 && dh < 1000.0, "{dh}");
+        assert_eq!(h, 120.0); // v = 15 > 1.5 u: no downwash
     }
 
     #[test]
-    fn stable_air_caps_the_rise_and_cold_plumes_do_not_rise() {
-        let unstable = briggs_rise(&stack(423.0), 283.0, 3.0, -50.0);
-        let stable = briggs_rise(&stack(423.0), 283.0, 3.0, 50.0);
+    fn stable_air_caps_the_rise_and_cold_plumes_rise_by_momentum_only() {
+        let (unstable, _) = briggs_rise(&stack(423.0), 283.0, 3.0, -50.0, 0.1);
+        let (stable, _) = briggs_rise(&stack(423.0), 283.0, 3.0, 20.0, 0.1);
         assert!(stable < unstable);
-        assert_eq!(briggs_rise(&stack(280.0), 283.0, 3.0, -50.0), 0.0);
+        // A cold jet: 3 d v / u = 3 * 6 * 15 / 3 = 90 m (neutral momentum rise).
+        let (cold, _) = briggs_rise(&stack(280.0), 283.0, 3.0, -1e9, 0.1);
+        assert!((cold - 90.0).abs() < 1e-9, "{cold}");
     }
 }
