@@ -184,7 +184,7 @@ impl PlumeInGrid {
         }))
     }
 
-    /// At the first step: refuse a divided run, set each stack's frame.
+    /// At the first step: refuse a divided run (`Model::new` already does), set each stack's frame.
     fn prepare(&mut self, ctx: &StepContext) -> Result<()> {
         if ctx.comm.size() > 1 || ctx.grid.edges.any_halo() {
             return Err(Error::config(
