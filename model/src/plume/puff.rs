@@ -316,7 +316,7 @@ fn virtual_age(variance: f64, sv: f64, tl: f64) -> f64 {
             break;
         }
         let next = t - f / df;
-        if !(next < t) || next <= 0.0 {
+        if next.is_nan() || next >= t || next <= 0.0 {
             // No further decrease: converged to round-off.
             return next.clamp(0.0, t);
         }

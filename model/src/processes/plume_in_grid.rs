@@ -132,7 +132,7 @@ impl PlumeInGrid {
         let flagged = |p: &PointSource| match &spec.stacks {
             PlumeInGridStacks::None => false,
             PlumeInGridStacks::All => true,
-            PlumeInGridStacks::Named(names) => names.iter().any(|n| *n == p.name),
+            PlumeInGridStacks::Named(names) => names.contains(&p.name),
         };
         if let PlumeInGridStacks::Named(names) = &spec.stacks {
             for n in names {
