@@ -1,8 +1,10 @@
 //! The mass budget. Every process books what it adds or removes, per tracer,
 //! so that at any time
-//!   burden_now - burden_start = emitted - dry - wet + chemistry
-//!                               + boundary_in - boundary_out
-//! to round-off. The residual is reported, never hidden.
+//!   burden_now + in_puffs - burden_start = emitted - dry - wet + chemistry
+//!                                          + boundary_in - boundary_out
+//! to round-off, where `in_puffs` is the mass plume-in-grid puffs hold and
+//! have not yet handed to the grid ([`crate::processes::plume_in_grid`]).
+//! The residual is reported, never hidden.
 
 use serde::Serialize;
 
@@ -23,10 +25,13 @@ pub struct TracerBudget {
     /// a scale for round-off where production and loss cancel (a night
     /// reservoir that returns by day), not a term of the balance.
     pub chemistry_gross_kg: f64,
+    /// Mass held in plume-in-grid puffs now (emitted, not yet handed to the
+    /// grid): a stock beside `final_kg`, set by the plume-in-grid process.
+    pub in_puffs_kg: f64,
 }
 
 impl TracerBudget {
-    const TERMS: usize = 11;
+    const TERMS: usize = 12;
 
     /// The terms in declaration order.
     fn terms(&self) -> [f64; Self::TERMS] {
@@ -42,6 +47,7 @@ impl TracerBudget {
             self.top_out_kg,
             self.final_kg,
             self.chemistry_gross_kg,
+            self.in_puffs_kg,
         ]
     }
 
@@ -58,6 +64,7 @@ impl TracerBudget {
             top_out_kg: t[8],
             final_kg: t[9],
             chemistry_gross_kg: t[10],
+            in_puffs_kg: t[11],
         }
     }
 
@@ -80,8 +87,9 @@ impl TracerBudget {
             + self.top_in_kg
             - self.top_out_kg
     }
+    /// Grid burden plus the mass held in puffs, minus what the terms say.
     pub fn residual(&self) -> f64 {
-        self.final_kg - self.expected_final()
+        self.final_kg + self.in_puffs_kg - self.expected_final()
     }
     /// Largest gross term: the scale against which the residual is judged.
     pub fn throughput(&self) -> f64 {

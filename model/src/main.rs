@@ -411,7 +411,7 @@ fn summary_text(s: &airshed::simulation::RunSummary) -> String {
     let _ = writeln!(text, "time in processes: {}", times.join(", "));
     let _ = writeln!(
         text,
-        "{:<7} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11} {:>9}",
+        "{:<7} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11} {:>9}",
         "species",
         "initial kg",
         "emitted",
@@ -420,6 +420,7 @@ fn summary_text(s: &airshed::simulation::RunSummary) -> String {
         "wet dep",
         "net in",
         "final kg",
+        "in puffs",
         "residual",
         "rel."
     );
@@ -428,12 +429,13 @@ fn summary_text(s: &airshed::simulation::RunSummary) -> String {
         let net_in = x.lateral_in_kg - x.lateral_out_kg + x.top_in_kg - x.top_out_kg;
         let _ = writeln!(
         text,
-            "{:<7} {:>11.4e} {:>11.4e} {:>11.4e} {:>11.4e} {:>11.4e} {:>11.4e} {:>11.4e} {:>11.2e} {:>9.1e}",
+            "{:<7} {:>11.4e} {:>11.4e} {:>11.4e} {:>11.4e} {:>11.4e} {:>11.4e} {:>11.4e} {:>11.4e} {:>11.2e} {:>9.1e}",
             b.species, x.initial_kg, x.emitted_kg, x.chemistry_kg,
             x.dry_deposited_kg,
             x.wet_deposited_kg,
             net_in,
             x.final_kg,
+            x.in_puffs_kg,
             b.residual_kg,
             b.relative_residual
         );

@@ -62,6 +62,15 @@ impl Model {
                 "an undivided domain: tagged runs do not yet exchange tag shares between subdomains",
             ));
         }
+        if part.is_some()
+            && case.emissions.plume_in_grid.stacks != crate::config::PlumeInGridStacks::None
+        {
+            return Err(Error::config(
+                &case.file,
+                "emissions.plume_in_grid",
+                "an undivided domain: plume-in-grid puffs do not yet move between subdomains",
+            ));
+        }
         // Size check before allocating anything grid-sized (even the grid).
         let columns = match part {
             Some(p) => (p.i.1 - p.i.0).saturating_mul(p.j.1 - p.j.0),

@@ -339,6 +339,48 @@ pub struct EmissionsSpec {
     pub utc_offset_hours: f64,
     /// Proxy allocation of city rows inside their polygons.
     pub city_allocation: Option<CityAllocationSpec>,
+    /// Stacks followed as puffs near the source.
+    pub plume_in_grid: PlumeInGridSpec,
+}
+
+/// Which stacks plume-in-grid follows.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PlumeInGridStacks {
+    None,
+    All,
+    /// By the stack CSV's `name` (every row of that name).
+    Named(Vec<String>),
+}
+
+/// `[emissions] plume_in_grid*` (`processes::plume_in_grid`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlumeInGridSpec {
+    pub stacks: PlumeInGridStacks,
+    /// A puff is handed to the grid at this age at the latest, hours.
+    pub max_age_hours: f64,
+    /// ... or once sigma_y reaches this fraction of the cell width.
+    pub handoff_sigma_fraction: f64,
+}
+
+impl PlumeInGridSpec {
+    /// Default maximum puff age, hours.
+    pub const DEFAULT_MAX_AGE_HOURS: f64 = 12.0;
+    /// CAMx's hand-off rule: a puff goes to the grid once the ellipse of
+    /// semi-axes 1.5 sigma_y covers the cell's area, pi (1.5 sigma_y)^2 >=
+    /// dx dy (CAMx PIGDRIVE, the "puffs killed by size" test), i.e.
+    /// sigma_y >= dx / (1.5 sqrt(pi)) = 0.376 dx on square cells.
+    pub const DEFAULT_HANDOFF_SIGMA_FRACTION: f64 = 0.376;
+}
+
+impl Default for PlumeInGridSpec {
+    /// No stack flagged; the default age and size limits.
+    fn default() -> Self {
+        PlumeInGridSpec {
+            stacks: PlumeInGridStacks::None,
+            max_age_hours: Self::DEFAULT_MAX_AGE_HOURS,
+            handoff_sigma_fraction: Self::DEFAULT_HANDOFF_SIGMA_FRACTION,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -332,6 +332,18 @@ pub struct RawEmissions {
     /// Spread city rows inside their city polygons by sector proxies.
     #[serde(default)]
     pub city_allocation: Option<RawCityAllocation>,
+    /// Stacks followed as Gaussian puffs near the source (plume-in-grid):
+    /// "all" or a list of stack names from the stack CSV.
+    #[serde(default)]
+    pub plume_in_grid: Option<RawSectors>,
+    /// A puff older than this is handed to the grid, hours, in (0, 72]
+    /// (default 12).
+    #[serde(default)]
+    pub plume_in_grid_max_age_hours: Option<f64>,
+    /// A puff whose sigma_y reaches this fraction of the cell width is
+    /// handed to the grid, in (0, 2] (default 0.376, CAMx's area rule).
+    #[serde(default)]
+    pub plume_in_grid_handoff_sigma_fraction: Option<f64>,
 }
 
 fn default_emission_utc_offset() -> f64 {

@@ -477,6 +477,7 @@ pub fn validate(raw: RawCase, file: &Path) -> Result<Case> {
             ),
         ));
     }
+    let plume_in_grid = plume_in_grid(&c, e)?;
     let resolve_all = |v: &[PathBuf]| v.iter().map(|p| c.resolve(p)).collect();
     let attribution = raw
         .attribution
@@ -534,6 +535,7 @@ pub fn validate(raw: RawCase, file: &Path) -> Result<Case> {
                 land_cover: a.land_cover.as_ref().map(|p| c.resolve(p)),
                 land_cover_variable: a.land_cover_variable.clone(),
             }),
+            plume_in_grid,
         },
         boundary,
         physics: raw.physics.clone(),
@@ -548,6 +550,54 @@ pub fn validate(raw: RawCase, file: &Path) -> Result<Case> {
         },
         attribution,
         land_cover,
+    })
+}
+
+/// `[emissions] plume_in_grid*`. Names are checked against the stack
+/// CSV when the process is built (`processes::plume_in_grid`).
+fn plume_in_grid(c: &Checker, e: &super::raw::RawEmissions) -> Result<PlumeInGridSpec> {
+    let stacks = match &e.plume_in_grid {
+        None => PlumeInGridStacks::None,
+        Some(RawSectors::Word(w)) if w == "all" => PlumeInGridStacks::All,
+        Some(RawSectors::Word(w)) => {
+            return Err(c.err(
+                "emissions.plume_in_grid",
+                format!("\"all\" or a list of stack names, got {w:?}"),
+            ))
+        }
+        Some(RawSectors::List(l)) if l.is_empty() => {
+            return Err(c.err(
+                "emissions.plume_in_grid",
+                "at least one stack name, or leave the key out",
+            ))
+        }
+        Some(RawSectors::List(l)) => PlumeInGridStacks::Named(l.clone()),
+    };
+    let max_age_hours = e
+        .plume_in_grid_max_age_hours
+        .unwrap_or(PlumeInGridSpec::DEFAULT_MAX_AGE_HOURS);
+    if !(max_age_hours.is_finite() && max_age_hours > 0.0 && max_age_hours <= 72.0) {
+        return Err(c.err(
+            "emissions.plume_in_grid_max_age_hours",
+            format!("hours in (0, 72], got {max_age_hours}"),
+        ));
+    }
+    let handoff_sigma_fraction = e
+        .plume_in_grid_handoff_sigma_fraction
+        .unwrap_or(PlumeInGridSpec::DEFAULT_HANDOFF_SIGMA_FRACTION);
+    if !(handoff_sigma_fraction.is_finite()
+        && handoff_sigma_fraction > 0.0
+        && handoff_sigma_fraction <= 2.0)
+    {
+        return Err(c.err(
+            "emissions.plume_in_grid_handoff_sigma_fraction",
+            format!("a fraction of the cell width in (0, 2], got {handoff_sigma_fraction}"),
+        ));
+    }
+    Ok(PlumeInGridSpec {
+        stacks,
+        max_age_hours,
+        handoff_sigma_fraction,
     })
 }
 

@@ -19,6 +19,7 @@ pub mod chemistry;
 pub mod deposition;
 pub mod diffusion;
 pub mod emission;
+pub mod plume_in_grid;
 pub mod plume_rise;
 pub use chemistry::soa;
 pub mod surface_resistance;
@@ -96,19 +97,27 @@ pub trait Process: Send {
     fn name(&self) -> &'static str;
     fn kind(&self) -> ProcessKind;
     fn apply(&mut self, ctx: &StepContext, state: &mut State, budget: &mut Budget) -> Result<()>;
+    /// The puffs the process holds (plume-in-grid), for sampling and checks.
+    fn puffs(&self) -> &[plume_in_grid::StackPuffs] {
+        &[]
+    }
 }
 
 /// The operator-splitting sequence of a case (the CMAQ/CAMx order):
 /// emissions -> advection (x/y alternating, then z by continuity)
 /// -> horizontal diffusion -> vertical diffusion -> chemistry (when the run
-/// carries secondary species) -> dry deposition -> wet deposition.
-/// Processes switched off in the case are left out.
+/// carries secondary species) -> dry deposition -> wet deposition
+/// (-> plume-in-grid puffs, when stacks are flagged).
+/// Processes switched off in the case are left out. Stacks flagged for
+/// plume-in-grid leave the inventory for the puffs, which hand their mass
+/// to the grid after every grid process of the step.
 pub fn standard_split(
     case: &Case,
-    inventory: Inventory,
+    mut inventory: Inventory,
     tracers: &TracerSet,
 ) -> Result<Vec<Box<dyn Process>>> {
     let p = &case.physics;
+    let plume_in_grid = plume_in_grid::PlumeInGrid::take_stacks(case, &mut inventory, tracers)?;
     let mut list: Vec<Box<dyn Process>> = vec![Box::new(emission::EmissionInjection::new(
         inventory,
         tracers,
@@ -159,6 +168,9 @@ pub fn standard_split(
     }
     if p.wet_deposition {
         list.push(Box::new(deposition::WetDeposition));
+    }
+    if let Some(pig) = plume_in_grid {
+        list.push(Box::new(pig));
     }
     Ok(list)
 }
