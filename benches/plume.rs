@@ -4,15 +4,17 @@
 //!
 //!     cargo bench --bench plume
 //!
-//! The sigma closure has the cost and form of the similarity scheme:
-//! σy = σv t / √(1 + t/(2 T_Ly)) and σz = σw t / √(1 + t/(2 T_Lz)),
-//! t = x/u (Draxler 1976; Irwin 1983, Atmos. Environ. 17:2317). It stands
-//! in for `sigma::SigmaModel` until the two are merged.
+//! The sigmas are the similarity scheme (`sigma::SigmaModel`, AERMOD's
+//! σv/σw profiles and σy/σz forms) for a convective day (L = -50 m,
+//! zi 1200 m) and a stable night (L = 80 m, zi 150 m).
 
 use airshed::plume::kernel::{
     add_sources, effective_speed, Footprint, PlumeHour, PlumeSpec, ReceptorSet, Terrain,
 };
+use airshed::plume::sigma::{Scheme, SigmaModel};
+use airshed::plume::site::SiteHour;
 use airshed::plume::terrain::StratifiedProfile;
+use airshed::plume::Floors;
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
 use std::sync::Arc;
@@ -61,10 +63,29 @@ fn hour_sources(hour: usize, terrain: bool) -> Vec<(PlumeHour, Sig, f64)> {
     let mut st = 12345u64;
     let stable = !(7..=18).contains(&hour);
     let u_mean = if stable { 1.0 } else { 3.0 };
-    let sigma_v = if stable { 0.3 } else { 0.8 };
-    let sigma_w = if stable { 0.1 } else { 0.6 };
-    let u = effective_speed(u_mean, sigma_v);
     let zi = if stable { 150.0 } else { 1200.0 };
+    let site = SiteHour {
+        year: 2023,
+        month: 1,
+        day: 20,
+        hour: hour as u32 + 1,
+        heat_flux: if stable { -10.0 } else { 150.0 },
+        ustar: if stable { 0.15 } else { 0.35 },
+        wstar: if stable { 0.0 } else { 1.6 },
+        vptg: 0.01,
+        zi_conv: if stable { 0.0 } else { zi },
+        zi_mech: if stable { zi } else { 600.0 },
+        obukhov: if stable { 80.0 } else { -50.0 },
+        z0: 0.3,
+        wind_speed: u_mean,
+        wind_dir: 200.0 + 5.0 * hour as f64,
+        wind_height: 10.0,
+        temperature: 280.0,
+        temp_height: 2.0,
+        precip_mm_h: 0.0,
+        profile: vec![],
+    };
+    let floors = Floors::default();
     let profile =
         (terrain && stable).then(|| Arc::new(StratifiedProfile::uniform(u_mean, 0.02).unwrap()));
     (0..N_SOURCES)
@@ -74,6 +95,9 @@ fn hour_sources(hour: usize, terrain: bool) -> Vec<(PlumeHour, Sig, f64)> {
                 2000.0 + 4000.0 * rand01(&mut st),
             );
             let height = 30.0 + 150.0 * rand01(&mut st);
+            let sm = SigmaModel::new(Scheme::Similarity, &site, height, u_mean, &floors);
+            let sigma_v = sm.sigma_v();
+            let u = effective_speed(u_mean, sigma_v);
             let spec = PlumeSpec {
                 x: sx,
                 y: sy,
@@ -92,18 +116,7 @@ fn hour_sources(hour: usize, terrain: bool) -> Vec<(PlumeHour, Sig, f64)> {
                     Terrain::Flat
                 },
             };
-            let (tly, tlz) = (
-                if stable { 300.0 } else { 1000.0 },
-                if stable { 50.0 } else { 300.0 },
-            );
-            let inv_u = 1.0 / u;
-            let sig: Sig = Box::new(move |x: f64| {
-                let t = x * inv_u;
-                (
-                    sigma_v * t / (1.0 + t / (2.0 * tly)).sqrt(),
-                    sigma_w * t / (1.0 + t / (2.0 * tlz)).sqrt(),
-                )
-            });
+            let sig: Sig = Box::new(move |x: f64| sm.at(x));
             (PlumeHour::new(&spec).unwrap(), sig, 1.0 + rand01(&mut st))
         })
         .collect()

@@ -79,6 +79,23 @@ enum Command {
         #[arg(long)]
         csv: Option<PathBuf>,
     },
+    /// Near-source Gaussian plume and puff run at receptors (stacks, areas,
+    /// lines; AERMET .SFC/.PFL or one site of a case's met): hourly values,
+    /// block, period and annual averages, N-th highest (docs/plume.md).
+    /// Example: airshed plume configs/plume_example.toml
+    Plume {
+        /// The plume case file (TOML); docs/case-file.md, "The plume case file".
+        case: PathBuf,
+        /// Write outputs here instead of the case's output.dir.
+        #[arg(long)]
+        output_dir: Option<PathBuf>,
+        /// Worker threads (default: all cores). Results are identical whatever the count.
+        #[arg(long)]
+        threads: Option<usize>,
+        /// No progress bar.
+        #[arg(long)]
+        quiet: bool,
+    },
     /// Compare a finished run's surface PM2.5 with the national monitoring
     /// network's (CNEMC) hourly station files: MB, NMB, NME, RMSE, r and
     /// FAC2 per city and for all stations, hourly and daily (docs/eval.md).
@@ -289,6 +306,47 @@ fn execute(cli: Cli) -> airshed::Result<String> {
             pool(0, &no_file, "(worker threads)", true)?.install(|| {
                 airshed::output::tags::attribute(&file, &request, &period, &species, csv.as_deref())
             })
+        }
+        Command::Plume {
+            case,
+            output_dir,
+            threads,
+            quiet,
+        } => {
+            let _ = airshed::interrupt::install();
+            let case = airshed::plume::case::PlumeCase::load(&case)?;
+            let n = match threads {
+                Some(0) => {
+                    return Err(airshed::Error::config(
+                        &no_file,
+                        "--threads",
+                        "at least 1 worker thread, got 0",
+                    ))
+                }
+                Some(n) if n > MAX_THREADS => {
+                    return Err(airshed::Error::config(
+                        &no_file,
+                        "--threads",
+                        format!("at most {MAX_THREADS} worker threads, got {n}"),
+                    ))
+                }
+                Some(n) => n,
+                None => 0,
+            };
+            let done = pool(n, &no_file, "--threads", threads.is_none())?.install(|| {
+                airshed::plume::run::run_plume(
+                    &case,
+                    &airshed::plume::run::PlumeRunOptions {
+                        output_dir,
+                        progress: !quiet,
+                    },
+                )
+            })?;
+            let mut text = done.table;
+            for f in &done.files {
+                let _ = writeln!(text, "wrote {}", f.display());
+            }
+            Ok(text)
         }
         Command::Eval { run, obs, csv } => airshed::eval::eval_command(&run, &obs, csv.as_deref()),
         Command::Report {

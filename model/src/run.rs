@@ -44,14 +44,15 @@ impl Hook for Progress {
     }
 }
 
-fn progress_bar(show: bool, len: u64) -> indicatif::ProgressBar {
+/// A progress bar over `len` items named `unit` (hidden unless `show`).
+pub fn progress_bar(show: bool, len: u64, unit: &str) -> indicatif::ProgressBar {
     if !show {
         return indicatif::ProgressBar::hidden();
     }
     let bar = indicatif::ProgressBar::new(len);
-    if let Ok(style) = indicatif::ProgressStyle::with_template(
-        "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} output intervals, {msg} ({per_sec}, eta {eta})",
-    ) {
+    if let Ok(style) = indicatif::ProgressStyle::with_template(&format!(
+        "{{spinner}} [{{elapsed_precise}}] {{bar:40}} {{pos}}/{{len}} {unit}, {{msg}} ({{per_sec}}, eta {{eta}})"
+    )) {
         bar.set_style(style);
     }
     bar
@@ -158,7 +159,7 @@ pub fn run_case(case: &Case, opts: &RunOptions) -> Result<RunSummary> {
         crate::brute_force::brute_force_tags(case, tagging, &bf.tags)?;
     }
     sim.hooks.push(Box::new(Progress {
-        bar: progress_bar(opts.progress, case.intervals()),
+        bar: progress_bar(opts.progress, case.intervals(), "output intervals"),
         steps_per_interval: sim.clock.steps_per_period,
         interval_hours: case.output.interval_hours,
     }));

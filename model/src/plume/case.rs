@@ -21,6 +21,7 @@ use super::receptors::{self, Receptor, ReceptorTerrain};
 use super::site::{Hour, ProfileLevel, SiteHour};
 use super::sources::{self, Source};
 use super::Floors;
+use super::sigma::Scheme;
 use crate::config::Case;
 use crate::error::{Error, Result};
 use crate::grid::{Grid, EARTH_RADIUS};
@@ -71,17 +72,6 @@ impl LocalFrame {
     }
 }
 
-/// Dispersion coefficients (the run maps them onto `sigma::Scheme`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dispersion {
-    /// Pasquill-Gifford curves as Briggs fitted them for open country.
-    Rural,
-    /// Briggs's urban (McElroy-Pooler) curves.
-    Urban,
-    /// Similarity sigmas from u*, w*, L and the mixing height.
-    Similarity,
-}
-
 /// What calm hours (wind below `calm_wind_m_s`) do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CalmMode {
@@ -94,7 +84,7 @@ pub enum CalmMode {
 /// Physics options of a plume run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlumeOptions {
-    pub dispersion: Dispersion,
+    pub dispersion: Scheme,
     pub meander: bool,
     pub terrain: bool,
     pub downwash: bool,
@@ -505,18 +495,10 @@ fn resolve(raw: RawPlumeCase, path: &Path) -> Result<PlumeCase> {
     check_lonlat(path, "plume.origin", lon0, lat0)?;
     let frame = LocalFrame::new(lon0, lat0);
 
-    let dispersion = match p.dispersion.as_str() {
-        "rural" => Dispersion::Rural,
-        "urban" => Dispersion::Urban,
-        "similarity" => Dispersion::Similarity,
-        o => {
-            return Err(cfg(
-                path,
-                "plume.dispersion",
-                format!("\"rural\", \"urban\" or \"similarity\", got {o:?}"),
-            ))
-        }
-    };
+    let dispersion: Scheme = p
+        .dispersion
+        .parse()
+        .map_err(|e: String| cfg(path, "plume.dispersion", e))?;
     let calm = match p.calm.as_str() {
         "puff" => CalmMode::Puff,
         "steady" => CalmMode::Steady,

@@ -1,1 +1,386 @@
-//! `airshed plume`: the hourly loop.
+//! `airshed plume CASE.toml`: the hourly loop of the standalone plume model.
+//!
+//! ```text
+//! for each hour of the met (valid or missing, in order):
+//!   missing → counted; puffs held where they are; the hour is pushed as missing
+//!   valid   → per source: wind and temperature at the release height (profile)
+//!             → Briggs rise (rise) → effective height → wind there, σv, σw
+//!             → calm hour (wind < calm_wind_m_s) with calm = "puff": the hour's
+//!               mass goes into puffs released every sub-step
+//!             → otherwise the steady plume: σy(x), σz(x) (sigma) → kernel χ/Q at
+//!               every receptor, × each species' rate
+//!           then every puff moves, grows and is sampled over the hour's sub-steps
+//!   → stats and output files (stats, output)
+//! ```
+//!
+//! Wind and temperature at a height come from the .PFL profile, linear in
+//! height between its levels and constant above the top one; below the
+//! lowest level with a wind, the speed follows the neutral log law
+//! u(z) = u(z1) ln(z/z0)/ln(z1/z0) (the surface layer; AERMOD uses the
+//! stability-corrected profile there, which this simplifies). Without a
+//! profile the reference wind and temperature (the .SFC's) stand in for
+//! the first level. Directions are not turned with height: the plume and
+//! the puffs travel along the reference direction.
+
+use super::case::{CalmMode, PlumeCase};
+use super::kernel::{self, Footprint, Penetrated, PlumeHour, PlumeSpec, ReceptorSet, Terrain};
+use super::output::{Finished, OutputOptions, PlumeOutputs, RunInfo};
+use super::puff::{DomainBox, PuffMet, PuffSet};
+use super::rise::{self, RiseMet, Stack};
+use super::sigma::{self, SigmaModel};
+use super::site::{Hour, SiteHour};
+use super::sources::Shape;
+use super::terrain::StratifiedProfile;
+use crate::error::Result;
+use crate::output::set::Inputs;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use rayon::prelude::*;
+use std::sync::Arc;
+
+/// Puff sub-steps per hour: puffs are released, moved and sampled every
+/// 5 minutes (a 1 m/s wind spaces them 300 m apart; the sampling is the
+/// integrated one, so the train is smooth at any spacing).
+pub const PUFF_SUBSTEPS: usize = 12;
+
+/// Puffs farther than this from the origin are carried out, m (beyond
+/// every receptor of a local-scale case).
+pub const PUFF_DOMAIN_HALF_WIDTH_M: f64 = 100_000.0;
+
+#[derive(Debug, Clone, Default)]
+pub struct PlumeRunOptions {
+    /// Write here instead of the case's `output.dir`.
+    pub output_dir: Option<PathBuf>,
+    pub progress: bool,
+}
+
+/// What one source does in one valid hour, worked out before the receptor loop.
+struct SourceHour {
+    plume: PlumeHour,
+    sigma: SigmaModel,
+    /// Effective height above the stack base, m.
+    height: f64,
+}
+
+/// Wind speed at height `z` m above ground (module notes).
+pub fn wind_speed_at(h: &SiteHour, z: f64) -> f64 {
+    let levels: Vec<(f64, f64)> = h
+        .profile
+        .iter()
+        .filter_map(|l| l.wind_speed.map(|u| (l.height, u)))
+        .collect();
+    let levels = if levels.is_empty() {
+        vec![(h.wind_height, h.wind_speed)]
+    } else {
+        levels
+    };
+    let z0 = h.z0.max(1e-4);
+    let (z1, u1) = levels[0];
+    if z <= z1 {
+        let z = z.max(2.0 * z0);
+        return u1 * ((z / z0).ln() / (z1 / z0).ln()).max(0.0);
+    }
+    interpolate(&levels, z)
+}
+
+/// Temperature at height `z` m, K: the profile's, else the reference one.
+pub fn temperature_at(h: &SiteHour, z: f64) -> f64 {
+    let levels: Vec<(f64, f64)> = h
+        .profile
+        .iter()
+        .filter_map(|l| l.temperature.map(|t| (l.height, t)))
+        .collect();
+    if levels.is_empty() {
+        h.temperature
+    } else {
+        interpolate(&levels, z)
+    }
+}
+
+/// Linear in height between levels (sorted by height), constant beyond.
+fn interpolate(levels: &[(f64, f64)], z: f64) -> f64 {
+    if z <= levels[0].0 {
+        return levels[0].1;
+    }
+    for w in levels.windows(2) {
+        let ((za, a), (zb, b)) = (w[0], w[1]);
+        if z <= zb {
+            return if zb > za {
+                a + (b - a) * (z - za) / (zb - za)
+            } else {
+                b
+            };
+        }
+    }
+    levels[levels.len() - 1].1
+}
+
+/// The release height of a source, m above its base.
+fn release_height(shape: &Shape) -> f64 {
+    match *shape {
+        Shape::Point { height, .. } | Shape::Area { height, .. } | Shape::Line { height, .. } => {
+            height
+        }
+    }
+}
+
+/// Rise, sigmas and kernel constants of one source in one valid hour.
+fn source_hour(case: &PlumeCase, src: &super::sources::Source, h: &SiteHour) -> Result<SourceHour> {
+    let o = &case.options;
+    let floors = o.floors;
+    let hs = release_height(&src.shape);
+    let zi = h.mixing_height();
+    let (height, penetrated) = match Stack::from_shape(&src.shape) {
+        Some(stack) => {
+            let met = RiseMet::from_site_hour(h, wind_speed_at(h, hs), temperature_at(h, hs));
+            let r = rise::briggs(&stack, &met, o.downwash);
+            let pen = (r.penetrated_fraction > 0.0).then_some(Penetrated {
+                fraction: r.penetrated_fraction,
+                height: r.penetrated_height,
+                lid: f64::INFINITY,
+            });
+            (r.effective_height, pen)
+        }
+        None => (hs, None),
+    };
+    let u_mean = wind_speed_at(h, height.max(1.0)).max(floors.min_wind_m_s);
+    let sigma = SigmaModel::new(o.dispersion, h, height, u_mean, &floors);
+    let sigma_v = sigma.sigma_v();
+    // AERMOD's dilution speed with meander; the mean wind without it.
+    let u = if o.meander {
+        kernel::effective_speed(u_mean, sigma_v)
+    } else {
+        u_mean
+    };
+    let terrain = if !o.terrain {
+        Terrain::Flat
+    } else if h.obukhov > 0.0 {
+        let theta = temperature_at(h, 0.0);
+        Terrain::Elevated(StratifiedProfile::from_levels(&h.profile, h.vptg, theta).map(Arc::new))
+    } else {
+        Terrain::Elevated(None)
+    };
+    let spec = PlumeSpec {
+        x: src.x,
+        y: src.y,
+        footprint: Footprint::of(src),
+        base_elevation: src.elevation,
+        height,
+        mixing_height: if zi > 0.0 { zi } else { f64::INFINITY },
+        penetrated,
+        u,
+        wind_dir_deg: h.wind_dir,
+        sigma_v,
+        meander: o.meander,
+        terrain,
+    };
+    Ok(SourceHour {
+        plume: PlumeHour::new(&spec)?,
+        sigma,
+        height,
+    })
+}
+
+/// Wind vector (towards which it blows, m/s east and north) of speed `u`
+/// from direction `from_deg`.
+fn wind_vector(u: f64, from_deg: f64) -> (f64, f64) {
+    let (s, c) = from_deg.to_radians().sin_cos();
+    (-u * s, -u * c)
+}
+
+/// The puffs' met at height `z`: the site's wind there, AERMOD's σv and
+/// σw profiles ([`sigma::turbulence`]), and Hanna's (1982) Lagrangian
+/// time scales ([`crate::processes::plume_in_grid::hanna_turbulence`]).
+fn puff_met(case: &PlumeCase, h: &SiteHour, z: f64) -> PuffMet {
+    let u = wind_speed_at(h, z.max(1.0));
+    let (sigma_v, sigma_w) = sigma::turbulence(h, z, u.max(case.options.floors.min_wind_m_s), &case.options.floors);
+    let (_, _, tl_y, tl_z) = crate::processes::plume_in_grid::hanna_turbulence(
+        z.max(1.0),
+        h.ustar.max(1e-3),
+        h.obukhov,
+        h.mixing_height().max(10.0),
+    );
+    let (ux, uy) = wind_vector(u, h.wind_dir);
+    PuffMet {
+        u: ux,
+        v: uy,
+        sigma_v,
+        sigma_w,
+        tl_y,
+        tl_z,
+        mixing_height: if h.mixing_height() > 0.0 {
+            h.mixing_height()
+        } else {
+            f64::INFINITY
+        },
+    }
+}
+
+/// The output files' options from the case's `[output]` table.
+fn output_options(case: &PlumeCase) -> OutputOptions {
+    use super::case::Average;
+    let o = &case.output;
+    OutputOptions {
+        averaging_hours: o
+            .averages
+            .iter()
+            .filter_map(|a| match a {
+                Average::Hours(h) => Some(*h),
+                _ => None,
+            })
+            .collect(),
+        ranks: o.nth_highest.clone(),
+        hourly_netcdf: o.netcdf,
+        hourly_csv: o.csv,
+        block_netcdf: o.netcdf,
+        block_csv: o.csv,
+    }
+}
+
+/// Run a plume case: every hour through the kernel and the puffs, into
+/// the statistics and the output files (committed together at the end).
+pub fn run_plume(case: &PlumeCase, opts: &PlumeRunOptions) -> Result<Finished> {
+    let dir = opts.output_dir.clone().unwrap_or_else(|| case.output.dir.clone());
+    std::fs::create_dir_all(&dir).map_err(|e| crate::error::Error::output(&dir, e))?;
+    let mut files = vec![("met".to_string(), PathBuf::from(&case.met.source))];
+    files.push(("case".into(), case.file.clone()));
+    let inputs = Inputs {
+        case_file: case.file.clone(),
+        dir_key: if opts.output_dir.is_some() {
+            "--output-dir".into()
+        } else {
+            "output.dir".into()
+        },
+        files,
+    };
+    let info = RunInfo {
+        run_name: case.name.clone(),
+        title: format!("airshed plume: {}", case.name),
+        case_file: case.file.clone(),
+        meteorology: format!("{} ({})", case.met.source, case.met.clock),
+        met_file: PathBuf::from(&case.met.source),
+        origin_lon_lat: Some(case.origin),
+    };
+    let mut out = PlumeOutputs::new(
+        &dir,
+        inputs,
+        info,
+        &case.receptors,
+        &case.species,
+        output_options(case),
+    )?;
+    let receptors = ReceptorSet::new(&case.receptors);
+    let (nr, ns) = (receptors.len(), case.species.len());
+    // Rates per source, in the case's species order, g/s.
+    let rates: Vec<Vec<f64>> = case
+        .sources
+        .iter()
+        .map(|s| {
+            case.species
+                .iter()
+                .map(|sp| s.rates.iter().filter(|(n, _)| n == sp).map(|r| r.1).sum())
+                .collect()
+        })
+        .collect();
+    let half = PUFF_DOMAIN_HALF_WIDTH_M;
+    let mut puffs = PuffSet::new(
+        ns,
+        case.options.floors,
+        Some(DomainBox {
+            x_min: -half,
+            x_max: half,
+            y_min: -half,
+            y_max: half,
+        }),
+    );
+    let bar = crate::run::progress_bar(opts.progress, case.hours.len() as u64, "hours");
+    let (mut calm_hours, mut puff_hours) = (0usize, 0usize);
+    let mut conc = vec![0.0; nr * ns];
+    let mut unit = vec![0.0; nr];
+    for hour in &case.hours {
+        crate::interrupt::check()?;
+        let h = match hour {
+            Hour::Missing {
+                year,
+                month,
+                day,
+                hour,
+                ..
+            } => {
+                out.push_hour((*year, *month, *day, *hour), None)?;
+                bar.inc(1);
+                continue;
+            }
+            Hour::Valid(h) => h,
+        };
+        conc.iter_mut().for_each(|c| *c = 0.0);
+        let calm = h.wind_speed < case.options.floors.calm_wind_m_s;
+        calm_hours += usize::from(calm);
+        let to_puffs = calm && case.options.calm == CalmMode::Puff;
+        let dt = 3600.0 / PUFF_SUBSTEPS as f64;
+        let mut releases = vec![];
+        for (src, q) in case.sources.iter().zip(&rates) {
+            let sh = source_hour(case, src, h)?;
+            if to_puffs {
+                releases.push((src, sh.height, q));
+                continue;
+            }
+            unit.iter_mut().for_each(|c| *c = 0.0);
+            kernel::add_hour(&sh.plume, &|x| sh.sigma.at(x), &receptors, 1.0, &mut unit);
+            for (r, &c) in unit.iter().enumerate() {
+                for (s, &qs) in q.iter().enumerate() {
+                    conc[r * ns + s] += c * qs;
+                }
+            }
+        }
+        puff_hours += usize::from(to_puffs);
+        if to_puffs || !puffs.puffs.is_empty() {
+            let no_deposition = vec![0.0; ns];
+            let mut mean = vec![0.0; nr * ns];
+            for _ in 0..PUFF_SUBSTEPS {
+                for &(src, height, q) in &releases {
+                    // kg per sub-step (the puff books kg; sampling gives kg/m³).
+                    let mass: Vec<f64> = q.iter().map(|g| g * dt * 1e-3).collect();
+                    puffs.release(src.x, src.y, height, 0.0, 0.0, mass);
+                }
+                puffs.step(dt, |_, _, z| puff_met(case, h, z), &no_deposition);
+                // Each receptor by one thread: identical for any thread count.
+                let puffs = &puffs;
+                mean.par_chunks_mut(ns).enumerate().for_each(|(r, m)| {
+                    let z = case.receptors[r].flagpole;
+                    let c = puffs.step_mean_concentration(receptors.x[r], receptors.y[r], z);
+                    for (m, c) in m.iter_mut().zip(c) {
+                        // kg/m³ → µg/m³, averaged over the sub-steps.
+                        *m += c * 1e9 / PUFF_SUBSTEPS as f64;
+                    }
+                });
+            }
+            for (c, m) in conc.iter_mut().zip(&mean) {
+                *c += m;
+            }
+        }
+        out.push_hour((h.year, h.month, h.day, h.hour), Some(&conc))?;
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    let mut extra = BTreeMap::new();
+    extra.insert("calm_hours".into(), calm_hours.into());
+    extra.insert("calm_hours_in_puffs".into(), puff_hours.into());
+    extra.insert("met_notes".into(), case.met.notes.clone().into());
+    let balance: Vec<serde_json::Value> = case
+        .species
+        .iter()
+        .enumerate()
+        .map(|(s, name)| {
+            serde_json::json!({
+                "species": name,
+                "emitted_kg": puffs.emitted[s],
+                "in_puffs_kg": puffs.in_puffs()[s],
+                "deposited_kg": puffs.deposited[s],
+                "carried_out_kg": puffs.carried_out[s],
+            })
+        })
+        .collect();
+    extra.insert("puff_mass_kg".into(), balance.into());
+    out.finish(extra)
+}

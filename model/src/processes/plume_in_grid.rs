@@ -11,7 +11,7 @@
 //!   carrying the step's emission of every species the stack emits (on the
 //!   stack's attribution tag, scaled by the sector's temporal factor as in
 //!   [`super::emission`]). Its centre is the stack top plus the Briggs rise
-//!   of [`super::plume_rise::briggs_rise`] in the mid-step met, the same
+//!   of [`super::plume_rise::stack_rise`] in the mid-step met, the same
 //!   rise the Eulerian injection uses; its initial sigmas are Pasquill's
 //!   buoyancy-induced spread `dh / 3.5` (CALPUFF user's guide, Scire et
 //!   al. 2000, sec. 2.2.2; it matches the standard deviation `dh / sqrt(12)`
@@ -47,7 +47,7 @@
 //! handed off this step has already travelled the step, so its mass must
 //! not be advected again.
 
-use super::plume_rise::briggs_rise;
+use super::plume_rise::stack_rise;
 use super::{Process, ProcessKind, StepContext};
 use crate::budget::Budget;
 use crate::config::{Case, PlumeInGridStacks};
@@ -206,22 +206,13 @@ impl PlumeInGrid {
     }
 }
 
-/// Release height (stack top + Briggs rise, capped at the model top) and
+/// Release height (downwashed stack top + Briggs rise, capped at the model top) and
 /// the rise, m, in the mid-step met at the stack's cell: the inputs of
 /// [`super::plume_rise::layer_fractions`].
 pub fn release_height(p: &PointSource, g: &Grid, met: &MetFields) -> (f64, f64) {
-    let (i, j) = (p.i, p.j);
-    let k = g.layer_of(p.height);
-    let u = 0.5 * (met.u_face[[k, j, i]] + met.u_face[[k, j, i + 1]]);
-    let v = 0.5 * (met.v_face[[k, j, i]] + met.v_face[[k, j + 1, i]]);
-    let dh = briggs_rise(
-        p,
-        met.temperature[[k, j, i]],
-        u.hypot(v),
-        met.obukhov[[j, i]],
-    );
+    let (dh, h) = stack_rise(p, g, met);
     let top = *g.z_top.last().unwrap();
-    ((p.height + dh).min(top), dh)
+    ((h + dh).min(top), dh)
 }
 
 /// Turbulence at height `z` in a column with friction velocity `ustar`,

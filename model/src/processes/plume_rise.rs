@@ -24,19 +24,26 @@ pub fn briggs_rise(p: &PointSource, ta: f64, u: f64, l: f64, z0: f64) -> (f64, f
     (r.final_rise, r.release_height)
 }
 
-/// Fraction of the plume in each layer (sums to 1).
-pub fn layer_fractions(p: &PointSource, g: &Grid, met: &MetFields) -> Vec<f64> {
+/// The rise of stack `p` in the met of its cell at stack height: (final
+/// rise, downwashed stack height h'), m. Emission injection and
+/// plume-in-grid both take it from here.
+pub fn stack_rise(p: &PointSource, g: &Grid, met: &MetFields) -> (f64, f64) {
     let (i, j) = (p.i, p.j);
     let k = g.layer_of(p.height);
     let u = 0.5 * (met.u_face[[k, j, i]] + met.u_face[[k, j, i + 1]]);
     let v = 0.5 * (met.v_face[[k, j, i]] + met.v_face[[k, j + 1, i]]);
-    let (dh, h) = briggs_rise(
+    briggs_rise(
         p,
         met.temperature[[k, j, i]],
         u.hypot(v),
         met.obukhov[[j, i]],
         met.z0[[j, i]],
-    );
+    )
+}
+
+/// Fraction of the plume in each layer (sums to 1).
+pub fn layer_fractions(p: &PointSource, g: &Grid, met: &MetFields) -> Vec<f64> {
+    let (dh, h) = stack_rise(p, g, met);
     let top_of_model = *g.z_top.last().unwrap();
     let (bot, top) = (
         (h + 0.5 * dh).min(top_of_model),
