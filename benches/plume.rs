@@ -6,12 +6,14 @@
 //!
 //! The sigmas are the similarity scheme (`sigma::SigmaModel`, AERMOD's
 //! σv/σw profiles and σy/σz forms) for a convective day (L = -50 m,
-//! zi 1200 m) and a stable night (L = 80 m, zi 150 m).
+//! zi 1200 m) and a stable night (L = 80 m, zi 150 m), tabulated per
+//! source-hour as the run does (`sigma::SigmaTable`; building the tables
+//! is inside the timed day).
 
 use airshed::plume::kernel::{
     add_sources, effective_speed, Footprint, PlumeHour, PlumeSpec, ReceptorSet, Terrain,
 };
-use airshed::plume::sigma::{Scheme, SigmaModel};
+use airshed::plume::sigma::{Scheme, SigmaModel, SigmaTable};
 use airshed::plume::site::SiteHour;
 use airshed::plume::terrain::StratifiedProfile;
 use airshed::plume::Floors;
@@ -116,7 +118,8 @@ fn hour_sources(hour: usize, terrain: bool) -> Vec<(PlumeHour, Sig, f64)> {
                     Terrain::Flat
                 },
             };
-            let sig: Sig = Box::new(move |x: f64| sm.at(x));
+            let table = SigmaTable::new(sm);
+            let sig: Sig = Box::new(move |x: f64| table.at(x));
             (PlumeHour::new(&spec).unwrap(), sig, 1.0 + rand01(&mut st))
         })
         .collect()

@@ -5,9 +5,7 @@
 
 use airshed::error::Error;
 use airshed::plume::aermet::{self, full_year};
-use airshed::plume::case::{
-    hour_ending_utc, site_hours, Average, CalmMode, LocalFrame, PlumeCase,
-};
+use airshed::plume::case::{hour_ending_utc, site_hours, Average, CalmMode, LocalFrame, PlumeCase};
 use airshed::plume::receptors::{self, great_circle};
 use airshed::plume::site::Hour;
 use airshed::plume::sources::{self, Shape};
@@ -553,7 +551,10 @@ fn example_case_resolves_everything() {
     assert_eq!(c.species, vec!["SO2", "PM25", "NOX"]);
     // 3 listed + 6 distances x 36 directions.
     assert_eq!(c.receptors.len(), 3 + 216);
-    assert_eq!(c.options.dispersion, airshed::plume::sigma::Scheme::Similarity);
+    assert_eq!(
+        c.options.dispersion,
+        airshed::plume::sigma::Scheme::Similarity
+    );
     assert_eq!(c.options.calm, CalmMode::Puff);
     assert!(c.options.meander && !c.options.terrain && !c.options.downwash);
     assert_eq!(c.options.floors, Floors::default());

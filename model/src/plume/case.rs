@@ -18,10 +18,10 @@
 
 use super::aermet;
 use super::receptors::{self, Receptor, ReceptorTerrain};
+use super::sigma::Scheme;
 use super::site::{Hour, ProfileLevel, SiteHour};
 use super::sources::{self, Source};
 use super::Floors;
-use super::sigma::Scheme;
 use crate::config::Case;
 use crate::error::{Error, Result};
 use crate::grid::{Grid, EARTH_RADIUS};

@@ -256,7 +256,9 @@ struct Part {
 
 impl Part {
     fn new(weight: f64, h: f64, lid: f64) -> Part {
-        let zi = if lid > h { lid } else { f64::INFINITY };
+        // A plume capped at the lid (the direct part of a partly penetrating
+        // plume sits at z_i) still reflects there, as AERMOD's direct source.
+        let zi = if lid >= h { lid } else { f64::INFINITY };
         let (inv_zi, cos_h) = if zi.is_finite() {
             (1.0 / zi, (PI * h / zi).cos())
         } else {
@@ -886,7 +888,7 @@ mod tests {
     #[test]
     fn vertical_regimes_agree_with_the_full_image_sum() {
         let zi = 800.0;
-        for &h in &[0.0, 50.0, 400.0, 790.0] {
+        for &h in &[0.0, 50.0, 400.0, 790.0, 800.0] {
             let p = part(h, zi);
             for &ratio in &[0.01, 0.1, 0.2499, 0.25, 0.5, 1.0, 2.0, 2.399, 2.4, 5.0] {
                 let s = ratio * zi;
@@ -919,5 +921,21 @@ mod tests {
     fn part_above_its_lid_has_none() {
         let p = part(300.0, 200.0);
         assert_eq!(p.zi, f64::INFINITY);
+    }
+
+    #[test]
+    fn part_at_its_lid_reflects_there_and_mixes_to_one_over_zi() {
+        // The direct part of a partly penetrating plume sits at z_i: far
+        // downwind its ground-level density is the well-mixed 1/z_i, not
+        // the ground-reflected-only 2/(sqrt(2 pi) s), which keeps falling.
+        let zi = 300.0;
+        let p = part(zi, zi);
+        assert_eq!(p.zi, zi);
+        let s = 5.0 * zi;
+        assert!(
+            (p.fz(0.0, s) * zi - 1.0).abs() < 1e-12,
+            "{}",
+            p.fz(0.0, s) * zi
+        );
     }
 }

@@ -20,22 +20,27 @@
 //! stability-corrected profile there, which this simplifies). Without a
 //! profile the reference wind and temperature (the .SFC's) stand in for
 //! the first level. Directions are not turned with height: the plume and
-//! the puffs travel along the reference direction.
+//! the puffs travel along the reference direction. Speeds are scalar
+//! means, the dilution speed ũ of AERMOD's default (no VECTORWS); with
+//! meander ũ is at least √2 σv. The plume rise is the final rise at every
+//! distance (ISC3's regulatory default; vol. II 1.1.4.10). In a calm hour
+//! the rise is Briggs' calm-air rise in the profile's stratification (at
+//! least 0.005 K/m), and the mass goes into puffs at that height.
 
 use super::case::{CalmMode, PlumeCase};
 use super::kernel::{self, Footprint, Penetrated, PlumeHour, PlumeSpec, ReceptorSet, Terrain};
 use super::output::{Finished, OutputOptions, PlumeOutputs, RunInfo};
 use super::puff::{DomainBox, PuffMet, PuffSet};
-use super::rise::{self, RiseMet, Stack};
-use super::sigma::{self, SigmaModel};
+use super::rise::{self, RiseMet, Stability, Stack};
+use super::sigma::{self, SigmaModel, SigmaTable};
 use super::site::{Hour, SiteHour};
 use super::sources::Shape;
 use super::terrain::StratifiedProfile;
 use crate::error::Result;
 use crate::output::set::Inputs;
+use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use rayon::prelude::*;
 use std::sync::Arc;
 
 /// Puff sub-steps per hour: puffs are released, moved and sampled every
@@ -57,7 +62,7 @@ pub struct PlumeRunOptions {
 /// What one source does in one valid hour, worked out before the receptor loop.
 struct SourceHour {
     plume: PlumeHour,
-    sigma: SigmaModel,
+    sigma: SigmaTable,
     /// Effective height above the stack base, m.
     height: f64,
 }
@@ -97,6 +102,26 @@ pub fn temperature_at(h: &SiteHour, z: f64) -> f64 {
     }
 }
 
+/// Potential temperature gradient dθ/dz = dT/dz + g/c_p at height `z`, K/m,
+/// from the two profile temperatures around it (the nearest pair at the
+/// ends); `None` with fewer than two temperatures.
+pub fn theta_gradient_at(h: &SiteHour, z: f64) -> Option<f64> {
+    let t: Vec<(f64, f64)> = h
+        .profile
+        .iter()
+        .filter_map(|l| l.temperature.map(|t| (l.height, t)))
+        .collect();
+    if t.len() < 2 {
+        return None;
+    }
+    let k = t
+        .windows(2)
+        .position(|w| z <= w[1].0)
+        .unwrap_or(t.len() - 2);
+    let ((za, ta), (zb, tb)) = (t[k], t[k + 1]);
+    (zb > za).then(|| (tb - ta) / (zb - za) + crate::met::GRAVITY / crate::met::CP_DRY)
+}
+
 /// Linear in height between levels (sorted by height), constant beyond.
 fn interpolate(levels: &[(f64, f64)], z: f64) -> f64 {
     if z <= levels[0].0 {
@@ -130,9 +155,21 @@ fn source_hour(case: &PlumeCase, src: &super::sources::Source, h: &SiteHour) -> 
     let floors = o.floors;
     let hs = release_height(&src.shape);
     let zi = h.mixing_height();
+    let calm = h.wind_speed < floors.calm_wind_m_s;
     let (height, penetrated) = match Stack::from_shape(&src.shape) {
         Some(stack) => {
-            let met = RiseMet::from_site_hour(h, wind_speed_at(h, hs), temperature_at(h, hs));
+            let mut met = RiseMet::from_site_hour(h, wind_speed_at(h, hs), temperature_at(h, hs));
+            if calm {
+                // Briggs' theory has no finite rise in a neutral calm; a calm
+                // plume rises into the profile's stratification, taken at
+                // least as AERMOD's 0.005 K/m floor (the calm-air cap
+                // 4 F^(1/4) s^(-3/8) then applies, rise module docs).
+                let grad = theta_gradient_at(h, hs).unwrap_or(0.0);
+                met.stability = Stability::Stable {
+                    dtheta_dz: grad.max(rise::MIN_LID_DTHETA_DZ),
+                };
+                met.lid = None;
+            }
             let r = rise::briggs(&stack, &met, o.downwash);
             let pen = (r.penetrated_fraction > 0.0).then_some(Penetrated {
                 fraction: r.penetrated_fraction,
@@ -143,15 +180,20 @@ fn source_hour(case: &PlumeCase, src: &super::sources::Source, h: &SiteHour) -> 
         }
         None => (hs, None),
     };
-    let u_mean = wind_speed_at(h, height.max(1.0)).max(floors.min_wind_m_s);
-    let sigma = SigmaModel::new(o.dispersion, h, height, u_mean, &floors);
+    // The .SFC/.PFL speeds are scalar means, which AERMOD (without its
+    // VECTORWS option) takes as the dilution speed ũ; with meander the
+    // mean-wind part is ū = √(ũ² − 2σv²) (kernel), so ũ is at least √2 σv.
+    let u_scalar = wind_speed_at(h, height.max(1.0)).max(floors.min_wind_m_s);
+    let mut sigma = SigmaModel::new(o.dispersion, h, height, u_scalar, &floors);
     let sigma_v = sigma.sigma_v();
-    // AERMOD's dilution speed with meander; the mean wind without it.
     let u = if o.meander {
-        kernel::effective_speed(u_mean, sigma_v)
+        u_scalar.max(std::f64::consts::SQRT_2 * sigma_v)
     } else {
-        u_mean
+        u_scalar
     };
+    if u != u_scalar {
+        sigma = SigmaModel::new(o.dispersion, h, height, u, &floors);
+    }
     let terrain = if !o.terrain {
         Terrain::Flat
     } else if h.obukhov > 0.0 {
@@ -176,7 +218,7 @@ fn source_hour(case: &PlumeCase, src: &super::sources::Source, h: &SiteHour) -> 
     };
     Ok(SourceHour {
         plume: PlumeHour::new(&spec)?,
-        sigma,
+        sigma: SigmaTable::new(sigma),
         height,
     })
 }
@@ -193,7 +235,12 @@ fn wind_vector(u: f64, from_deg: f64) -> (f64, f64) {
 /// time scales ([`crate::processes::plume_in_grid::hanna_turbulence`]).
 fn puff_met(case: &PlumeCase, h: &SiteHour, z: f64) -> PuffMet {
     let u = wind_speed_at(h, z.max(1.0));
-    let (sigma_v, sigma_w) = sigma::turbulence(h, z, u.max(case.options.floors.min_wind_m_s), &case.options.floors);
+    let (sigma_v, sigma_w) = sigma::turbulence(
+        h,
+        z,
+        u.max(case.options.floors.min_wind_m_s),
+        &case.options.floors,
+    );
     let (_, _, tl_y, tl_z) = crate::processes::plume_in_grid::hanna_turbulence(
         z.max(1.0),
         h.ustar.max(1e-3),
@@ -240,7 +287,10 @@ fn output_options(case: &PlumeCase) -> OutputOptions {
 /// Run a plume case: every hour through the kernel and the puffs, into
 /// the statistics and the output files (committed together at the end).
 pub fn run_plume(case: &PlumeCase, opts: &PlumeRunOptions) -> Result<Finished> {
-    let dir = opts.output_dir.clone().unwrap_or_else(|| case.output.dir.clone());
+    let dir = opts
+        .output_dir
+        .clone()
+        .unwrap_or_else(|| case.output.dir.clone());
     std::fs::create_dir_all(&dir).map_err(|e| crate::error::Error::output(&dir, e))?;
     let mut files = vec![("met".to_string(), PathBuf::from(&case.met.source))];
     files.push(("case".into(), case.file.clone()));

@@ -20,10 +20,11 @@
 //!
 //! The profile is piecewise linear in wind speed and piecewise constant in
 //! N² between levels, so on each layer both sides of the equation are
-//! quadratics in `Hc` and the root is solved in closed form, exactly as
-//! AERMOD's CRITDS does. With several crossings we take the highest height
-//! below which the flow lacks the energy (scanning down from the hill top);
-//! for the usual monotone profiles this is the single root.
+//! quadratics in `Hc` and the root is solved in closed form, layer by
+//! layer as AERMOD's CRITDS does. Where several heights satisfy the
+//! balance, CRITDS takes the lowest; we take the highest below which the
+//! flow lacks the energy (scanning down from the hill top). For the usual
+//! monotone profiles there is a single root and the two agree.
 
 use super::site::ProfileLevel;
 
