@@ -308,8 +308,7 @@ fn cell_fractions(c: f64, sigma: f64, len: f64, n: usize, host: usize) -> (usize
     let reach = 5.0 * sigma;
     let lo = (((c - reach) / len + 0.5).floor().max(0.0) as usize).min(host);
     let hi = ((((c + reach) / len + 0.5).floor().max(0.0) as usize).min(n - 1)).max(host);
-    let cdf =
-        |x: f64| 0.5 * (1.0 + crate::plume::puff::erf(x / (std::f64::consts::SQRT_2 * sigma)));
+    let cdf = |x: f64| 0.5 * (1.0 + libm::erf(x / (std::f64::consts::SQRT_2 * sigma)));
     let mut f: Vec<f64> = (lo..=hi)
         .map(|i| cdf((i as f64 + 0.5) * len - c) - cdf((i as f64 - 0.5) * len - c))
         .collect();
