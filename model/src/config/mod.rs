@@ -11,7 +11,7 @@
 mod raw;
 mod validate;
 
-pub use raw::{ChemistrySpec, PhysicsSpec, PpmEdges};
+pub use raw::{parse_toml, ChemistrySpec, PhysicsSpec, PpmEdges};
 pub use validate::MAX_THREADS;
 
 use crate::error::{Error, Result};

@@ -639,6 +639,13 @@ fn default_mean() -> String {
 
 /// Parse case text; syntax and type errors name the key and the line.
 pub fn parse(text: &str, path: &Path) -> Result<RawCase> {
+    parse_toml(text, path)
+}
+
+/// Parse TOML text into `T` (unknown keys refused by `T`'s serde
+/// attributes); syntax and type errors name the key and the line. The
+/// case file and the plume case file share it.
+pub fn parse_toml<T: serde::de::DeserializeOwned>(text: &str, path: &Path) -> Result<T> {
     let line_of = |e: &toml::de::Error| {
         e.span()
             .map(|s| text[..s.start.min(text.len())].lines().count().max(1))

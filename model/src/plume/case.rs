@@ -26,7 +26,6 @@ use crate::config::Case;
 use crate::error::{Error, Result};
 use crate::grid::{Grid, EARTH_RADIUS};
 use crate::met::{CP_DRY, GRAVITY, KARMAN, R_DRY};
-use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -373,36 +372,6 @@ fn default_nth() -> Vec<usize> {
     vec![1, 2]
 }
 
-/// Parse TOML text into `T`; syntax and type errors name the key and line
-/// (the same messages as `config::raw::parse`).
-fn parse_toml<T: DeserializeOwned>(text: &str, path: &Path) -> Result<T> {
-    let line_of = |e: &toml::de::Error| {
-        e.span()
-            .map(|s| text[..s.start.min(text.len())].lines().count().max(1))
-            .unwrap_or(0)
-    };
-    let de = toml::Deserializer::parse(text).map_err(|e| {
-        Error::config(
-            path,
-            format!("(syntax, line {})", line_of(&e)),
-            e.message().trim().to_string(),
-        )
-    })?;
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let key = e.path().to_string();
-        let inner = e.into_inner();
-        let msg = inner.message().trim().to_string();
-        let key = match msg
-            .strip_prefix("missing field `")
-            .and_then(|m| m.split('`').next())
-        {
-            Some(field) if key == "." => field.to_string(),
-            Some(field) => format!("{key}.{field}"),
-            None => key,
-        };
-        Error::config(path, format!("{key} (line {})", line_of(&inner)), msg)
-    })
-}
 
 // ---- resolution -------------------------------------------------------
 
@@ -418,7 +387,7 @@ impl PlumeCase {
 
     /// Parse and resolve case text as if it were the file `path`.
     pub fn from_str(text: &str, path: &Path) -> Result<PlumeCase> {
-        let raw: RawPlumeCase = parse_toml(text, path)?;
+        let raw: RawPlumeCase = crate::config::parse_toml(text, path)?;
         resolve(raw, path)
     }
 }
