@@ -363,6 +363,94 @@ mod tests {
         assert_eq!(r.effective_height.round(), 40.0, "{r:?}");
     }
 
+    /// A second implementation: EPA's SCREEN3 (the ISC3 plume rise of
+    /// EPA-454/B-95-003b, 1.1.4, final rise at every distance when there is
+    /// no building) prints its inputs, the fluxes and the plume height.
+    ///
+    /// Listing 1, SCREEN3 "VERSION DATED 13043", run "PRUEBA_PM10_X-1404",
+    /// file `runs/testcase/SCREEN.OUT` of the GitHub repository
+    /// gauss-ma/screen3 (commit 021cf684989f). Printed inputs: point source,
+    /// STACK HEIGHT 23.7000 m, STK INSIDE DIAM 2.0000 m, STK EXIT VELOCITY
+    /// 8.7080 m/s, STK GAS EXIT TEMP 476.4000 K, AMBIENT AIR TEMP 293.1500 K,
+    /// RURAL, building height 0 (no building downwash; stack-tip downwash is
+    /// SCREEN3's default), anemometer height 10 m. Printed outputs:
+    /// "BUOY. FLUX = 32.847 M**4/S**3; MOM. FLUX = 46.661 M**4/S**2." and,
+    /// per row (STAB, U10M, USTK, PLUME HT): 6 (F), 1.0, 1.6, 91.14;
+    /// 5 (E), 1.0, 1.4, 109.79; 3 (C), 10.0, 10.9, 47.86; 1 (A) and 2 (B),
+    /// 1.0, 1.1, 300.43 (the same height at every distance: final rise).
+    ///
+    /// Listing 2, the example shipped with SCREEN3 (`EXAMPLE.OUT`, "VERSION
+    /// DATED 96043", same repository, `runs/EXAMPLES/`): h = 100 m, d = 2 m,
+    /// v = 15 m/s, T_s = 450 K, T_a = 293 K prints "BUOY. FLUX = 51.319
+    /// M**4/S**3; MOM. FLUX = 146.500 M**4/S**2." (its plume heights are
+    /// Schulman-Scire building-downwash heights, outside this module).
+    ///
+    /// USTK is printed to 0.1 m/s only; SCREEN3 takes it from U10M by the
+    /// ISC3 rural power law u = u10 (h/10)^p, p = 0.07, 0.07, 0.10, 0.15,
+    /// 0.35, 0.55 for A-F (EPA-454/B-95-003b, 1.1.3), which is used here.
+    ///
+    /// g: SCREEN3 uses G = 9.80616 m/s² (its MAIN.INC), we use standard
+    /// gravity 9.80665. F_b scales with g, and so does the neutral rise as
+    /// F_b^(3/4); the stable rise 2.6 (F_b/(u s))^(1/3) does not depend on g
+    /// (s = g/T dθ/dz). We convert our F_b and neutral rise to SCREEN3's g
+    /// before comparing at the printed precision (half a unit in the last
+    /// printed digit). Unconverted, F_b = 32.848 (not 32.847) and the class
+    /// A/B height 300.44 (not 300.43): a 5e-5 relative difference, all g.
+    #[test]
+    fn briggs_rise_matches_screen3_listing_worked_example() {
+        const G_SCREEN3: f64 = 9.80616;
+        let g_ratio = G_SCREEN3 / GRAVITY;
+        let within = |got: f64, printed: f64, half_unit: f64, what: &str| {
+            assert!(
+                (got - printed).abs() <= half_unit,
+                "{what}: {got} vs printed {printed} (± {half_unit})"
+            );
+        };
+
+        // Listing 2: the fluxes of SCREEN3's own example.
+        let example = Stack::new(100.0, 2.0, 15.0, 450.0);
+        let r = briggs(&example, &neutral(5.0, 293.0), true);
+        within(r.buoyancy_flux * g_ratio, 51.319, 0.0005, "example F_b");
+        within(r.momentum_flux, 146.500, 0.0005, "example F_m");
+
+        // Listing 1.
+        let h = 23.7;
+        let stack = Stack::new(h, 2.0, 8.708, 476.4);
+        let ta = 293.15;
+        let u_stack = |u10: f64, p: f64| u10 * (h / 10.0f64).powf(p);
+        let stable = |u: f64, dtheta_dz: f64| RiseMet {
+            stability: Stability::Stable { dtheta_dz },
+            ..neutral(u, ta)
+        };
+
+        // Classes A and B: U10M 1.0, p = 0.07 (USTK 1.06, printed 1.1).
+        // F_b < 55, buoyant: 21.425 F_b^(3/4)/u; v = 8.7 > 1.5 u: no downwash.
+        // The two classes share p, so one run serves both rows.
+        let r = briggs(&stack, &neutral(u_stack(1.0, 0.07), ta), true);
+        within(r.buoyancy_flux * g_ratio, 32.847, 0.0005, "F_b");
+        within(r.momentum_flux, 46.661, 0.0005, "F_m");
+        assert!(!r.momentum_dominated && r.release_height == h);
+        let height = r.release_height + r.final_rise * g_ratio.powf(0.75);
+        within(height, 300.43, 0.005, "class A/B plume height");
+
+        // Class C: U10M 10.0, p = 0.10 (USTK 10.90): v < 1.5 u, so stack-tip
+        // downwash lowers the release to h' = 23.7 + 4 (8.708/10.90 - 1.5).
+        let r = briggs(&stack, &neutral(u_stack(10.0, 0.10), ta), true);
+        assert!(!r.momentum_dominated && r.release_height < h);
+        let height = r.release_height + r.final_rise * g_ratio.powf(0.75);
+        within(height, 47.86, 0.005, "class C plume height");
+
+        // Class E: U10M 1.0, p = 0.35 (USTK 1.35), dθ/dz = 0.020 K/m.
+        let r = briggs(&stack, &stable(u_stack(1.0, 0.35), DTHETA_DZ_CLASS_E), true);
+        assert!(!r.momentum_dominated);
+        within(r.effective_height, 109.79, 0.005, "class E plume height");
+
+        // Class F: U10M 1.0, p = 0.55 (USTK 1.61), dθ/dz = 0.035 K/m.
+        let r = briggs(&stack, &stable(u_stack(1.0, 0.55), DTHETA_DZ_CLASS_F), true);
+        assert!(!r.momentum_dominated);
+        within(r.effective_height, 91.14, 0.005, "class F plume height");
+    }
+
     /// Hand derivations from the ISC3 equations (numbers worked on paper).
     #[test]
     fn isc3_formulas_worked_by_hand() {
