@@ -372,7 +372,6 @@ fn default_nth() -> Vec<usize> {
     vec![1, 2]
 }
 
-
 // ---- resolution -------------------------------------------------------
 
 impl PlumeCase {

@@ -1,6 +1,8 @@
-//! Plume rise of a stack: Briggs' buoyant and momentum rise, final and
-//! gradual, with stack-tip downwash and partial penetration of the mixing
-//! lid. One rise serves the Gaussian plume, the puffs and the Eulerian
+//! Plume rise of a stack: Briggs' buoyant and momentum final rise, with
+//! stack-tip downwash and partial penetration of the mixing lid. The final
+//! rise applies at every distance, ISC3's regulatory default (vol. II
+//! 1.1.4.10; its gradual 2/3-law rise is a non-default option not built
+//! here). One rise serves the Gaussian plume, the puffs and the Eulerian
 //! stack-layer split (`processes::plume_rise`).
 //!
 //! Sources, as summarised in the ISC3 user's guide vol. II
@@ -16,16 +18,9 @@
 //! - stable, s = g/T_a dθ/dz with dθ/dz 0.020 K/m in class E and 0.035 in
 //!   F (1.1.4.6): crossover ΔT_c = 0.019582 T_s v √s (1.1.4.7); buoyant
 //!   rise 2.6 (F_b/(u s))^(1/3), x_f = 2.0715 u/√s (1.1.4.8); momentum rise
-//!   1.5 (F_m/(u √s))^(1/3), not above the neutral one (1.1.4.9); and, as in
-//!   Briggs (1975) and AERMOD (`DISTF`), not above the calm-air rise
-//!   4 F_b^(1/4) s^(-3/8);
-//! - gradual rise closer than x_f (1.1.4.10): Briggs' 2/3 law
-//!   1.60 F_b^(1/3) x^(2/3)/u; for jets, Bowers et al. (1979):
-//!   [3 F_m x/(β_j² u²)]^(1/3) neutral, [3 F_m sin(x√s/u)/(β_j² u √s)]^(1/3)
-//!   stable, β_j = 1/3 + u/v; never above the final rise. Distance to final
-//!   jet rise: 4 d (v + 3u)²/(v u) neutral (ISC3's expression as quoted by
-//!   the CALPUFF guide, Scire et al. 2000), and where the stable sine peaks,
-//!   (π/2) u/√s.
+//!   1.5 (F_m/(u √s))^(1/3), not above the neutral one (1.1.4.9); and, as
+//!   AERMOD does in its distance-to-final-rise code (`ADISTF`, read), not
+//!   above the calm-air rise 4 F_b^(1/4) s^(-3/8).
 //!
 //! Partial penetration of the convective lid follows AERMOD (Cimorelli et
 //! al. 2005, JAM 44:682, section on the penetrated source, after Weil
@@ -303,37 +298,6 @@ pub fn briggs(stack: &Stack, met: &RiseMet, downwash: bool) -> Rise {
     }
 }
 
-/// Rise above h' at downwind distance `x` m (> 0): the 2/3 law for buoyant
-/// plumes, Bowers et al.'s jet rise for momentum-dominated ones (module
-/// docs), never above the final rise and equal to it from x_f on.
-pub fn gradual_rise(rise: &Rise, stack: &Stack, met: &RiseMet, x: f64) -> f64 {
-    if x <= 0.0 {
-        return 0.0;
-    }
-    if x >= rise.distance_to_final_rise {
-        return rise.final_rise;
-    }
-    let u = rise.u;
-    let dh = if !rise.momentum_dominated {
-        1.60 * rise.buoyancy_flux.cbrt() * x.powf(2.0 / 3.0) / u
-    } else {
-        let v = stack.velocity.max(1e-9);
-        let beta = 1.0 / 3.0 + u / v;
-        match met.stability {
-            Stability::NeutralUnstable => {
-                (3.0 * rise.momentum_flux * x / (beta * beta * u * u)).cbrt()
-            }
-            Stability::Stable { dtheta_dz } => {
-                let rs = (GRAVITY / met.ambient_temperature * dtheta_dz.max(1e-6)).sqrt();
-                (3.0 * rise.momentum_flux * (x * rs / u).sin() / (beta * beta * u * rs))
-                    .max(0.0)
-                    .cbrt()
-            }
-        }
-    };
-    dh.min(rise.final_rise)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -548,31 +512,6 @@ mod tests {
         let with = briggs(&slow, &neutral(8.0, 290.0), true);
         let without = briggs(&slow, &neutral(8.0, 290.0), false);
         assert!(with.effective_height < without.effective_height);
-    }
-
-    #[test]
-    fn gradual_rise_follows_the_two_thirds_law_up_to_the_final_rise() {
-        let s = Stack::new(30.0, 1.0, 10.0, 400.0);
-        let met = neutral(4.0, 290.0);
-        let r = briggs(&s, &met, true);
-        // 1.60 F^(1/3) x^(2/3) / u at x = 50 m: 1.6*1.88917*13.572/4 = 10.256 m.
-        let d50 = gradual_rise(&r, &s, &met, 50.0);
-        assert!((d50 - 10.256).abs() < 0.01, "{d50}");
-        // Doubling x multiplies it by 2^(2/3) while below x_f.
-        let d25 = gradual_rise(&r, &s, &met, 25.0);
-        assert!((d50 / d25 - 2f64.powf(2.0 / 3.0)).abs() < 1e-12);
-        let mut last = 0.0;
-        for i in 1..400 {
-            let d = gradual_rise(&r, &s, &met, i as f64);
-            assert!(d >= last && d <= r.final_rise + 1e-12);
-            last = d;
-        }
-        assert_eq!(gradual_rise(&r, &s, &met, 1e4), r.final_rise);
-        // A jet's gradual rise is also capped by its final rise.
-        let jet = Stack::new(40.0, 2.0, 20.0, 280.0);
-        let rj = briggs(&jet, &met, false);
-        assert!(gradual_rise(&rj, &jet, &met, 5.0) < rj.final_rise);
-        assert_eq!(gradual_rise(&rj, &jet, &met, 1e5), rj.final_rise);
     }
 
     #[test]
