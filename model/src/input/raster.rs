@@ -63,6 +63,25 @@ impl LatLonRaster {
         LatLonRaster::open_as(path, variable, None)
     }
 
+    /// A digital elevation model: `variable` in m (units converted), every
+    /// value between -11000 m (the Challenger Deep, -10935 m) and 9000 m
+    /// above sea level; gaps (NaN) are kept.
+    pub fn open_heights(path: &Path, variable: &str) -> Result<LatLonRaster> {
+        let r = LatLonRaster::open_as(path, variable, Some(Quantity::Length))?;
+        if let Some(bad) = r
+            .values()
+            .iter()
+            .find(|h| !h.is_nan() && !(-11_000.0..9000.0).contains(*h))
+        {
+            return Err(Error::input(
+                path,
+                variable,
+                format!("heights between -11000 and 9000 m (m above sea level); found {bad}"),
+            ));
+        }
+        Ok(r)
+    }
+
     /// As [`LatLonRaster::open`], with values converted from the
     /// variable's `units` to the model's unit of `quantity`.
     pub fn open_as(

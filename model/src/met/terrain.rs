@@ -146,18 +146,7 @@ impl Terrain {
     /// Challenger Deep, -10935 m) and 9000 m; gaps are left out of a
     /// cell's mean.
     pub fn from_raster(grid: &Grid, path: &Path, variable: &str, radius_m: f64) -> Result<Terrain> {
-        let r = LatLonRaster::open_as(path, variable, Some(Quantity::Length))?;
-        if let Some(bad) = r
-            .values()
-            .iter()
-            .find(|h| !h.is_nan() && !(-11_000.0..9000.0).contains(*h))
-        {
-            return Err(Error::input(
-                path,
-                variable,
-                format!("heights between -11000 and 9000 m (m above sea level); found {bad}"),
-            ));
-        }
+        let r = LatLonRaster::open_heights(path, variable)?;
         // Not `h.max(0.0)`, which would turn gaps (NaN) into 0 m.
         let sea_surface = r.map_values(|h| if h < 0.0 { 0.0 } else { h });
         let height = sea_surface.cell_mean(grid, r.suggested_sub(grid))?;

@@ -21,7 +21,6 @@ use crate::emissions::{for_each_csv_row_with, CsvRow};
 use crate::error::{Error, Result};
 use crate::grid::{Grid, EARTH_RADIUS};
 use crate::input::raster::LatLonRaster;
-use crate::input::units::Quantity;
 use std::path::Path;
 
 /// A receptor in the local frame, as AERMAP gives them: position, terrain
@@ -103,18 +102,7 @@ pub struct ReceptorTerrain {
 impl ReceptorTerrain {
     /// Open `variable` of a NetCDF lat-lon raster, in m (units converted).
     pub fn open(path: &Path, variable: &str, hill_radius_m: f64) -> Result<ReceptorTerrain> {
-        let dem = LatLonRaster::open_as(path, variable, Some(Quantity::Length))?;
-        if let Some(bad) = dem
-            .values()
-            .iter()
-            .find(|h| !h.is_nan() && !(-11_000.0..9000.0).contains(*h))
-        {
-            return Err(Error::input(
-                path,
-                variable,
-                format!("heights between -11000 and 9000 m; found {bad}"),
-            ));
-        }
+        let dem = LatLonRaster::open_heights(path, variable)?;
         Ok(Self::from_raster(dem, hill_radius_m))
     }
 
