@@ -15,9 +15,9 @@
 //! 256 MiB ([`crate::input::MAX_CSV_BYTES`]).
 
 use super::{
-    check_kg_per_s, check_rate, check_species, for_each_csv_row_with, Inventory, UNITS_HELP,
+    check_kg_per_s, check_rate, check_species, for_each_csv_row_with, CsvRow, Inventory, UNITS_HELP,
 };
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::grid::Grid;
 use crate::input::units::{conversion, Quantity};
 use std::path::Path;
@@ -43,7 +43,28 @@ pub struct PointSource {
     pub city: Option<String>,
 }
 
-pub fn load(path: &Path, grid: &Grid, species: &[&str], inv: &mut Inventory) -> Result<()> {
+/// One row of the stack CSV, checked (ranges above; rate converted to kg/s).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StackRow {
+    pub name: String,
+    pub city: Option<String>,
+    pub lon: f64,
+    pub lat: f64,
+    pub height: f64,
+    pub diameter: f64,
+    pub velocity: f64,
+    pub temperature: f64,
+    pub species: String,
+    pub kg_s: f64,
+}
+
+/// Read every row of the stack CSV at `path`, checked, into `each` (with
+/// the raw row for its sector and its messages). The Eulerian inventory
+/// ([`load`]) and the plume model (`plume::sources`) both read through it.
+pub fn for_each_stack_row(
+    path: &Path,
+    mut each: impl FnMut(StackRow, &CsvRow) -> Result<()>,
+) -> Result<()> {
     let cols = [
         "name",
         "lon",
@@ -58,8 +79,10 @@ pub fn load(path: &Path, grid: &Grid, species: &[&str], inv: &mut Inventory) -> 
         "units",
     ];
     for_each_csv_row_with(path, &cols, &["city"], |row| {
-        let city = row.optional_text("city").map(str::to_string);
         let name = row.text("name").to_string();
+        if name.is_empty() {
+            return Err(row.error("name", "a stack name"));
+        }
         let (lon, lat) = row.lonlat()?;
         let (h, d, w, t) = (
             row.number("height_m")?,
@@ -74,30 +97,55 @@ pub fn load(path: &Path, grid: &Grid, species: &[&str], inv: &mut Inventory) -> 
             ("temperature_k", t, t > 150.0 && t < 2000.0),
         ] {
             if !(v.is_finite() && ok) {
-                return Err(Error::input(
-                    path,
-                    row.field(c),
-                    format!("a physical stack parameter, got {v}"),
-                ));
+                return Err(row.error(c, format!("a physical stack parameter, got {v}")));
             }
         }
-        let sector = inv.sector_index(path, &row.field("sector"), row.text("sector"))?;
-        let sp_name = row.text("species");
-        check_species(path, &row.field("species"), sp_name)?;
+        let species = row.text("species").to_string();
+        check_species(path, &row.field("species"), &species)?;
         let rate = row.number("rate")?;
         check_rate(path, &row.field("rate"), rate)?;
         let units = row.text("units");
-        let kgs = conversion(Quantity::EmissionRate, units)
+        let kg_s = conversion(Quantity::EmissionRate, units)
             .map(|c| c.apply(rate))
             .ok_or_else(|| {
-                Error::input(
-                    path,
-                    row.field("units"),
+                row.error(
+                    "units",
                     format!("a per-source unit: {UNITS_HELP}, not a flux; got {units:?}"),
                 )
             })?;
-        check_kg_per_s(path, &row.field("rate"), kgs)?;
-        let Some(s) = species.iter().position(|n| *n == sp_name) else {
+        check_kg_per_s(path, &row.field("rate"), kg_s)?;
+        let stack = StackRow {
+            name,
+            city: row.optional_text("city").map(str::to_string),
+            lon,
+            lat,
+            height: h,
+            diameter: d,
+            velocity: w,
+            temperature: t,
+            species,
+            kg_s,
+        };
+        each(stack, row)
+    })
+}
+
+pub fn load(path: &Path, grid: &Grid, species: &[&str], inv: &mut Inventory) -> Result<()> {
+    for_each_stack_row(path, |r, row| {
+        let StackRow {
+            name,
+            city,
+            lon,
+            lat,
+            height: h,
+            diameter: d,
+            velocity: w,
+            temperature: t,
+            species: sp_name,
+            kg_s: kgs,
+        } = r;
+        let sector = inv.sector_index(path, &row.field("sector"), row.text("sector"))?;
+        let Some(s) = species.iter().position(|n| *n == sp_name.as_str()) else {
             return Ok(());
         };
         let Some((i, j)) = grid.cell_of(lon, lat) else {

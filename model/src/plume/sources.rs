@@ -10,11 +10,8 @@
 //! `Quantity::EmissionRate`). Ranges are those of `emissions::point`.
 
 use super::case::LocalFrame;
-use crate::emissions::{
-    check_kg_per_s, check_rate, check_species, for_each_csv_row_with, UNITS_HELP,
-};
+use crate::emissions::point::{for_each_stack_row, StackRow};
 use crate::error::{Error, Result};
-use crate::input::units::{conversion, Quantity};
 use std::path::Path;
 
 /// Geometry of a source.
@@ -70,57 +67,21 @@ pub fn stacks_from_csv(
     species: &[String],
     names: &[String],
 ) -> Result<Vec<Source>> {
-    let cols = [
-        "name",
-        "lon",
-        "lat",
-        "height_m",
-        "diameter_m",
-        "velocity_m_s",
-        "temperature_k",
-        "sector",
-        "species",
-        "rate",
-        "units",
-    ];
     // (source, line of its first row, lon, lat)
     let mut out: Vec<(Source, String, f64, f64)> = Vec::new();
-    for_each_csv_row_with(path, &cols, &["city"], |row| {
-        let name = row.text("name").to_string();
-        if name.is_empty() {
-            return Err(row.error("name", "a stack name"));
-        }
-        let (lon, lat) = row.lonlat()?;
-        let (h, d, w, t) = (
-            row.number("height_m")?,
-            row.number("diameter_m")?,
-            row.number("velocity_m_s")?,
-            row.number("temperature_k")?,
-        );
-        for (c, v, ok) in [
-            ("height_m", h, (0.0..1000.0).contains(&h)),
-            ("diameter_m", d, d > 0.0 && d < 50.0),
-            ("velocity_m_s", w, (0.0..200.0).contains(&w)),
-            ("temperature_k", t, t > 150.0 && t < 2000.0),
-        ] {
-            if !ok {
-                return Err(row.error(c, format!("a physical stack parameter, got {v}")));
-            }
-        }
-        let sp = row.text("species").to_string();
-        check_species(path, &row.field("species"), &sp)?;
-        let rate = row.number("rate")?;
-        check_rate(path, &row.field("rate"), rate)?;
-        let units = row.text("units");
-        let kgs = conversion(Quantity::EmissionRate, units)
-            .map(|c| c.apply(rate))
-            .ok_or_else(|| {
-                row.error(
-                    "units",
-                    format!("a per-source unit: {UNITS_HELP}, not a flux; got {units:?}"),
-                )
-            })?;
-        check_kg_per_s(path, &row.field("rate"), kgs)?;
+    for_each_stack_row(path, |r, row| {
+        let StackRow {
+            name,
+            lon,
+            lat,
+            height: h,
+            diameter: d,
+            velocity: w,
+            temperature: t,
+            species: sp,
+            kg_s: kgs,
+            ..
+        } = r;
         if !names.is_empty() && !names.contains(&name) {
             return Ok(());
         }
