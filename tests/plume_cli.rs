@@ -598,6 +598,61 @@ fn calm_hours_go_into_puffs_and_are_carried_off() {
     );
 }
 
+/// An area source's calm puffs start at the area's centre, not at its
+/// south-west corner (the source's x, y): a 1000 m x 500 m area centred
+/// on the origin, rotated 90° (so it spans x ±250, y ±500), in calm hours
+/// gives the same concentration at equal distances east and west, and
+/// north and south, of the centre. (Before the fix in run.rs the puffs
+/// started at the corner, at (-250, 500) here, and these differed by
+/// orders of magnitude.)
+#[test]
+fn area_source_calm_puffs_start_at_its_centre() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let hours = [
+        MetHour::windy(1, 2.0, 270.0, 10.0, -10_000.0, 0.1),
+        MetHour::calm(2),
+        MetHour::calm(3),
+    ];
+    write_met(dir, &hours, 10.0);
+    write_receptors(
+        dir,
+        &[
+            ("E", 300.0, 0.0),
+            ("W", -300.0, 0.0),
+            ("N", 0.0, 300.0),
+            ("S", 0.0, -300.0),
+        ],
+    );
+    // Corner (-250, 500), rotated 90°: x_len runs south, y_len east, so
+    // the footprint spans x -250..250, y -500..500 (kernel::Footprint::of).
+    let text = case_text("area", "similarity", "puff").replace(
+        "stacks = \"stacks.csv\"\nspecies = [\"SO2\"]\n",
+        "species = [\"SO2\"]\n[[sources.area]]\nname = \"Yard\"\nx_m = -250.0\ny_m = 500.0\nx_len_m = 1000.0\ny_len_m = 500.0\nangle_deg = 90.0\nheight_m = 2.0\nrates_g_s = { SO2 = 5.0 }\n",
+    );
+    assert!(text.contains("sources.area"));
+    let (_, hourly) = run_case(dir, "area", &text);
+    let s = summary(&dir.join("out"), "area");
+    let emitted = puff_books_close(&s);
+    let want_kg = 2.0 * 3600.0 * 5.0 * 1e-3;
+    assert!(
+        (emitted["SO2"] - want_kg).abs() <= 1e-12 * want_kg,
+        "{emitted:?}"
+    );
+    for k in 2..=3 {
+        let end = format!("2023-06-01 {k:02}");
+        let c = |r| so2(&hourly, &end, r);
+        let (e, w, n, so) = (c("E"), c("W"), c("N"), c("S"));
+        eprintln!("area, calm hour {k}: E {e} W {w} N {n} S {so}");
+        assert!(e > 0.0 && n > 0.0, "hour {k}: E {e} N {n}");
+        assert!((e - w).abs() <= 2e-6 * e, "hour {k}: east {e} vs west {w}");
+        assert!(
+            (n - so).abs() <= 2e-6 * n,
+            "hour {k}: north {n} vs south {so}"
+        );
+    }
+}
+
 // ---------------------------------------------------------------------------
 // 5. Bad input.
 
