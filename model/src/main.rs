@@ -314,6 +314,13 @@ fn execute(cli: Cli) -> airshed::Result<String> {
             quiet,
         } => {
             let _ = airshed::interrupt::install();
+            // As for `run`: a file-size limit fails the write (exit 6,
+            // staging removed) instead of killing the process with the
+            // staging directory left behind.
+            // SAFETY: setting a signal's disposition to ignore.
+            unsafe {
+                libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            }
             let case = airshed::plume::case::PlumeCase::load(&case)?;
             let n = match threads {
                 Some(0) => {

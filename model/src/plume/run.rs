@@ -149,6 +149,45 @@ fn release_height(shape: &Shape) -> f64 {
     }
 }
 
+/// Where a source's calm-hour puffs start: (x, y, initial σy). A stack's at
+/// the stack with σy = 0; an area's or a line's at the centre of its
+/// footprint with the σy of equal horizontal second moment: a uniform
+/// rectangle a × b about its centre has E[r²] = (a² + b²)/12, a circular
+/// Gaussian 2σ², so σ = √((a² + b²)/24) (a line: length × width).
+fn puff_origin(src: &super::sources::Source) -> (f64, f64, f64) {
+    match src.shape {
+        Shape::Point { .. } => (src.x, src.y, 0.0),
+        Shape::Area {
+            x_len,
+            y_len,
+            angle_deg,
+            ..
+        } => {
+            // The footprint's rotation (kernel::Footprint::of) of the centre.
+            let (s, c) = angle_deg.to_radians().sin_cos();
+            let (dx, dy) = (0.5 * x_len, 0.5 * y_len);
+            (
+                src.x + dx * c + dy * s,
+                src.y - dx * s + dy * c,
+                ((x_len * x_len + y_len * y_len) / 24.0).sqrt(),
+            )
+        }
+        Shape::Line {
+            x_end,
+            y_end,
+            width,
+            ..
+        } => {
+            let len = (x_end - src.x).hypot(y_end - src.y);
+            (
+                0.5 * (src.x + x_end),
+                0.5 * (src.y + y_end),
+                ((len * len + width * width) / 24.0).sqrt(),
+            )
+        }
+    }
+}
+
 /// Rise, sigmas and kernel constants of one source in one valid hour.
 fn source_hour(case: &PlumeCase, src: &super::sources::Source, h: &SiteHour) -> Result<SourceHour> {
     let o = &case.options;
@@ -391,7 +430,8 @@ pub fn run_plume(case: &PlumeCase, opts: &PlumeRunOptions) -> Result<Finished> {
                 for &(src, height, q) in &releases {
                     // kg per sub-step (the puff books kg; sampling gives kg/m³).
                     let mass: Vec<f64> = q.iter().map(|g| g * dt * 1e-3).collect();
-                    puffs.release(src.x, src.y, height, 0.0, 0.0, mass);
+                    let (x, y, sigma_y) = puff_origin(src);
+                    puffs.release(x, y, height, sigma_y, 0.0, mass);
                 }
                 puffs.step(dt, |_, _, z| puff_met(case, h, z), &no_deposition);
                 // Each receptor by one thread: identical for any thread count.
