@@ -22,6 +22,7 @@
 
 pub mod aermet;
 pub mod case;
+pub mod frame;
 pub mod kernel;
 pub mod output;
 pub mod puff;

@@ -42,7 +42,7 @@ use super::receptors::Receptor;
 use super::stats::{BlockAverage, HourEnding, Results, SpanAverage, Stats, StatsOptions};
 use crate::error::{Error, Result};
 use crate::output::set::{Inputs, OutputSet, Staged};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::BufWriter;
@@ -61,10 +61,10 @@ const DEFLATE_LEVEL: i32 = 1;
 /// The time units of every file.
 pub const TIME_UNITS: &str = "hours since 1970-01-01 00:00:00";
 
-/// The output keys (`[plume.output]` in the case file; the case reader
-/// owns the table, these are its fields and defaults).
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-#[serde(default, deny_unknown_fields)]
+/// What to write. `airshed plume` builds it from the case's `[output]`
+/// table (`plume::run`): `averages` gives the block lengths, `nth_highest`
+/// the ranks, `csv` and `netcdf` switch the hourly and block files.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct OutputOptions {
     /// Block averaging periods, hours: each of 1, 2, 3, 4, 6, 8, 12, 24.
     pub averaging_hours: Vec<u32>,

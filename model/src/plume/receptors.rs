@@ -1,6 +1,6 @@
 //! Receptors of the plume model and their readers: a CSV list, a
 //! Cartesian grid, a polar grid, and the cells of an Eulerian case's grid,
-//! all in the case's local frame ([`super::case::LocalFrame`]).
+//! all in the case's local frame ([`super::frame::LocalFrame`]).
 //!
 //! Elevations and hill heights, as AERMAP gives them (AERMAP user's guide,
 //! EPA-454/B-03-003 and EPA-454/B-18-004): from the CSV when it has them;
@@ -15,7 +15,7 @@
 //! is the sea surface), as `met::terrain` does. Without either, elevation
 //! and hill height are 0 (flat ground at sea level).
 
-use super::case::LocalFrame;
+use super::frame::LocalFrame;
 use crate::config::{Case, MetSpec, TerrainSpec};
 use crate::emissions::{for_each_csv_row_with, CsvRow};
 use crate::error::{Error, Result};

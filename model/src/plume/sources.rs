@@ -9,7 +9,7 @@
 //! converted to g/s through the unit table (`input::units`,
 //! `Quantity::EmissionRate`). Ranges are those of `emissions::point`.
 
-use super::case::LocalFrame;
+use super::frame::LocalFrame;
 use crate::emissions::point::{for_each_stack_row, StackRow};
 use crate::error::{Error, Result};
 use std::path::Path;
