@@ -25,7 +25,7 @@ use super::sources::{self, Source};
 use super::Floors;
 use crate::config::Case;
 use crate::error::{Error, Result};
-use crate::grid::{Grid, EARTH_RADIUS};
+use crate::grid::Grid;
 use crate::met::{CP_DRY, GRAVITY, KARMAN, R_DRY};
 use serde::Deserialize;
 use std::collections::BTreeMap;
