@@ -222,18 +222,22 @@ fn pool(
 }
 
 /// The thread count of a run and the key it came from: `--threads` (at
-/// least 1) or the case's `run.threads` (0: all cores), at most
-/// [`MAX_THREADS`].
-fn thread_count(cli: Option<usize>, case: &Case) -> airshed::Result<(usize, PathBuf, String)> {
-    let (n, file, key) = match cli {
-        Some(n) => (n, PathBuf::from("(command line)"), "--threads"),
-        None => (case.run.threads, case.file.clone(), "run.threads"),
+/// least 1) or the case's own count (`run.threads`, 0: all cores; a plume
+/// case has none and takes all cores), at most [`MAX_THREADS`].
+fn thread_count(
+    cli: Option<usize>,
+    case_threads: Option<(usize, &std::path::Path)>,
+) -> airshed::Result<(usize, PathBuf, String)> {
+    let (n, file, key) = match (cli, case_threads) {
+        (Some(n), _) => (n, PathBuf::from("(command line)"), "--threads"),
+        (None, Some((n, file))) => (n, file.to_path_buf(), "run.threads"),
+        (None, None) => (0, PathBuf::from("(command line)"), "--threads"),
     };
     if cli == Some(0) {
         return Err(airshed::Error::config(
             &file,
             key,
-            "at least 1 worker thread (leave --threads out to use run.threads or all cores), got 0",
+            "at least 1 worker thread (leave --threads out to use the case's run.threads, or all cores), got 0",
         ));
     }
     if n > MAX_THREADS {
@@ -246,6 +250,20 @@ fn thread_count(cli: Option<usize>, case: &Case) -> airshed::Result<(usize, Path
     Ok((n, file, key.to_string()))
 }
 
+/// SIGINT and SIGTERM stop a run cleanly (`airshed::interrupt`), and a
+/// file-size limit (`ulimit -f`) fails the write (exit 6, staging
+/// removed) instead of killing the process with the staging directory
+/// left behind. Registering can only fail for forbidden signals, which
+/// these are not; without it the default (die) still writes nothing
+/// final, and the next run sweeps the staging directory.
+fn stop_cleanly_on_signals() {
+    let _ = airshed::interrupt::install();
+    // SAFETY: setting a signal's disposition to ignore.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
+}
+
 /// Run a command; returns what it prints on stdout.
 fn execute(cli: Cli) -> airshed::Result<String> {
     let no_file = PathBuf::from("(command line)");
@@ -256,19 +274,9 @@ fn execute(cli: Cli) -> airshed::Result<String> {
             threads,
             quiet,
         } => {
-            // SIGINT and SIGTERM stop the run cleanly (airshed::interrupt).
-            // Registering can only fail for forbidden signals, which these
-            // are not; without it the default (die) still writes nothing
-            // final, and the next run sweeps the staging directory.
-            let _ = airshed::interrupt::install();
-            // A file-size limit (`ulimit -f`) then fails a write (exit 6,
-            // staging removed) instead of killing the process outright.
-            // SAFETY: setting a signal's disposition to ignore.
-            unsafe {
-                libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
-            }
+            stop_cleanly_on_signals();
             let case = Case::load(&case)?;
-            let (n, file, key) = thread_count(threads, &case)?;
+            let (n, file, key) = thread_count(threads, Some((case.run.threads, &case.file)))?;
             let summary = pool(n, &file, &key, false)?.install(|| {
                 run_case(
                     &case,
@@ -313,34 +321,10 @@ fn execute(cli: Cli) -> airshed::Result<String> {
             threads,
             quiet,
         } => {
-            let _ = airshed::interrupt::install();
-            // As for `run`: a file-size limit fails the write (exit 6,
-            // staging removed) instead of killing the process with the
-            // staging directory left behind.
-            // SAFETY: setting a signal's disposition to ignore.
-            unsafe {
-                libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
-            }
+            stop_cleanly_on_signals();
             let case = airshed::plume::case::PlumeCase::load(&case)?;
-            let n = match threads {
-                Some(0) => {
-                    return Err(airshed::Error::config(
-                        &no_file,
-                        "--threads",
-                        "at least 1 worker thread, got 0",
-                    ))
-                }
-                Some(n) if n > MAX_THREADS => {
-                    return Err(airshed::Error::config(
-                        &no_file,
-                        "--threads",
-                        format!("at most {MAX_THREADS} worker threads, got {n}"),
-                    ))
-                }
-                Some(n) => n,
-                None => 0,
-            };
-            let done = pool(n, &no_file, "--threads", threads.is_none())?.install(|| {
+            let (n, file, key) = thread_count(threads, None)?;
+            let done = pool(n, &file, &key, threads.is_none())?.install(|| {
                 airshed::plume::run::run_plume(
                     &case,
                     &airshed::plume::run::PlumeRunOptions {
