@@ -962,6 +962,26 @@ fn write_located(dir: &Path, shift: f64, mapping: &'static str) {
     );
 }
 
+/// An input another process holds under an exclusive flock (as HDF5's own
+/// file lock leaks into the children of a process that had the file open,
+/// e.g. a parallel test spawning `airshed`) is still read: airshed turns
+/// HDF5's advisory locking off. Before that, this failed with "NetCDF: HDF
+/// error", the transient CI failure.
+#[test]
+fn a_netcdf4_input_locked_by_another_process_is_still_read() {
+    use std::os::fd::AsRawFd;
+    let dir = tempfile::tempdir().unwrap();
+    let text = emission_case("gridded", "area.nc");
+    write_located(dir.path(), 0.0, "latitude_longitude");
+    let held = std::fs::File::open(dir.path().join("area.nc")).unwrap();
+    // SAFETY: flock on a descriptor this test owns.
+    let rc = unsafe { libc::flock(held.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    assert_eq!(rc, 0, "could not take the lock");
+    let o = airshed(dir.path(), "check", &text);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    drop(held);
+}
+
 #[test]
 fn gridded_coordinates_and_projection_are_compared_with_the_model_grid() {
     let dir = tempfile::tempdir().unwrap();

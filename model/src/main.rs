@@ -141,6 +141,17 @@ enum Command {
 use airshed::config::MAX_THREADS;
 
 fn main() -> ExitCode {
+    // airshed only reads its NetCDF inputs and writes its outputs in a
+    // staging directory of its own, so HDF5's advisory file locks (1.10+)
+    // guard nothing here, and they do harm: a lock taken on a file by
+    // another process leaks into that process's children (HDF5 opens
+    // without close-on-exec), so an unrelated process can hold a file
+    // "locked" for its whole life, and opening it then fails with "HDF
+    // error" (seen under parallel tests in CI). Set before any thread or
+    // library call; a value the user set is kept.
+    if std::env::var_os("HDF5_USE_FILE_LOCKING").is_none() {
+        std::env::set_var("HDF5_USE_FILE_LOCKING", "FALSE");
+    }
     let cli = Cli::parse();
     if let Command::ProbeNetcdf { file } = &cli.command {
         let ok = airshed::input::nc::probe_child(file);

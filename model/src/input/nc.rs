@@ -153,7 +153,8 @@ fn probe(path: &Path) -> Result<()> {
             .arg("__probe-netcdf")
             .arg(path)
             // The probe only reads: HDF5's advisory file lock (1.10+) would
-            // make it fail while another process holds the file.
+            // make it fail while another process holds the file (`main`
+            // turns locking off for the whole program too).
             .env("HDF5_USE_FILE_LOCKING", "FALSE")
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::piped())
@@ -171,8 +172,10 @@ fn probe(path: &Path) -> Result<()> {
         wait_for_probe(child, path)
     };
     // A damaged header fails every time; one retry keeps a transient
-    // failure of a sound file (seen once under load in CI: "HDF error" on
-    // a file the same test read at once when run alone) from refusing it.
+    // failure of a sound file from refusing it. (The "HDF error" once seen
+    // in CI was a file lock leaked into another test's child process:
+    // locking is now off, `tests/input_files.rs`
+    // `a_netcdf4_input_locked_by_another_process_is_still_read`.)
     let (mut status, mut said) = attempt()?;
     if !status.success() && status.code().is_some() {
         std::thread::sleep(std::time::Duration::from_millis(100));
