@@ -89,17 +89,7 @@ impl Run {
             .variable("time_bnds")
             .and_then(|v| v.get_values::<f64, _>(..).ok())
             .unwrap_or_default();
-        let intervals: Vec<(f64, f64)> = if bounds.len() == 2 * times.len() {
-            bounds.chunks(2).map(|c| (c[0], c[1])).collect()
-        } else {
-            // Instants: each stands for the interval ending at it.
-            let step = if times.len() > 1 {
-                times[1] - times[0]
-            } else {
-                1.0
-            };
-            times.iter().map(|&t| (t - step, t)).collect()
-        };
+        let intervals = crate::output::tags::record_intervals(&times, &bounds);
         let v = f.variable(PM25_TOTAL).ok_or_else(|| {
             ierr(
                 PM25_TOTAL,

@@ -701,17 +701,7 @@ pub fn series_from_file(path: &Path, request: &ReceptorRequest) -> Result<Series
             "at least one record (the run wrote none)".into(),
         ));
     }
-    let intervals: Vec<(f64, f64)> = if time_bnds.len() == 2 * times.len() {
-        time_bnds.chunks(2).map(|c| (c[0], c[1])).collect()
-    } else {
-        // Instants: each record stands for the interval ending at it.
-        let step = if times.len() > 1 {
-            times[1] - times[0]
-        } else {
-            1.0
-        };
-        times.iter().map(|&t| (t - step, t)).collect()
-    };
+    let intervals = record_intervals(&times, &time_bnds);
     let attr_f64 = |name: &str| -> Result<f64> {
         file.attribute(name)
             .and_then(|a| a.value().ok())
@@ -867,6 +857,22 @@ pub fn attribute(
         }
     }
     Ok(out)
+}
+
+/// The interval each record of a run file stands for, in its time units:
+/// from `time_bnds` when the file has them (means), else the interval
+/// ending at each instant, one record spacing long (1 with one record).
+pub fn record_intervals(times: &[f64], bounds: &[f64]) -> Vec<(f64, f64)> {
+    if bounds.len() == 2 * times.len() {
+        bounds.chunks(2).map(|c| (c[0], c[1])).collect()
+    } else {
+        let step = if times.len() > 1 {
+            times[1] - times[0]
+        } else {
+            1.0
+        };
+        times.iter().map(|&t| (t - step, t)).collect()
+    }
 }
 
 /// The tags file of a run: the path itself, or `<run>.tags.nc` beside a

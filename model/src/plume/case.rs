@@ -1002,7 +1002,7 @@ pub fn site_met(case: &Case, lon: f64, lat: f64) -> Result<(Vec<Hour>, String, b
             let (e, nn) = crate::met::stats::earth_relative(&grid, cell_lon, u, v);
             let speed = e.hypot(nn);
             let dir = if speed > 0.0 {
-                ((-e).atan2(-nn).to_degrees() + 360.0) % 360.0
+                crate::met::stats::direction_from(e, nn)
             } else {
                 0.0
             };

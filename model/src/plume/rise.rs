@@ -162,6 +162,23 @@ impl RiseMet {
         }
         m
     }
+
+    /// A calm hour at a stack `z_stack` m high: Briggs' theory has no
+    /// finite rise in a neutral calm, so the plume rises into the profile's
+    /// stratification there, taken at least as AERMOD's 0.005 K/m floor
+    /// ([`MIN_LID_DTHETA_DZ`]; the calm-air cap 4 F^(1/4) s^(-3/8) then
+    /// applies), with no lid.
+    pub fn in_calm(hour: &SiteHour, z_stack: f64) -> RiseMet {
+        let grad = hour.theta_gradient_at(z_stack).unwrap_or(0.0);
+        RiseMet {
+            u_stack: hour.wind_speed_at(z_stack),
+            ambient_temperature: hour.temperature_at(z_stack),
+            stability: Stability::Stable {
+                dtheta_dz: grad.max(MIN_LID_DTHETA_DZ),
+            },
+            lid: None,
+        }
+    }
 }
 
 /// The rise of one stack in one hour.

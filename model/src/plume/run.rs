@@ -13,13 +13,9 @@
 //!   → stats and output files (stats, output)
 //! ```
 //!
-//! Wind and temperature at a height come from the .PFL profile, linear in
-//! height between its levels and constant above the top one; below the
-//! lowest level with a wind, the speed follows the neutral log law
-//! u(z) = u(z1) ln(z/z0)/ln(z1/z0) (the surface layer; AERMOD uses the
-//! stability-corrected profile there, which this simplifies). Without a
-//! profile the reference wind and temperature (the .SFC's) stand in for
-//! the first level. Directions are not turned with height: the plume and
+//! Wind and temperature at a height come from the .PFL profile
+//! ([`SiteHour::wind_speed_at`], [`SiteHour::temperature_at`]; log law below
+//! its lowest wind). Directions are not turned with height: the plume and
 //! the puffs travel along the reference direction. Speeds are scalar
 //! means, the dilution speed ũ of AERMOD's default (no VECTORWS); with
 //! meander ũ is at least √2 σv. The plume rise is the final rise at every
@@ -31,7 +27,7 @@ use super::case::{CalmMode, PlumeCase};
 use super::kernel::{self, Footprint, Penetrated, PlumeHour, PlumeSpec, ReceptorSet, Terrain};
 use super::output::{Finished, OutputOptions, PlumeOutputs, RunInfo};
 use super::puff::{DomainBox, PuffMet, PuffSet};
-use super::rise::{self, RiseMet, Stability, Stack};
+use super::rise::{self, RiseMet, Stack};
 use super::sigma::{self, SigmaModel, SigmaTable};
 use super::site::{Hour, SiteHour};
 use super::sources::Shape;
@@ -67,79 +63,6 @@ struct SourceHour {
     height: f64,
 }
 
-/// Wind speed at height `z` m above ground (module notes).
-pub fn wind_speed_at(h: &SiteHour, z: f64) -> f64 {
-    let levels: Vec<(f64, f64)> = h
-        .profile
-        .iter()
-        .filter_map(|l| l.wind_speed.map(|u| (l.height, u)))
-        .collect();
-    let levels = if levels.is_empty() {
-        vec![(h.wind_height, h.wind_speed)]
-    } else {
-        levels
-    };
-    let z0 = h.z0.max(1e-4);
-    let (z1, u1) = levels[0];
-    if z <= z1 {
-        let z = z.max(2.0 * z0);
-        return u1 * ((z / z0).ln() / (z1 / z0).ln()).max(0.0);
-    }
-    interpolate(&levels, z)
-}
-
-/// Temperature at height `z` m, K: the profile's, else the reference one.
-pub fn temperature_at(h: &SiteHour, z: f64) -> f64 {
-    let levels: Vec<(f64, f64)> = h
-        .profile
-        .iter()
-        .filter_map(|l| l.temperature.map(|t| (l.height, t)))
-        .collect();
-    if levels.is_empty() {
-        h.temperature
-    } else {
-        interpolate(&levels, z)
-    }
-}
-
-/// Potential temperature gradient dθ/dz = dT/dz + g/c_p at height `z`, K/m,
-/// from the two profile temperatures around it (the nearest pair at the
-/// ends); `None` with fewer than two temperatures.
-pub fn theta_gradient_at(h: &SiteHour, z: f64) -> Option<f64> {
-    let t: Vec<(f64, f64)> = h
-        .profile
-        .iter()
-        .filter_map(|l| l.temperature.map(|t| (l.height, t)))
-        .collect();
-    if t.len() < 2 {
-        return None;
-    }
-    let k = t
-        .windows(2)
-        .position(|w| z <= w[1].0)
-        .unwrap_or(t.len() - 2);
-    let ((za, ta), (zb, tb)) = (t[k], t[k + 1]);
-    (zb > za).then(|| (tb - ta) / (zb - za) + crate::met::GRAVITY / crate::met::CP_DRY)
-}
-
-/// Linear in height between levels (sorted by height), constant beyond.
-fn interpolate(levels: &[(f64, f64)], z: f64) -> f64 {
-    if z <= levels[0].0 {
-        return levels[0].1;
-    }
-    for w in levels.windows(2) {
-        let ((za, a), (zb, b)) = (w[0], w[1]);
-        if z <= zb {
-            return if zb > za {
-                a + (b - a) * (z - za) / (zb - za)
-            } else {
-                b
-            };
-        }
-    }
-    levels[levels.len() - 1].1
-}
-
 /// The release height of a source, m above its base.
 fn release_height(shape: &Shape) -> f64 {
     match *shape {
@@ -155,35 +78,16 @@ fn release_height(shape: &Shape) -> f64 {
 /// rectangle a × b about its centre has E[r²] = (a² + b²)/12, a circular
 /// Gaussian 2σ², so σ = √((a² + b²)/24) (a line: length × width).
 fn puff_origin(src: &super::sources::Source) -> (f64, f64, f64) {
-    match src.shape {
-        Shape::Point { .. } => (src.x, src.y, 0.0),
-        Shape::Area {
-            x_len,
-            y_len,
-            angle_deg,
-            ..
-        } => {
-            // The footprint's rotation (kernel::Footprint::of) of the centre.
-            let (s, c) = angle_deg.to_radians().sin_cos();
-            let (dx, dy) = (0.5 * x_len, 0.5 * y_len);
-            (
-                src.x + dx * c + dy * s,
-                src.y - dx * s + dy * c,
-                ((x_len * x_len + y_len * y_len) / 24.0).sqrt(),
-            )
-        }
-        Shape::Line {
-            x_end,
-            y_end,
-            width,
-            ..
-        } => {
-            let len = (x_end - src.x).hypot(y_end - src.y);
-            (
-                0.5 * (src.x + x_end),
-                0.5 * (src.y + y_end),
-                ((len * len + width * width) / 24.0).sqrt(),
-            )
+    match Footprint::of(src) {
+        Footprint::Point => (src.x, src.y, 0.0),
+        // Areas and lines are rectangles: centre and sides from the corners.
+        Footprint::Polygon(p) => {
+            let n = p.len() as f64;
+            let cx = p.iter().map(|q| q.0).sum::<f64>() / n;
+            let cy = p.iter().map(|q| q.1).sum::<f64>() / n;
+            let side = |a: (f64, f64), b: (f64, f64)| (a.0 - b.0).hypot(a.1 - b.1);
+            let (a, b) = (side(p[0], p[1]), side(p[1], p[2]));
+            (cx, cy, ((a * a + b * b) / 24.0).sqrt())
         }
     }
 }
@@ -197,18 +101,11 @@ fn source_hour(case: &PlumeCase, src: &super::sources::Source, h: &SiteHour) -> 
     let calm = h.wind_speed < floors.calm_wind_m_s;
     let (height, penetrated) = match Stack::from_shape(&src.shape) {
         Some(stack) => {
-            let mut met = RiseMet::from_site_hour(h, wind_speed_at(h, hs), temperature_at(h, hs));
-            if calm {
-                // Briggs' theory has no finite rise in a neutral calm; a calm
-                // plume rises into the profile's stratification, taken at
-                // least as AERMOD's 0.005 K/m floor (the calm-air cap
-                // 4 F^(1/4) s^(-3/8) then applies, rise module docs).
-                let grad = theta_gradient_at(h, hs).unwrap_or(0.0);
-                met.stability = Stability::Stable {
-                    dtheta_dz: grad.max(rise::MIN_LID_DTHETA_DZ),
-                };
-                met.lid = None;
-            }
+            let met = if calm {
+                RiseMet::in_calm(h, hs)
+            } else {
+                RiseMet::from_site_hour(h, h.wind_speed_at(hs), h.temperature_at(hs))
+            };
             let r = rise::briggs(&stack, &met, o.downwash);
             let pen = (r.penetrated_fraction > 0.0).then_some(Penetrated {
                 fraction: r.penetrated_fraction,
@@ -222,7 +119,7 @@ fn source_hour(case: &PlumeCase, src: &super::sources::Source, h: &SiteHour) -> 
     // The .SFC/.PFL speeds are scalar means, which AERMOD (without its
     // VECTORWS option) takes as the dilution speed ũ; with meander the
     // mean-wind part is ū = √(ũ² − 2σv²) (kernel), so ũ is at least √2 σv.
-    let u_scalar = wind_speed_at(h, height.max(1.0)).max(floors.min_wind_m_s);
+    let u_scalar = h.wind_speed_at(height.max(1.0)).max(floors.min_wind_m_s);
     let mut sigma = SigmaModel::new(o.dispersion, h, height, u_scalar, &floors);
     let sigma_v = sigma.sigma_v();
     let u = if o.meander {
@@ -236,7 +133,7 @@ fn source_hour(case: &PlumeCase, src: &super::sources::Source, h: &SiteHour) -> 
     let terrain = if !o.terrain {
         Terrain::Flat
     } else if h.obukhov > 0.0 {
-        let theta = temperature_at(h, 0.0);
+        let theta = h.temperature_at(0.0);
         Terrain::Elevated(StratifiedProfile::from_levels(&h.profile, h.vptg, theta).map(Arc::new))
     } else {
         Terrain::Elevated(None)
@@ -262,18 +159,11 @@ fn source_hour(case: &PlumeCase, src: &super::sources::Source, h: &SiteHour) -> 
     })
 }
 
-/// Wind vector (towards which it blows, m/s east and north) of speed `u`
-/// from direction `from_deg`.
-fn wind_vector(u: f64, from_deg: f64) -> (f64, f64) {
-    let (s, c) = from_deg.to_radians().sin_cos();
-    (-u * s, -u * c)
-}
-
 /// The puffs' met at height `z`: the site's wind there, AERMOD's σv and
 /// σw profiles ([`sigma::turbulence`]), and Hanna's (1982) Lagrangian
 /// time scales ([`crate::processes::plume_in_grid::hanna_turbulence`]).
 fn puff_met(case: &PlumeCase, h: &SiteHour, z: f64) -> PuffMet {
-    let u = wind_speed_at(h, z.max(1.0));
+    let u = h.wind_speed_at(z.max(1.0));
     let (sigma_v, sigma_w) = sigma::turbulence(
         h,
         z,
@@ -286,7 +176,7 @@ fn puff_met(case: &PlumeCase, h: &SiteHour, z: f64) -> PuffMet {
         h.obukhov,
         h.mixing_height().max(10.0),
     );
-    let (ux, uy) = wind_vector(u, h.wind_dir);
+    let (ux, uy) = crate::met::diagnostic::wind_from(u, h.wind_dir);
     PuffMet {
         u: ux,
         v: uy,

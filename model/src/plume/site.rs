@@ -66,6 +66,80 @@ impl SiteHour {
             self.zi_mech
         }
     }
+
+    /// (height, value) of the profile levels that report `pick`.
+    fn levels(&self, pick: impl Fn(&ProfileLevel) -> Option<f64>) -> Vec<(f64, f64)> {
+        self.profile
+            .iter()
+            .filter_map(|l| pick(l).map(|v| (l.height, v)))
+            .collect()
+    }
+
+    /// Wind speed at height `z` m above ground: the profile's, linear in
+    /// height between its levels and constant above the top one; below the
+    /// lowest level with a wind, the neutral log law u(z) = u(z1)
+    /// ln(z/z0)/ln(z1/z0) (AERMOD uses the stability-corrected surface-layer
+    /// profile there, which this simplifies). Without a profile the
+    /// reference wind stands in for the first level.
+    pub fn wind_speed_at(&self, z: f64) -> f64 {
+        let levels = self.levels(|l| l.wind_speed);
+        let levels = if levels.is_empty() {
+            vec![(self.wind_height, self.wind_speed)]
+        } else {
+            levels
+        };
+        let z0 = self.z0.max(1e-4);
+        let (z1, u1) = levels[0];
+        if z <= z1 {
+            let z = z.max(2.0 * z0);
+            return u1 * ((z / z0).ln() / (z1 / z0).ln()).max(0.0);
+        }
+        interpolate(&levels, z)
+    }
+
+    /// Temperature at height `z` m, K: the profile's, else the reference one.
+    pub fn temperature_at(&self, z: f64) -> f64 {
+        let levels = self.levels(|l| l.temperature);
+        if levels.is_empty() {
+            self.temperature
+        } else {
+            interpolate(&levels, z)
+        }
+    }
+
+    /// Potential temperature gradient dθ/dz = dT/dz + g/c_p at height `z`,
+    /// K/m, from the two profile temperatures around it (the nearest pair at
+    /// the ends); `None` with fewer than two temperatures.
+    pub fn theta_gradient_at(&self, z: f64) -> Option<f64> {
+        let t = self.levels(|l| l.temperature);
+        if t.len() < 2 {
+            return None;
+        }
+        let k = t
+            .windows(2)
+            .position(|w| z <= w[1].0)
+            .unwrap_or(t.len() - 2);
+        let ((za, ta), (zb, tb)) = (t[k], t[k + 1]);
+        (zb > za).then(|| (tb - ta) / (zb - za) + crate::met::GRAVITY / crate::met::CP_DRY)
+    }
+}
+
+/// Linear in height between levels (sorted by height), constant beyond.
+fn interpolate(levels: &[(f64, f64)], z: f64) -> f64 {
+    if z <= levels[0].0 {
+        return levels[0].1;
+    }
+    for w in levels.windows(2) {
+        let ((za, a), (zb, b)) = (w[0], w[1]);
+        if z <= zb {
+            return if zb > za {
+                a + (b - a) * (z - za) / (zb - za)
+            } else {
+                b
+            };
+        }
+    }
+    levels[levels.len() - 1].1
 }
 
 /// An hour of the met series: valid, or marked missing by the file's
