@@ -111,6 +111,19 @@ fn transport(c: &mut Criterion) {
             })
         });
     }
+    // Each process of the full transport step alone, on the same case
+    // (`scripts/bandwidth.sh` lists them against the one-pass bound).
+    let mut sim = bench_sim(&CASE.replace("[output]", NO_CHEMISTRY));
+    let met = sim.met_for_step().expect("analytic met");
+    let names: Vec<&'static str> = sim.processes.iter().map(|p| p.name()).collect();
+    for name in names {
+        g.bench_function(format!("process_{}", name.replace(' ', "_")), |b| {
+            b.iter(|| {
+                sim.run_some_processes(&met, |n| n == name).unwrap();
+                black_box(sim.model.state.mass[[0, 0, 0, 0]])
+            })
+        });
+    }
     g.finish();
 }
 

@@ -219,6 +219,16 @@ impl Simulation {
     /// Apply every process once over the next step, with hooks around each.
     /// The clock does not move (benches repeat this on a fixed met).
     pub fn run_processes(&mut self, met: &StepMet) -> Result<()> {
+        self.run_some_processes(met, |_| true)
+    }
+
+    /// Apply only the processes `wanted` picks by name, in their order, with
+    /// hooks around each (the bench times one process at a time this way).
+    pub fn run_some_processes(
+        &mut self,
+        met: &StepMet,
+        wanted: impl Fn(&str) -> bool,
+    ) -> Result<()> {
         let m = &mut self.model;
         let clock = &self.clock;
         let ctx = StepContext {
@@ -235,8 +245,11 @@ impl Simulation {
             comm: &*m.comm,
         };
         for p in self.processes.iter_mut() {
-            crate::interrupt::check()?;
             let name = p.name();
+            if !wanted(name) {
+                continue;
+            }
+            crate::interrupt::check()?;
             for h in self.hooks.iter_mut() {
                 h.at(Checkpoint::BeforeProcess(name), &View { model: &*m, clock })?;
             }
