@@ -64,12 +64,19 @@ impl std::ops::AddAssign for EndFluxes {
 #[derive(Default)]
 pub struct Scratch {
     ext: Vec<f64>,
+    /// Limited slopes (CW84 eq. 1.8), once per cell: the line's, or the
+    /// rows' rolling pair (the row below and above the next edge).
+    slope: Vec<f64>,
+    slope_next: Vec<f64>,
     edge: Vec<f64>,
     edge_next: Vec<f64>,
     par: [Vec<f64>; 3],
     prev: [Vec<f64>; 3],
     first: [Vec<f64>; 3],
     tflux: Vec<f64>,
+    /// Face weights when the caller gives none (the single-call API).
+    own_shx: Vec<f64>,
+    own_sgx: Vec<f64>,
     /// When set, `ppm_rows` keeps every face's tracer flux in `faces`
     /// ([n+1, L], row-major) for the attribution's flux-fraction form.
     pub record_faces: bool,
@@ -149,8 +156,118 @@ pub mod portable {
 }
 
 multiversion! {
-    /// `ppm_sweep` with 1 / air given: the x-sweep kernel (vectorised along the line).
-    pub fn ppm_line / ppm_line_portable = ppm_line_impl(mass: &mut [f64], inv_air: &[f64], flux: &[f64], ends: LineEnds, edges: PpmEdges, s: &mut Scratch) -> EndFluxes
+    /// `ppm_line` with the sweep's face weights given ([`face_weights_line`],
+    /// computed once and shared by every tracer of the sweep).
+    pub fn ppm_line_weighted / ppm_line_weighted_portable = ppm_line_impl(mass: &mut [f64], inv_air: &[f64], flux: &[f64], weights: (&[f64], &[f64]), ends: LineEnds, edges: PpmEdges, s: &mut Scratch) -> EndFluxes
+}
+
+/// `ppm_sweep` with 1 / air given: the x-sweep kernel (vectorised along the line).
+pub fn ppm_line(
+    mass: &mut [f64],
+    inv_air: &[f64],
+    flux: &[f64],
+    ends: LineEnds,
+    edges: PpmEdges,
+    s: &mut Scratch,
+) -> EndFluxes {
+    let (mut shx, mut sgx) = own_weights(s, flux.len());
+    face_weights_line(inv_air, flux, &mut shx, &mut sgx);
+    let e = ppm_line_weighted(mass, inv_air, flux, (&shx, &sgx), ends, edges, s);
+    (s.own_shx, s.own_sgx) = (shx, sgx);
+    e
+}
+
+/// The baseline-instruction-set twin of [`ppm_line`] (for tests).
+#[doc(hidden)]
+pub fn ppm_line_portable(
+    mass: &mut [f64],
+    inv_air: &[f64],
+    flux: &[f64],
+    ends: LineEnds,
+    edges: PpmEdges,
+    s: &mut Scratch,
+) -> EndFluxes {
+    let (mut shx, mut sgx) = own_weights(s, flux.len());
+    face_weights_line(inv_air, flux, &mut shx, &mut sgx);
+    let e = ppm_line_weighted_portable(mass, inv_air, flux, (&shx, &sgx), ends, edges, s);
+    (s.own_shx, s.own_sgx) = (shx, sgx);
+    e
+}
+
+/// The scratch's weight buffers, taken out and sized to `len`.
+fn own_weights(s: &mut Scratch, len: usize) -> (Vec<f64>, Vec<f64>) {
+    let (mut shx, mut sgx) = (
+        std::mem::take(&mut s.own_shx),
+        std::mem::take(&mut s.own_sgx),
+    );
+    shx.resize(len, 0.0);
+    sgx.resize(len, 0.0);
+    (shx, sgx)
+}
+
+/// The tracer-independent part of a face's flux (CW84 eq. 1.12): with x
+/// the swept fraction |F| / M of the upwind cell, the swept mean is
+/// ar - h (from the low side) or al + h (from the high side), where
+/// h = (x/2) ((ar - al) -+ (1 - 2x/3) a6). Folding the sign of the upwind
+/// side into the two factors gives `(shx, sgx)` = -+(x/2, 1 - 2x/3), and
+/// [`weighted_face_flux`] evaluates the same IEEE operations as the
+/// per-tracer form did (a sign flip is exact), so sharing them across
+/// tracers changes no bit.
+#[inline(always)]
+fn face_weights(f: f64, inv_west: f64, inv_east: f64) -> (f64, f64) {
+    let from_west = f > 0.0;
+    let x = if from_west {
+        f * inv_west
+    } else {
+        -f * inv_east
+    };
+    let (hx, gx) = (0.5 * x, 1.0 - 2.0 / 3.0 * x);
+    if from_west {
+        (-hx, -gx)
+    } else {
+        (hx, gx)
+    }
+}
+
+/// Face weights ([`face_weights`]) of the interior faces 1..n of a line of
+/// n cells (`flux` n+1 faces); the end faces are left as they are (the
+/// kernels treat the ends on their own).
+pub fn face_weights_line(inv_air: &[f64], flux: &[f64], shx: &mut [f64], sgx: &mut [f64]) {
+    let n = flux.len() - 1;
+    if n < 2 {
+        return;
+    }
+    let (iw, ie, f) = (&inv_air[..n - 1], &inv_air[1..n], &flux[1..n]);
+    let (h, g) = (&mut shx[1..n], &mut sgx[1..n]);
+    for q in 0..n - 1 {
+        (h[q], g[q]) = face_weights(f[q], iw[q], ie[q]);
+    }
+}
+
+/// Face weights of the interior faces (rows 1..n) between the n rows of
+/// `inv_air` [n, L], `flux` [n+1, L], into `shx`, `sgx` [n+1, L].
+pub fn face_weights_rows(
+    inv_air: &ArrayView2<f64>,
+    flux: &ArrayView2<f64>,
+    shx: &mut ArrayViewMut2<f64>,
+    sgx: &mut ArrayViewMut2<f64>,
+) {
+    let (n, l) = inv_air.dim();
+    for c in 1..n {
+        let (iw, ie, f) = (
+            &row(inv_air, c - 1)[..l],
+            &row(inv_air, c)[..l],
+            &row(flux, c)[..l],
+        );
+        let (mut hr, mut gr) = (shx.row_mut(c), sgx.row_mut(c));
+        let (h, g) = (
+            &mut hr.as_slice_mut().expect("lanes contiguous")[..l],
+            &mut gr.as_slice_mut().expect("lanes contiguous")[..l],
+        );
+        for q in 0..l {
+            (h[q], g[q]) = face_weights(f[q], iw[q], ie[q]);
+        }
+    }
 }
 
 /// The edge rule is chosen once per call: each arm is its own monomorphised
@@ -160,13 +277,18 @@ fn ppm_line_impl(
     mass: &mut [f64],
     inv_air: &[f64],
     flux: &[f64],
+    weights: (&[f64], &[f64]),
     ends: LineEnds,
     edges: PpmEdges,
     s: &mut Scratch,
 ) -> EndFluxes {
     match edges {
-        PpmEdges::Cw84Limited => ppm_line_with::<LimitedSlopes>(mass, inv_air, flux, ends, s),
-        PpmEdges::FourthOrder => ppm_line_with::<FourthOrder>(mass, inv_air, flux, ends, s),
+        PpmEdges::Cw84Limited => {
+            ppm_line_with::<LimitedSlopes>(mass, inv_air, flux, weights, ends, s)
+        }
+        PpmEdges::FourthOrder => {
+            ppm_line_with::<FourthOrder>(mass, inv_air, flux, weights, ends, s)
+        }
     }
 }
 
@@ -175,6 +297,7 @@ fn ppm_line_with<E: EdgeRule>(
     mass: &mut [f64],
     inv_air: &[f64],
     flux: &[f64],
+    (shx, sgx): (&[f64], &[f64]),
     ends: LineEnds,
     s: &mut Scratch,
 ) -> EndFluxes {
@@ -210,9 +333,20 @@ fn ppm_line_with<E: EdgeRule>(
         &ext[2..n + 3],
         &ext[3..n + 4],
     );
+    // Each cell's slope once (ext cells 1..=n+2), then each edge from the
+    // slopes of its two cells.
+    s.slope.resize(n + 2, 0.0);
+    let slope = &mut s.slope[..n + 2];
+    if E::SLOPES {
+        let (l, m, r) = (&ext[..n + 2], &ext[1..n + 3], &ext[2..n + 4]);
+        for c in 0..n + 2 {
+            slope[c] = limited_slope(l[c], m[c], r[c]);
+        }
+    }
+    let (sb, sc) = (&slope[..n + 1], &slope[1..n + 2]);
     let edge = &mut s.edge[..n + 1];
     for f in 0..n + 1 {
-        edge[f] = edge_value::<E>(e0[f], e1[f], e2[f], e3[f]);
+        edge[f] = edge_value::<E>(e0[f], e1[f], e2[f], e3[f], sb[f], sc[f]);
     }
     let [pl, pr, pc] = &mut s.par;
     let (pl, pr, pc) = (&mut pl[..n], &mut pr[..n], &mut pc[..n]);
@@ -223,16 +357,15 @@ fn ppm_line_with<E: EdgeRule>(
     let tf = &mut s.tflux[..n + 1];
     {
         let m = n - 1;
-        let (lw, rw, cw, iw) = (&pl[..m], &pr[..m], &pc[..m], &inv_air[..m]);
-        let (le, re, ce, ie) = (&pl[1..n], &pr[1..n], &pc[1..n], &inv_air[1..n]);
-        let (fl, t) = (&flux[1..n], &mut tf[1..n]);
+        let (lw, rw, cw) = (&pl[..m], &pr[..m], &pc[..m]);
+        let (le, re, ce) = (&pl[1..n], &pr[1..n], &pc[1..n]);
+        let (fl, h, g, t) = (&flux[1..n], &shx[1..n], &sgx[1..n], &mut tf[1..n]);
         for f in 0..m {
-            t[f] = face_flux(
+            t[f] = weighted_face_flux(
                 fl[f],
+                (h[f], g[f]),
                 (lw[f], rw[f], cw[f]),
-                iw[f],
                 (le[f], re[f], ce[f]),
-                ie[f],
             );
         }
     }
@@ -301,13 +434,81 @@ pub(super) fn row<'a>(v: &'a ArrayView2<f64>, p: usize) -> &'a [f64] {
 }
 
 multiversion! {
-    /// One PPM sweep over `n` rows of `L` independent lanes.
-    ///
-    /// `mass` [n, L]: tracer mass, updated in place. `inv_air` [n, L]: 1 / air
-    /// mass at the start of the sweep. `flux` [n+1, L]: air mass crossing face f
-    /// (between rows f-1 and f) during the sweep, positive towards higher rows.
-    /// Returns the mass that crossed the two ends, summed over lanes.
-    pub fn ppm_rows / ppm_rows_portable = ppm_rows_impl(mass: &mut ArrayViewMut2<f64>, inv_air: &ArrayView2<f64>, flux: &ArrayView2<f64>, ends: RowEnds, edges: PpmEdges, s: &mut Scratch) -> EndFluxes
+    /// `ppm_rows` with the sweep's face weights given ([`face_weights_rows`],
+    /// [n+1, L], computed once and shared by every tracer of the sweep).
+    pub fn ppm_rows_weighted / ppm_rows_weighted_portable = ppm_rows_impl(mass: &mut ArrayViewMut2<f64>, inv_air: &ArrayView2<f64>, flux: &ArrayView2<f64>, weights: (&ArrayView2<f64>, &ArrayView2<f64>), ends: RowEnds, edges: PpmEdges, s: &mut Scratch) -> EndFluxes
+}
+
+/// One PPM sweep over `n` rows of `L` independent lanes.
+///
+/// `mass` [n, L]: tracer mass, updated in place. `inv_air` [n, L]: 1 / air
+/// mass at the start of the sweep. `flux` [n+1, L]: air mass crossing face f
+/// (between rows f-1 and f) during the sweep, positive towards higher rows.
+/// Returns the mass that crossed the two ends, summed over lanes.
+pub fn ppm_rows(
+    mass: &mut ArrayViewMut2<f64>,
+    inv_air: &ArrayView2<f64>,
+    flux: &ArrayView2<f64>,
+    ends: RowEnds,
+    edges: PpmEdges,
+    s: &mut Scratch,
+) -> EndFluxes {
+    rows_with_own_weights(ppm_rows_weighted, mass, inv_air, flux, ends, edges, s)
+}
+
+/// The baseline-instruction-set twin of [`ppm_rows`] (for tests).
+#[doc(hidden)]
+pub fn ppm_rows_portable(
+    mass: &mut ArrayViewMut2<f64>,
+    inv_air: &ArrayView2<f64>,
+    flux: &ArrayView2<f64>,
+    ends: RowEnds,
+    edges: PpmEdges,
+    s: &mut Scratch,
+) -> EndFluxes {
+    rows_with_own_weights(
+        ppm_rows_weighted_portable,
+        mass,
+        inv_air,
+        flux,
+        ends,
+        edges,
+        s,
+    )
+}
+
+type RowsKernel = fn(
+    &mut ArrayViewMut2<f64>,
+    &ArrayView2<f64>,
+    &ArrayView2<f64>,
+    (&ArrayView2<f64>, &ArrayView2<f64>),
+    RowEnds,
+    PpmEdges,
+    &mut Scratch,
+) -> EndFluxes;
+
+/// A rows kernel with its face weights computed here, for one tracer.
+fn rows_with_own_weights(
+    kernel: RowsKernel,
+    mass: &mut ArrayViewMut2<f64>,
+    inv_air: &ArrayView2<f64>,
+    flux: &ArrayView2<f64>,
+    ends: RowEnds,
+    edges: PpmEdges,
+    s: &mut Scratch,
+) -> EndFluxes {
+    let (n1, l) = flux.dim();
+    let (mut shx, mut sgx) = own_weights(s, n1 * l);
+    {
+        let mut h = ArrayViewMut2::from_shape((n1, l), &mut shx[..]).expect("weights shape");
+        let mut g = ArrayViewMut2::from_shape((n1, l), &mut sgx[..]).expect("weights shape");
+        face_weights_rows(inv_air, flux, &mut h, &mut g);
+    }
+    let h = ArrayView2::from_shape((n1, l), &shx[..]).expect("weights shape");
+    let g = ArrayView2::from_shape((n1, l), &sgx[..]).expect("weights shape");
+    let e = kernel(mass, inv_air, flux, (&h, &g), ends, edges, s);
+    (s.own_shx, s.own_sgx) = (shx, sgx);
+    e
 }
 
 /// A rule for the value at the edge between cells b and c from the mixing
@@ -315,7 +516,12 @@ multiversion! {
 /// grid with one choice of slopes). Both rules read the same four cells, so
 /// the ghost rows and the halo width do not depend on the choice.
 trait EdgeRule {
-    fn edge(a: f64, b: f64, c: f64, d: f64) -> f64;
+    /// Whether `edge` reads the limited slopes of the two cells (computed
+    /// once per cell by the kernels) rather than the outer cells.
+    const SLOPES: bool;
+    /// The edge between b and c; `sb`, `sc` are b's and c's limited slopes
+    /// ([`limited_slope`]) when `SLOPES`, else unspecified.
+    fn edge(a: f64, b: f64, c: f64, d: f64, sb: f64, sc: f64) -> f64;
 }
 
 /// CW84 eq. 1.6 with the unlimited slopes of eq. 1.7: the fourth-order
@@ -323,8 +529,9 @@ trait EdgeRule {
 struct FourthOrder;
 
 impl EdgeRule for FourthOrder {
+    const SLOPES: bool = false;
     #[inline(always)]
-    fn edge(a: f64, b: f64, c: f64, d: f64) -> f64 {
+    fn edge(a: f64, b: f64, c: f64, d: f64, _sb: f64, _sc: f64) -> f64 {
         (7.0 * (b + c) - (a + d)) * (1.0 / 12.0)
     }
 }
@@ -336,9 +543,10 @@ impl EdgeRule for FourthOrder {
 struct LimitedSlopes;
 
 impl EdgeRule for LimitedSlopes {
+    const SLOPES: bool = true;
     #[inline(always)]
-    fn edge(a: f64, b: f64, c: f64, d: f64) -> f64 {
-        0.5 * (b + c) - (limited_slope(b, c, d) - limited_slope(a, b, c)) * (1.0 / 6.0)
+    fn edge(_a: f64, b: f64, c: f64, _d: f64, sb: f64, sc: f64) -> f64 {
+        0.5 * (b + c) - (sc - sb) * (1.0 / 6.0)
     }
 }
 
@@ -364,9 +572,9 @@ fn limited_slope(l: f64, m: f64, r: f64) -> f64 {
 /// what keeps the fourth-order edge monotone; the limited-slope edge is
 /// already inside it, so there it only guards round-off.
 #[inline(always)]
-fn edge_value<E: EdgeRule>(a: f64, b: f64, c: f64, d: f64) -> f64 {
+fn edge_value<E: EdgeRule>(a: f64, b: f64, c: f64, d: f64, sb: f64, sc: f64) -> f64 {
     // Plain compare-selects (inputs are finite): min/max without NaN handling.
-    let v = E::edge(a, b, c, d);
+    let v = E::edge(a, b, c, d, sb, sc);
     let (lo, hi) = if b < c { (b, c) } else { (c, b) };
     if v < lo {
         lo
@@ -374,6 +582,29 @@ fn edge_value<E: EdgeRule>(a: f64, b: f64, c: f64, d: f64) -> f64 {
         hi
     } else {
         v
+    }
+}
+
+/// Row `p` of `ext` ([rows, L]).
+#[inline(always)]
+fn ext_row(ext: &[f64], l: usize, p: usize) -> &[f64] {
+    &ext[p * l..(p + 1) * l]
+}
+
+/// The limited slope of every lane of ext row `p` ([p, L] rows of `ext`)
+/// from rows p-1..=p+1, into `out` (nothing when the rule needs none).
+#[inline(always)]
+fn slopes_of<E: EdgeRule>(ext: &[f64], l: usize, p: usize, out: &mut [f64]) {
+    if E::SLOPES {
+        let (lo, m, hi) = (
+            &ext[(p - 1) * l..p * l],
+            &ext[p * l..(p + 1) * l],
+            &ext[(p + 1) * l..(p + 2) * l],
+        );
+        let out = &mut out[..l];
+        for q in 0..l {
+            out[q] = limited_slope(lo[q], m[q], hi[q]);
+        }
     }
 }
 
@@ -424,19 +655,39 @@ fn face_flux(
     f * if from_west { ar - h } else { al + h }
 }
 
+/// [`face_flux`] with the face's tracer-independent weights
+/// ([`face_weights`]) given: the same operations, bit for bit.
+#[inline(always)]
+fn weighted_face_flux(
+    f: f64,
+    (shx, sgx): (f64, f64),
+    west: (f64, f64, f64),
+    east: (f64, f64, f64),
+) -> f64 {
+    let from_west = f > 0.0;
+    let (al, ar, a6) = if from_west { west } else { east };
+    let base = if from_west { ar } else { al };
+    f * (base + shx * ((ar - al) + sgx * a6))
+}
+
 /// As [`ppm_line_impl`]: one monomorphised kernel per edge rule.
 #[inline(always)]
 fn ppm_rows_impl(
     mass: &mut ArrayViewMut2<f64>,
     inv_air: &ArrayView2<f64>,
     flux: &ArrayView2<f64>,
+    weights: (&ArrayView2<f64>, &ArrayView2<f64>),
     ends: RowEnds,
     edges: PpmEdges,
     s: &mut Scratch,
 ) -> EndFluxes {
     match edges {
-        PpmEdges::Cw84Limited => ppm_rows_with::<LimitedSlopes>(mass, inv_air, flux, ends, s),
-        PpmEdges::FourthOrder => ppm_rows_with::<FourthOrder>(mass, inv_air, flux, ends, s),
+        PpmEdges::Cw84Limited => {
+            ppm_rows_with::<LimitedSlopes>(mass, inv_air, flux, weights, ends, s)
+        }
+        PpmEdges::FourthOrder => {
+            ppm_rows_with::<FourthOrder>(mass, inv_air, flux, weights, ends, s)
+        }
     }
 }
 
@@ -445,6 +696,7 @@ fn ppm_rows_with<E: EdgeRule>(
     mass: &mut ArrayViewMut2<f64>,
     inv_air: &ArrayView2<f64>,
     flux: &ArrayView2<f64>,
+    (shx, sgx): (&ArrayView2<f64>, &ArrayView2<f64>),
     ends: RowEnds,
     s: &mut Scratch,
 ) -> EndFluxes {
@@ -455,10 +707,16 @@ fn ppm_rows_with<E: EdgeRule>(
     if s.record_faces {
         s.faces.resize((n + 1) * l, 0.0);
     }
-    for v in [&mut s.edge, &mut s.edge_next, &mut s.tflux]
-        .into_iter()
-        .chain(s.par.iter_mut())
-        .chain(s.prev.iter_mut())
+    for v in [
+        &mut s.edge,
+        &mut s.edge_next,
+        &mut s.tflux,
+        &mut s.slope,
+        &mut s.slope_next,
+    ]
+    .into_iter()
+    .chain(s.par.iter_mut())
+    .chain(s.prev.iter_mut())
     {
         v.resize(l, 0.0);
     }
@@ -498,12 +756,21 @@ fn ppm_rows_with<E: EdgeRule>(
         }
     }
     let ext = &s.ext;
-    let r = |p: usize| &ext[p * l..(p + 1) * l];
-    // Edge at face 0 (between ghost row -1 and row 0).
+    // Edge at face 0 (between ghost row -1 and row 0), from the slopes of
+    // ext rows 1 and 2; `slope` then holds ext row 2's, which the next
+    // edge needs again.
+    slopes_of::<E>(ext, l, 1, &mut s.slope_next);
+    slopes_of::<E>(ext, l, 2, &mut s.slope);
     {
-        let (a, b, c, d) = (r(0), r(1), r(2), r(3));
+        let (a, b, c, d) = (
+            ext_row(ext, l, 0),
+            ext_row(ext, l, 1),
+            ext_row(ext, l, 2),
+            ext_row(ext, l, 3),
+        );
+        let (sb, sc) = (&s.slope_next[..l], &s.slope[..l]);
         for q in 0..l {
-            s.edge[q] = edge_value::<E>(a[q], b[q], c[q], d[q]);
+            s.edge[q] = edge_value::<E>(a[q], b[q], c[q], d[q], sb[q], sc[q]);
         }
     }
     let mut ends_total = EndFluxes::default();
@@ -514,15 +781,19 @@ fn ppm_rows_with<E: EdgeRule>(
     for c in 0..n {
         {
             let (a, b, cc, d) = (
-                &r(c + 1)[..l],
-                &r(c + 2)[..l],
-                &r(c + 3)[..l],
-                &r(c + 4)[..l],
+                ext_row(ext, l, c + 1),
+                ext_row(ext, l, c + 2),
+                ext_row(ext, l, c + 3),
+                ext_row(ext, l, c + 4),
             );
+            // The edge above row c: slopes of ext rows c+2 (kept) and c+3.
+            slopes_of::<E>(ext, l, c + 3, &mut s.slope_next);
+            let (sb, sc) = (&s.slope[..l], &s.slope_next[..l]);
             let up = &mut s.edge_next[..l];
             for q in 0..l {
-                up[q] = edge_value::<E>(a[q], b[q], cc[q], d[q]);
+                up[q] = edge_value::<E>(a[q], b[q], cc[q], d[q], sb[q], sc[q]);
             }
+            std::mem::swap(&mut s.slope, &mut s.slope_next);
             let (lo, up) = (&s.edge[..l], &s.edge_next[..l]);
             let [pl, pr, pc] = &mut s.par;
             let (pl, pr, pc) = (&mut pl[..l], &mut pr[..l], &mut pc[..l]);
@@ -568,18 +839,17 @@ fn ppm_rows_with<E: EdgeRule>(
                 s.faces[..l].copy_from_slice(&s.tflux[..l]);
             }
         } else {
-            let iw = &row(inv_air, c - 1)[..l];
+            let (h, g) = (&row(shx, c)[..l], &row(sgx, c)[..l]);
             let [ql, qr, qc] = &s.prev;
             let (ql, qr, qc) = (&ql[..l], &qr[..l], &qc[..l]);
             let mut mv = mass.row_mut(c - 1);
             let m = &mut mv.as_slice_mut().expect("lanes contiguous")[..l];
             for q in 0..l {
-                let t = face_flux(
+                let t = weighted_face_flux(
                     fl[q],
+                    (h[q], g[q]),
                     (ql[q], qr[q], qc[q]),
-                    iw[q],
                     (pl[q], pr[q], pc[q]),
-                    ie[q],
                 );
                 m[q] += tf[q] - t;
                 tf[q] = t;
