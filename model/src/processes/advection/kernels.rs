@@ -97,9 +97,9 @@ impl Scratch {
 /// set the CPU has, plus its baseline twin. The variants perform the same IEEE operations in the same order (no FMA
 /// contraction in Rust), so results are bit-identical whichever runs.
 macro_rules! multiversion {
-    ($(#[$attr:meta])* pub fn $name:ident / $portable:ident = $imp:ident ($($arg:ident: $ty:ty),*) -> $ret:ty) => {
+    ($(#[$attr:meta])* $vis:vis fn $name:ident / $portable:ident = $imp:ident ($($arg:ident: $ty:ty),*) -> $ret:ty) => {
         $(#[$attr])*
-        pub fn $name($($arg: $ty),*) -> $ret {
+        $vis fn $name($($arg: $ty),*) -> $ret {
             #[cfg(target_arch = "x86_64")]
             #[target_feature(enable = "avx512f")]
             unsafe fn avx512($($arg: $ty),*) -> $ret {
@@ -124,7 +124,8 @@ macro_rules! multiversion {
 
         /// The baseline-instruction-set build of the same kernel (for tests).
         #[doc(hidden)]
-        pub fn $portable($($arg: $ty),*) -> $ret {
+        #[allow(dead_code)]
+        $vis fn $portable($($arg: $ty),*) -> $ret {
             $imp($($arg),*)
         }
     };

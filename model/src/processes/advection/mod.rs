@@ -42,6 +42,7 @@
 //! air-mass fluxes and 1/air are computed once per sweep and layer and every
 //! tracer passes through them.
 
+#[macro_use]
 mod kernels;
 mod tags;
 
@@ -604,12 +605,7 @@ fn sweep_tags(
         bulk.resize(cells, 0.0);
         // Row by row: a z-sweep's planes are strided between rows.
         for plane in tag_planes.outer_iter() {
-            for (r, b) in bulk.chunks_exact_mut(cols).enumerate() {
-                let m = row(&plane, r);
-                for q in 0..cols {
-                    b[q] += m[q];
-                }
-            }
+            tags::add_plane(&mut bulk, &plane);
         }
     }
     let mut inv_bulk = std::mem::take(&mut w.inv_bulk);

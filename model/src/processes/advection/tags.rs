@@ -39,9 +39,14 @@ pub(super) fn ghost_share(tag: usize, boundary_tag: usize) -> f64 {
     }
 }
 
-/// 1 / bulk per cell, 0 where the bulk is 0 (PPM sends nothing out of an
-/// empty cell: its parabola is flat at 0).
-pub(super) fn inverse_bulk(bulk: &[f64], inv: &mut [f64]) {
+multiversion! {
+    /// 1 / bulk per cell, 0 where the bulk is 0 (PPM sends nothing out of an
+    /// empty cell: its parabola is flat at 0).
+    pub(super) fn inverse_bulk / inverse_bulk_portable = inverse_bulk_impl(bulk: &[f64], inv: &mut [f64]) -> ()
+}
+
+#[inline(always)]
+fn inverse_bulk_impl(bulk: &[f64], inv: &mut [f64]) {
     for (i, &b) in inv.iter_mut().zip(bulk) {
         *i = if b > 0.0 { 1.0 / b } else { 0.0 };
     }
@@ -53,7 +58,8 @@ pub(super) fn inverse_bulk(bulk: &[f64], inv: &mut [f64]) {
 /// n+1 faces; `air`: the air-mass flux (its sign picks the donor);
 /// `ghost`: the tag's share beyond the low and high ends, `None` for a
 /// periodic line. `work` is scratch. Returns what crossed the ends.
-pub(super) fn apportion_line(
+#[inline(always)]
+fn apportion_line_impl(
     m: &mut [f64],
     inv_bulk: &[f64],
     faces: &[f64],
@@ -87,7 +93,8 @@ pub(super) fn apportion_line(
 /// Move one tag across the n rows of an [n, L] plane (a y- or z-sweep;
 /// lanes independent). Arguments as in [`apportion_line`], with `faces`
 /// (n+1) x L row-major and `air` [n+1, L]; `work` is scratch.
-pub(super) fn apportion_rows(
+#[inline(always)]
+fn apportion_rows_impl(
     m: &mut ArrayViewMut2<f64>,
     inv_bulk: &ArrayView2<f64>,
     faces: &[f64],
@@ -142,6 +149,33 @@ pub(super) fn apportion_rows(
         total += ends_of_faces(tf[q], tf[n * l + q], ghost.is_none());
     }
     total
+}
+
+multiversion! {
+    /// [`apportion_line_impl`] in the widest vector instruction set.
+    pub(super) fn apportion_line / apportion_line_portable = apportion_line_impl(m: &mut [f64], inv_bulk: &[f64], faces: &[f64], air: &[f64], ghost: Option<[f64; 2]>, work: &mut Vec<f64>) -> EndFluxes
+}
+
+multiversion! {
+    /// [`apportion_rows_impl`] in the widest vector instruction set.
+    pub(super) fn apportion_rows / apportion_rows_portable = apportion_rows_impl(m: &mut ArrayViewMut2<f64>, inv_bulk: &ArrayView2<f64>, faces: &[f64], air: &ArrayView2<f64>, ghost: Option<[f64; 2]>, work: &mut Vec<f64>) -> EndFluxes
+}
+
+/// Add `plane` [rows, cols] (rows contiguous) to `bulk`, row by row.
+#[inline(always)]
+fn add_plane_impl(bulk: &mut [f64], plane: &ArrayView2<f64>) {
+    let cols = plane.ncols();
+    for (r, b) in bulk.chunks_exact_mut(cols).enumerate() {
+        let m = &plane.row(r).to_slice().expect("lanes contiguous")[..cols];
+        for q in 0..cols {
+            b[q] += m[q];
+        }
+    }
+}
+
+multiversion! {
+    /// A species' bulk as the sum of its tags: each tag plane added in turn.
+    pub(super) fn add_plane / add_plane_portable = add_plane_impl(bulk: &mut [f64], plane: &ArrayView2<f64>) -> ()
 }
 
 /// The mass crossing the two ends of a line given its end faces' fluxes
