@@ -55,6 +55,16 @@ impl Variables {
             .collect()
     }
 
+    /// The species groups summed into the totals, in output order (after
+    /// the species): PM25_TOTAL, then SOA_TOTAL, each when it applies.
+    pub fn total_groups(&self) -> Vec<&[usize]> {
+        [&self.particles, &self.soa_particles]
+            .into_iter()
+            .filter(|g| !g.is_empty())
+            .map(|g| g.as_slice())
+            .collect()
+    }
+
     /// Append the totals to per-species fields (all the same length).
     pub fn add_totals(&self, fields: &mut Vec<Vec<f64>>) {
         for group in [&self.particles, &self.soa_particles] {
@@ -90,6 +100,42 @@ pub fn species_concentrations(grid: &Grid, state: &State, nlev: usize) -> Vec<Ve
             out
         })
         .collect()
+}
+
+/// Add `1 / per` x the concentration of every species (tags summed),
+/// ug/m3, in the lowest `nlev` layers to `acc[s]` (flattened (z, y, x)),
+/// straight from the state: no field-sized temporary. Each cell's value is
+/// the same f64 as [`species_concentrations`]' (tags summed in tracer
+/// order, then divided by `per`), so a mean accumulated here equals one
+/// accumulated from those fields bit for bit; `per = 1` into zeros gives
+/// the fields themselves.
+pub fn add_species_concentrations(
+    grid: &Grid,
+    state: &State,
+    nlev: usize,
+    per: f64,
+    acc: &mut [Vec<f64>],
+) {
+    let t = &state.tracers;
+    let (ny, nx) = (grid.ny, grid.nx);
+    let mut row = vec![0.0; nx];
+    for (s, a) in acc.iter_mut().enumerate().take(t.species.len()) {
+        for k in 0..nlev {
+            for j in 0..ny {
+                row.fill(0.0);
+                for tr in t.tracers_of(s) {
+                    let m = state.mass.slice(ndarray::s![tr, k, j, ..]);
+                    for (i, (r, &m)) in row.iter_mut().zip(m.iter()).enumerate() {
+                        *r += m / grid.volume(k, j, i) / UG;
+                    }
+                }
+                let at = (k * ny + j) * nx;
+                for (a, &r) in a[at..at + nx].iter_mut().zip(&row) {
+                    *a += r / per;
+                }
+            }
+        }
+    }
 }
 
 /// Concentration of every species (tags summed) in one cell, ug/m3.

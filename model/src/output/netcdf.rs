@@ -9,7 +9,7 @@
 //! (stamped at the middle of their interval, with bounds, so daily
 //! resampling groups whole days) or instants at the interval ends.
 
-use super::fields::{self, species_concentrations, Variables};
+use super::fields::{self, add_species_concentrations, Variables};
 use super::set::{OutputSet, Staged};
 use crate::config::{Case, OutputMode};
 use crate::error::{Error, Result};
@@ -233,6 +233,32 @@ impl NetcdfWriter {
         interval: Option<(f64, f64)>,
         fields: &[Vec<f32>],
     ) -> Result<()> {
+        if fields.len() != self.vars.len() {
+            return Err(Error::output(
+                &self.path,
+                format!(
+                    "{} fields for a record of {} variables",
+                    fields.len(),
+                    self.vars.len()
+                ),
+            ));
+        }
+        self.write_record_with(time_hours, interval, |v, buf| {
+            buf.clear();
+            buf.extend_from_slice(&fields[v]);
+        })
+    }
+
+    /// Append one record, one variable at a time: `fill(v, buf)` puts
+    /// variable v's values (flattened as for [`Self::write_record`]) into
+    /// `buf`, which is reused, so a record never needs more than one
+    /// variable's float32 copy in memory.
+    pub fn write_record_with(
+        &mut self,
+        time_hours: f64,
+        interval: Option<(f64, f64)>,
+        mut fill: impl FnMut(usize, &mut Vec<f32>),
+    ) -> Result<()> {
         let path = self.path.clone();
         let e = |err: netcdf::Error| Error::output(&path, err);
         let missing = |name: &str| Error::output(&path, format!("variable {name} not defined"));
@@ -253,15 +279,32 @@ impl NetcdfWriter {
                 .put_values(&[a, b], [t..t + 1, 0..2])
                 .map_err(e)?;
         }
-        for (var, vals) in self.vars.iter().zip(fields) {
+        let mut vals = Vec::new();
+        for (n, var) in self.vars.iter().enumerate() {
             let mut v = f
                 .variable_mut(&var.name)
                 .ok_or_else(|| missing(&var.name))?;
             let d: Vec<usize> = v.dimensions().iter().map(|d| d.len()).collect();
+            let expected = match var.shape {
+                Shape::Volume => self.nlev * d[2] * d[3],
+                Shape::Surface => d[1] * d[2],
+                Shape::Tagged(n) => n * d[2] * d[3],
+            };
+            fill(n, &mut vals);
+            if vals.len() != expected {
+                return Err(Error::output(
+                    &path,
+                    format!(
+                        "variable {}: {} values for a record of {expected}",
+                        var.name,
+                        vals.len()
+                    ),
+                ));
+            }
             match var.shape {
-                Shape::Volume => v.put_values(vals, [t..t + 1, 0..self.nlev, 0..d[2], 0..d[3]]),
-                Shape::Surface => v.put_values(vals, [t..t + 1, 0..d[1], 0..d[2]]),
-                Shape::Tagged(n) => v.put_values(vals, [t..t + 1, 0..n, 0..d[2], 0..d[3]]),
+                Shape::Volume => v.put_values(&vals, [t..t + 1, 0..self.nlev, 0..d[2], 0..d[3]]),
+                Shape::Surface => v.put_values(&vals, [t..t + 1, 0..d[1], 0..d[2]]),
+                Shape::Tagged(n) => v.put_values(&vals, [t..t + 1, 0..n, 0..d[2], 0..d[3]]),
             }
             .map_err(e)?;
         }
@@ -390,8 +433,12 @@ pub struct ConcentrationFile {
     schedule: Schedule,
     interval_hours: f64,
     intervals: u64,
-    /// Running mean of the current interval, per species.
-    acc: Option<Vec<Vec<f64>>>,
+    /// Running mean of the current interval, per species (tags summed),
+    /// f64, flattened (z, y, x) over the output layers; zeroed after each
+    /// record, never reallocated. The only per-species field the sink holds:
+    /// records are written variable by variable from it (totals summed per
+    /// cell on the way), so the float32 copy is one variable long.
+    acc: Vec<Vec<f64>>,
     /// Run mean of the domain-mean surface concentration, per variable.
     surface: Vec<f64>,
     written: u64,
@@ -450,7 +497,7 @@ impl ConcentrationFile {
             schedule: Schedule::every(view.clock.steps_per_period),
             interval_hours: case.output.interval_hours,
             intervals: case.intervals(),
-            acc: None,
+            acc: Vec::new(),
             written: 0,
         })
     }
@@ -463,39 +510,53 @@ impl Sink for ConcentrationFile {
 
     fn after_step(&mut self, view: &View) -> Result<()> {
         let (g, state) = (&view.model.grid, &view.model.state);
+        let ns = state.tracers.species.len();
+        let len = self.nlev * g.ny * g.nx;
+        if self.acc.len() != ns {
+            self.acc = vec![vec![0.0; len]; ns];
+        }
         if self.mode == OutputMode::Mean {
             let per = self.schedule.every_steps as f64;
-            let c = species_concentrations(g, state, self.nlev);
-            let a = self
-                .acc
-                .get_or_insert_with(|| c.iter().map(|v| vec![0.0; v.len()]).collect());
-            for (a, c) in a.iter_mut().zip(&c) {
-                for (a, &c) in a.iter_mut().zip(c) {
-                    *a += c / per;
-                }
-            }
+            add_species_concentrations(g, state, self.nlev, per, &mut self.acc);
         }
         if !self.schedule.due(view.clock) {
             return Ok(());
         }
-        // Fields stay f64 until they are written (the file stores float32).
-        let mut fields = match self.acc.take() {
-            Some(a) => a,
-            None => species_concentrations(g, state, self.nlev),
-        };
-        self.vars.add_totals(&mut fields);
-        let plane = g.nx * g.ny;
-        for (acc, f) in self.surface.iter_mut().zip(&fields) {
-            *acc += f[..plane].iter().sum::<f64>() / plane as f64 / self.intervals as f64;
+        if self.mode == OutputMode::Instant {
+            add_species_concentrations(g, state, self.nlev, 1.0, &mut self.acc);
         }
-        let stored: Vec<Vec<f32>> = fields
-            .iter()
-            .map(|f| f.iter().map(|&v| v as f32).collect())
-            .collect();
+        // Fields stay f64 until they are written (the file stores float32):
+        // each variable is rounded once, as it is written.
+        let plane = g.nx * g.ny;
+        let groups = self.vars.total_groups();
+        let (acc, surface, intervals) = (&self.acc, &mut self.surface, self.intervals as f64);
         let (_, time, bounds) =
             super::record_time(self.mode, self.written as usize, self.interval_hours);
         if let Some(w) = self.writer.as_mut() {
-            w.write_record(time, bounds, &stored)?;
+            w.write_record_with(time, bounds, |v, buf| {
+                buf.clear();
+                let mut plane_sum = 0.0;
+                if v < ns {
+                    buf.extend(acc[v].iter().map(|&x| x as f32));
+                    plane_sum = acc[v][..plane].iter().sum::<f64>();
+                } else {
+                    let group = groups[v - ns];
+                    for c in 0..len {
+                        let mut total = 0.0;
+                        for &s in group {
+                            total += acc[s][c];
+                        }
+                        if c < plane {
+                            plane_sum += total;
+                        }
+                        buf.push(total as f32);
+                    }
+                }
+                surface[v] += plane_sum / plane as f64 / intervals;
+            })?;
+        }
+        for a in &mut self.acc {
+            a.fill(0.0);
         }
         self.written += 1;
         Ok(())

@@ -407,12 +407,12 @@ impl Sink for TagFile {
         }
         self.series.intervals.push((start, end));
         if let Some(w) = self.writer.as_mut() {
-            let stored: Vec<Vec<f32>> = self
-                .acc
-                .iter()
-                .map(|per_tag| per_tag.iter().flatten().map(|&v| v as f32).collect())
-                .collect();
-            w.write_record(time, bounds, &stored)?;
+            // One variable's float32 copy at a time.
+            let acc = &self.acc;
+            w.write_record_with(time, bounds, |v, buf| {
+                buf.clear();
+                buf.extend(acc[v].iter().flatten().map(|&x| x as f32));
+            })?;
         }
         self.acc
             .iter_mut()
