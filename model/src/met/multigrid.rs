@@ -404,3 +404,99 @@ fn v_cycle(levels: &mut [Level]) {
     relax(this, 1);
     relax(this, 0);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An operator with uneven conductances on an odd-sized grid (so the
+    /// coarse levels have single-column ends).
+    fn operator(nz: usize, ny: usize, nx: usize) -> Operator {
+        let mut seed = 12345u64;
+        let mut next = move || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            0.1 + (seed >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let kx = (0..ny * (nx + 1) * nz).map(|_| next()).collect();
+        let ky = (0..(ny + 1) * nx * nz).map(|_| next()).collect();
+        let kv = (0..ny * nx * nz)
+            .map(|c| {
+                if c % nz == nz - 1 {
+                    0.0
+                } else {
+                    300.0 * next()
+                }
+            })
+            .collect();
+        Operator::new(nz, ny, nx, kx, ky, kv)
+    }
+
+    fn dot(a: &[f64], b: &[f64]) -> f64 {
+        a.iter().zip(b).map(|(x, y)| x * y).sum()
+    }
+
+    #[test]
+    fn the_v_cycle_is_symmetric_and_positive_definite() {
+        let op = operator(4, 7, 9);
+        let n = op.cells();
+        let mut pre = Precondition::new(op, Preconditioner::Multigrid);
+        assert_eq!(
+            pre.levels.len(),
+            5,
+            "9 x 7 -> 5 x 4 -> 3 x 2 -> 2 x 1 -> 1 x 1"
+        );
+        let a: Vec<f64> = (0..n).map(|c| ((c * 7919) % 23) as f64 - 11.0).collect();
+        let b: Vec<f64> = (0..n).map(|c| ((c * 104729) % 17) as f64 - 8.0).collect();
+        let (mut ma, mut mb) = (vec![0.0; n], vec![0.0; n]);
+        pre.apply(&a, &mut ma);
+        pre.apply(&b, &mut mb);
+        let (ab, ba) = (dot(&ma, &b), dot(&a, &mb));
+        assert!(
+            (ab - ba).abs() <= 1e-12 * ab.abs().max(ba.abs()),
+            "{ab} vs {ba}"
+        );
+        assert!(dot(&ma, &a) > 0.0 && dot(&mb, &b) > 0.0);
+    }
+
+    /// Preconditioned CG iterations to cut the residual norm by 1e8.
+    fn pcg_iterations(op: Operator, kind: Preconditioner) -> usize {
+        let n = op.cells();
+        let b: Vec<f64> = (0..n).map(|c| ((c * 31) % 13) as f64 - 6.0).collect();
+        let mut pre = Precondition::new(op, kind);
+        let (mut x, mut r, mut z, mut q) = (vec![0.0; n], b.clone(), vec![0.0; n], vec![0.0; n]);
+        pre.apply(&r, &mut z);
+        let mut p = z.clone();
+        let mut rz = dot(&r, &z);
+        let target = 1e-8 * dot(&b, &b).sqrt();
+        for it in 0..10_000 {
+            if dot(&r, &r).sqrt() <= target {
+                return it;
+            }
+            pre.operator().apply(&p, &mut q);
+            let alpha = rz / dot(&p, &q);
+            x.iter_mut().zip(&p).for_each(|(a, d)| *a += alpha * d);
+            r.iter_mut().zip(&q).for_each(|(a, d)| *a -= alpha * d);
+            pre.apply(&r, &mut z);
+            let rz_new = dot(&r, &z);
+            p.iter_mut()
+                .zip(&z)
+                .for_each(|(a, d)| *a = d + rz_new / rz * *a);
+            rz = rz_new;
+        }
+        usize::MAX
+    }
+
+    #[test]
+    fn multigrid_cuts_the_cg_iterations_on_uneven_coefficients() {
+        // CG needs O(n) iterations for the horizontal coupling of an n x n
+        // grid under line preconditioning, O(1) under a working multigrid.
+        let lines = pcg_iterations(operator(6, 63, 64), Preconditioner::VerticalLines);
+        let mg = pcg_iterations(operator(6, 63, 64), Preconditioner::Multigrid);
+        println!(
+            "64 x 63 x 6, residual / 1e8: vertical lines {lines}, multigrid {mg} CG iterations"
+        );
+        assert!(mg <= 20 && 4 * mg <= lines, "lines {lines}, multigrid {mg}");
+    }
+}
