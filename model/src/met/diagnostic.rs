@@ -28,8 +28,11 @@
 //! divergence in every cell, with the ground and the model top closed and
 //! the lateral boundaries open (lambda = 0 there). The Euler-Lagrange
 //! condition is a 7-point elliptic equation for the multiplier, solved by
-//! conjugate gradients preconditioned with exact vertical-line solves (the
-//! grid's aspect ratio makes the vertical coupling dominant). The ratio of
+//! conjugate gradients preconditioned with one multigrid V-cycle (vertical-
+//! line relaxation, coarsening in x and y only; see `multigrid`), to the
+//! same divergence tolerance whatever the preconditioner. Hour after hour
+//! ([`DiagnosticWind::solve_next`]) the solve starts from the previous
+//! hour's multiplier. The ratio of
 //! horizontal to vertical weights alpha_h/alpha_v is the local Froude number
 //! (after Ross et al. 1988, J. Appl. Meteorol. 27, 785): stable air adjusts
 //! sideways, around an obstacle; neutral air adjusts vertically, over it.
