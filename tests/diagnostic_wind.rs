@@ -359,3 +359,79 @@ fn terrain_can_come_from_a_netcdf_file() {
         "{err}"
     );
 }
+
+/// Largest difference between two winds' face values, m/s.
+fn max_difference(a: &airshed::met::diagnostic::Wind, b: &airshed::met::diagnostic::Wind) -> f64 {
+    let d = |x: &Array3<f64>, y: &Array3<f64>| {
+        x.iter()
+            .zip(y)
+            .fold(0.0f64, |m, (p, q)| m.max((p - q).abs()))
+    };
+    d(&a.u_face, &b.u_face)
+        .max(d(&a.v_face, &b.v_face))
+        .max(d(&a.w_top, &b.w_top))
+}
+
+#[test]
+fn multigrid_needs_far_fewer_iterations_than_line_preconditioning_for_the_same_wind() {
+    use airshed::met::diagnostic::Preconditioner;
+    // 100 x 100 columns of 2 km over a 400 m hill: the horizontal coupling
+    // across the domain is what the vertical-line preconditioner leaves to
+    // CG (O(n) iterations), multigrid takes it on (O(1)).
+    let g = cartesian(100, 2000.0, &TOPS);
+    let rho = density(&g);
+    let mut model = DiagnosticWind::new(&g, hill(&g, 400.0, 20.0));
+    // Stable night air (Fr = 3 / (0.02 * 400) < 1) with cooled slopes: the
+    // adjustment is mostly horizontal, around the hill.
+    let f = Forcing {
+        slope_dtheta: -3.0,
+        mixing_height: 300.0,
+        ..forcing(3.0, 0.02)
+    };
+    model.preconditioner = Preconditioner::VerticalLines;
+    let (lines, by_lines) = model.solve(&f, &rho).unwrap();
+    model.preconditioner = Preconditioner::Multigrid;
+    let (mg, by_mg) = model.solve(&f, &rho).unwrap();
+    let diff = max_difference(&lines, &mg);
+    println!(
+        "100x100x10 hill: vertical lines {by_lines:?}\n  multigrid {by_mg:?}\n  largest wind difference {diff:e} m/s"
+    );
+    assert!(by_mg.iterations <= 20, "{}", by_mg.iterations);
+    assert!(5 * by_mg.iterations <= by_lines.iterations);
+    for r in [by_lines, by_mg] {
+        assert!(r.max_divergence_after <= 1.01 * DIVERGENCE_TOLERANCE);
+    }
+    // Both meet the divergence tolerance; a residual divergence eps spread
+    // over the domain's width L changes the wind by at most about eps L.
+    let width = g.nx as f64 * 2000.0;
+    assert!(diff < DIVERGENCE_TOLERANCE * width, "{diff}");
+}
+
+#[test]
+fn the_next_hour_starts_from_the_previous_multiplier_and_gets_the_same_wind() {
+    let g = cartesian(60, 2000.0, &TOPS);
+    let rho = density(&g);
+    let terrain = || hill(&g, 400.0, 12.0);
+    let mut warm = DiagnosticWind::new(&g, terrain());
+    let mut cold = DiagnosticWind::new(&g, terrain());
+    cold.warm_start = false;
+    let hours = [forcing(5.0, 0.01), forcing(5.3, 0.011), forcing(5.6, 0.012)];
+    let (mut warm_its, mut cold_its) = (0, 0);
+    for (h, f) in hours.iter().enumerate() {
+        let (a, ra) = warm.solve_next(f, &rho).unwrap();
+        let (b, rb) = cold.solve_next(f, &rho).unwrap();
+        let diff = max_difference(&a, &b);
+        println!("hour {h}: warm {ra:?}, cold {rb:?}, largest wind difference {diff:e} m/s");
+        assert_eq!(ra.warm_start, h > 0);
+        assert!(!rb.warm_start);
+        assert!(ra.max_divergence_after <= 1.01 * DIVERGENCE_TOLERANCE);
+        assert!(diff < DIVERGENCE_TOLERANCE * g.nx as f64 * 2000.0, "{diff}");
+        if h > 0 {
+            warm_its += ra.iterations;
+            cold_its += rb.iterations;
+        }
+    }
+    assert!(warm_its < cold_its, "warm {warm_its}, cold {cold_its}");
+    assert_eq!(warm.totals.hours, 3);
+    assert_eq!(warm.totals.warm_starts, 2);
+}

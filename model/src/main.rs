@@ -461,6 +461,17 @@ fn summary_text(s: &airshed::simulation::RunSummary) -> String {
     if s.synthetic_meteorology {
         let _ = writeln!(text, "meteorology: {} ", s.meteorology);
     }
+    if let Some(m) = &s.met_solves {
+        let _ = writeln!(
+            text,
+            "diagnostic winds: {} hourly solves, {} CG iterations ({:.1} per hour, {} warm starts), {:.1} s",
+            m.hours,
+            m.iterations,
+            m.iterations as f64 / m.hours.max(1) as f64,
+            m.warm_starts,
+            m.seconds
+        );
+    }
     let _ = writeln!(text, "output: {}", s.output_file);
     for f in &s.other_files {
         let _ = writeln!(text, "output: {f}");

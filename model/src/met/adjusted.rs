@@ -74,7 +74,7 @@ impl TerrainAdjustedMet {
             theta: th0,
             z0,
         };
-        let (wind, report) = self.model.solve(&forcing, &m.density)?;
+        let (wind, report) = self.model.solve_next(&forcing, &m.density)?;
         self.last_report = report;
         m.u_face = wind.u_face;
         m.v_face = wind.v_face;
@@ -103,6 +103,10 @@ impl super::Records for TerrainAdjustedMet {
             t.iter().cloned().fold(f64::INFINITY, f64::min),
             t.iter().cloned().fold(f64::NEG_INFINITY, f64::max),
         )
+    }
+
+    fn solve_totals(&self) -> Option<super::diagnostic::SolveTotals> {
+        Some(self.model.totals)
     }
 
     fn synthetic(&self) -> bool {

@@ -28,12 +28,17 @@
 //! divergence in every cell, with the ground and the model top closed and
 //! the lateral boundaries open (lambda = 0 there). The Euler-Lagrange
 //! condition is a 7-point elliptic equation for the multiplier, solved by
-//! conjugate gradients preconditioned with exact vertical-line solves (the
-//! grid's aspect ratio makes the vertical coupling dominant). The ratio of
+//! conjugate gradients preconditioned with one multigrid V-cycle (vertical-
+//! line relaxation, coarsening in x and y only; see `multigrid`), to the
+//! same divergence tolerance whatever the preconditioner. Hour after hour
+//! ([`DiagnosticWind::solve_next`]) the solve starts from the previous
+//! hour's multiplier. The ratio of
 //! horizontal to vertical weights alpha_h/alpha_v is the local Froude number
 //! (after Ross et al. 1988, J. Appl. Meteorol. 27, 785): stable air adjusts
 //! sideways, around an obstacle; neutral air adjusts vertically, over it.
 
+pub use super::multigrid::Preconditioner;
+use super::multigrid::{Operator, Precondition};
 use super::terrain::Terrain;
 use super::{x_face_mean, y_face_mean, GRAVITY};
 use crate::error::{Error, Result};
@@ -81,10 +86,34 @@ pub struct Forcing {
 /// What one adjustment did.
 #[derive(Debug, Clone, Copy, Default, serde::Serialize)]
 pub struct AdjustReport {
+    /// Conjugate-gradient iterations, and whether they started from the
+    /// previous hour's multiplier.
     pub iterations: usize,
+    pub warm_start: bool,
     /// Largest |mass divergence| / air mass of any cell, 1/s, before and after.
     pub max_divergence_before: f64,
     pub max_divergence_after: f64,
+    /// Wall seconds of the adjustment (timing only, not an answer).
+    pub seconds: f64,
+}
+
+/// Running totals of the hourly adjustments of one met source.
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+pub struct SolveTotals {
+    pub hours: usize,
+    pub iterations: usize,
+    /// Hours that started from the previous hour's multiplier.
+    pub warm_starts: usize,
+    pub seconds: f64,
+}
+
+impl SolveTotals {
+    fn add(&mut self, r: &AdjustReport) {
+        self.hours += 1;
+        self.iterations += r.iterations;
+        self.warm_starts += r.warm_start as usize;
+        self.seconds += r.seconds;
+    }
 }
 
 /// A 3-D wind on the C grid: face winds and the terrain-following vertical
@@ -99,6 +128,14 @@ pub struct Wind {
 pub struct DiagnosticWind {
     pub grid: Grid,
     pub terrain: Terrain,
+    /// Preconditioner of the adjustment (multigrid unless changed).
+    pub preconditioner: Preconditioner,
+    /// Whether [`Self::solve_next`] starts from the previous hour's multiplier.
+    pub warm_start: bool,
+    /// The multiplier of the last [`Self::solve_next`].
+    multiplier: Option<Vec<f64>>,
+    /// Totals over the [`Self::solve_next`] calls.
+    pub totals: SolveTotals,
 }
 
 impl DiagnosticWind {
@@ -106,6 +143,10 @@ impl DiagnosticWind {
         DiagnosticWind {
             grid: grid.clone(),
             terrain,
+            preconditioner: Preconditioner::Multigrid,
+            warm_start: true,
+            multiplier: None,
+            totals: SolveTotals::default(),
         }
     }
 
@@ -212,11 +253,46 @@ impl DiagnosticWind {
         })
     }
 
-    /// First guess plus mass-consistent adjustment.
+    /// First guess plus mass-consistent adjustment, from lambda = 0.
     pub fn solve(&self, f: &Forcing, density: &Array3<f64>) -> Result<(Wind, AdjustReport)> {
         let mut wind = self.first_guess(f);
         let froude = self.froude(f, &wind);
-        let report = adjust(&self.grid, &mut wind, density, &froude)?;
+        let (report, _) = adjust_with(
+            &self.grid,
+            &mut wind,
+            density,
+            &froude,
+            self.preconditioner,
+            None,
+        )?;
+        Ok((wind, report))
+    }
+
+    /// [`Self::solve`] for the next met hour: the adjustment starts from the
+    /// previous call's multiplier (the first from zero; every call when
+    /// `warm_start` is off) and the totals count it. Answers differ from a
+    /// cold solve only within [`DIVERGENCE_TOLERANCE`]; since the start
+    /// depends on the hours solved before, hours must be solved in the same
+    /// order for bit-identical runs (they are: the run asks for them in time
+    /// order, whatever the thread count or decomposition).
+    pub fn solve_next(
+        &mut self,
+        f: &Forcing,
+        density: &Array3<f64>,
+    ) -> Result<(Wind, AdjustReport)> {
+        let mut wind = self.first_guess(f);
+        let froude = self.froude(f, &wind);
+        let start = self.multiplier.as_deref().filter(|_| self.warm_start);
+        let (report, lambda) = adjust_with(
+            &self.grid,
+            &mut wind,
+            density,
+            &froude,
+            self.preconditioner,
+            start,
+        )?;
+        self.multiplier = Some(lambda);
+        self.totals.add(&report);
         Ok((wind, report))
     }
 }
@@ -247,85 +323,6 @@ pub fn mass_divergence(g: &Grid, wind: &Wind, density: &Array3<f64>) -> Array3<f
     })
 }
 
-/// Face conductances of the adjustment, column-major ([column][k]).
-struct Operator {
-    nz: usize,
-    ny: usize,
-    nx: usize,
-    /// x-faces [(j*(nx+1)+i)*nz + k], y-faces [(j*nx+i)*nz + k] for j in 0..=ny,
-    /// vertical faces [(j*nx+i)*nz + k] = top of layer k (last = lid, 0).
-    kx: Vec<f64>,
-    ky: Vec<f64>,
-    kv: Vec<f64>,
-    diag: Vec<f64>,
-}
-
-impl Operator {
-    fn col(&self, j: usize, i: usize) -> usize {
-        (j * self.nx + i) * self.nz
-    }
-
-    /// out = L p for one column.
-    fn apply_column(&self, p: &[f64], c: usize, out: &mut [f64]) {
-        let (nz, nx, ny) = (self.nz, self.nx, self.ny);
-        let (j, i) = (c / nx, c % nx);
-        let base = c * nz;
-        for k in 0..nz {
-            let me = p[base + k];
-            let mut acc = self.diag[base + k] * me;
-            if i > 0 {
-                acc -= self.kx[(j * (nx + 1) + i) * nz + k] * p[base - nz + k];
-            }
-            if i + 1 < nx {
-                acc -= self.kx[(j * (nx + 1) + i + 1) * nz + k] * p[base + nz + k];
-            }
-            if j > 0 {
-                acc -= self.ky[(j * nx + i) * nz + k] * p[self.col(j - 1, i) + k];
-            }
-            if j + 1 < ny {
-                acc -= self.ky[((j + 1) * nx + i) * nz + k] * p[self.col(j + 1, i) + k];
-            }
-            if k > 0 {
-                acc -= self.kv[base + k - 1] * p[base + k - 1];
-            }
-            if k + 1 < nz {
-                acc -= self.kv[base + k] * p[base + k + 1];
-            }
-            out[k] = acc;
-        }
-    }
-
-    fn apply(&self, p: &[f64], out: &mut [f64]) {
-        out.par_chunks_mut(self.nz)
-            .enumerate()
-            .for_each(|(c, o)| self.apply_column(p, c, o));
-    }
-
-    /// z = M^-1 r with M the vertical-line (tridiagonal) part of L.
-    fn precondition(&self, r: &[f64], z: &mut [f64]) {
-        let nz = self.nz;
-        // One scratch column per worker, any number of layers.
-        z.par_chunks_mut(nz).enumerate().for_each_init(
-            || vec![0.0f64; nz],
-            |cprime, (c, zc)| {
-                let base = c * nz;
-                let mut prev = 0.0;
-                for k in 0..nz {
-                    let a = if k > 0 { -self.kv[base + k - 1] } else { 0.0 };
-                    let cc = if k + 1 < nz { -self.kv[base + k] } else { 0.0 };
-                    let denom = self.diag[base + k] - a * prev;
-                    cprime[k] = cc / denom;
-                    zc[k] = (r[base + k] - a * if k > 0 { zc[k - 1] } else { 0.0 }) / denom;
-                    prev = cprime[k];
-                }
-                for k in (0..nz.saturating_sub(1)).rev() {
-                    zc[k] -= cprime[k] * zc[k + 1];
-                }
-            },
-        );
-    }
-}
-
 /// Sum in fixed chunks, so the result does not depend on the thread count.
 fn dot(a: &[f64], b: &[f64]) -> f64 {
     const CHUNK: usize = 8192;
@@ -337,7 +334,8 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
     parts.iter().sum()
 }
 
-/// Make `wind` mass-consistent with the least weighted change (module notes).
+/// Make `wind` mass-consistent with the least weighted change (module notes),
+/// by multigrid-preconditioned conjugate gradients from lambda = 0.
 /// `froude` sets the local ratio of horizontal to vertical weights.
 pub fn adjust(
     g: &Grid,
@@ -345,6 +343,22 @@ pub fn adjust(
     density: &Array3<f64>,
     froude: &Array3<f64>,
 ) -> Result<AdjustReport> {
+    adjust_with(g, wind, density, froude, Preconditioner::Multigrid, None).map(|(r, _)| r)
+}
+
+/// [`adjust`] with a choice of preconditioner and a first guess of the
+/// multiplier (column-major, [(j*nx+i)*nz + k], as returned); returns the
+/// multiplier found. The first guess is used only where the wind needs
+/// adjusting at all and where it leaves a smaller residual than lambda = 0.
+pub fn adjust_with(
+    g: &Grid,
+    wind: &mut Wind,
+    density: &Array3<f64>,
+    froude: &Array3<f64>,
+    preconditioner: Preconditioner,
+    start: Option<&[f64]>,
+) -> Result<(AdjustReport, Vec<f64>)> {
+    let clock = std::time::Instant::now();
     let (nz, ny, nx) = (g.nz, g.ny, g.nx);
     let ncell = nz * ny * nx;
     let before = mass_divergence(g, wind, density);
@@ -371,20 +385,14 @@ pub fn adjust(
             g.y_face_dist[[j, i]]
         }
     };
-    let mut op = Operator {
-        nz,
-        ny,
-        nx,
-        kx: vec![0.0; ny * (nx + 1) * nz],
-        ky: vec![0.0; (ny + 1) * nx * nz],
-        kv: vec![0.0; ny * nx * nz],
-        diag: vec![0.0; ncell],
-    };
+    let mut kx = vec![0.0; ny * (nx + 1) * nz];
+    let mut ky = vec![0.0; (ny + 1) * nx * nz];
+    let mut kv = vec![0.0; ny * nx * nz];
     for j in 0..ny {
         for i in 0..=nx {
             for k in 0..nz {
                 let r = rho_x(k, j, i);
-                op.kx[(j * (nx + 1) + i) * nz + k] =
+                kx[(j * (nx + 1) + i) * nz + k] =
                     r * r * g.x_face_len[[j, i]] * g.dz[k] / x_dist(j, i);
             }
         }
@@ -393,8 +401,7 @@ pub fn adjust(
         for i in 0..nx {
             for k in 0..nz {
                 let r = rho_y(k, j, i);
-                op.ky[(j * nx + i) * nz + k] =
-                    r * r * g.y_face_len[[j, i]] * g.dz[k] / y_dist(j, i);
+                ky[(j * nx + i) * nz + k] = r * r * g.y_face_len[[j, i]] * g.dz[k] / y_dist(j, i);
             }
         }
     }
@@ -403,27 +410,12 @@ pub fn adjust(
             for k in 0..nz.saturating_sub(1) {
                 let r = 0.5 * (density[[k, j, i]] + density[[k + 1, j, i]]);
                 let a2 = 0.5 * (alpha_v2(k, j, i) + alpha_v2(k + 1, j, i));
-                op.kv[(j * nx + i) * nz + k] =
+                kv[(j * nx + i) * nz + k] =
                     r * r * g.area[[j, i]] / (a2 * (g.z_mid[k + 1] - g.z_mid[k]));
             }
         }
     }
-    for j in 0..ny {
-        for i in 0..nx {
-            let base = (j * nx + i) * nz;
-            for k in 0..nz {
-                let mut d = op.kx[(j * (nx + 1) + i) * nz + k]
-                    + op.kx[(j * (nx + 1) + i + 1) * nz + k]
-                    + op.ky[(j * nx + i) * nz + k]
-                    + op.ky[((j + 1) * nx + i) * nz + k];
-                if k > 0 {
-                    d += op.kv[base + k - 1];
-                }
-                d += op.kv[base + k];
-                op.diag[base + k] = d;
-            }
-        }
-    }
+    let mut pre = Precondition::new(Operator::new(nz, ny, nx, kx, ky, kv), preconditioner);
     // Right-hand side: the first guess's net outward mass flux, and the
     // scale that turns a residual into a divergence (1/s).
     let mut b = vec![0.0; ncell];
@@ -446,7 +438,17 @@ pub fn adjust(
     let mut r = b.clone();
     let mut z = vec![0.0; ncell];
     let mut q = vec![0.0; ncell];
-    op.precondition(&r, &mut z);
+    let mut warm_start = false;
+    if let Some(first) = start.filter(|s| s.len() == ncell && max_div(&b) > DIVERGENCE_TOLERANCE) {
+        pre.operator().apply(first, &mut q);
+        let r0: Vec<f64> = b.iter().zip(&q).map(|(bb, qq)| bb - qq).collect();
+        if dot(&r0, &r0) < dot(&b, &b) {
+            phi.copy_from_slice(first);
+            r = r0;
+            warm_start = true;
+        }
+    }
+    pre.apply(&r, &mut z);
     let mut p = z.clone();
     let mut rz = dot(&r, &z);
     let mut iterations = 0;
@@ -460,7 +462,7 @@ pub fn adjust(
                 ),
             });
         }
-        op.apply(&p, &mut q);
+        pre.operator().apply(&p, &mut q);
         let alpha = rz / dot(&p, &q);
         phi.par_iter_mut()
             .zip(&p)
@@ -468,7 +470,7 @@ pub fn adjust(
         r.par_iter_mut()
             .zip(&q)
             .for_each(|(x, qq)| *x -= alpha * qq);
-        op.precondition(&r, &mut z);
+        pre.apply(&r, &mut z);
         let rz_new = dot(&r, &z);
         let beta = rz_new / rz;
         rz = rz_new;
@@ -511,11 +513,14 @@ pub fn adjust(
         }
     }
     let after = mass_divergence(g, wind, density);
-    Ok(AdjustReport {
+    let report = AdjustReport {
         iterations,
+        warm_start,
         max_divergence_before: max_before,
         max_divergence_after: after.iter().fold(0.0f64, |m, d| m.max(d.abs())),
-    })
+        seconds: clock.elapsed().as_secs_f64(),
+    };
+    Ok((report, phi))
 }
 
 /// Earth-relative 10 m wind from a speed and the direction it blows from.

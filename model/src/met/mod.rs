@@ -10,6 +10,7 @@ pub mod adjusted;
 pub mod analytic;
 pub mod diagnostic;
 pub mod land_use;
+mod multigrid;
 pub mod netcdf;
 pub mod pbl;
 pub mod reanalysis;
@@ -516,6 +517,11 @@ pub trait MetSource: Send {
     fn check_records(&mut self, _until_s: f64) -> Result<()> {
         Ok(())
     }
+    /// Totals of the diagnostic wind model's hourly adjustments so far
+    /// (None for sources without one).
+    fn solve_totals(&self) -> Option<diagnostic::SolveTotals> {
+        None
+    }
 }
 
 /// Indices of the records a run from 0 to `until_s` reads: from the last
@@ -542,6 +548,10 @@ pub trait Records: Send {
     fn cache(&mut self) -> &mut RecordCache;
     fn description(&self) -> String;
     fn synthetic(&self) -> bool;
+    /// See [`MetSource::solve_totals`].
+    fn solve_totals(&self) -> Option<diagnostic::SolveTotals> {
+        None
+    }
     /// Read (uncached) every record a run to `until_s` uses; hourly
     /// records made on demand (`record_times` None) are synthetic and
     /// checked when made.
@@ -580,6 +590,10 @@ impl<R: Records> MetSource for R {
 
     fn check_records(&mut self, until_s: f64) -> Result<()> {
         Records::check_records(self, until_s)
+    }
+
+    fn solve_totals(&self) -> Option<diagnostic::SolveTotals> {
+        Records::solve_totals(self)
     }
 }
 
@@ -690,5 +704,8 @@ impl MetSource for Window {
     }
     fn check_records(&mut self, until_s: f64) -> Result<()> {
         self.inner.check_records(until_s)
+    }
+    fn solve_totals(&self) -> Option<diagnostic::SolveTotals> {
+        self.inner.solve_totals()
     }
 }

@@ -296,6 +296,18 @@ impl RegimeMet {
         })
     }
 
+    /// The adjustment's preconditioner and whether each hour starts from
+    /// the previous hour's multiplier (default: multigrid, warm).
+    pub fn with_solver(
+        mut self,
+        preconditioner: super::diagnostic::Preconditioner,
+        warm_start: bool,
+    ) -> Self {
+        self.model.preconditioner = preconditioner;
+        self.model.warm_start = warm_start;
+        self
+    }
+
     /// Roughness and land use per cell from a land-cover map: each
     /// column's u*, L, stable mixing height and Kz follow from its own z0;
     /// the regional surface layer and the diagnostic model's first-guess
@@ -478,7 +490,7 @@ impl RegimeMet {
             theta: t_surface,
             z0: z0_region,
         };
-        let (wind, report) = self.model.solve(&forcing, &m.density)?;
+        let (wind, report) = self.model.solve_next(&forcing, &m.density)?;
         self.last_report = report;
         m.u_face = wind.u_face;
         m.v_face = wind.v_face;
@@ -709,6 +721,10 @@ impl super::Records for RegimeMet {
             t.iter().cloned().fold(f64::INFINITY, f64::min),
             t.iter().cloned().fold(f64::NEG_INFINITY, f64::max),
         )
+    }
+
+    fn solve_totals(&self) -> Option<super::diagnostic::SolveTotals> {
+        Some(self.model.totals)
     }
 
     fn synthetic(&self) -> bool {

@@ -29,6 +29,8 @@ pub struct RunSummary {
     pub wall_seconds: f64,
     pub meteorology: String,
     pub synthetic_meteorology: bool,
+    /// The diagnostic wind model's hourly adjustments (diagnostic met only).
+    pub met_solves: Option<crate::met::diagnostic::SolveTotals>,
     /// The concentration NetCDF file (empty when none was written).
     pub output_file: String,
     /// Other files written: site series, meteorology.
@@ -77,6 +79,7 @@ impl RunSummary {
             wall_seconds: sim.started.elapsed().as_secs_f64(),
             meteorology: m.met.description(),
             synthetic_meteorology: m.met.synthetic(),
+            met_solves: m.met.solve_totals(),
             output_file: String::new(),
             other_files: vec![],
             worst_relative_residual: budget
