@@ -236,7 +236,7 @@ fn substep(b: &mut [f64], l: &Layer, dts: f64, w: &mut Rows) {
             let i = nx - 1;
             let mut v = last + w.x_loss[0] + w.x_gain[i] + w.x_loss[nx];
             if seam_y && j == ny - 1 {
-                v = v + w.seam_loss[i];
+                v += w.seam_loss[i];
             }
             out[i] = v + yg[i] + yl[i];
         }
