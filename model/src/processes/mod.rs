@@ -135,9 +135,9 @@ pub fn standard_split(
         )));
     }
     if p.horizontal_kh_m2s > 0.0 {
-        list.push(Box::new(diffusion::HorizontalDiffusion {
-            kh: p.horizontal_kh_m2s,
-        }));
+        list.push(Box::new(diffusion::HorizontalDiffusion::new(
+            p.horizontal_kh_m2s,
+        )));
     }
     if p.vertical_diffusion {
         list.push(Box::new(diffusion::VerticalDiffusion {
