@@ -139,9 +139,25 @@ pub fn standard_split(
             kh: p.horizontal_kh_m2s,
         }));
     }
-    if p.vertical_diffusion {
+    // Dry deposition is the lower boundary of vertical mixing (CMAQ's
+    // vdiffacmx, CAMx's vdiffimp): one column pass, before chemistry.
+    let dry_deposition = if p.dry_deposition {
+        let default_land_use =
+            crate::met::land_use::LandUse::from_name(&p.land_use).ok_or_else(|| {
+                crate::error::Error::config(
+                    &case.file,
+                    "physics.land_use",
+                    "a Wesely land-use name",
+                )
+            })?;
+        Some(deposition::DryDeposition { default_land_use })
+    } else {
+        None
+    };
+    if p.vertical_diffusion || dry_deposition.is_some() {
         list.push(Box::new(diffusion::VerticalDiffusion {
-            theta: p.vertical_diffusion_theta,
+            theta: p.vertical_diffusion.then_some(p.vertical_diffusion_theta),
+            dry_deposition,
         }));
     }
     let names: Vec<&str> = tracers.species.iter().map(|s| s.name).collect();
@@ -154,17 +170,6 @@ pub fn standard_split(
         } else {
             list.push(Box::new(chemistry));
         }
-    }
-    if p.dry_deposition {
-        let default_land_use =
-            crate::met::land_use::LandUse::from_name(&p.land_use).ok_or_else(|| {
-                crate::error::Error::config(
-                    &case.file,
-                    "physics.land_use",
-                    "a Wesely land-use name",
-                )
-            })?;
-        list.push(Box::new(deposition::DryDeposition { default_land_use }));
     }
     if p.wet_deposition {
         list.push(Box::new(deposition::WetDeposition));
