@@ -21,6 +21,11 @@
 //!   sunlight, temperature and leaf wetness ([`super::surface_resistance`]);
 //!   other gases keep the species table's constant r_c.
 //! The loss acts on the lowest layer, whose midpoint is the reference height.
+//! It runs in [`super::diffusion::VerticalDiffusion`]'s column pass, fused
+//! with diffusion when no chemistry runs, else alone after chemistry
+//! ([`super::standard_split`]; [`DryDeposition`] holds
+//! its settings, [`DryStep`] what a step shares: r_a, the surface state and
+//! the Schmidt scale per column, v_d once per species and cell).
 //!
 //! Wet deposition ([`column_scavenging_rates`]), per layer:
 //! - below-cloud scavenging in the CALPUFF form (Scire et al. 2000, CALPUFF
@@ -234,9 +239,9 @@ pub fn surfaces(ctx: &StepContext, default: LandUse) -> Array2<Surface> {
     })
 }
 
-/// Dry deposition's settings. It has no process of its own: it runs inside
-/// [`super::diffusion::VerticalDiffusion`]'s column pass, as the lower
-/// boundary of the vertical mixing (module notes of `diffusion`). Columns
+/// Dry deposition's settings. It runs in a
+/// [`super::diffusion::VerticalDiffusion`] column pass, as the lower
+/// boundary of the vertical mixing or alone (module notes). Columns
 /// whose met gives no land use take `default_land_use` (the case's
 /// `physics.land_use`).
 #[derive(Debug, Clone, Copy)]

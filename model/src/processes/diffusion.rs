@@ -6,7 +6,17 @@
 //!   depends only on the column, so it is factorised once per step (Thomas
 //!   algorithm, e.g. Press et al., Numerical Recipes, 2.4) and applied to all
 //!   tracers, vectorised along x. Backward Euler gives an M-matrix, so the
-//!   solution stays positive for any step.
+//!   solution stays positive for any step. The pass runs by rows of columns
+//!   (one j, all k): a row's factors are built once and every tracer's row
+//!   (nz x nx values) is solved while it is in cache. When no chemistry
+//!   sits between them ([`super::standard_split`]), dry deposition is the
+//!   column's lower boundary in the same pass, as in CMAQ (`vdiffacmx.F`:
+//!   the lowest layer decays by exp(-v_d dt / dz1) inside the vertical
+//!   mixing, ISAM tags by the same factor) and CAMx (`vdiffimp.f`: v_d in
+//!   the lowest diagonal): right after the solve the lowest layer keeps
+//!   exp(-v_d dt / dz0) of its mass (the exact decay of
+//!   [`super::deposition`], one factor per species and cell for all its
+//!   tags), which equals diffusion followed by deposition bit for bit.
 //! - Horizontal: explicit, constant K_h, both directions at once, with
 //!   sub-steps keeping dt * sum(D)/M <= 1/2 (positivity of forward Euler),
 //!   at most [`crate::limits::MAX_SUBSTEPS`] of them (else exit 5 naming
