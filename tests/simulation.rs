@@ -144,8 +144,8 @@ fn outputs_are_deflated_netcdf4_with_bounds_names_sites_and_met() {
     for p in [
         "emissions",
         "advection",
-        // Dry deposition is vertical diffusion's lower boundary: one process.
-        "vertical diffusion and dry deposition",
+        "vertical diffusion",
+        "dry deposition",
     ] {
         assert!(s.process_seconds.contains_key(p), "no time for {p}");
     }
