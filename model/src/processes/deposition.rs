@@ -21,7 +21,8 @@
 //!   sunlight, temperature and leaf wetness ([`super::surface_resistance`]);
 //!   other gases keep the species table's constant r_c.
 //! The loss acts on the lowest layer, whose midpoint is the reference height.
-//! It runs in [`super::diffusion::VerticalDiffusion`]'s column pass, fused
+//!
+//! Dry deposition runs in [`super::diffusion::VerticalDiffusion`]'s column pass, fused
 //! with diffusion when no chemistry runs, else alone after chemistry
 //! ([`super::standard_split`]; [`DryDeposition`] holds
 //! its settings, [`DryStep`] what a step shares: r_a, the surface state and
