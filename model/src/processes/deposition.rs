@@ -22,6 +22,12 @@
 //!   other gases keep the species table's constant r_c.
 //! The loss acts on the lowest layer, whose midpoint is the reference height.
 //!
+//! Dry deposition runs in [`super::diffusion::VerticalDiffusion`]'s column pass, fused
+//! with diffusion when no chemistry runs, else alone after chemistry
+//! ([`super::standard_split`]; [`DryDeposition`] holds
+//! its settings, [`DryStep`] what a step shares: r_a, the surface state and
+//! the Schmidt scale per column, v_d once per species and cell).
+//!
 //! Wet deposition ([`column_scavenging_rates`]), per layer:
 //! - below-cloud scavenging in the CALPUFF form (Scire et al. 2000, CALPUFF
 //!   user's guide, eq. 2-123 and Table 2-9): Lambda = lambda (R / 1 mm h-1),
@@ -46,7 +52,7 @@ use crate::met::pbl::psi_h;
 use crate::met::{MetFields, GRAVITY, KARMAN};
 use crate::species::{Phase, Species};
 use crate::state::State;
-use ndarray::{Array2, Array3, Axis};
+use ndarray::{Array2, Axis};
 use rayon::prelude::*;
 
 /// Kinematic viscosity of air, m2/s; dynamic viscosity, kg/(m s) (~293 K).
@@ -234,69 +240,76 @@ pub fn surfaces(ctx: &StepContext, default: LandUse) -> Array2<Surface> {
     })
 }
 
-/// Dry deposition. Linear: the surviving fraction of each surface cell is
-/// computed once per species and applied to all its tags. Columns whose met
-/// gives no land use take `default_land_use` (the case's `physics.land_use`).
+/// Dry deposition's settings. It runs in a
+/// [`super::diffusion::VerticalDiffusion`] column pass, as the lower
+/// boundary of the vertical mixing or alone (module notes). Columns
+/// whose met gives no land use take `default_land_use` (the case's
+/// `physics.land_use`).
+#[derive(Debug, Clone, Copy)]
 pub struct DryDeposition {
     pub default_land_use: LandUse,
 }
 
-impl Process for DryDeposition {
-    fn name(&self) -> &'static str {
-        "dry deposition"
-    }
-
-    fn kind(&self) -> ProcessKind {
-        ProcessKind::Linear
-    }
-
-    fn apply(&mut self, ctx: &StepContext, state: &mut State, budget: &mut Budget) -> Result<()> {
+impl DryDeposition {
+    /// What every species shares in one step: r_a, the Wesely surface
+    /// state and the air's Schmidt scale per column, each species' Wesely
+    /// parameters looked up once.
+    pub fn prepare<'a>(&self, ctx: &'a StepContext, species: &[Species]) -> DryStep<'a> {
         let g = ctx.grid;
         let m = ctx.met_mid;
         let z = g.z_mid[0];
-        // r_a and the surface state are the same for every species: once per column per step.
         let ra = ndarray::Zip::from(&m.z0)
             .and(&m.ustar)
             .and(&m.obukhov)
-            .map_collect(|&z0, &us, &l| aerodynamic_resistance(z, z0, us, l));
-        let surface = surfaces(ctx, self.default_land_use);
+            .par_map_collect(|&z0, &us, &l| aerodynamic_resistance(z, z0, us, l));
         let schmidt = ndarray::Zip::from(m.temperature.index_axis(Axis(0), 0))
             .and(m.pressure.index_axis(Axis(0), 0))
-            .map_collect(|&t, &p| schmidt_scale(t, p));
-        // exp(-v_d dt / dz) of the lowest layer, [j, i], for one species at a time.
-        let mut kept = Array2::zeros((g.ny, g.nx));
-        for s in 0..state.tracers.species.len() {
-            let sp = state.tracers.species[s];
-            let gas = wesely::gas(sp.name);
-            // Per cell and independent (thread-count-independent result);
-            // Wesely's r_c makes this the costly part, so in parallel.
-            ndarray::Zip::indexed(&mut kept).par_for_each(|(j, i), k| {
-                let vd = velocity(
-                    &sp,
-                    gas.as_ref(),
-                    ra[[j, i]],
-                    m.ustar[[j, i]],
-                    m.temperature[[0, j, i]],
-                    schmidt[[j, i]],
-                    Some(&surface[[j, i]]),
-                );
-                *k = (-vd * ctx.dt / g.dz[0]).exp();
-            });
-            for tr in state.tracers.tracers_of(s) {
-                let mut lost = 0.0;
-                let mut layer = state.mass.index_axis_mut(Axis(0), tr);
-                let mut surface = layer.index_axis_mut(Axis(0), 0);
-                ndarray::Zip::from(&mut surface)
-                    .and(&kept)
-                    .for_each(|v, &f| {
-                        let kept = *v * f;
-                        lost += *v - kept;
-                        *v = kept;
-                    });
-                budget.tracers[tr].dry_deposited_kg += lost;
-            }
+            .par_map_collect(|&t, &p| schmidt_scale(t, p));
+        DryStep {
+            met: m,
+            dt_over_dz: (ctx.dt, g.dz[0]),
+            ra,
+            surface: surfaces(ctx, self.default_land_use),
+            schmidt,
+            species: species
+                .iter()
+                .map(|sp| (*sp, wesely::gas(sp.name)))
+                .collect(),
         }
-        Ok(())
+    }
+}
+
+/// One step's dry deposition, shared by every tracer (see
+/// [`DryDeposition::prepare`]).
+pub struct DryStep<'a> {
+    met: &'a MetFields,
+    dt_over_dz: (f64, f64),
+    ra: Array2<f64>,
+    surface: Array2<Surface>,
+    schmidt: Array2<f64>,
+    species: Vec<(Species, Option<wesely::Gas>)>,
+}
+
+impl DryStep<'_> {
+    /// exp(-v_d dt / dz_0), the fraction of the lowest layer's mass of
+    /// species `s` that survives the step, along row `j` into `kept` [i].
+    /// Computed once per species and cell, applied to all its tags.
+    pub fn surviving_row(&self, s: usize, j: usize, kept: &mut [f64]) {
+        let (sp, gas) = &self.species[s];
+        let m = self.met;
+        let (dt, dz) = self.dt_over_dz;
+        for (i, k) in kept.iter_mut().enumerate() {
+            let vd = velocity(
+                sp,
+                gas.as_ref(),
+                self.ra[[j, i]],
+                m.ustar[[j, i]],
+                m.temperature[[0, j, i]],
+                self.schmidt[[j, i]],
+                Some(&self.surface[[j, i]]),
+            );
+            *k = (-vd * dt / dz).exp();
+        }
     }
 }
 
@@ -315,17 +328,7 @@ pub fn frozen_scavenging_per_mm_h(sp: &Species) -> f64 {
 /// drops); gases dissolve by their effective Henry's constant H* (Wesely
 /// 1989 Table 2, M/atm): f = H* R T lv / (1 + H* R T lv); others stay out.
 pub fn dissolved_fraction(sp: &Species, lv: f64, t: f64) -> f64 {
-    match sp.phase {
-        Phase::Particle { .. } if sp.scavenging_per_mm_h > 0.0 => 1.0,
-        Phase::Particle { .. } => 0.0,
-        Phase::Gas { .. } => match wesely::gas(sp.name) {
-            Some(gas) => {
-                let x = gas.hstar * R_LATM * t * lv;
-                x / (1.0 + x)
-            }
-            None => 0.0,
-        },
-    }
+    Scavenging::of(sp).dissolved(lv, t)
 }
 
 /// Least liquid water content that makes a layer a cloud, kg/m3: CAMx's
@@ -333,6 +336,115 @@ pub fn dissolved_fraction(sp: &Species, lv: f64, t: f64) -> f64 {
 /// water below it (common in WRF's QCLOUD) is not a cloud: a cloud water
 /// path made of it would give an unbounded washout rate P / W.
 pub const CLOUD_MIN_KG_M3: f64 = 0.05e-3;
+
+/// What a species brings to scavenging, looked up once per step: its
+/// below-cloud coefficients (liquid, frozen) per mm/h and how it enters
+/// cloud water.
+#[derive(Debug, Clone, Copy)]
+struct Scavenging {
+    liquid: f64,
+    frozen: f64,
+    uptake: Uptake,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Uptake {
+    /// Activated particles: all in the drops.
+    All,
+    /// A gas dissolving by its effective Henry's constant H* (M/atm).
+    Henry(f64),
+    None,
+}
+
+impl Scavenging {
+    fn of(sp: &Species) -> Scavenging {
+        let uptake = match sp.phase {
+            Phase::Particle { .. } if sp.scavenging_per_mm_h > 0.0 => Uptake::All,
+            Phase::Particle { .. } => Uptake::None,
+            Phase::Gas { .. } => match wesely::gas(sp.name) {
+                Some(gas) => Uptake::Henry(gas.hstar),
+                None => Uptake::None,
+            },
+        };
+        Scavenging {
+            liquid: sp.scavenging_per_mm_h,
+            frozen: frozen_scavenging_per_mm_h(sp),
+            uptake,
+        }
+    }
+
+    fn dissolved(&self, lv: f64, t: f64) -> f64 {
+        match self.uptake {
+            Uptake::All => 1.0,
+            Uptake::None => 0.0,
+            Uptake::Henry(hstar) => {
+                let x = hstar * R_LATM * t * lv;
+                x / (1.0 + x)
+            }
+        }
+    }
+
+    /// The rate (s^-1) in a layer of a raining column.
+    fn rate(&self, layer: RainLayer, precip: f64, removal: f64) -> f64 {
+        match layer {
+            RainLayer::Cloud { lv, t } => self.dissolved(lv, t) * removal,
+            RainLayer::Below { frozen } => {
+                (if frozen { self.frozen } else { self.liquid }) * precip
+            }
+            RainLayer::Above => 0.0,
+        }
+    }
+}
+
+/// A layer of a raining column as every species sees it.
+#[derive(Debug, Clone, Copy)]
+enum RainLayer {
+    /// A cloud layer: liquid volume fraction and temperature (K).
+    Cloud { lv: f64, t: f64 },
+    /// At or below the cloud top (the whole column without cloud), in
+    /// frozen precipitation or not.
+    Below { frozen: bool },
+    /// Above the cloud top.
+    Above,
+}
+
+/// The species-independent part of [`column_scavenging_rates`]: each
+/// layer's kind into `layers`, and the fraction of the cloud water that
+/// precipitation removes per second (0 without cloud).
+fn rain_layers(
+    temperature: &[f64],
+    cloud_water: &[f64],
+    density: &[f64],
+    dz: &[f64],
+    precip: f64,
+    layers: &mut [RainLayer],
+) -> f64 {
+    let cloudy = |k: usize| cloud_water[k] * density[k] >= CLOUD_MIN_KG_M3;
+    let top = (0..layers.len()).rposition(cloudy);
+    let path: f64 = (0..layers.len())
+        .filter(|&k| cloudy(k))
+        .map(|k| cloud_water[k] * density[k] * dz[k])
+        .sum();
+    for (k, l) in layers.iter_mut().enumerate() {
+        *l = if cloudy(k) {
+            RainLayer::Cloud {
+                lv: cloud_water[k] * density[k] / RHO_WATER,
+                t: temperature[k],
+            }
+        } else if top.is_none_or(|top| k <= top) {
+            RainLayer::Below {
+                frozen: temperature[k] < FREEZING,
+            }
+        } else {
+            RainLayer::Above
+        };
+    }
+    if path > 0.0 {
+        precip / 3600.0 / path
+    } else {
+        0.0
+    }
+}
 
 /// Wet scavenging rates (s^-1) of one column, layer by layer, into `rate`
 /// (module notes): in cloud layers (liquid water >= [`CLOUD_MIN_KG_M3`])
@@ -356,37 +468,20 @@ pub fn column_scavenging_rates(
     if precip <= 0.0 {
         return;
     }
-    let (liquid, frozen) = (sp.scavenging_per_mm_h, frozen_scavenging_per_mm_h(sp));
-    let cloudy = |k: usize| cloud_water[k] * density[k] >= CLOUD_MIN_KG_M3;
-    let top = (0..rate.len()).rposition(cloudy);
-    let path: f64 = (0..rate.len())
-        .filter(|&k| cloudy(k))
-        .map(|k| cloud_water[k] * density[k] * dz[k])
-        .sum();
-    // Fraction of the cloud water that precipitation removes per second.
-    let removal = if path > 0.0 {
-        precip / 3600.0 / path
-    } else {
-        0.0
-    };
-    for (k, r) in rate.iter_mut().enumerate() {
-        if cloudy(k) {
-            let lv = cloud_water[k] * density[k] / RHO_WATER;
-            *r = dissolved_fraction(sp, lv, temperature[k]) * removal;
-        } else if top.is_none_or(|top| k <= top) {
-            let lambda = if temperature[k] < FREEZING {
-                frozen
-            } else {
-                liquid
-            };
-            *r = lambda * precip;
-        }
+    let mut layers = vec![RainLayer::Above; rate.len()];
+    let removal = rain_layers(temperature, cloud_water, density, dz, precip, &mut layers);
+    let sc = Scavenging::of(sp);
+    for (r, &l) in rate.iter_mut().zip(&layers) {
+        *r = sc.rate(l, precip, removal);
     }
 }
 
-/// Wet deposition: below-cloud and in-cloud scavenging. Linear: the
-/// surviving fraction of each cell is computed once per species and applied
-/// to all its tags.
+/// Wet deposition: below-cloud and in-cloud scavenging. Linear, in one
+/// pass over rows of columns: a raining column's layer kinds (cloud, below
+/// or above the cloud top) and its cloud-water removal rate are found once,
+/// each species' surviving fraction exp(-Lambda dt) once per cell, and that
+/// fraction is applied to all the species' tags while the row is in cache.
+/// Rows without rain are not touched.
 pub struct WetDeposition;
 
 impl Process for WetDeposition {
@@ -404,69 +499,84 @@ impl Process for WetDeposition {
         if m.precip.iter().all(|&p| p <= 0.0) {
             return Ok(());
         }
-        let nz = g.nz;
-        // exp(-Lambda dt) per cell [k, j, i], one species at a time, rows
-        // of columns in parallel (each cell's value is its own, so the
-        // result does not depend on the thread count).
-        let mut kept = Array3::from_elem((nz, g.ny, g.nx), 1.0);
-        for s in 0..state.tracers.species.len() {
-            let sp = state.tracers.species[s];
-            let any = kept
-                .axis_iter_mut(Axis(1))
-                .into_par_iter()
-                .enumerate()
-                .map(|(j, mut row)| {
-                    let (mut t, mut qc, mut rho, mut rate) =
-                        (vec![0.0; nz], vec![0.0; nz], vec![0.0; nz], vec![0.0; nz]);
+        let (nz, nx, dt) = (g.nz, g.nx, ctx.dt);
+        let tracers = &state.tracers;
+        let species: Vec<Scavenging> = tracers.species.iter().map(Scavenging::of).collect();
+        let ntr = tracers.len();
+        // Per row j: each tracer's loss, summed in a fixed order (layers,
+        // then cells), so the result does not depend on the thread count.
+        let lost: Vec<Vec<f64>> = state
+            .mass
+            .axis_iter_mut(Axis(2))
+            .into_par_iter()
+            .enumerate()
+            .map(|(j, mut row)| {
+                let mut lost = vec![0.0; ntr];
+                let raining: Vec<usize> = (0..nx).filter(|&i| m.precip[[j, i]] > 0.0).collect();
+                if raining.is_empty() {
+                    return lost;
+                }
+                // The columns' layers [i][k] and removal rates, shared by every species.
+                let mut layers = vec![RainLayer::Above; nx * nz];
+                let mut removal = vec![0.0; nx];
+                let (mut t, mut qc, mut rho) = (vec![0.0; nz], vec![0.0; nz], vec![0.0; nz]);
+                for &i in &raining {
+                    for k in 0..nz {
+                        t[k] = m.temperature[[k, j, i]];
+                        qc[k] = m.cloud_water[[k, j, i]];
+                        rho[k] = m.density[[k, j, i]];
+                    }
+                    removal[i] = rain_layers(
+                        &t,
+                        &qc,
+                        &rho,
+                        &g.dz,
+                        m.precip[[j, i]],
+                        &mut layers[i * nz..(i + 1) * nz],
+                    );
+                }
+                // exp(-Lambda dt) [k][i] of one species; 1 where it does not rain.
+                let mut kept = vec![1.0; nz * nx];
+                for (s, sc) in species.iter().enumerate() {
                     let mut any = false;
-                    for i in 0..g.nx {
+                    for &i in &raining {
                         let p = m.precip[[j, i]];
-                        if p <= 0.0 {
-                            // No rate: the column keeps its initial 1.
-                            continue;
-                        }
-                        for k in 0..nz {
-                            t[k] = m.temperature[[k, j, i]];
-                            qc[k] = m.cloud_water[[k, j, i]];
-                            rho[k] = m.density[[k, j, i]];
-                        }
-                        column_scavenging_rates(&sp, p, &t, &qc, &rho, &g.dz, &mut rate);
                         // Layers below a cloud share one rate: one exp for a run of them.
                         let mut last = (f64::NAN, 1.0);
                         for k in 0..nz {
-                            if rate[k] != last.0 {
-                                last = (rate[k], (-rate[k] * ctx.dt).exp());
+                            let rate = sc.rate(layers[i * nz + k], p, removal[i]);
+                            if rate != last.0 {
+                                last = (rate, (-rate * dt).exp());
                             }
-                            row[[k, i]] = last.1;
-                            any |= rate[k] > 0.0;
+                            kept[k * nx + i] = last.1;
+                            any |= rate > 0.0;
                         }
                     }
-                    any
-                })
-                .reduce(|| false, |a, b| a || b);
-            if !any {
-                continue;
-            }
-            for tr in state.tracers.tracers_of(s) {
-                // Per-layer losses, summed in layer order (thread-independent).
-                let per_layer: Vec<f64> = state
-                    .mass
-                    .index_axis_mut(Axis(0), tr)
-                    .axis_iter_mut(Axis(0))
-                    .into_par_iter()
-                    .zip(kept.axis_iter(Axis(0)))
-                    .map(|(mut layer, f)| {
-                        let mut lost = 0.0;
-                        ndarray::Zip::from(&mut layer).and(&f).for_each(|v, &f| {
-                            let left = *v * f;
-                            lost += *v - left;
-                            *v = left;
-                        });
-                        lost
-                    })
-                    .collect();
-                budget.tracers[tr].wet_deposited_kg += per_layer.iter().sum::<f64>();
-            }
+                    if !any {
+                        continue;
+                    }
+                    for tr in tracers.tracers_of(s) {
+                        let mut sum = 0.0;
+                        for k in 0..nz {
+                            let mut line = row.slice_mut(ndarray::s![tr, k, ..]);
+                            let line = line.as_slice_mut().expect("standard layout");
+                            let f = &kept[k * nx..(k + 1) * nx];
+                            let mut layer_lost = 0.0;
+                            for (v, &f) in line.iter_mut().zip(f) {
+                                let left = *v * f;
+                                layer_lost += *v - left;
+                                *v = left;
+                            }
+                            sum += layer_lost;
+                        }
+                        lost[tr] = sum;
+                    }
+                }
+                lost
+            })
+            .collect();
+        for (tr, b) in budget.tracers.iter_mut().enumerate().take(ntr) {
+            b.wet_deposited_kg += lost.iter().map(|row| row[tr]).sum::<f64>();
         }
         Ok(())
     }

@@ -107,7 +107,9 @@ pub trait Process: Send {
 /// emissions -> advection (x/y alternating, then z by continuity)
 /// -> horizontal diffusion -> vertical diffusion -> chemistry (when the run
 /// carries secondary species) -> dry deposition -> wet deposition
-/// (-> plume-in-grid puffs, when stacks are flagged).
+/// (-> plume-in-grid puffs, when stacks are flagged). Without chemistry,
+/// vertical diffusion and dry deposition run as one column pass
+/// ([`diffusion::VerticalDiffusion`]).
 /// Processes switched off in the case are left out. Stacks flagged for
 /// plume-in-grid leave the inventory for the puffs, which hand their mass
 /// to the grid after every grid process of the step.
@@ -139,23 +141,13 @@ pub fn standard_split(
             p.horizontal_kh_m2s,
         )));
     }
-    if p.vertical_diffusion {
-        list.push(Box::new(diffusion::VerticalDiffusion {
-            theta: p.vertical_diffusion_theta,
-        }));
-    }
-    let names: Vec<&str> = tracers.species.iter().map(|s| s.name).collect();
-    if case.chemistry.enabled && chemistry::Chemistry::applies(&names) {
-        let chemistry = chemistry::Chemistry::new(&case.chemistry);
-        if tracers.is_tagged() {
-            let wrapper = tagged_chemistry::TaggedChemistry::new(chemistry, tracers)
-                .map_err(|e| crate::error::Error::config(&case.file, "attribution.species", e))?;
-            list.push(Box::new(wrapper));
-        } else {
-            list.push(Box::new(chemistry));
-        }
-    }
-    if p.dry_deposition {
+    // Dry deposition is the lower boundary of vertical mixing (CMAQ's
+    // vdiffacmx, CAMx's vdiffimp): one column pass when no chemistry sits
+    // between them (then it equals diffusion followed by deposition bit for
+    // bit). With chemistry it stays after chemistry (a pass of its own):
+    // moving it before chemistry moved the default case's secondary PM by
+    // 3-4 %, beyond its regression's 1 % (docs/performance.md).
+    let dry_deposition = if p.dry_deposition {
         let default_land_use =
             crate::met::land_use::LandUse::from_name(&p.land_use).ok_or_else(|| {
                 crate::error::Error::config(
@@ -164,7 +156,38 @@ pub fn standard_split(
                     "a Wesely land-use name",
                 )
             })?;
-        list.push(Box::new(deposition::DryDeposition { default_land_use }));
+        Some(deposition::DryDeposition { default_land_use })
+    } else {
+        None
+    };
+    let names: Vec<&str> = tracers.species.iter().map(|s| s.name).collect();
+    let chemistry = (case.chemistry.enabled && chemistry::Chemistry::applies(&names))
+        .then(|| chemistry::Chemistry::new(&case.chemistry));
+    let theta = p.vertical_diffusion.then_some(p.vertical_diffusion_theta);
+    let (with_diffusion, after_chemistry) = match chemistry {
+        Some(_) => (None, dry_deposition),
+        None => (dry_deposition, None),
+    };
+    if theta.is_some() || with_diffusion.is_some() {
+        list.push(Box::new(diffusion::VerticalDiffusion {
+            theta,
+            dry_deposition: with_diffusion,
+        }));
+    }
+    if let Some(chemistry) = chemistry {
+        if tracers.is_tagged() {
+            let wrapper = tagged_chemistry::TaggedChemistry::new(chemistry, tracers)
+                .map_err(|e| crate::error::Error::config(&case.file, "attribution.species", e))?;
+            list.push(Box::new(wrapper));
+        } else {
+            list.push(Box::new(chemistry));
+        }
+    }
+    if let Some(dry) = after_chemistry {
+        list.push(Box::new(diffusion::VerticalDiffusion {
+            theta: None,
+            dry_deposition: Some(dry),
+        }));
     }
     if p.wet_deposition {
         list.push(Box::new(deposition::WetDeposition));
