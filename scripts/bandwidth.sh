@@ -13,6 +13,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
+# Only this run's processes are listed: drop earlier runs' results.
+rm -rf target/criterion/transport_200x200x20_10tracers
 cargo bench --bench transport -- --noplot "$@" 2>&1 | grep -v "^Gnuplot\|^$" || true
 python3 - <<'PY'
 import json, os, sys

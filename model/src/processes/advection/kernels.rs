@@ -666,9 +666,14 @@ fn weighted_face_flux(
     east: (f64, f64, f64),
 ) -> f64 {
     let from_west = f > 0.0;
-    let (al, ar, a6) = if from_west { west } else { east };
-    let base = if from_west { ar } else { al };
-    f * (base + shx * ((ar - al) + sgx * a6))
+    // Both sides' terms first, then the choice: a choice between loaded
+    // values, which LLVM otherwise turns into a choice of address and a
+    // gather (12 % of the rows kernel in a profile).
+    let (dw, de) = (west.1 - west.0, east.1 - east.0);
+    let (gw, ge) = (sgx * west.2, sgx * east.2);
+    let (d, g) = if from_west { (dw, gw) } else { (de, ge) };
+    let base = if from_west { west.1 } else { east.0 };
+    f * (base + shx * (d + g))
 }
 
 /// As [`ppm_line_impl`]: one monomorphised kernel per edge rule.

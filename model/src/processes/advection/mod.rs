@@ -77,6 +77,53 @@ const LANE_BLOCK: usize = 128;
 /// f64 lanes of the widest vector unit the kernels are built for (AVX-512).
 const VECTOR_LANES: usize = 8;
 
+/// Lanes the vertical sweep aims for per block of rows: long enough that
+/// each layer's part streams from memory as one run (a single row of a
+/// 200-cell grid is only 1.6 kB), short enough that the block's scratch
+/// (about 30 values per lane) stays in L2.
+const COLUMN_LANES: usize = 1024;
+
+/// Rows j per block of the vertical sweep for rows of `nx` cells.
+fn column_rows(nx: usize, ny: usize) -> usize {
+    (COLUMN_LANES / nx.max(1)).clamp(1, ny.max(1))
+}
+
+/// `v` [a, b, rows, nx], whose last two axes are a contiguous block of
+/// rows, as [a, b, rows * nx] without a copy (ndarray's reshape refuses
+/// views whose outer axes are strided).
+fn merged_rows_mut(mut v: ndarray::ArrayViewMut4<'_, f64>) -> ndarray::ArrayViewMut3<'_, f64> {
+    use ndarray::ShapeBuilder;
+    let (a, b, rows, nx) = v.dim();
+    let st = v.strides().to_vec();
+    assert!(
+        st[3] == 1
+            && (rows == 1 || st[2] == nx as isize)
+            && st[1] >= (rows * nx) as isize
+            && st[0] >= st[1],
+        "a block of whole rows"
+    );
+    let shape = (a, b, rows * nx).strides((st[0] as usize, st[1] as usize, 1));
+    // SAFETY: the new view addresses exactly the elements of `v` (each
+    // (row, i) pair maps to row * nx + i, in bounds because the rows are
+    // contiguous), which `v` borrowed mutably for the same lifetime and is
+    // consumed here; the outer strides keep distinct (a, b) apart.
+    unsafe { ndarray::ArrayViewMut3::from_shape_ptr(shape, v.as_mut_ptr()) }
+}
+
+/// The read-only twin of [`merged_rows_mut`]: [b, rows, nx] as [b, rows * nx].
+fn merged_rows(v: ndarray::ArrayView3<'_, f64>) -> ArrayView2<'_, f64> {
+    use ndarray::ShapeBuilder;
+    let (b, rows, nx) = v.dim();
+    let st = v.strides().to_vec();
+    assert!(
+        st[2] == 1 && (rows == 1 || st[1] == nx as isize) && st[0] >= (rows * nx) as isize,
+        "a block of whole rows"
+    );
+    let shape = (b, rows * nx).strides((st[0] as usize, 1));
+    // SAFETY: as in `merged_rows_mut`, for a shared borrow.
+    unsafe { ArrayView2::from_shape_ptr(shape, v.as_ptr()) }
+}
+
 /// Split `n` lanes into blocks of at most `LANE_BLOCK`, each but the last a
 /// multiple of `VECTOR_LANES` (a block's odd lanes would run the kernel's
 /// scalar remainder loops: 100-lane blocks cost 35 % more per cell than
@@ -1008,15 +1055,23 @@ impl Advection {
         for _ in 0..pieces {
             reciprocal_into(&state.air_mass, inv_air);
             let inv_air = &*inv_air;
+            let rows = column_rows(nx, g.ny);
             let per_row: Vec<Vec<Through>> = state
                 .mass
-                .axis_iter_mut(Axis(2))
+                .axis_chunks_iter_mut(Axis(2), rows)
                 .into_par_iter()
                 .enumerate()
-                .map(|(j, mut slabs)| {
+                .map(|(b, slabs)| {
+                    // A block of rows j0..j1 as one set of lanes (j, i): each
+                    // layer's part is contiguous, so the sweep streams
+                    // rows x nx values per layer, not nx.
+                    let (j0, j1) = (b * rows, (b * rows + rows).min(g.ny));
+                    let lanes = (j1 - j0) * nx;
+                    let mut slabs = merged_rows_mut(slabs);
+                    let ia = merged_rows(inv_air.slice(s![.., j0..j1, ..]));
+                    let fl = merged_rows(w.slice(s![.., j0..j1, ..]));
+                    debug_assert_eq!(ia.dim(), (nz, lanes));
                     with_sweep_work(|buffers| {
-                        let ia = inv_air.slice(s![.., j, ..]);
-                        let fl = w.slice(s![.., j, ..]);
                         // The row's face weights once, for every tracer.
                         let mut wts = std::mem::take(&mut buffers.weights);
                         wts[0].compute(Dir::Y, &ia, &fl);
@@ -1044,8 +1099,8 @@ impl Advection {
                             }
                         }
                         let s = &mut buffers.kernel;
-                        let low = vec![0.0; nx];
-                        let mut high = vec![0.0; nx];
+                        let low = vec![0.0; lanes];
+                        let mut high = vec![0.0; lanes];
                         for (tr, mut slab) in slabs.outer_iter_mut().enumerate() {
                             if swept_with_tags(tagged, tr) {
                                 continue;
