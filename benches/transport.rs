@@ -1,7 +1,8 @@
 //! Transport benchmarks on a 200 x 200 x 20 grid with 10 tracers (10
 //! untagged species), plus a STREAM-style triad measured in the same run so speed can
-//! be quoted against memory bandwidth. `scripts/bandwidth.sh` runs this and
-//! prints the ratios.
+//! be quoted against memory bandwidth, and each process of the full
+//! transport step alone (`process_*`). `scripts/bandwidth.sh` runs this and
+//! prints every step's share of the one-pass bound (16 B per cell-tracer).
 
 use airshed::budget::Budget;
 use airshed::config::Case;

@@ -72,6 +72,45 @@ pub struct NetcdfWriter {
     records: usize,
 }
 
+/// While alive, netCDF-4 variables are defined without an HDF5 chunk
+/// cache; dropping it restores the library's setting. Every output record
+/// is written once, as whole chunks, so a cache would only keep copies of
+/// written records: with netCDF's default (up to 16 MiB per variable) it
+/// held 5 records of every species of a 200 x 200 x 20 run, 20 B per
+/// cell-tracer of resident memory (`scripts/memory.sh`, docs/performance.md).
+/// The cache size is a library global: another thread opening a file in
+/// between would only read it uncached.
+struct NoChunkCache {
+    saved: Option<(usize, usize, f32)>,
+}
+
+impl NoChunkCache {
+    fn begin() -> NoChunkCache {
+        let _lock = netcdf_sys::libnetcdf_lock.lock();
+        let (mut size, mut nelems, mut preemption) = (0usize, 0usize, 0f32);
+        // SAFETY: plain getters/setters of netCDF's global cache parameters,
+        // called under the library lock the netcdf crate also takes.
+        let saved = unsafe {
+            (netcdf_sys::nc_get_chunk_cache(&mut size, &mut nelems, &mut preemption) == 0
+                && netcdf_sys::nc_set_chunk_cache(0, 0, 0.0) == 0)
+                .then_some((size, nelems, preemption))
+        };
+        NoChunkCache { saved }
+    }
+}
+
+impl Drop for NoChunkCache {
+    fn drop(&mut self) {
+        if let Some((size, nelems, preemption)) = self.saved {
+            let _lock = netcdf_sys::libnetcdf_lock.lock();
+            // SAFETY: as in `begin`.
+            unsafe {
+                netcdf_sys::nc_set_chunk_cache(size, nelems, preemption);
+            }
+        }
+    }
+}
+
 impl NetcdfWriter {
     /// Create the file (in the staging directory, new: `NC_NOCLOBBER`
     /// never follows a link) with every variable defined; `bounds` adds
@@ -86,6 +125,7 @@ impl NetcdfWriter {
     ) -> Result<Self> {
         let path = staged.path.as_path();
         let e = |err: netcdf::Error| Error::output(path, err);
+        let _no_cache = NoChunkCache::begin();
         let mut f = netcdf::create_with(
             &staged.staged,
             netcdf::Options::NETCDF4 | netcdf::Options::NOCLOBBER,
