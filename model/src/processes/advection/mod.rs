@@ -95,18 +95,12 @@ fn merged_rows_mut(mut v: ndarray::ArrayViewMut4<'_, f64>) -> ndarray::ArrayView
     use ndarray::ShapeBuilder;
     let (a, b, rows, nx) = v.dim();
     let st = v.strides().to_vec();
-    assert!(
-        st[3] == 1
-            && (rows == 1 || st[2] == nx as isize)
-            && st[1] >= (rows * nx) as isize
-            && st[0] >= st[1],
-        "a block of whole rows"
-    );
-    let shape = (a, b, rows * nx).strides((st[0] as usize, st[1] as usize, 1));
-    // SAFETY: the new view addresses exactly the elements of `v` (each
-    // (row, i) pair maps to row * nx + i, in bounds because the rows are
-    // contiguous), which `v` borrowed mutably for the same lifetime and is
-    // consumed here; the outer strides keep distinct (a, b) apart.
+    assert!(whole_rows(rows, nx, st[2], st[3]), "a block of whole rows");
+    let shape = (a, b, rows * nx).strides((st[0].max(0) as usize, st[1].max(0) as usize, 1));
+    // SAFETY: lane (row, i) is element row * nx + i of the block (checked by
+    // `whole_rows`), so the new view addresses exactly the elements of `v`,
+    // which it borrowed mutably for the same lifetime and is consumed here;
+    // the outer strides are the view's own, so distinct (a, b) stay apart.
     unsafe { ndarray::ArrayViewMut3::from_shape_ptr(shape, v.as_mut_ptr()) }
 }
 
@@ -115,13 +109,16 @@ fn merged_rows(v: ndarray::ArrayView3<'_, f64>) -> ArrayView2<'_, f64> {
     use ndarray::ShapeBuilder;
     let (b, rows, nx) = v.dim();
     let st = v.strides().to_vec();
-    assert!(
-        st[2] == 1 && (rows == 1 || st[1] == nx as isize) && st[0] >= (rows * nx) as isize,
-        "a block of whole rows"
-    );
-    let shape = (b, rows * nx).strides((st[0] as usize, 1));
+    assert!(whole_rows(rows, nx, st[1], st[2]), "a block of whole rows");
+    let shape = (b, rows * nx).strides((st[0].max(0) as usize, 1));
     // SAFETY: as in `merged_rows_mut`, for a shared borrow.
     unsafe { ArrayView2::from_shape_ptr(shape, v.as_ptr()) }
+}
+
+/// Whether `rows` rows of `nx` with these strides lie end to end (i unit
+/// strided, rows nx apart; a length-1 axis may carry any stride).
+fn whole_rows(rows: usize, nx: usize, row_stride: isize, lane_stride: isize) -> bool {
+    (nx <= 1 || lane_stride == 1) && (rows <= 1 || row_stride == nx as isize)
 }
 
 /// Split `n` lanes into blocks of at most `LANE_BLOCK`, each but the last a
