@@ -171,11 +171,7 @@ pub fn ppm_line(
     edges: PpmEdges,
     s: &mut Scratch,
 ) -> EndFluxes {
-    let (mut shx, mut sgx) = own_weights(s, flux.len());
-    face_weights_line(inv_air, flux, &mut shx, &mut sgx);
-    let e = ppm_line_weighted(mass, inv_air, flux, (&shx, &sgx), ends, edges, s);
-    (s.own_shx, s.own_sgx) = (shx, sgx);
-    e
+    line_with_own_weights(ppm_line_weighted, mass, inv_air, flux, ends, edges, s)
 }
 
 /// The baseline-instruction-set twin of [`ppm_line`] (for tests).
@@ -188,9 +184,33 @@ pub fn ppm_line_portable(
     edges: PpmEdges,
     s: &mut Scratch,
 ) -> EndFluxes {
+    line_with_own_weights(
+        ppm_line_weighted_portable,
+        mass,
+        inv_air,
+        flux,
+        ends,
+        edges,
+        s,
+    )
+}
+
+type LineKernel =
+    fn(&mut [f64], &[f64], &[f64], (&[f64], &[f64]), LineEnds, PpmEdges, &mut Scratch) -> EndFluxes;
+
+/// A line kernel with its face weights computed here, for one tracer.
+fn line_with_own_weights(
+    kernel: LineKernel,
+    mass: &mut [f64],
+    inv_air: &[f64],
+    flux: &[f64],
+    ends: LineEnds,
+    edges: PpmEdges,
+    s: &mut Scratch,
+) -> EndFluxes {
     let (mut shx, mut sgx) = own_weights(s, flux.len());
     face_weights_line(inv_air, flux, &mut shx, &mut sgx);
-    let e = ppm_line_weighted_portable(mass, inv_air, flux, (&shx, &sgx), ends, edges, s);
+    let e = kernel(mass, inv_air, flux, (&shx, &sgx), ends, edges, s);
     (s.own_shx, s.own_sgx) = (shx, sgx);
     e
 }
