@@ -79,34 +79,11 @@ impl Variables {
     }
 }
 
-/// Concentration of every species (tags summed), ug/m3, in the lowest
-/// `nlev` layers, each flattened (z, y, x).
-pub fn species_concentrations(grid: &Grid, state: &State, nlev: usize) -> Vec<Vec<f64>> {
-    let t = &state.tracers;
-    (0..t.species.len())
-        .map(|s| {
-            let mut out = vec![0.0; nlev * grid.ny * grid.nx];
-            for tr in t.tracers_of(s) {
-                let m = state.tracer(tr);
-                for k in 0..nlev {
-                    for j in 0..grid.ny {
-                        for i in 0..grid.nx {
-                            out[(k * grid.ny + j) * grid.nx + i] +=
-                                m[[k, j, i]] / grid.volume(k, j, i) / UG;
-                        }
-                    }
-                }
-            }
-            out
-        })
-        .collect()
-}
-
 /// Add `1 / per` x the concentration of every species (tags summed),
 /// ug/m3, in the lowest `nlev` layers to `acc[s]` (flattened (z, y, x)),
 /// straight from the state: no field-sized temporary. Each cell's value is
-/// the same f64 as [`species_concentrations`]' (tags summed in tracer
-/// order, then divided by `per`), so a mean accumulated here equals one
+/// the tags' m / volume / 1e-9 summed in tracer order, then divided by
+/// `per`, so a mean accumulated here equals one
 /// accumulated from those fields bit for bit; `per = 1` into zeros gives
 /// the fields themselves.
 pub fn add_species_concentrations(
@@ -118,15 +95,19 @@ pub fn add_species_concentrations(
 ) {
     let t = &state.tracers;
     let (ny, nx) = (grid.ny, grid.nx);
-    let mut row = vec![0.0; nx];
+    let (mut row, mut volume) = (vec![0.0; nx], vec![0.0; nx]);
     for (s, a) in acc.iter_mut().enumerate().take(t.species.len()) {
         for k in 0..nlev {
             for j in 0..ny {
                 row.fill(0.0);
+                // Once per row, not once per tag.
+                for (i, v) in volume.iter_mut().enumerate() {
+                    *v = grid.volume(k, j, i);
+                }
                 for tr in t.tracers_of(s) {
                     let m = state.mass.slice(ndarray::s![tr, k, j, ..]);
-                    for (i, (r, &m)) in row.iter_mut().zip(m.iter()).enumerate() {
-                        *r += m / grid.volume(k, j, i) / UG;
+                    for ((r, &m), &v) in row.iter_mut().zip(m.iter()).zip(&volume) {
+                        *r += m / v / UG;
                     }
                 }
                 let at = (k * ny + j) * nx;

@@ -655,7 +655,9 @@ fn limited_parabola(r: f64, el: f64, er: f64) -> (f64, f64, f64) {
 /// The upwind cell is selected first and one mean evaluated: with x = |f| /
 /// air, the right-end mean ar - h and the left-end mean al + h share
 /// h = x/2 ((ar - al) -+ (1 - 2x/3) a6), so this equals `swept_mean_right` /
-/// `swept_mean_left` exactly, branch-free and vectorised.
+/// `swept_mean_left` exactly, branch-free and vectorised. For a face whose
+/// weights are not shared (the ends of a line): the interior faces take the
+/// same two steps with the weights computed once per sweep.
 #[inline(always)]
 fn face_flux(
     f: f64,
@@ -664,20 +666,11 @@ fn face_flux(
     east: (f64, f64, f64),
     inv_east: f64,
 ) -> f64 {
-    let from_west = f > 0.0;
-    let (al, ar, a6) = if from_west { west } else { east };
-    let x = if from_west {
-        f * inv_west
-    } else {
-        -f * inv_east
-    };
-    let g = (1.0 - 2.0 / 3.0 * x) * a6;
-    let h = 0.5 * x * ((ar - al) + if from_west { -g } else { g });
-    f * if from_west { ar - h } else { al + h }
+    weighted_face_flux(f, face_weights(f, inv_west, inv_east), west, east)
 }
 
-/// [`face_flux`] with the face's tracer-independent weights
-/// ([`face_weights`]) given: the same operations, bit for bit.
+/// The face flux ([`face_flux`]) with the face's tracer-independent
+/// weights ([`face_weights`]) given.
 #[inline(always)]
 fn weighted_face_flux(
     f: f64,
