@@ -674,19 +674,75 @@ fn face_flux(
 #[inline(always)]
 fn weighted_face_flux(
     f: f64,
-    (shx, sgx): (f64, f64),
+    weights: (f64, f64),
     west: (f64, f64, f64),
     east: (f64, f64, f64),
 ) -> f64 {
-    let from_west = f > 0.0;
-    // Both sides' terms first, then the choice: a choice between loaded
-    // values, which LLVM otherwise turns into a choice of address and a
-    // gather (12 % of the rows kernel in a profile).
-    let (dw, de) = (west.1 - west.0, east.1 - east.0);
-    let (gw, ge) = (sgx * west.2, sgx * east.2);
-    let (d, g) = if from_west { (dw, gw) } else { (de, ge) };
-    let base = if from_west { west.1 } else { east.0 };
-    f * (base + shx * (d + g))
+    donor_flux(
+        f,
+        weights,
+        (west.1, west.1 - west.0, west.2),
+        (east.0, east.1 - east.0, east.2),
+    )
+}
+
+/// [`weighted_face_flux`] with each side's parabola given as the donor
+/// needs it: the west cell as (ar, ar - al, a6), the east as
+/// (al, ar - al, a6). The donor is chosen first and one mean evaluated,
+/// base + shx ((ar - al) + sgx a6): the same IEEE operations on the same
+/// values as choosing between both sides' terms, with one product fewer.
+/// Choosing between values, not addresses, also keeps LLVM from emitting a
+/// gather (12 % of the rows kernel in a profile).
+#[inline(always)]
+fn donor_flux(f: f64, (shx, sgx): (f64, f64), west: (f64, f64, f64), east: (f64, f64, f64)) -> f64 {
+    let (base, d, a6) = if f > 0.0 { west } else { east };
+    f * (base + shx * (d + sgx * a6))
+}
+
+/// One row c >= 1 of a rows sweep in a single pass over its lanes, every
+/// intermediate in registers: the slope of ext row c+3 (kept in `slope`
+/// for the next row), the edge above row c (kept in `edge`, whose old
+/// value is the edge below), row c's parabola (kept in `prev` as the
+/// donor west of face c+1 needs it, (ar, ar - al, a6); its old value is
+/// row c-1's), the flux through face c (kept in `tflux`, whose
+/// old value is face c-1's) and the update of row c-1's mass `m`. `ext` is
+/// ext rows c+1..=c+4, `face` the face's air flux and weights. The same
+/// IEEE operations as one loop per quantity, so the same bits; one pass
+/// instead of four saves their loads and stores (the arguments are
+/// distinct slices, so LLVM vectorises it without alias checks).
+#[inline(always)]
+fn row_pass<E: EdgeRule>(
+    ext: [&[f64]; 4],
+    slope: &mut [f64],
+    edge: &mut [f64],
+    prev: [&mut [f64]; 3],
+    face: [&[f64]; 3],
+    m: &mut [f64],
+    tflux: &mut [f64],
+) {
+    let l = m.len();
+    let [a, b, c, d] = ext.map(|e| &e[..l]);
+    let (slope, edge, tflux) = (&mut slope[..l], &mut edge[..l], &mut tflux[..l]);
+    let [ql, qr, qc] = prev;
+    let (ql, qr, qc) = (&mut ql[..l], &mut qr[..l], &mut qc[..l]);
+    let [fl, h, g] = face.map(|f| &f[..l]);
+    for q in 0..l {
+        let above = if E::SLOPES {
+            limited_slope(b[q], c[q], d[q])
+        } else {
+            0.0
+        };
+        let up = edge_value::<E>(a[q], b[q], c[q], d[q], slope[q], above);
+        slope[q] = above;
+        let lo = edge[q];
+        edge[q] = up;
+        let (pl, pr, pc) = limited_parabola(b[q], lo, up);
+        let d = pr - pl;
+        let t = donor_flux(fl[q], (h[q], g[q]), (ql[q], qr[q], qc[q]), (pl, d, pc));
+        (ql[q], qr[q], qc[q]) = (pr, d, pc);
+        m[q] += tflux[q] - t;
+        tflux[q] = t;
+    }
 }
 
 /// As [`ppm_line_impl`]: one monomorphised kernel per edge rule.
@@ -793,91 +849,89 @@ fn ppm_rows_with<E: EdgeRule>(
         }
     }
     let mut ends_total = EndFluxes::default();
-    // Row by row: (1) the edge above row c and row c's parabola into `par`;
-    // (2) the flux through face c from rows c-1 (`prev`) and c, and the mass
-    // update of row c-1. Two small loops instead of one big one: each has
-    // few enough streams for LLVM to vectorise it.
-    for c in 0..n {
-        {
-            let (a, b, cc, d) = (
+    // Row 0: the edge above it and its parabola (into `prev`, and into
+    // `first` for the far end), then face 0, which is an end.
+    {
+        let (a, b, cc, d) = (
+            ext_row(ext, l, 1),
+            ext_row(ext, l, 2),
+            ext_row(ext, l, 3),
+            ext_row(ext, l, 4),
+        );
+        slopes_of::<E>(ext, l, 3, &mut s.slope_next);
+        let (sb, sc) = (&s.slope[..l], &s.slope_next[..l]);
+        let up = &mut s.edge_next[..l];
+        for q in 0..l {
+            up[q] = edge_value::<E>(a[q], b[q], cc[q], d[q], sb[q], sc[q]);
+        }
+        std::mem::swap(&mut s.slope, &mut s.slope_next);
+        let (lo, up) = (&s.edge[..l], &s.edge_next[..l]);
+        let [pl, pr, pc] = &mut s.prev;
+        let (pl, pr, pc) = (&mut pl[..l], &mut pr[..l], &mut pc[..l]);
+        for q in 0..l {
+            (pl[q], pr[q], pc[q]) = limited_parabola(b[q], lo[q], up[q]);
+        }
+        std::mem::swap(&mut s.edge, &mut s.edge_next);
+        let (fl, ie) = (&row(flux, 0)[..l], &row(inv_air, 0)[..l]);
+        let tf = &mut s.tflux[..l];
+        match ends {
+            RowEnds::Open { low, .. } => {
+                // The inflow as a flat ghost parabola: its swept mean is
+                // exactly `low`, so the shared vectorised flux applies.
+                for q in 0..l {
+                    tf[q] = face_flux(
+                        fl[q],
+                        (low[q], low[q], 0.0),
+                        1.0,
+                        (pl[q], pr[q], pc[q]),
+                        ie[q],
+                    );
+                }
+                // Budget sums apart: a reduction would keep the loop above scalar.
+                for &t in tf.iter() {
+                    ends_total.low.inflow += t.max(0.0);
+                    ends_total.low.outflow += (-t).max(0.0);
+                }
+            }
+            // Face 0 needs row n-1: row 0's parabola is kept in `first`
+            // and face 0's flux into row 0 is added at the end.
+            RowEnds::Periodic => tf.fill(0.0),
+        }
+        for (dst, src) in s.first.iter_mut().zip(&s.prev) {
+            dst.clear();
+            dst.extend_from_slice(&src[..l]);
+        }
+        // `prev` as the rows below need it: (ar, ar - al, a6).
+        let [pl, pr, _] = &mut s.prev;
+        for (al, ar) in pl[..l].iter_mut().zip(&mut pr[..l]) {
+            (*al, *ar) = (*ar, *ar - *al);
+        }
+        if s.record_faces {
+            s.faces[..l].copy_from_slice(&s.tflux[..l]);
+        }
+    }
+    // Rows 1..n, one pass each (`row_pass`): row c's parabola, the flux
+    // through face c from rows c-1 (`prev`) and c, and row c-1's update.
+    for c in 1..n {
+        let mut mv = mass.row_mut(c - 1);
+        let [ql, qr, qc] = &mut s.prev;
+        row_pass::<E>(
+            [
                 ext_row(ext, l, c + 1),
                 ext_row(ext, l, c + 2),
                 ext_row(ext, l, c + 3),
                 ext_row(ext, l, c + 4),
-            );
-            // The edge above row c: slopes of ext rows c+2 (kept) and c+3.
-            slopes_of::<E>(ext, l, c + 3, &mut s.slope_next);
-            let (sb, sc) = (&s.slope[..l], &s.slope_next[..l]);
-            let up = &mut s.edge_next[..l];
-            for q in 0..l {
-                up[q] = edge_value::<E>(a[q], b[q], cc[q], d[q], sb[q], sc[q]);
-            }
-            std::mem::swap(&mut s.slope, &mut s.slope_next);
-            let (lo, up) = (&s.edge[..l], &s.edge_next[..l]);
-            let [pl, pr, pc] = &mut s.par;
-            let (pl, pr, pc) = (&mut pl[..l], &mut pr[..l], &mut pc[..l]);
-            for q in 0..l {
-                (pl[q], pr[q], pc[q]) = limited_parabola(b[q], lo[q], up[q]);
-            }
-            std::mem::swap(&mut s.edge, &mut s.edge_next);
+            ],
+            &mut s.slope[..l],
+            &mut s.edge[..l],
+            [&mut ql[..l], &mut qr[..l], &mut qc[..l]],
+            [&row(flux, c)[..l], &row(shx, c)[..l], &row(sgx, c)[..l]],
+            &mut mv.as_slice_mut().expect("lanes contiguous")[..l],
+            &mut s.tflux[..l],
+        );
+        if s.record_faces {
+            s.faces[c * l..(c + 1) * l].copy_from_slice(&s.tflux[..l]);
         }
-        let fl = &row(flux, c)[..l];
-        let ie = &row(inv_air, c)[..l];
-        let [pl, pr, pc] = &s.par;
-        let (pl, pr, pc) = (&pl[..l], &pr[..l], &pc[..l]);
-        let tf = &mut s.tflux[..l];
-        if c == 0 {
-            match ends {
-                RowEnds::Open { low, .. } => {
-                    // The inflow as a flat ghost parabola: its swept mean is
-                    // exactly `low`, so the shared vectorised flux applies.
-                    for q in 0..l {
-                        tf[q] = face_flux(
-                            fl[q],
-                            (low[q], low[q], 0.0),
-                            1.0,
-                            (pl[q], pr[q], pc[q]),
-                            ie[q],
-                        );
-                    }
-                    // Budget sums apart: a reduction would keep the loop above scalar.
-                    for &t in tf.iter() {
-                        ends_total.low.inflow += t.max(0.0);
-                        ends_total.low.outflow += (-t).max(0.0);
-                    }
-                }
-                // Face 0 needs row n-1: row 0's parabola is kept in `first`
-                // and face 0's flux into row 0 is added at the end.
-                RowEnds::Periodic => tf.fill(0.0),
-            }
-            for (dst, src) in s.first.iter_mut().zip(&s.par) {
-                dst.clear();
-                dst.extend_from_slice(&src[..l]);
-            }
-            if s.record_faces {
-                s.faces[..l].copy_from_slice(&s.tflux[..l]);
-            }
-        } else {
-            let (h, g) = (&row(shx, c)[..l], &row(sgx, c)[..l]);
-            let [ql, qr, qc] = &s.prev;
-            let (ql, qr, qc) = (&ql[..l], &qr[..l], &qc[..l]);
-            let mut mv = mass.row_mut(c - 1);
-            let m = &mut mv.as_slice_mut().expect("lanes contiguous")[..l];
-            for q in 0..l {
-                let t = weighted_face_flux(
-                    fl[q],
-                    (h[q], g[q]),
-                    (ql[q], qr[q], qc[q]),
-                    (pl[q], pr[q], pc[q]),
-                );
-                m[q] += tf[q] - t;
-                tf[q] = t;
-            }
-            if s.record_faces {
-                s.faces[c * l..(c + 1) * l].copy_from_slice(tf);
-            }
-        }
-        std::mem::swap(&mut s.prev, &mut s.par);
     }
     // Face n: row n-1 (`prev`) against what lies beyond it: row 0 when
     // periodic (kept in `first`), else the inflow as a flat ghost parabola,
@@ -893,20 +947,20 @@ fn ppm_rows_with<E: EdgeRule>(
         &row(inv_air, n - 1)[..l],
         &row(inv_air, 0)[..l],
     );
-    let [pl, pr, pc] = &s.prev;
-    let (pl, pr, pc) = (&pl[..l], &pr[..l], &pc[..l]);
+    // Row n-1's parabola in `prev` is already in its donor form.
+    let [wr, wd, wc] = &s.prev;
+    let (wr, wd, wc) = (&wr[..l], &wd[..l], &wc[..l]);
     let (el, er, ec) = (&s.first[0][..l], &s.first[1][..l], &s.first[2][..l]);
     let (tf, last) = (&s.tflux[..l], &mut s.edge_next[..l]);
     {
         let mut mv = mass.row_mut(n - 1);
         let m = &mut mv.as_slice_mut().expect("lanes contiguous")[..l];
         for q in 0..l {
-            last[q] = face_flux(
+            last[q] = donor_flux(
                 fl[q],
-                (pl[q], pr[q], pc[q]),
-                iw[q],
-                (el[q], er[q], ec[q]),
-                ie[q],
+                face_weights(fl[q], iw[q], ie[q]),
+                (wr[q], wd[q], wc[q]),
+                (el[q], er[q] - el[q], ec[q]),
             );
             m[q] += tf[q] - last[q];
         }

@@ -93,6 +93,12 @@ fn apportion_line_impl(
 /// Move one tag across the n rows of an [n, L] plane (a y- or z-sweep;
 /// lanes independent). Arguments as in [`apportion_line`], with `faces`
 /// (n+1) x L row-major and `air` [n+1, L]; `work` is scratch.
+///
+/// One pass over the rows: row c's shares, the flux through face c (below
+/// row c) and row c-1's update, with the shares of the row below and the
+/// last face's flux kept one row long (in L1), so the tag's plane is read
+/// once and written once. The same IEEE operations as one pass per
+/// quantity over whole planes.
 #[inline(always)]
 fn apportion_rows_impl(
     m: &mut ArrayViewMut2<f64>,
@@ -103,52 +109,75 @@ fn apportion_rows_impl(
     work: &mut Vec<f64>,
 ) -> EndFluxes {
     let (n, l) = m.dim();
-    work.resize((2 * n + 3) * l, 0.0);
-    let (share, tf) = work.split_at_mut((n + 2) * l);
-    // Shares with a ghost row at each end (the wrapped row when periodic).
-    for r in 0..n {
-        let (mr, ib) = (m.row(r), inv_bulk.row(r));
-        let (mr, ib) = (
-            mr.to_slice().expect("lanes contiguous"),
-            ib.to_slice().expect("lanes contiguous"),
-        );
-        let out = &mut share[(r + 1) * l..(r + 2) * l];
-        for q in 0..l {
-            out[q] = mr[q] * ib[q];
-        }
-    }
+    work.resize(4 * l, 0.0);
+    let (below, rest) = work.split_at_mut(l);
+    let (tf, rest) = rest.split_at_mut(l);
+    let (face0, row0) = rest.split_at_mut(l);
+    // The shares beyond the low end: the ghost's, or the wrapped row n-1's.
     match ghost {
-        Some([lo, hi]) => {
-            share[..l].fill(lo);
-            share[(n + 1) * l..].fill(hi);
-        }
-        None => {
-            share.copy_within(n * l..(n + 1) * l, 0);
-            share.copy_within(l..2 * l, (n + 1) * l);
-        }
-    }
-    for f in 0..=n {
-        let a = air.row(f);
-        let a = &a.to_slice().expect("lanes contiguous")[..l];
-        let (below, above) = (&share[f * l..(f + 1) * l], &share[(f + 1) * l..(f + 2) * l]);
-        let (fl, t) = (&faces[f * l..(f + 1) * l], &mut tf[f * l..(f + 1) * l]);
-        for q in 0..l {
-            t[q] = fl[q] * if a[q] > 0.0 { below[q] } else { above[q] };
-        }
+        Some([lo, _]) => below.fill(lo),
+        None => share_row(lanes(m.row(n - 1)), lanes(inv_bulk.row(n - 1)), below),
     }
     for c in 0..n {
-        let mut row = m.row_mut(c);
-        let r = &mut row.as_slice_mut().expect("lanes contiguous")[..l];
-        let (tin, tout) = (&tf[c * l..(c + 1) * l], &tf[(c + 1) * l..(c + 2) * l]);
+        let (a, ib) = (lanes(air.row(c)), lanes(inv_bulk.row(c)));
+        let fl = &faces[c * l..(c + 1) * l];
+        if c == 0 {
+            let here = &mut row0[..l];
+            share_row(lanes(m.row(0)), ib, here);
+            for q in 0..l {
+                let t = fl[q] * if a[q] > 0.0 { below[q] } else { here[q] };
+                (tf[q], face0[q], below[q]) = (t, t, here[q]);
+            }
+            continue;
+        }
+        let (lower, upper) = m.multi_slice_mut((ndarray::s![c - 1, ..], ndarray::s![c, ..]));
+        let (lower, upper) = (lanes_mut(lower), lanes_mut(upper));
         for q in 0..l {
-            r[q] += tin[q] - tout[q];
+            let here = upper[q] * ib[q];
+            let t = fl[q] * if a[q] > 0.0 { below[q] } else { here };
+            lower[q] += tf[q] - t;
+            (tf[q], below[q]) = (t, here);
         }
     }
+    // Face n: row n-1 against the ghost beyond the high end, or row 0.
+    let a = lanes(air.row(n));
+    let fl = &faces[n * l..(n + 1) * l];
+    let last_row = lanes_mut(m.row_mut(n - 1));
     let mut total = EndFluxes::default();
     for q in 0..l {
-        total += ends_of_faces(tf[q], tf[n * l + q], ghost.is_none());
+        let beyond = match ghost {
+            Some([_, hi]) => hi,
+            None => row0[q],
+        };
+        let t = fl[q] * if a[q] > 0.0 { below[q] } else { beyond };
+        last_row[q] += tf[q] - t;
+        tf[q] = t;
+    }
+    for q in 0..l {
+        total += ends_of_faces(face0[q], tf[q], ghost.is_none());
     }
     total
+}
+
+/// The shares m / bulk of one row's lanes.
+#[inline(always)]
+fn share_row(m: &[f64], inv_bulk: &[f64], out: &mut [f64]) {
+    let out = &mut out[..m.len()];
+    for ((o, &x), &ib) in out.iter_mut().zip(m).zip(inv_bulk) {
+        *o = x * ib;
+    }
+}
+
+/// A row of lanes as a slice (rows are contiguous along lanes).
+#[inline(always)]
+fn lanes(v: ndarray::ArrayView1<'_, f64>) -> &[f64] {
+    v.to_slice().expect("lanes contiguous")
+}
+
+/// [`lanes`] for a mutable row.
+#[inline(always)]
+fn lanes_mut(v: ndarray::ArrayViewMut1<'_, f64>) -> &mut [f64] {
+    v.into_slice().expect("lanes contiguous")
 }
 
 multiversion! {
