@@ -7,6 +7,10 @@
 use airshed::budget::Budget;
 use airshed::config::Case;
 use airshed::parallel::Serial;
+use airshed::processes::advection::{
+    face_weights_line, face_weights_rows, ppm_line_weighted, ppm_rows_weighted, LineEnds,
+    PpmEdges, RowEnds, Scratch,
+};
 use airshed::processes::Boundary;
 use airshed::simulation::Simulation;
 use airshed::state::TracerSet;
@@ -188,5 +192,72 @@ fn chemistry(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, triad, transport, chemistry);
+/// The PPM kernels alone, on one thread, on a 200 x 200 plane that stays in
+/// cache: a y- or z-sweep (`ppm_rows`, 200 rows of 200 lanes) and an
+/// x-sweep (`ppm_line`, 200 lines of 200 cells), default edges. Each lane
+/// or line carries a uniform air flux (Courant 0.1-0.8, either sign) over
+/// uniform air, so repeated sweeps translate a field with many extrema
+/// (the limiter's work) without drifting. `scripts/bandwidth.sh` turns
+/// these into the compute floor of the advection step: what its three
+/// sweeps cost with every value already in cache.
+fn kernels(c: &mut Criterion) {
+    const N: usize = 200;
+    let field = |p: usize, q: usize| 1e3 * (1.0 + ((p * 13 + q * 7) % 17) as f64 / 4.0);
+    let courant = |q: usize| (((q * 7) % 15) as f64 / 10.0 - 0.7).clamp(-0.8, 0.8);
+    let air = ndarray::Array2::<f64>::from_elem((N, N), 1e6);
+    let inv = air.mapv(|a| 1.0 / a);
+    let flux = ndarray::Array2::from_shape_fn((N + 1, N), |(_, q)| 1e6 * courant(q));
+    let (mut h, mut gw) = (ndarray::Array2::zeros((N + 1, N)), ndarray::Array2::zeros((N + 1, N)));
+    face_weights_rows(&inv.view(), &flux.view(), &mut h.view_mut(), &mut gw.view_mut());
+    let mut g = c.benchmark_group("ppm_kernel_in_cache_200x200");
+    g.sample_size(20);
+    g.throughput(Throughput::Elements((N * N) as u64));
+    let mut s = Scratch::default();
+    let mut mass = ndarray::Array2::from_shape_fn((N, N), |(p, q)| field(p, q));
+    g.bench_function("rows", |b| {
+        b.iter(|| {
+            ppm_rows_weighted(
+                &mut mass.view_mut(),
+                &inv.view(),
+                &flux.view(),
+                (&h.view(), &gw.view()),
+                RowEnds::Periodic,
+                PpmEdges::Cw84Limited,
+                &mut s,
+            );
+            black_box(mass[[0, 0]])
+        })
+    });
+    // Lines: line j carries lane j's flux along it.
+    let lines: Vec<(Vec<f64>, Vec<f64>, Vec<f64>)> = (0..N)
+        .map(|j| {
+            let fl = vec![1e6 * courant(j); N + 1];
+            let (mut h, mut g) = (vec![0.0; N + 1], vec![0.0; N + 1]);
+            face_weights_line(inv.row(0).as_slice().expect("row"), &fl, &mut h, &mut g);
+            (fl, h, g)
+        })
+        .collect();
+    let inv_line = vec![1e-6; N];
+    let mut mass = ndarray::Array2::from_shape_fn((N, N), |(p, q)| field(q, p));
+    g.bench_function("line", |b| {
+        b.iter(|| {
+            for (j, (fl, h, g)) in lines.iter().enumerate() {
+                let mut row = mass.row_mut(j);
+                ppm_line_weighted(
+                    row.as_slice_mut().expect("row"),
+                    &inv_line,
+                    fl,
+                    (h, g),
+                    LineEnds::Periodic,
+                    PpmEdges::Cw84Limited,
+                    &mut s,
+                );
+            }
+            black_box(mass[[0, 0]])
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, triad, transport, chemistry, kernels);
 criterion_main!(benches);

@@ -9,12 +9,15 @@
 # every tracer value once (16 B per cell-tracer) at the STREAM-triad
 # bandwidth measured in the same run. Exits 1 if the advection step reaches
 # less than 20 % of it or the full transport step less than 10 % (issue 11).
+# It also prints the compute floor of the advection step: its three PPM
+# sweeps at the in-cache speed of the kernels (`ppm_kernel_in_cache`), the
+# least time the step could take if memory cost nothing.
 # Extra arguments go to criterion (e.g. `--measurement-time 3`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 # Only this run's processes are listed: drop earlier runs' results.
-rm -rf target/criterion/transport_200x200x20_10tracers
+rm -rf target/criterion/transport_200x200x20_10tracers target/criterion/ppm_kernel_in_cache_200x200
 cargo bench --bench transport -- --noplot "$@" 2>&1 | grep -v "^Gnuplot\|^$" || true
 python3 - <<'PY'
 import json, os, sys
@@ -50,6 +53,17 @@ for label, t, ntr in rows:
     bound = 16 * cells * ntr / bw
     share[label] = bound / t
     print(f"{label:40s} {t*1e3:9.2f} {cells*ntr/t/1e6:17.1f} {bound*1e3:18.2f} {100*bound/t:6.1f}%")
+# The compute floor of the advection step: its three sweeps (x: line
+# kernel; y and z: rows kernel) at the in-cache speed of one thread, on
+# every thread, with no memory traffic at all.
+rows_s = median_s("ppm_kernel_in_cache_200x200", "rows")
+line_s = median_s("ppm_kernel_in_cache_200x200", "line")
+if rows_s and line_s:
+    per_cell = (2 * rows_s + line_s) / (200 * 200)
+    floor = per_cell * cells * 10 / os.cpu_count()
+    bound = 16 * cells * 10 / bw
+    print(f"PPM kernels in cache, one thread: rows {rows_s/4e4*1e9:.2f} ns/cell, line {line_s/4e4*1e9:.2f} ns/cell")
+    print(f"compute floor of the advection step (3 sweeps in cache on {os.cpu_count()} threads): {floor*1e3:.2f} ms, at most {100*bound/floor:.1f}% of the one-pass bound")
 targets = [("advection step (alone)", 0.20), ("full transport step", 0.10)]
 ok = True
 for label, target in targets:
