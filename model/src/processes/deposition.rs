@@ -26,7 +26,9 @@
 //! with diffusion when no chemistry runs, else alone after chemistry
 //! ([`super::standard_split`]; [`DryDeposition`] holds
 //! its settings, [`DryStep`] what a step shares: r_a, the surface state and
-//! the Schmidt scale per column, v_d once per species and cell).
+//! the Schmidt scale per column, the cell-independent parts of v_d per
+//! species, v_d once per cell for each class of species with equal
+//! deposition parameters).
 //!
 //! Wet deposition ([`column_scavenging_rates`]), per layer:
 //! - below-cloud scavenging in the CALPUFF form (Scire et al. 2000, CALPUFF

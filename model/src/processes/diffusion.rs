@@ -8,15 +8,19 @@
 //!   tracers, vectorised along x. Backward Euler gives an M-matrix, so the
 //!   solution stays positive for any step. The pass runs by rows of columns
 //!   (one j, all k): a row's factors are built once and every tracer's row
-//!   (nz x nx values) is solved while it is in cache. When no chemistry
+//!   (nz x nx values) is solved while it is in cache, in two passes (the
+//!   forward sweep reads each layer's mass as mixing ratio, back
+//!   substitution writes it back as mass: the same operations as four
+//!   passes); each worker reuses its row buffers. When no chemistry
 //!   sits between them ([`super::standard_split`]), dry deposition is the
 //!   column's lower boundary in the same pass, as in CMAQ (`vdiffacmx.F`:
 //!   the lowest layer decays by exp(-v_d dt / dz1) inside the vertical
 //!   mixing, ISAM tags by the same factor) and CAMx (`vdiffimp.f`: v_d in
 //!   the lowest diagonal): right after the solve the lowest layer keeps
 //!   exp(-v_d dt / dz0) of its mass (the exact decay of
-//!   [`super::deposition`], one factor per species and cell for all its
-//!   tags), which equals diffusion followed by deposition bit for bit.
+//!   [`super::deposition`], one factor per cell for all the species of a
+//!   deposition class and their tags, applied in the back substitution's
+//!   last layer), which equals diffusion followed by deposition bit for bit.
 //! - Horizontal ([`horizontal`]): explicit, constant K_h, both directions
 //!   at once, sub-stepped for positivity, each horizontal plane taking all
 //!   its sub-steps while it is in cache.
