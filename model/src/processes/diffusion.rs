@@ -74,8 +74,8 @@ impl RowSystem {
     }
 
     /// Row `j` (layer by layer along the row): conductance across the top
-    /// of layer k, kg/s, rho K A / distance; sub = -th D_{k-1}, diag = M/dt
-    /// + th (D_{k-1}+D_k), sup = -th D_k, factorised by the Thomas
+    /// of layer k, kg/s, rho K A / distance; sub = -th D_{k-1},
+    /// diag = M/dt + th (D_{k-1}+D_k), sup = -th D_k, factorised by the Thomas
     /// algorithm. With `th` None only the air mass is filled.
     fn build(&mut self, ctx: &StepContext, air: &Array3<f64>, j: usize, th: Option<f64>) {
         let g = ctx.grid;
