@@ -26,7 +26,9 @@
 //! with diffusion when no chemistry runs, else alone after chemistry
 //! ([`super::standard_split`]; [`DryDeposition`] holds
 //! its settings, [`DryStep`] what a step shares: r_a, the surface state and
-//! the Schmidt scale per column, v_d once per species and cell).
+//! the Schmidt scale per column, the cell-independent parts of v_d per
+//! species, v_d once per cell for each class of species with equal
+//! deposition parameters).
 //!
 //! Wet deposition ([`column_scavenging_rates`]), per layer:
 //! - below-cloud scavenging in the CALPUFF form (Scire et al. 2000, CALPUFF
@@ -252,8 +254,9 @@ pub struct DryDeposition {
 
 impl DryDeposition {
     /// What every species shares in one step: r_a, the Wesely surface
-    /// state and the air's Schmidt scale per column, each species' Wesely
-    /// parameters looked up once.
+    /// state and the air's Schmidt scale per column; per species what does
+    /// not depend on the cell. Species with the same deposition parameters
+    /// share one class (one v_d per cell for all of them).
     pub fn prepare<'a>(&self, ctx: &'a StepContext, species: &[Species]) -> DryStep<'a> {
         let g = ctx.grid;
         let m = ctx.met_mid;
@@ -265,16 +268,78 @@ impl DryDeposition {
         let schmidt = ndarray::Zip::from(m.temperature.index_axis(Axis(0), 0))
             .and(m.pressure.index_axis(Axis(0), 0))
             .par_map_collect(|&t, &p| schmidt_scale(t, p));
+        let mut classes: Vec<(Species, Option<wesely::Gas>)> = Vec::new();
+        let mut class_of = Vec::with_capacity(species.len());
+        for sp in species {
+            let gas = wesely::gas(sp.name);
+            let c = classes
+                .iter()
+                .position(|(other, g)| other.phase == sp.phase && *g == gas)
+                .unwrap_or_else(|| {
+                    classes.push((*sp, gas));
+                    classes.len() - 1
+                });
+            class_of.push(c);
+        }
         DryStep {
             met: m,
             dt_over_dz: (ctx.dt, g.dz[0]),
             ra,
             surface: surfaces(ctx, self.default_land_use),
             schmidt,
-            species: species
+            classes: classes
                 .iter()
-                .map(|sp| (*sp, wesely::gas(sp.name)))
+                .map(|(sp, gas)| DryClass::of(sp, *gas))
                 .collect(),
+            class_of,
+        }
+    }
+}
+
+/// What v_d of one class of species needs beyond the cell: the parts of
+/// [`velocity`] that do not depend on the cell, computed once per step
+/// with the same operations, so v_d is bit for bit that of [`velocity`].
+#[derive(Debug, Clone, Copy)]
+enum DryClass {
+    /// No dry deposition (an infinite constant canopy resistance).
+    None,
+    Gas {
+        species: Species,
+        gas: Option<wesely::Gas>,
+        diffusivity: f64,
+        /// The constant r_c when the gas has no Wesely parameters.
+        constant_rc: Option<f64>,
+    },
+    Particle {
+        /// Settling velocity, m/s; Cunningham factor; 3 pi mu d.
+        vs: f64,
+        slip: f64,
+        drag: f64,
+    },
+}
+
+impl DryClass {
+    fn of(sp: &Species, gas: Option<wesely::Gas>) -> DryClass {
+        match sp.phase {
+            Phase::Gas {
+                diffusivity,
+                canopy_resistance: constant,
+            } => {
+                if !constant.is_finite() {
+                    return DryClass::None;
+                }
+                DryClass::Gas {
+                    species: *sp,
+                    gas,
+                    diffusivity,
+                    constant_rc: gas.is_none().then_some(constant),
+                }
+            }
+            Phase::Particle { diameter, density } => DryClass::Particle {
+                vs: settling_velocity(diameter, density),
+                slip: cunningham(diameter),
+                drag: 3.0 * std::f64::consts::PI * MU_AIR * diameter,
+            },
         }
     }
 }
@@ -287,30 +352,96 @@ pub struct DryStep<'a> {
     ra: Array2<f64>,
     surface: Array2<Surface>,
     schmidt: Array2<f64>,
-    species: Vec<(Species, Option<wesely::Gas>)>,
+    classes: Vec<DryClass>,
+    class_of: Vec<usize>,
 }
 
 impl DryStep<'_> {
+    /// The number of deposition classes (species with equal parameters).
+    pub fn classes(&self) -> usize {
+        self.classes.len()
+    }
+
+    /// The class of species `s`.
+    pub fn class_of(&self, s: usize) -> usize {
+        self.class_of[s]
+    }
+
+    /// False when the class does not deposit (every factor is 1).
+    pub fn deposits(&self, class: usize) -> bool {
+        !matches!(self.classes[class], DryClass::None)
+    }
+
     /// exp(-v_d dt / dz_0), the fraction of the lowest layer's mass of
-    /// species `s` that survives the step, along row `j` into `kept` [i].
-    /// Computed once per species and cell, applied to all its tags.
-    pub fn surviving_row(&self, s: usize, j: usize, kept: &mut [f64]) {
-        let (sp, gas) = &self.species[s];
+    /// the species of `class` that survives the step, along row `j` into
+    /// `kept` [i]. Computed once per class and cell, applied to all the
+    /// class's species and their tags; v_d is [`velocity`]'s, operation
+    /// for operation.
+    pub fn surviving_row(&self, class: usize, j: usize, kept: &mut [f64]) {
         let m = self.met;
         let (dt, dz) = self.dt_over_dz;
-        for (i, k) in kept.iter_mut().enumerate() {
-            let vd = velocity(
-                sp,
-                gas.as_ref(),
-                self.ra[[j, i]],
-                m.ustar[[j, i]],
-                m.temperature[[0, j, i]],
-                self.schmidt[[j, i]],
-                Some(&self.surface[[j, i]]),
-            );
-            *k = (-vd * dt / dz).exp();
+        let ra = self.ra.row(j);
+        let ustar = m.ustar.row(j);
+        let cells = kept.iter_mut().zip(ra.iter()).zip(ustar.iter());
+        match self.classes[class] {
+            DryClass::None => kept.fill(1.0),
+            DryClass::Gas {
+                species,
+                gas,
+                diffusivity,
+                constant_rc,
+            } => {
+                let schmidt = self.schmidt.row(j);
+                let surface = self.surface.row(j);
+                for (i, ((k, &ra), &us)) in cells.enumerate() {
+                    let us = us.max(0.01);
+                    let rc = match constant_rc {
+                        Some(rc) => rc,
+                        None => canopy_resistance(&species, gas.as_ref(), Some(&surface[i])),
+                    };
+                    let sc = schmidt[i] / diffusivity;
+                    let rb = 2.0 / (KARMAN * us) * (sc / PRANDTL).powf(2.0 / 3.0);
+                    let vd = 1.0 / (ra + rb + rc);
+                    *k = (-vd * dt / dz).exp();
+                }
+            }
+            DryClass::Particle { vs, slip, drag } => {
+                let t = m.temperature.slice(ndarray::s![0, j, ..]);
+                for (((k, &ra), &us), &t) in cells.zip(t.iter()) {
+                    let us = us.max(0.01);
+                    let db = BOLTZMANN * t * slip / drag;
+                    let sc = NU_AIR / db;
+                    let st = vs * us * us / (GRAVITY * NU_AIR);
+                    let rb = 1.0 / (us * (sc.powf(-2.0 / 3.0) + 10f64.powf(-3.0 / st)));
+                    let vd = vs + 1.0 / (ra + rb + ra * rb * vs);
+                    *k = (-vd * dt / dz).exp();
+                }
+            }
         }
     }
+}
+
+/// m <- m f along a line, returning the mass removed, sum(m - m f),
+/// summed in four interleaved partial sums (fixed order, so vectorisable
+/// and independent of the thread count).
+pub(crate) fn decay_line(line: &mut [f64], kept: &[f64]) -> f64 {
+    let mut acc = [0.0f64; 4];
+    let mut lines = line.chunks_exact_mut(4);
+    let mut factors = kept.chunks_exact(4);
+    for (v, f) in (&mut lines).zip(&mut factors) {
+        for q in 0..4 {
+            let left = v[q] * f[q];
+            acc[q] += v[q] - left;
+            v[q] = left;
+        }
+    }
+    let mut tail = 0.0;
+    for (v, &f) in lines.into_remainder().iter_mut().zip(factors.remainder()) {
+        let left = *v * f;
+        tail += *v - left;
+        *v = left;
+    }
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
 }
 
 /// Below-cloud scavenging coefficient at 1 mm/h of frozen precipitation,
@@ -371,6 +502,18 @@ impl Scavenging {
             frozen: frozen_scavenging_per_mm_h(sp),
             uptake,
         }
+    }
+
+    /// True when `other` gives the same rate in every layer.
+    fn same_as(&self, other: &Scavenging) -> bool {
+        let uptake = match (self.uptake, other.uptake) {
+            (Uptake::All, Uptake::All) | (Uptake::None, Uptake::None) => true,
+            (Uptake::Henry(a), Uptake::Henry(b)) => a.to_bits() == b.to_bits(),
+            _ => false,
+        };
+        uptake
+            && self.liquid.to_bits() == other.liquid.to_bits()
+            && self.frozen.to_bits() == other.frozen.to_bits()
     }
 
     fn dissolved(&self, lv: f64, t: f64) -> f64 {
@@ -477,12 +620,152 @@ pub fn column_scavenging_rates(
 }
 
 /// Wet deposition: below-cloud and in-cloud scavenging. Linear, in one
-/// pass over rows of columns: a raining column's layer kinds (cloud, below
-/// or above the cloud top) and its cloud-water removal rate are found once,
-/// each species' surviving fraction exp(-Lambda dt) once per cell, and that
-/// fraction is applied to all the species' tags while the row is in cache.
-/// Rows without rain are not touched.
+/// pass over rows of columns: a raining row's layer kinds (cloud, below
+/// or above the cloud top) and its columns' cloud-water removal rates are
+/// found once, layer by layer along the row; species that scavenge alike
+/// (every particle rain scavenges has the same coefficients) share one
+/// surviving fraction exp(-Lambda dt) per cell, computed once (one exp for
+/// a run of equal rates along the row), and that fraction is applied to
+/// all their tags while the row is in cache. Rows without rain, and layers
+/// where a species' fraction is 1 everywhere, are not touched.
 pub struct WetDeposition;
+
+/// A layer of a raining column in the row-wise pass: the kinds of
+/// [`RainLayer`] as codes, with the cloud layers' liquid volume fraction
+/// and temperature in side arrays.
+const ABOVE: u8 = 0;
+const BELOW_LIQUID: u8 = 1;
+const BELOW_FROZEN: u8 = 2;
+const CLOUD: u8 = 3;
+
+/// One row's scratch, reused from row to row by a worker.
+struct WetRow {
+    /// [k][i]: layer code, liquid volume fraction, temperature.
+    kind: Vec<u8>,
+    lv: Vec<f64>,
+    t: Vec<f64>,
+    /// [i]: precipitation (mm/h, 0 where dry), cloud-water path and
+    /// removal rate, highest cloud layer + 1 (0: none).
+    precip: Vec<f64>,
+    path: Vec<f64>,
+    removal: Vec<f64>,
+    top: Vec<usize>,
+    /// [k][i]: one class's surviving fraction; per layer whether any is < 1.
+    kept: Vec<f64>,
+    active: Vec<bool>,
+}
+
+impl WetRow {
+    fn new(nz: usize, nx: usize) -> WetRow {
+        WetRow {
+            kind: vec![ABOVE; nz * nx],
+            lv: vec![0.0; nz * nx],
+            t: vec![0.0; nz * nx],
+            precip: vec![0.0; nx],
+            path: vec![0.0; nx],
+            removal: vec![0.0; nx],
+            top: vec![0; nx],
+            kept: vec![1.0; nz * nx],
+            active: vec![false; nz],
+        }
+    }
+
+    /// Row `j`'s layers, as [`rain_layers`] finds them column by column
+    /// (the same operations in the same order), layer by layer along the
+    /// row. False when nothing rains on the row.
+    fn layers(&mut self, ctx: &StepContext, j: usize) -> bool {
+        let (m, g) = (ctx.met_mid, ctx.grid);
+        let nx = g.nx;
+        let mut any = false;
+        for ((p, &v), (path, top)) in self
+            .precip
+            .iter_mut()
+            .zip(m.precip.row(j).iter())
+            .zip(self.path.iter_mut().zip(self.top.iter_mut()))
+        {
+            *p = if v > 0.0 { v } else { 0.0 };
+            any |= v > 0.0;
+            *path = 0.0;
+            *top = 0;
+        }
+        if !any {
+            return false;
+        }
+        for k in 0..g.nz {
+            let qc = m.cloud_water.slice(ndarray::s![k, j, ..]);
+            let rho = m.density.slice(ndarray::s![k, j, ..]);
+            let (lv, t) = (
+                &mut self.lv[k * nx..(k + 1) * nx],
+                &mut self.t[k * nx..(k + 1) * nx],
+            );
+            for (i, ((&qc, &rho), &temperature)) in qc
+                .iter()
+                .zip(rho.iter())
+                .zip(m.temperature.slice(ndarray::s![k, j, ..]).iter())
+                .enumerate()
+            {
+                if self.precip[i] > 0.0 && qc * rho >= CLOUD_MIN_KG_M3 {
+                    self.path[i] += qc * rho * g.dz[k];
+                    self.top[i] = k + 1;
+                    self.kind[k * nx + i] = CLOUD;
+                    lv[i] = qc * rho / RHO_WATER;
+                    t[i] = temperature;
+                } else {
+                    self.kind[k * nx + i] = if temperature < FREEZING {
+                        BELOW_FROZEN
+                    } else {
+                        BELOW_LIQUID
+                    };
+                }
+            }
+        }
+        for i in 0..nx {
+            let p = self.precip[i];
+            self.removal[i] = if self.path[i] > 0.0 {
+                p / 3600.0 / self.path[i]
+            } else {
+                0.0
+            };
+            // Dry columns and the layers above the cloud top scavenge nothing.
+            let from = if p > 0.0 && self.top[i] == 0 {
+                g.nz
+            } else if p > 0.0 {
+                self.top[i]
+            } else {
+                0
+            };
+            for k in from..g.nz {
+                self.kind[k * nx + i] = ABOVE;
+            }
+        }
+        true
+    }
+
+    /// The surviving fractions of one scavenging class into `kept`, and
+    /// which layers have any below 1.
+    fn surviving(&mut self, sc: &Scavenging, dt: f64) {
+        let nx = self.precip.len();
+        for (k, active) in self.active.iter_mut().enumerate() {
+            let at = k * nx;
+            let mut last = (f64::NAN, 1.0);
+            let mut any = false;
+            for i in 0..nx {
+                let rate = match self.kind[at + i] {
+                    BELOW_LIQUID => sc.liquid * self.precip[i],
+                    BELOW_FROZEN => sc.frozen * self.precip[i],
+                    CLOUD => sc.dissolved(self.lv[at + i], self.t[at + i]) * self.removal[i],
+                    _ => 0.0,
+                };
+                if rate != last.0 {
+                    last = (rate, (-rate * dt).exp());
+                }
+                self.kept[at + i] = last.1;
+                any |= last.1 != 1.0;
+            }
+            *active = any;
+        }
+    }
+}
 
 impl Process for WetDeposition {
     fn name(&self) -> &'static str {
@@ -501,79 +784,49 @@ impl Process for WetDeposition {
         }
         let (nz, nx, dt) = (g.nz, g.nx, ctx.dt);
         let tracers = &state.tracers;
-        let species: Vec<Scavenging> = tracers.species.iter().map(Scavenging::of).collect();
+        // Species that scavenge alike share one class.
+        let mut classes: Vec<(Scavenging, Vec<usize>)> = Vec::new();
+        for (s, sp) in tracers.species.iter().enumerate() {
+            let sc = Scavenging::of(sp);
+            match classes.iter_mut().find(|(c, _)| c.same_as(&sc)) {
+                Some((_, members)) => members.push(s),
+                None => classes.push((sc, vec![s])),
+            }
+        }
         let ntr = tracers.len();
         // Per row j: each tracer's loss, summed in a fixed order (layers,
-        // then cells), so the result does not depend on the thread count.
+        // then cells in four interleaved partial sums), so the result does
+        // not depend on the thread count.
         let lost: Vec<Vec<f64>> = state
             .mass
             .axis_iter_mut(Axis(2))
             .into_par_iter()
             .enumerate()
-            .map(|(j, mut row)| {
-                let mut lost = vec![0.0; ntr];
-                let raining: Vec<usize> = (0..nx).filter(|&i| m.precip[[j, i]] > 0.0).collect();
-                if raining.is_empty() {
-                    return lost;
-                }
-                // The columns' layers [i][k] and removal rates, shared by every species.
-                let mut layers = vec![RainLayer::Above; nx * nz];
-                let mut removal = vec![0.0; nx];
-                let (mut t, mut qc, mut rho) = (vec![0.0; nz], vec![0.0; nz], vec![0.0; nz]);
-                for &i in &raining {
-                    for k in 0..nz {
-                        t[k] = m.temperature[[k, j, i]];
-                        qc[k] = m.cloud_water[[k, j, i]];
-                        rho[k] = m.density[[k, j, i]];
+            .map_init(
+                || WetRow::new(nz, nx),
+                |scratch, (j, mut row)| {
+                    let mut lost = vec![0.0; ntr];
+                    if !scratch.layers(ctx, j) {
+                        return lost;
                     }
-                    removal[i] = rain_layers(
-                        &t,
-                        &qc,
-                        &rho,
-                        &g.dz,
-                        m.precip[[j, i]],
-                        &mut layers[i * nz..(i + 1) * nz],
-                    );
-                }
-                // exp(-Lambda dt) [k][i] of one species; 1 where it does not rain.
-                let mut kept = vec![1.0; nz * nx];
-                for (s, sc) in species.iter().enumerate() {
-                    let mut any = false;
-                    for &i in &raining {
-                        let p = m.precip[[j, i]];
-                        // Layers below a cloud share one rate: one exp for a run of them.
-                        let mut last = (f64::NAN, 1.0);
-                        for k in 0..nz {
-                            let rate = sc.rate(layers[i * nz + k], p, removal[i]);
-                            if rate != last.0 {
-                                last = (rate, (-rate * dt).exp());
+                    for (sc, members) in &classes {
+                        scratch.surviving(sc, dt);
+                        if !scratch.active.contains(&true) {
+                            continue;
+                        }
+                        for tr in members.iter().flat_map(|&s| tracers.tracers_of(s)) {
+                            let mut sum = 0.0;
+                            for k in (0..nz).filter(|&k| scratch.active[k]) {
+                                let mut line = row.slice_mut(ndarray::s![tr, k, ..]);
+                                let line = line.as_slice_mut().expect("standard layout");
+                                sum += decay_line(line, &scratch.kept[k * nx..(k + 1) * nx]);
                             }
-                            kept[k * nx + i] = last.1;
-                            any |= rate > 0.0;
+                            lost[tr] = sum;
                         }
                     }
-                    if !any {
-                        continue;
-                    }
-                    for tr in tracers.tracers_of(s) {
-                        let mut sum = 0.0;
-                        for k in 0..nz {
-                            let mut line = row.slice_mut(ndarray::s![tr, k, ..]);
-                            let line = line.as_slice_mut().expect("standard layout");
-                            let f = &kept[k * nx..(k + 1) * nx];
-                            let mut layer_lost = 0.0;
-                            for (v, &f) in line.iter_mut().zip(f) {
-                                let left = *v * f;
-                                layer_lost += *v - left;
-                                *v = left;
-                            }
-                            sum += layer_lost;
-                        }
-                        lost[tr] = sum;
-                    }
-                }
-                lost
-            })
+                    lost
+                },
+            )
             .collect();
         for (tr, b) in budget.tracers.iter_mut().enumerate().take(ntr) {
             b.wet_deposited_kg += lost.iter().map(|row| row[tr]).sum::<f64>();

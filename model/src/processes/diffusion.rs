@@ -8,15 +8,19 @@
 //!   tracers, vectorised along x. Backward Euler gives an M-matrix, so the
 //!   solution stays positive for any step. The pass runs by rows of columns
 //!   (one j, all k): a row's factors are built once and every tracer's row
-//!   (nz x nx values) is solved while it is in cache. When no chemistry
+//!   (nz x nx values) is solved while it is in cache, in two passes (the
+//!   forward sweep reads each layer's mass as mixing ratio, back
+//!   substitution writes it back as mass: the same operations as four
+//!   passes); each worker reuses its row buffers. When no chemistry
 //!   sits between them ([`super::standard_split`]), dry deposition is the
 //!   column's lower boundary in the same pass, as in CMAQ (`vdiffacmx.F`:
 //!   the lowest layer decays by exp(-v_d dt / dz1) inside the vertical
 //!   mixing, ISAM tags by the same factor) and CAMx (`vdiffimp.f`: v_d in
 //!   the lowest diagonal): right after the solve the lowest layer keeps
 //!   exp(-v_d dt / dz0) of its mass (the exact decay of
-//!   [`super::deposition`], one factor per species and cell for all its
-//!   tags), which equals diffusion followed by deposition bit for bit.
+//!   [`super::deposition`], one factor per cell for all the species of a
+//!   deposition class and their tags, applied in the back substitution's
+//!   last layer), which equals diffusion followed by deposition bit for bit.
 //! - Horizontal ([`horizontal`]): explicit, constant K_h, both directions
 //!   at once, sub-stepped for positivity, each horizontal plane taking all
 //!   its sub-steps while it is in cache.
@@ -51,95 +55,111 @@ struct RowSystem {
     air_dt: Vec<f64>,
     inv: Vec<f64>,
     cp: Vec<f64>,
+    /// The row's air mass [k][i].
+    air: Vec<f64>,
 }
 
 impl RowSystem {
-    /// Row `j`: conductance across the top of layer k, kg/s, rho K A /
-    /// distance; sub = -th D_{k-1}, diag = M/dt + th (D_{k-1}+D_k),
-    /// sup = -th D_k, factorised by the Thomas algorithm.
-    fn new(ctx: &StepContext, air: &Array3<f64>, j: usize, th: f64) -> RowSystem {
-        let g = ctx.grid;
-        let (nz, nx, dt) = (g.nz, g.nx, ctx.dt);
-        let (rho, kz) = (&ctx.met_mid.density, &ctx.met_mid.kz);
-        let mut cond = vec![0.0; (nz - 1) * nx];
-        for k in 0..nz - 1 {
-            let dist = g.z_mid[k + 1] - g.z_mid[k];
-            for i in 0..nx {
-                let rho_face = 0.5 * (rho[[k, j, i]] + rho[[k + 1, j, i]]);
-                cond[k * nx + i] = rho_face * kz[[k, j, i]] * g.area[[j, i]] / dist;
-            }
-        }
-        let d = |k: isize, i: usize| {
-            if k < 0 || k as usize >= nz - 1 {
-                0.0
-            } else {
-                cond[k as usize * nx + i]
-            }
-        };
+    fn new(nz: usize, nx: usize) -> RowSystem {
         let n = nz * nx;
-        let (mut cp, mut inv) = (vec![0.0; n], vec![0.0; n]);
-        for i in 0..nx {
-            let mut prev_cp = 0.0;
-            for k in 0..nz {
-                let ki = k as isize;
-                let sub = -th * d(ki - 1, i);
-                let diag = air[[k, j, i]] / dt + th * (d(ki - 1, i) + d(ki, i));
-                let sup = -th * d(ki, i);
-                let den = 1.0 / (diag - sub * prev_cp);
-                inv[k * nx + i] = den;
-                cp[k * nx + i] = sup * den;
-                prev_cp = cp[k * nx + i];
-            }
-        }
-        let (mut below, mut above) = (vec![0.0; n], vec![0.0; n]);
-        let mut air_dt = vec![0.0; n];
-        for k in 0..nz {
-            for i in 0..nx {
-                below[k * nx + i] = d(k as isize - 1, i);
-                above[k * nx + i] = d(k as isize, i);
-                air_dt[k * nx + i] = air[[k, j, i]] / dt;
-            }
-        }
-        let th_below = below.iter().map(|&b| th * b).collect();
         RowSystem {
-            below,
-            above,
-            th_below,
-            air_dt,
-            inv,
-            cp,
+            below: vec![0.0; n],
+            above: vec![0.0; n],
+            th_below: vec![0.0; n],
+            air_dt: vec![0.0; n],
+            inv: vec![0.0; n],
+            cp: vec![0.0; n],
+            air: vec![0.0; n],
         }
     }
 
-    /// One tracer's row [k][i]: mass to mixing ratio, the forward sweep,
-    /// back substitution, mixing ratio to mass. `r` ((nz + 2) nx) and `rhs`
-    /// ((nz + 1) nx) are scratch; `air` is the row's air mass [k][i].
-    fn solve(
-        &self,
-        th: f64,
-        m: &mut ArrayViewMut2<f64>,
-        air: &[f64],
-        r: &mut [f64],
-        rhs: &mut [f64],
-    ) {
-        let (nz, nx) = m.dim();
-        // Mixing ratios with a zero layer below and above, so the ground
-        // and top rows need no branches (their conductance there is 0).
+    /// Row `j` (layer by layer along the row): conductance across the top
+    /// of layer k, kg/s, rho K A / distance; sub = -th D_{k-1},
+    /// diag = M/dt + th (D_{k-1}+D_k), sup = -th D_k, factorised by the Thomas
+    /// algorithm. With `th` None only the air mass is filled.
+    fn build(&mut self, ctx: &StepContext, air: &Array3<f64>, j: usize, th: Option<f64>) {
+        let g = ctx.grid;
+        let (nz, nx, dt) = (g.nz, g.nx, ctx.dt);
         for k in 0..nz {
-            let line = m.row(k);
-            let line = line.as_slice().expect("standard layout");
-            let a = &air[k * nx..(k + 1) * nx];
-            for ((v, &x), &a) in r[(k + 1) * nx..(k + 2) * nx].iter_mut().zip(line).zip(a) {
-                *v = x / a;
+            for (a, &m) in self.air[k * nx..(k + 1) * nx]
+                .iter_mut()
+                .zip(air.slice(s![k, j, ..]).iter())
+            {
+                *a = m;
+            }
+        }
+        let Some(th) = th else { return };
+        let (rho, kz) = (&ctx.met_mid.density, &ctx.met_mid.kz);
+        self.below[..nx].fill(0.0);
+        self.above[(nz - 1) * nx..].fill(0.0);
+        for k in 0..nz - 1 {
+            let dist = g.z_mid[k + 1] - g.z_mid[k];
+            let hi = &mut self.below[(k + 1) * nx..(k + 2) * nx];
+            let (r0, r1) = (rho.slice(s![k, j, ..]), rho.slice(s![k + 1, j, ..]));
+            let (kz, area) = (kz.slice(s![k, j, ..]), g.area.row(j));
+            let cells = self.above[k * nx..(k + 1) * nx]
+                .iter_mut()
+                .zip(hi.iter_mut())
+                .zip(r0.iter())
+                .zip(r1.iter())
+                .zip(kz.iter())
+                .zip(area.iter());
+            for (((((up, down), &r0), &r1), &kz), &area) in cells {
+                let rho_face = 0.5 * (r0 + r1);
+                *up = rho_face * kz * area / dist;
+                *down = *up;
             }
         }
         for k in 0..nz {
             let at = k * nx;
-            let (r_lo, r_k, r_up) = (
-                &r[at..at + nx],
-                &r[at + nx..at + 2 * nx],
-                &r[at + 2 * nx..at + 3 * nx],
-            );
+            for i in 0..nx {
+                let (d_lo, d_up) = (self.below[at + i], self.above[at + i]);
+                let prev_cp = if k == 0 { 0.0 } else { self.cp[at - nx + i] };
+                let sub = -th * d_lo;
+                let diag = self.air[at + i] / dt + th * (d_lo + d_up);
+                let sup = -th * d_up;
+                let den = 1.0 / (diag - sub * prev_cp);
+                self.inv[at + i] = den;
+                self.cp[at + i] = sup * den;
+                self.air_dt[at + i] = self.air[at + i] / dt;
+                self.th_below[at + i] = th * d_lo;
+            }
+        }
+    }
+
+    /// One tracer's row [k][i] in two passes: the forward sweep (reading
+    /// each layer's mass as mixing ratio), then back substitution (writing
+    /// each layer's mixing ratio back as mass, and the ground layer's
+    /// surviving fraction `kept` of dry deposition, returning its loss).
+    /// The operations are those of mass -> mixing ratio, Thomas, mixing
+    /// ratio -> mass, decay in four passes. `r` ((nz + 2) nx) and `rhs`
+    /// ((nz + 1) nx) are scratch whose first (and, for `r`, last) layer is
+    /// 0.
+    fn solve(
+        &self,
+        th: f64,
+        m: &mut ArrayViewMut2<f64>,
+        r: &mut [f64],
+        rhs: &mut [f64],
+        kept: Option<&[f64]>,
+    ) -> f64 {
+        let (nz, nx) = m.dim();
+        let air = &self.air;
+        let ratio = |m: &ArrayViewMut2<f64>, k: usize, r: &mut [f64]| {
+            let line = m.row(k);
+            let line = line.as_slice().expect("standard layout");
+            let a = &air[k * nx..(k + 1) * nx];
+            for ((v, &x), &a) in r.iter_mut().zip(line).zip(a) {
+                *v = x / a;
+            }
+        };
+        if th < 1.0 {
+            // Mixing ratios with a zero layer below and above, so the ground
+            // and top rows need no branches (their conductance there is 0).
+            ratio(m, 0, &mut r[nx..2 * nx]);
+        }
+        for k in 0..nz {
+            let at = k * nx;
             let (prev, out) = rhs[at..at + 2 * nx].split_at_mut(nx);
             let (lo, up, thl, ad, iv) = (
                 &self.below[at..at + nx],
@@ -148,33 +168,84 @@ impl RowSystem {
                 &self.air_dt[at..at + nx],
                 &self.inv[at..at + nx],
             );
-            for p in 0..nx {
-                let mut v = ad[p] * r_k[p];
-                if th < 1.0 {
+            if th < 1.0 {
+                if k + 1 < nz {
+                    ratio(m, k + 1, &mut r[at + 2 * nx..at + 3 * nx]);
+                }
+                let (r_lo, r_k, r_up) = (
+                    &r[at..at + nx],
+                    &r[at + nx..at + 2 * nx],
+                    &r[at + 2 * nx..at + 3 * nx],
+                );
+                for p in 0..nx {
+                    let mut v = ad[p] * r_k[p];
                     let upward = up[p] * (r_up[p] - r_k[p]);
                     let downward = lo[p] * (r_k[p] - r_lo[p]);
                     v += (1.0 - th) * (upward - downward);
+                    out[p] = (v + thl[p] * prev[p]) * iv[p];
                 }
-                out[p] = (v + thl[p] * prev[p]) * iv[p];
+            } else {
+                let line = m.row(k);
+                let line = line.as_slice().expect("standard layout");
+                let a = &air[at..at + nx];
+                for p in 0..nx {
+                    let v = ad[p] * (line[p] / a[p]);
+                    out[p] = (v + thl[p] * prev[p]) * iv[p];
+                }
             }
         }
         let x = &mut rhs[nx..];
-        for k in (0..nz - 1).rev() {
-            let (here, next) = x[k * nx..(k + 2) * nx].split_at_mut(nx);
-            let c = &self.cp[k * nx..(k + 1) * nx];
-            for p in 0..nx {
-                here[p] -= c[p] * next[p];
+        let mut lost = 0.0;
+        for k in (0..nz).rev() {
+            let (here, next) = x[k * nx..].split_at_mut(nx);
+            if k + 1 < nz {
+                let c = &self.cp[k * nx..(k + 1) * nx];
+                for p in 0..nx {
+                    here[p] -= c[p] * next[p];
+                }
             }
-        }
-        for k in 0..nz {
             let mut line = m.row_mut(k);
             let line = line.as_slice_mut().expect("standard layout");
-            let (x, a) = (&x[k * nx..(k + 1) * nx], &air[k * nx..(k + 1) * nx]);
-            for ((v, &x), &a) in line.iter_mut().zip(x).zip(a) {
-                *v = x * a;
+            let a = &air[k * nx..(k + 1) * nx];
+            match kept {
+                Some(kept) if k == 0 => {
+                    for (((v, &x), &a), &f) in line.iter_mut().zip(&*here).zip(a).zip(kept) {
+                        let mass = x * a;
+                        let left = mass * f;
+                        lost += mass - left;
+                        *v = left;
+                    }
+                }
+                _ => {
+                    for ((v, &x), &a) in line.iter_mut().zip(&*here).zip(a) {
+                        *v = x * a;
+                    }
+                }
             }
         }
+        lost
     }
+}
+
+/// The lowest layer decays exactly, m0 <- m0 exp(-v_d dt / dz0); returns the loss.
+fn decay_ground(m: &mut ArrayViewMut2<f64>, kept: &[f64]) -> f64 {
+    let mut ground = m.row_mut(0);
+    let ground = ground.as_slice_mut().expect("standard layout");
+    let mut sum = 0.0;
+    for (v, &f) in ground.iter_mut().zip(kept) {
+        let left = *v * f;
+        sum += *v - left;
+        *v = left;
+    }
+    sum
+}
+
+/// A worker's scratch for rows of columns, reused from row to row.
+struct ColumnScratch {
+    system: RowSystem,
+    r: Vec<f64>,
+    rhs: Vec<f64>,
+    kept: Vec<f64>,
 }
 
 impl Process for VerticalDiffusion {
@@ -202,6 +273,17 @@ impl Process for VerticalDiffusion {
         }
         let (tracers, air) = (&state.tracers, &state.air_mass);
         let ntr = tracers.len();
+        let nspecies = tracers.species.len();
+        // Species in deposition classes (one v_d per cell for a class).
+        let classes: Vec<(bool, Vec<usize>)> = match &dry {
+            Some(dry) => (0..dry.classes())
+                .map(|c| {
+                    let members = (0..nspecies).filter(|&s| dry.class_of(s) == c).collect();
+                    (dry.deposits(c), members)
+                })
+                .collect(),
+            None => vec![(false, (0..nspecies).collect())],
+        };
         // Rows of columns in parallel; each row's result is its own and its
         // losses are summed in a fixed order, so the answer does not depend
         // on the thread count (or on a division of the domain).
@@ -210,37 +292,43 @@ impl Process for VerticalDiffusion {
             .axis_iter_mut(Axis(2))
             .into_par_iter()
             .enumerate()
-            .map(|(j, mut row)| {
-                let mut lost = vec![0.0; ntr];
-                let system = theta.map(|th| (th, RowSystem::new(ctx, air, j, th)));
-                let air_row: Vec<f64> = air.slice(s![.., j, ..]).iter().copied().collect();
-                let (mut r, mut rhs) = (vec![0.0; (nz + 2) * nx], vec![0.0; (nz + 1) * nx]);
-                let mut kept = vec![1.0; nx];
-                for s in 0..tracers.species.len() {
-                    if let Some(dry) = &dry {
-                        dry.surviving_row(s, j, &mut kept);
-                    }
-                    for tr in tracers.tracers_of(s) {
-                        let mut block = row.index_axis_mut(Axis(0), tr);
-                        if let Some((th, system)) = &system {
-                            system.solve(*th, &mut block, &air_row, &mut r, &mut rhs);
-                        }
-                        if dry.is_some() {
-                            // The lowest layer decays exactly: m0 <- m0 exp(-v_d dt / dz0).
-                            let mut ground = block.row_mut(0);
-                            let ground = ground.as_slice_mut().expect("standard layout");
-                            let mut sum = 0.0;
-                            for (v, &f) in ground.iter_mut().zip(&kept) {
-                                let left = *v * f;
-                                sum += *v - left;
-                                *v = left;
+            .map_init(
+                || ColumnScratch {
+                    system: RowSystem::new(nz, nx),
+                    r: vec![0.0; (nz + 2) * nx],
+                    rhs: vec![0.0; (nz + 1) * nx],
+                    kept: vec![1.0; nx],
+                },
+                |scratch, (j, mut row)| {
+                    let mut lost = vec![0.0; ntr];
+                    let ColumnScratch {
+                        system,
+                        r,
+                        rhs,
+                        kept,
+                    } = scratch;
+                    system.build(ctx, air, j, theta);
+                    for (c, (deposits, members)) in classes.iter().enumerate() {
+                        let deposits = match &dry {
+                            Some(dry) if *deposits => {
+                                dry.surviving_row(c, j, kept);
+                                true
                             }
-                            lost[tr] = sum;
+                            _ => false,
+                        };
+                        for tr in members.iter().flat_map(|&s| tracers.tracers_of(s)) {
+                            let mut block = row.index_axis_mut(Axis(0), tr);
+                            let kept = deposits.then_some(&kept[..]);
+                            lost[tr] = match (theta, kept) {
+                                (Some(th), kept) => system.solve(th, &mut block, r, rhs, kept),
+                                (None, Some(kept)) => decay_ground(&mut block, kept),
+                                (None, None) => 0.0,
+                            };
                         }
                     }
-                }
-                lost
-            })
+                    lost
+                },
+            )
             .collect();
         if dry.is_some() {
             for (tr, b) in budget.tracers.iter_mut().enumerate().take(ntr) {
