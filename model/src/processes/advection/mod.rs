@@ -182,43 +182,66 @@ impl Work {
     }
 }
 
-/// Air-mass fluxes through x- and y-faces over `dt`: rho u L dz dt, with rho
-/// the mean of the two cells. A periodic seam uses the wrapped neighbour and
-/// is one face (the low side's value); an open edge uses its own cell; a
-/// halo edge the neighbour's cell from the context's density halo.
-fn face_fluxes(ctx: &StepContext, fx: &mut Array3<f64>, fy: &mut Array3<f64>) {
+/// The tracer-independent start of a step, one pass over the grid with
+/// layers in parallel: the air-mass fluxes through x- and y-faces over `dt`
+/// (into `fx`, `fy`), the air mass the met density prescribes at the end of
+/// the step (into `end`, as [`crate::state::air_mass_into`]), and the
+/// horizontal sub-steps those need with the current air mass `air` (see
+/// [`courant_row`]). Row j is checked as soon as its faces are known, so
+/// each row is read back from cache. Returns the need and the cell that
+/// needs it (the first such; a NaN wins).
+///
+/// Face flux: rho u L dz dt, with rho the mean of the two cells. A periodic
+/// seam uses the wrapped neighbour and is one face (the low side's value);
+/// an open edge uses its own cell; a halo edge the neighbour's cell from the
+/// context's density halo.
+fn prepare_step(
+    ctx: &StepContext,
+    air: &Array3<f64>,
+    work: &mut Work,
+    c: f64,
+) -> (f64, [usize; 3]) {
     let g = ctx.grid;
     let m = ctx.met_mid;
+    let dens_end = &ctx.met_end.density;
     let (ny, nx) = (g.ny, g.nx);
     let dt = ctx.dt;
     let e = g.edges;
     let rho_halo = ctx.density_halo;
     let beyond = |side: Side, k: usize, along: usize| rho_halo.adjacent(side, 0, k, along);
-    fx.axis_iter_mut(Axis(0))
+    let area = g.area.as_slice().expect("standard layout");
+    work.fx
+        .axis_iter_mut(Axis(0))
         .into_par_iter()
-        .zip(fy.axis_iter_mut(Axis(0)))
+        .zip(work.fy.axis_iter_mut(Axis(0)))
+        .zip(work.end.axis_iter_mut(Axis(0)))
         .enumerate()
-        .for_each(|(k, (mut x, mut y))| {
-            let (c, rho, u, v) = (
+        .map(|(k, ((mut x, mut y), mut end))| {
+            let (c_k, rho, u, v) = (
                 g.dz[k] * dt,
                 m.density.index_axis(Axis(0), k),
                 m.u_face.index_axis(Axis(0), k),
                 m.v_face.index_axis(Axis(0), k),
             );
-            for j in 0..ny {
+            let rho_end = dens_end.index_axis(Axis(0), k);
+            let rho_end = rho_end.as_slice().expect("standard layout");
+            let end = end.as_slice_mut().expect("standard layout");
+            let air = air.index_axis(Axis(0), k);
+            let air = air.as_slice().expect("standard layout");
+            let x = x.as_slice_mut().expect("standard layout");
+            let y = y.as_slice_mut().expect("standard layout");
+            let x_face_row = |j: usize, xr: &mut [f64]| {
                 let (r, uu, len) = (rho.row(j), u.row(j), g.x_face_len.row(j));
                 let (r, uu, len) = (
                     r.to_slice().expect("contiguous rows"),
                     uu.to_slice().expect("contiguous rows"),
                     len.to_slice().expect("contiguous rows"),
                 );
-                let mut xr = x.row_mut(j);
-                let xr = xr.as_slice_mut().expect("contiguous rows");
                 // Interior faces: density averaged over the two neighbours.
                 let (rw, re) = (&r[..nx - 1], &r[1..nx]);
                 let (ui, li, xi) = (&uu[1..nx], &len[1..nx], &mut xr[1..nx]);
                 for f in 0..nx - 1 {
-                    xi[f] = 0.5 * (rw[f] + re[f]) * ui[f] * li[f] * c;
+                    xi[f] = 0.5 * (rw[f] + re[f]) * ui[f] * li[f] * c_k;
                 }
                 let (west_rho, east_rho) = match (e.west, e.east) {
                     (Edge::Periodic, _) => {
@@ -230,21 +253,19 @@ fn face_fluxes(ctx: &StepContext, fx: &mut Array3<f64>, fy: &mut Array3<f64>) {
                         beyond(Side::East, k, j).map_or(r[nx - 1], |h| 0.5 * (r[nx - 1] + h)),
                     ),
                 };
-                xr[0] = west_rho * uu[0] * len[0] * c;
-                xr[nx] = east_rho * uu[nx] * len[nx] * c;
+                xr[0] = west_rho * uu[0] * len[0] * c_k;
+                xr[nx] = east_rho * uu[nx] * len[nx] * c_k;
                 if e.periodic_x() {
                     // One physical face at each periodic seam: use the low side's value.
                     xr[nx] = xr[0];
                 }
-            }
-            for f in 0..=ny {
+            };
+            let y_face_row = |f: usize, yr: &mut [f64]| {
                 let (vv, len) = (v.row(f), g.y_face_len.row(f));
                 let (vv, len) = (
                     vv.to_slice().expect("contiguous rows"),
                     len.to_slice().expect("contiguous rows"),
                 );
-                let mut yr = y.row_mut(f);
-                let yr = yr.as_slice_mut().expect("contiguous rows");
                 let halo_side = match f {
                     0 if rho_halo.strip(Side::South).is_some() => Some(Side::South),
                     f if f == ny && rho_halo.strip(Side::North).is_some() => Some(Side::North),
@@ -259,9 +280,9 @@ fn face_fluxes(ctx: &StepContext, fx: &mut Array3<f64>, fy: &mut Array3<f64>) {
                         } else {
                             (inner[i], h)
                         };
-                        yr[i] = 0.5 * (ra + rb) * vv[i] * len[i] * c;
+                        yr[i] = 0.5 * (ra + rb) * vv[i] * len[i] * c_k;
                     }
-                    continue;
+                    return;
                 }
                 let (a, b) = if e.periodic_y() {
                     ((f + ny - 1) % ny, f % ny)
@@ -274,70 +295,89 @@ fn face_fluxes(ctx: &StepContext, fx: &mut Array3<f64>, fy: &mut Array3<f64>) {
                     rb.to_slice().expect("contiguous rows"),
                 );
                 for i in 0..nx {
-                    yr[i] = 0.5 * (ra[i] + rb[i]) * vv[i] * len[i] * c;
+                    yr[i] = 0.5 * (ra[i] + rb[i]) * vv[i] * len[i] * c_k;
                 }
-            }
-            if e.periodic_y() {
-                let low = y.row(0).to_owned();
-                y.row_mut(ny).assign(&low);
-            }
-        });
-}
-
-/// The fewest horizontal sub-steps n such that, with fluxes F/n, each sweep's
-/// outflow from a cell stays below `c` times the air mass the cell holds at
-/// that sweep, for either sweep order. The smaller of the `start` and `end`
-/// air mass of a cell bounds what it holds at the start of every sub-step.
-/// Also the cell [k, j, i] that needs them (the first such; a NaN wins).
-fn horizontal_substeps(
-    fx: &Array3<f64>,
-    fy: &Array3<f64>,
-    start: &Array3<f64>,
-    end: &Array3<f64>,
-    c: f64,
-) -> (f64, [usize; 3]) {
-    let air = start;
-    let (nz, ny, nx) = air.dim();
-    (0..nz)
-        .into_par_iter()
-        .map(|k| {
+            };
             let mut worst = (0.0, [k, 0, 0]);
-            for j in 0..ny {
-                let xr = &fx.slice(s![k, j, ..]).to_slice().expect("contiguous")[..nx + 1];
-                let (ys, yn) = (
-                    &fy.slice(s![k, j, ..]).to_slice().expect("contiguous")[..nx],
-                    &fy.slice(s![k, j + 1, ..]).to_slice().expect("contiguous")[..nx],
-                );
-                let m0 = &air.slice(s![k, j, ..]).to_slice().expect("contiguous")[..nx];
-                let m1 = &end.slice(s![k, j, ..]).to_slice().expect("contiguous")[..nx];
-                for i in 0..nx {
-                    // The smaller of the start and end air mass bounds every sub-step's.
-                    let m = if m0[i] < m1[i] { m0[i] } else { m1[i] };
-                    let (w, e, so, no) = (xr[i], xr[i + 1], ys[i], yn[i]);
-                    let (ox, ix) = ((-w).max(0.0) + e.max(0.0), w.max(0.0) + (-e).max(0.0));
-                    let (oy, iy) = ((-so).max(0.0) + no.max(0.0), so.max(0.0) + (-no).max(0.0));
-                    // ox/n <= c m; oy/n <= c m; oy/n <= c (m + (ix - ox)/n); and x<->y.
-                    let need = (ox / (c * m))
-                        .max(oy / (c * m))
-                        .max((oy / c - ix + ox) / m)
-                        .max((ox / c - iy + oy) / m);
-                    // A NaN flux makes every term NaN, which max passes over.
-                    let need = if (ox + oy + m).is_nan() {
-                        f64::NAN
-                    } else {
-                        need
-                    };
-                    if exceeds(need, worst.0) {
-                        worst = (need, [k, j, i]);
+            with_sweep_work(|w| {
+                let need = &mut w.courant;
+                need.resize(nx, 0.0);
+                let mut check = |j: usize, x: &[f64], y: &[f64], end: &[f64]| {
+                    let cells = j * nx..(j + 1) * nx;
+                    courant_row(
+                        &x[j * (nx + 1)..(j + 1) * (nx + 1)],
+                        (&y[cells.clone()], &y[cells.start + nx..cells.end + nx]),
+                        (&air[cells.clone()], &end[cells]),
+                        c,
+                        need,
+                    );
+                    for (i, &n) in need.iter().enumerate() {
+                        if exceeds(n, worst.0) {
+                            worst = (n, [k, j, i]);
+                        }
+                    }
+                };
+                for j in 0..ny {
+                    x_face_row(j, &mut x[j * (nx + 1)..(j + 1) * (nx + 1)]);
+                    y_face_row(j, &mut y[j * nx..(j + 1) * nx]);
+                    // The air mass at the end of the step, as `state::air_mass_into`.
+                    for i in j * nx..(j + 1) * nx {
+                        end[i] = rho_end[i] * area[i] * g.dz[k];
+                    }
+                    if j > 0 {
+                        check(j - 1, x, y, end);
                     }
                 }
-            }
+                y_face_row(ny, &mut y[ny * nx..]);
+                if e.periodic_y() {
+                    y.copy_within(..nx, ny * nx);
+                }
+                check(ny - 1, x, y, end);
+            });
             worst
         })
         .reduce(
             || (0.0, [0, 0, 0]),
             |a, b| if exceeds(b.0, a.0) { b } else { a },
         )
+}
+
+multiversion! {
+    /// The horizontal sub-steps each cell of a row needs: the fewest n such
+    /// that, with fluxes F/n, each sweep's outflow from the cell stays below
+    /// `c` times the air mass it holds at that sweep, for either sweep order.
+    /// The smaller of the start and end air mass of a cell bounds what it
+    /// holds at the start of every sub-step. `x`: the row's nx+1 x-face
+    /// fluxes; `y`: its south and north face fluxes; `air`: start and end air
+    /// mass. A NaN flux or air mass gives NaN.
+    fn courant_row / courant_row_portable = courant_row_impl(x: &[f64], y: (&[f64], &[f64]), air: (&[f64], &[f64]), c: f64, need: &mut [f64]) -> ()
+}
+
+#[inline(always)]
+fn courant_row_impl(
+    x: &[f64],
+    (ys, yn): (&[f64], &[f64]),
+    (m0, m1): (&[f64], &[f64]),
+    c: f64,
+    need: &mut [f64],
+) {
+    let nx = need.len();
+    let (xw, xe) = (&x[..nx], &x[1..nx + 1]);
+    let (ys, yn, m0, m1) = (&ys[..nx], &yn[..nx], &m0[..nx], &m1[..nx]);
+    for i in 0..nx {
+        // The smaller of the start and end air mass bounds every sub-step's.
+        let m = if m0[i] < m1[i] { m0[i] } else { m1[i] };
+        let (w, e, so, no) = (xw[i], xe[i], ys[i], yn[i]);
+        let (ox, ix) = ((-w).max(0.0) + e.max(0.0), w.max(0.0) + (-e).max(0.0));
+        let (oy, iy) = ((-so).max(0.0) + no.max(0.0), so.max(0.0) + (-no).max(0.0));
+        // ox/n <= c m; oy/n <= c m; oy/n <= c (m + (ix - ox)/n); and x<->y.
+        let n = (ox / (c * m))
+            .max(oy / (c * m))
+            .max((oy / c - ix + ox) / m)
+            .max((ox / c - iy + oy) / m);
+        // A NaN flux makes every term NaN, which max passes over.
+        need[i] = if (ox + oy + m).is_nan() { f64::NAN } else { n };
+    }
 }
 
 /// `a` is worse than `b`: larger, or NaN where `b` is not (so a NaN is
@@ -440,6 +480,8 @@ struct SweepWork {
     inv_bulk: Vec<f64>,
     faces: Vec<f64>,
     tag_faces: Vec<f64>,
+    /// A row's Courant numbers or sub-step needs.
+    courant: Vec<f64>,
     /// The face weights of the sweeps in hand, shared by every tracer.
     weights: [FaceWeights; 2],
 }
@@ -1158,15 +1200,7 @@ impl Process for Advection {
             _ => Work::new(g.nz, g.ny, g.nx),
         };
         let divided = g.edges.any_halo();
-        face_fluxes(ctx, &mut work.fx, &mut work.fy);
-        crate::state::air_mass_into(g, &ctx.met_end.density, &mut work.end);
-        let (need, at) = horizontal_substeps(
-            &work.fx,
-            &work.fy,
-            &state.air_mass,
-            &work.end,
-            self.max_courant,
-        );
+        let (need, at) = prepare_step(ctx, &state.air_mass, &mut work, self.max_courant);
         let nsub = substeps_or_stop(ctx, "horizontal", need, at, self.max_courant)?;
         let frac = 1.0 / nsub as f64;
         if nsub > 1 {
