@@ -159,9 +159,6 @@ struct Work {
     start: Array3<f64>,
     end: Array3<f64>,
     target: Array3<f64>,
-    /// 1 / air mass before the first and the second horizontal sweep.
-    inv_air: Array3<f64>,
-    inv_second: Array3<f64>,
     /// Vertical air-mass flux through the bottom of each layer [0..=nz, j, i].
     w: Array3<f64>,
 }
@@ -175,8 +172,6 @@ impl Work {
             start: c(),
             end: c(),
             target: c(),
-            inv_air: c(),
-            inv_second: c(),
             w: Array3::zeros((nz + 1, ny, nx)),
         }
     }
@@ -455,8 +450,48 @@ enum Dir {
     Y,
 }
 
-fn reciprocal_into(a: &Array3<f64>, inv: &mut Array3<f64>) {
-    Zip::from(inv).and(a).par_for_each(|i, &a| *i = 1.0 / a);
+multiversion! {
+    /// `inv` = 1 / `air`, element by element.
+    fn reciprocal / reciprocal_portable = reciprocal_impl(air: &[f64], inv: &mut [f64]) -> ()
+}
+
+#[inline(always)]
+fn reciprocal_impl(air: &[f64], inv: &mut [f64]) {
+    for (i, &a) in inv.iter_mut().zip(air) {
+        *i = 1.0 / a;
+    }
+}
+
+multiversion! {
+    /// The air-mass bookkeeping of a sweep of one layer along `dir`, one
+    /// pass: `inv` = 1 / the air mass before the sweep, then the sweep's
+    /// air-mass convergence added to `air` ([rows, nx]; `flux` x: [rows,
+    /// nx+1], y: [rows+1, nx]).
+    fn air_sweep / air_sweep_portable = air_sweep_impl(dir: Dir, air: &mut [f64], flux: &[f64], nx: usize, inv: &mut [f64]) -> ()
+}
+
+#[inline(always)]
+fn air_sweep_impl(dir: Dir, air: &mut [f64], flux: &[f64], nx: usize, inv: &mut [f64]) {
+    for (j, (a, iv)) in air
+        .chunks_exact_mut(nx)
+        .zip(inv.chunks_exact_mut(nx))
+        .enumerate()
+    {
+        let (lo, hi) = match dir {
+            Dir::X => {
+                let f = &flux[j * (nx + 1)..(j + 1) * (nx + 1)];
+                (&f[..nx], &f[1..])
+            }
+            Dir::Y => (
+                &flux[j * nx..(j + 1) * nx],
+                &flux[(j + 1) * nx..(j + 2) * nx],
+            ),
+        };
+        for i in 0..nx {
+            iv[i] = 1.0 / a[i];
+            a[i] += lo[i] - hi[i];
+        }
+    }
 }
 
 fn sum_over_planes(per_plane: Vec<Vec<Through>>, ntr: usize) -> Vec<Through> {
@@ -482,6 +517,9 @@ struct SweepWork {
     tag_faces: Vec<f64>,
     /// A row's Courant numbers or sub-step needs.
     courant: Vec<f64>,
+    /// 1 / air mass before each of the sweeps in hand: a layer's for the
+    /// horizontal ones, a block of columns' for the vertical one.
+    inv: [Vec<f64>; 2],
     /// The face weights of the sweeps in hand, shared by every tracer.
     weights: [FaceWeights; 2],
 }
@@ -800,21 +838,6 @@ fn join(axis: Axis, parts: &[ArrayView2<f64>]) -> Array2<f64> {
     out
 }
 
-/// Add a sweep's air-mass convergence to a plane of air mass.
-fn converge_air(dir: Dir, air: &mut ArrayViewMut2<f64>, flux: &ArrayView2<f64>) {
-    let (ny, nx) = air.dim();
-    match dir {
-        Dir::X => Zip::from(air)
-            .and(flux.slice(s![.., ..nx]))
-            .and(flux.slice(s![.., 1..]))
-            .for_each(|a, &w, &e| *a += w - e),
-        Dir::Y => Zip::from(air)
-            .and(flux.slice(s![..ny, ..]))
-            .and(flux.slice(s![1.., ..]))
-            .for_each(|a, &so, &no| *a += so - no),
-    }
-}
-
 impl Advection {
     /// Both horizontal sweeps, fused per layer: the tracer-independent air
     /// mass bookkeeping (1/air before each sweep, the pseudo-density between
@@ -837,25 +860,28 @@ impl Advection {
             Dir::Y => fy.index_axis(Axis(0), k),
         };
         let ends = [ends_of(order[0], &g.edges), ends_of(order[1], &g.edges)];
+        let (ny, nx) = (g.ny, g.nx);
         let per_layer: Vec<Vec<Through>> = state
             .mass
             .axis_iter_mut(Axis(1))
             .into_par_iter()
             .zip(state.air_mass.axis_iter_mut(Axis(0)).into_par_iter())
-            .zip(work.inv_air.axis_iter_mut(Axis(0)).into_par_iter())
-            .zip(work.inv_second.axis_iter_mut(Axis(0)).into_par_iter())
             .enumerate()
-            .map(|(k, (((mut planes, mut air), mut inv1), mut inv2))| {
+            .map(|(k, (mut planes, mut air))| {
                 with_sweep_work(|w| {
                     let (f1, f2) = (flux_of(order[0], k), flux_of(order[1], k));
-                    Zip::from(&mut inv1)
-                        .and(&air)
-                        .for_each(|i, &a| *i = 1.0 / a);
-                    converge_air(order[0], &mut air, &f1);
-                    Zip::from(&mut inv2)
-                        .and(&air)
-                        .for_each(|i, &a| *i = 1.0 / a);
-                    converge_air(order[1], &mut air, &f2);
+                    // 1/air before each sweep and the pseudo-density they
+                    // leave, into this thread's buffers (reused by its
+                    // next layer, so they stay in cache).
+                    let mut inv = std::mem::take(&mut w.inv);
+                    let air = air.as_slice_mut().expect("standard layout");
+                    for ((d, f), iv) in [(order[0], &f1), (order[1], &f2)].into_iter().zip(&mut inv)
+                    {
+                        iv.resize(ny * nx, 0.0);
+                        air_sweep(d, air, f.as_slice().expect("standard layout"), nx, iv);
+                    }
+                    let inv1 = ArrayView2::from_shape((ny, nx), &inv[0][..]).expect("layer");
+                    let inv2 = ArrayView2::from_shape((ny, nx), &inv[1][..]).expect("layer");
                     // Both sweeps' face weights once, for every tracer.
                     let mut wts = std::mem::take(&mut w.weights);
                     wts[0].compute(order[0], &inv1.view(), &f1);
@@ -915,6 +941,7 @@ impl Advection {
                         );
                     }
                     w.weights = wts;
+                    w.inv = inv;
                     out
                 })
             })
@@ -964,13 +991,21 @@ impl Advection {
                 .axis_iter_mut(Axis(1))
                 .into_par_iter()
                 .zip(state.air_mass.axis_iter_mut(Axis(0)).into_par_iter())
-                .zip(work.inv_air.axis_iter_mut(Axis(0)).into_par_iter())
                 .enumerate()
-                .map(|(k, ((mut planes, mut air), mut inv))| {
+                .map(|(k, (mut planes, mut air))| {
                     with_sweep_work(|w| {
                         let f = flux.index_axis(Axis(0), k);
-                        Zip::from(&mut inv).and(&air).for_each(|i, &a| *i = 1.0 / a);
-                        converge_air(dir, &mut air, &f);
+                        let (ny, nx) = air.dim();
+                        let mut inv_buf = std::mem::take(&mut w.inv[0]);
+                        inv_buf.resize(ny * nx, 0.0);
+                        air_sweep(
+                            dir,
+                            air.as_slice_mut().expect("standard layout"),
+                            f.as_slice().expect("standard layout"),
+                            nx,
+                            &mut inv_buf,
+                        );
+                        let inv = ArrayView2::from_shape((ny, nx), &inv_buf[..]).expect("layer");
                         // Tracer-independent: 1/air and the face fluxes of
                         // the extended lines, once per layer. Faces beyond
                         // the interior carry nothing: they only feed halo cells.
@@ -984,6 +1019,7 @@ impl Advection {
                             .chain(inv_hi.iter().map(|a| a.view()))
                             .collect();
                         let inv_ext = join(axis, &inv_parts);
+                        w.inv[0] = inv_buf;
                         let mut f_dim = inv_ext.raw_dim();
                         f_dim[axis.index()] += 1;
                         let mut f_ext = Array2::zeros(f_dim);
@@ -1028,7 +1064,9 @@ impl Advection {
     }
 
     /// Vertical sweep with air-mass fluxes diagnosed from continuity so the
-    /// air mass ends at `target`. Returns top in/out per tracer.
+    /// air mass ends at `target`. Returns top in/out per tracer. The air
+    /// mass ends as `work.target`'s array itself (swapped in, not copied);
+    /// `work.target` is left holding the old air mass.
     fn vertical_sweep(
         &self,
         g: &Grid,
@@ -1040,7 +1078,7 @@ impl Advection {
         let (nz, nx) = (g.nz, g.nx);
         let ntr = state.tracers.len();
         let tagged = state.tracers.is_tagged().then_some(&state.tracers);
-        let (target, w, inv_air) = (&work.target, &mut work.w, &mut work.inv_air);
+        let (target, w) = (&work.target, &mut work.w);
         let air = &state.air_mass;
         // W[k] = air mass crossing the bottom of layer k upward; W[0] = 0 at
         // the ground; continuity from the bottom up, column rows in parallel.
@@ -1051,28 +1089,26 @@ impl Advection {
             .map(|(j, mut wj)| {
                 let mut worst = (0.0, [0, j, 0]);
                 wj.row_mut(0).fill(0.0);
-                let mut lo = vec![0.0; nx];
-                for k in 0..nz {
-                    let m = &air.slice(s![k, j, ..]).to_slice().expect("contiguous")[..nx];
-                    let t = &target.slice(s![k, j, ..]).to_slice().expect("contiguous")[..nx];
-                    let mut up = wj.row_mut(k + 1);
-                    let hi = &mut up.as_slice_mut().expect("contiguous")[..nx];
-                    for i in 0..nx {
-                        hi[i] = lo[i] + m[i] - t[i];
-                        let least = if m[i] < t[i] { m[i] } else { t[i] };
-                        let c = ((-lo[i]).max(0.0) + hi[i].max(0.0)) / least;
-                        // A NaN flux is reported; 0/0 (no air, no flux) is not.
-                        let c = match (lo[i] + hi[i]).is_nan() {
-                            true => f64::NAN,
-                            false if c.is_nan() => 0.0,
-                            false => c,
-                        };
-                        if exceeds(c, worst.0) {
-                            worst = (c, [k, j, i]);
+                with_sweep_work(|buffers| {
+                    let c = &mut buffers.courant;
+                    c.resize(nx, 0.0);
+                    for k in 0..nz {
+                        let m = &air.slice(s![k, j, ..]).to_slice().expect("contiguous")[..nx];
+                        let t = &target.slice(s![k, j, ..]).to_slice().expect("contiguous")[..nx];
+                        let (lo, mut hi) = wj.multi_slice_mut((s![k, ..], s![k + 1, ..]));
+                        vertical_courant_row(
+                            lo.as_slice().expect("contiguous"),
+                            (m, t),
+                            hi.as_slice_mut().expect("contiguous"),
+                            c,
+                        );
+                        for (i, &c) in c.iter().enumerate() {
+                            if exceeds(c, worst.0) {
+                                worst = (c, [k, j, i]);
+                            }
                         }
                     }
-                    lo.copy_from_slice(hi);
-                }
+                });
                 worst
             })
             .reduce(
@@ -1092,9 +1128,8 @@ impl Advection {
         let w = &*w;
         let mut per_tracer = vec![Through::default(); ntr];
         for _ in 0..pieces {
-            reciprocal_into(&state.air_mass, inv_air);
-            let inv_air = &*inv_air;
             let rows = column_rows(nx, g.ny);
+            let air = &state.air_mass;
             let per_row: Vec<Vec<Through>> = state
                 .mass
                 .axis_chunks_iter_mut(Axis(2), rows)
@@ -1107,11 +1142,17 @@ impl Advection {
                     let (j0, j1) = (b * rows, (b * rows + rows).min(g.ny));
                     let lanes = (j1 - j0) * nx;
                     let mut slabs = merged_rows_mut(slabs);
-                    let ia = merged_rows(inv_air.slice(s![.., j0..j1, ..]));
                     let fl = merged_rows(w.slice(s![.., j0..j1, ..]));
-                    debug_assert_eq!(ia.dim(), (nz, lanes));
                     with_sweep_work(|buffers| {
-                        // The row's face weights once, for every tracer.
+                        // The block's 1/air (this thread's buffer, in cache)
+                        // and face weights once, for every tracer.
+                        let mut inv = std::mem::take(&mut buffers.inv[0]);
+                        inv.resize(nz * lanes, 0.0);
+                        let a = merged_rows(air.slice(s![.., j0..j1, ..]));
+                        for (k, iv) in inv.chunks_exact_mut(lanes).enumerate() {
+                            reciprocal(row(&a, k), iv);
+                        }
+                        let ia = ArrayView2::from_shape((nz, lanes), &inv[..]).expect("block");
                         let mut wts = std::mem::take(&mut buffers.weights);
                         wts[0].compute(Dir::Y, &ia, &fl);
                         let mut out = vec![Through::default(); ntr];
@@ -1137,14 +1178,16 @@ impl Advection {
                                 }
                             }
                         }
+                        // Ground closed (flux 0); the top open to the background above.
+                        let [mut low, mut high] = std::mem::take(&mut buffers.inflow);
+                        low.clear();
+                        low.resize(lanes, 0.0);
+                        high.resize(lanes, 0.0);
                         let s = &mut buffers.kernel;
-                        let low = vec![0.0; lanes];
-                        let mut high = vec![0.0; lanes];
                         for (tr, mut slab) in slabs.outer_iter_mut().enumerate() {
                             if swept_with_tags(tagged, tr) {
                                 continue;
                             }
-                            // Ground closed (flux 0); the top open to the background above.
                             high.fill(top_bnd[tr]);
                             let (shx, sgx) = wts[0].view();
                             let e = ppm_rows_weighted(
@@ -1161,7 +1204,9 @@ impl Advection {
                             );
                             out[tr] += e.high;
                         }
+                        buffers.inflow = [low, high];
                         buffers.weights = wts;
+                        buffers.inv[0] = inv;
                         out
                     })
                 })
@@ -1176,11 +1221,42 @@ impl Advection {
                     .par_for_each(|a, &lo, &hi| *a += lo - hi);
             }
         }
-        // Continuity holds to round-off; pin the air mass to the target exactly.
-        Zip::from(&mut state.air_mass)
-            .and(target)
-            .par_for_each(|a, &t| *a = t);
+        // Continuity holds to round-off; pin the air mass to the target
+        // exactly (by taking the target's array: no copy).
+        std::mem::swap(&mut state.air_mass, &mut work.target);
         Ok(per_tracer)
+    }
+}
+
+multiversion! {
+    /// One layer of a row of columns in the vertical continuity pass: the
+    /// flux through the top of each cell, `hi` = `lo` + air - target (`lo`
+    /// the flux through its bottom, upward positive), and its Courant
+    /// number, the outflow over the smaller of its air mass and target. A
+    /// NaN flux gives NaN; 0/0 (no air, no flux) gives 0.
+    fn vertical_courant_row / vertical_courant_row_portable = vertical_courant_row_impl(lo: &[f64], air: (&[f64], &[f64]), hi: &mut [f64], courant: &mut [f64]) -> ()
+}
+
+#[inline(always)]
+fn vertical_courant_row_impl(
+    lo: &[f64],
+    (m, t): (&[f64], &[f64]),
+    hi: &mut [f64],
+    courant: &mut [f64],
+) {
+    let n = courant.len();
+    let (lo, m, t, hi) = (&lo[..n], &m[..n], &t[..n], &mut hi[..n]);
+    for i in 0..n {
+        hi[i] = lo[i] + m[i] - t[i];
+        let least = if m[i] < t[i] { m[i] } else { t[i] };
+        let c = ((-lo[i]).max(0.0) + hi[i].max(0.0)) / least;
+        courant[i] = if (lo[i] + hi[i]).is_nan() {
+            f64::NAN
+        } else if c.is_nan() {
+            0.0
+        } else {
+            c
+        };
     }
 }
 
