@@ -212,8 +212,9 @@ fn prepare_step(
         .zip(work.end.axis_iter_mut(Axis(0)))
         .enumerate()
         .map(|(k, ((mut x, mut y), mut end))| {
+            let dz = g.dz[k];
             let (c_k, rho, u, v) = (
-                g.dz[k] * dt,
+                dz * dt,
                 m.density.index_axis(Axis(0), k),
                 m.u_face.index_axis(Axis(0), k),
                 m.v_face.index_axis(Axis(0), k),
@@ -316,8 +317,13 @@ fn prepare_step(
                     x_face_row(j, &mut x[j * (nx + 1)..(j + 1) * (nx + 1)]);
                     y_face_row(j, &mut y[j * nx..(j + 1) * nx]);
                     // The air mass at the end of the step, as `state::air_mass_into`.
-                    for i in j * nx..(j + 1) * nx {
-                        end[i] = rho_end[i] * area[i] * g.dz[k];
+                    let cells = j * nx..(j + 1) * nx;
+                    for ((o, &d), &a) in end[cells.clone()]
+                        .iter_mut()
+                        .zip(&rho_end[cells.clone()])
+                        .zip(&area[cells])
+                    {
+                        *o = d * a * dz;
                     }
                     if j > 0 {
                         check(j - 1, x, y, end);
