@@ -350,7 +350,9 @@ multiversion! {
     /// The smaller of the start and end air mass of a cell bounds what it
     /// holds at the start of every sub-step. `x`: the row's nx+1 x-face
     /// fluxes; `y`: its south and north face fluxes; `air`: start and end air
-    /// mass. A NaN flux or air mass gives NaN.
+    /// mass. A NaN end air mass (the met density) gives NaN; a NaN flux is
+    /// passed over by the `max` of the in- and outflows (the air mass it
+    /// leaves is NaN, which the vertical sweep's continuity check reports).
     fn courant_row / courant_row_portable = courant_row_impl(x: &[f64], y: (&[f64], &[f64]), air: (&[f64], &[f64]), c: f64, need: &mut [f64]) -> ()
 }
 
@@ -376,7 +378,7 @@ fn courant_row_impl(
             .max(oy / (c * m))
             .max((oy / c - ix + ox) / m)
             .max((ox / c - iy + oy) / m);
-        // A NaN flux makes every term NaN, which max passes over.
+        // A NaN air mass makes every term NaN, which max would pass over.
         need[i] = if (ox + oy + m).is_nan() { f64::NAN } else { n };
     }
 }
@@ -1355,5 +1357,108 @@ mod tests {
             }
         }
         assert_eq!(lane_blocks(200).collect::<Vec<_>>(), [(0, 104), (104, 200)]);
+    }
+
+    /// The horizontal need of one cell, derived by hand from the definition:
+    /// air 1 (start) and 1.25 (end), c = 0.8; 0.5 leaves west, 0.3 east,
+    /// 0.2 enters from the south, 0.1 leaves north. The x sweep alone needs
+    /// 0.8/n <= 0.8, n >= 1; x then y: 0.1/n <= 0.8 (1 - 0.8/n), n >= 0.925;
+    /// y then x: 0.8/n <= 0.8 (1 + 0.1/n), n >= 0.9. So n = 1, set by the
+    /// smaller (start) air mass; with half the start air mass, n = 2
+    /// (x alone: 0.8/n <= 0.4).
+    #[test]
+    fn courant_row_matches_a_hand_derived_need() {
+        let mut need = [0.0; 2];
+        courant_row(
+            &[-0.5, 0.3, 0.3],
+            (&[0.2, 0.0], &[0.1, 0.0]),
+            (&[1.0, 0.5], &[1.25, 1.25]),
+            0.8,
+            &mut need[..],
+        );
+        // The second cell: 0.3 in from the first, 0.3 out east, nothing
+        // across y, air 0.5: x alone 0.3/n <= 0.4; y then x the same; x
+        // then y nothing moves. n = 0.75.
+        assert!((need[0] - 1.0).abs() < 1e-15, "{need:?}");
+        assert!((need[1] - 0.75).abs() < 1e-15, "{need:?}");
+        let mut need = [0.0; 1];
+        courant_row(
+            &[-0.5, 0.3],
+            (&[0.2], &[0.1]),
+            (&[0.5], &[1.25]),
+            0.8,
+            &mut need[..],
+        );
+        assert!((need[0] - 2.0).abs() < 1e-15, "{need:?}");
+        // A NaN (end) air mass is reported as NaN, not passed over.
+        courant_row(
+            &[-0.5, 0.3],
+            (&[0.2], &[0.1]),
+            (&[1.0], &[f64::NAN]),
+            0.8,
+            &mut need[..],
+        );
+        assert!(need[0].is_nan(), "{need:?}");
+    }
+
+    /// Continuity by hand: a column of three layers with air 2, 3, 1 and
+    /// targets 1.5, 3.5, 1: the flux through the top of layer 0 is 0.5 up,
+    /// through the top of layer 1 0.5 - 0.5 = 0, through the model top 0.
+    /// Courant numbers: 0.5 / 1.5; 0.5 in from below, nothing out, 0; 0.
+    #[test]
+    fn vertical_courant_row_follows_continuity() {
+        let (air, target) = ([2.0, 3.0, 1.0], [1.5, 3.5, 1.0]);
+        let mut lo = [0.0];
+        let (mut flux, mut courant) = (vec![], vec![]);
+        for k in 0..3 {
+            let (mut hi, mut c) = ([0.0], [0.0]);
+            vertical_courant_row(&lo, (&air[k..k + 1], &target[k..k + 1]), &mut hi, &mut c);
+            flux.push(hi[0]);
+            courant.push(c[0]);
+            lo = hi;
+        }
+        assert_eq!(flux, [0.5, 0.0, 0.0]);
+        assert!((courant[0] - 1.0 / 3.0).abs() < 1e-15, "{courant:?}");
+        assert_eq!(&courant[1..], [0.0, 0.0]);
+        // No air and no flux: 0, not NaN; a NaN flux: NaN.
+        let (mut hi, mut c) = ([0.0], [0.0]);
+        vertical_courant_row(&[0.0], (&[0.0], &[0.0]), &mut hi, &mut c);
+        assert_eq!(c[0], 0.0);
+        vertical_courant_row(&[f64::NAN], (&[1.0], &[1.0]), &mut hi, &mut c);
+        assert!(c[0].is_nan());
+    }
+
+    /// The vector builds of the driver's row passes give the baseline
+    /// build's results bit for bit (thread-count and machine identity).
+    #[test]
+    fn driver_passes_match_their_portable_builds() {
+        let n = 37;
+        let v = |a: usize, b: usize| -> Vec<f64> {
+            (0..n + 1)
+                .map(|i| ((i * a + b) % 23) as f64 / 7.0 - 1.3)
+                .collect()
+        };
+        let pos = |a: usize| -> Vec<f64> { v(a, 5).iter().map(|x| x.abs() + 0.1).collect() };
+        let (mut x, ys, yn, mut m0, m1) = (v(5, 1), v(7, 2), v(11, 3), pos(3), pos(13));
+        (x[4], m0[9]) = (f64::NAN, f64::NAN);
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        let (mut a, mut b) = (vec![0.0; n], vec![0.0; n]);
+        courant_row(&x, (&ys, &yn), (&m0, &m1), 0.9, &mut a);
+        courant_row_portable(&x, (&ys, &yn), (&m0, &m1), 0.9, &mut b);
+        assert_eq!(bits(&a), bits(&b));
+        let (mut h1, mut h2) = (vec![0.0; n], vec![0.0; n]);
+        vertical_courant_row(&x, (&m0, &m1), &mut h1, &mut a);
+        vertical_courant_row_portable(&x, (&m0, &m1), &mut h2, &mut b);
+        assert_eq!((bits(&h1), bits(&a)), (bits(&h2), bits(&b)));
+        reciprocal(&m0, &mut a);
+        reciprocal_portable(&m0, &mut b);
+        assert_eq!(bits(&a), bits(&b));
+        // One row of n cells: x faces n + 1, y faces 2 rows of n.
+        for (dir, flux) in [(Dir::X, &x), (Dir::Y, &[&ys[..n], &yn[..n]].concat())] {
+            let (mut air1, mut air2) = (m0[..n].to_vec(), m0[..n].to_vec());
+            air_sweep(dir, &mut air1, flux, n, &mut a);
+            air_sweep_portable(dir, &mut air2, flux, n, &mut b);
+            assert_eq!((bits(&air1), bits(&a)), (bits(&air2), bits(&b)));
+        }
     }
 }
