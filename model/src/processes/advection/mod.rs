@@ -27,9 +27,14 @@
 //!   (exit 5) naming the cell, the met wind there and the time.
 //! - Layout for speed: one kernel works on n rows x L lanes with every inner
 //!   loop running along contiguous lanes (vectorised, branch-free selects).
-//!   y- and z-sweeps run in place (lanes = x), x-sweeps on a cache-blocked
-//!   transpose. Tracer-independent work (1/air, Courant fractions' inputs) is
-//!   done once per sweep and stays in cache while all tracers pass through.
+//!   y- and z-sweeps run in place (lanes = x), x-sweeps along each row.
+//!   Tracer-independent work (1/air, face weights) is done once per sweep
+//!   and layer (or block of columns) into thread-local buffers and stays in
+//!   cache while all tracers pass through.
+//! - Driver passes over the grid per step, each vectorised: one for the
+//!   face fluxes, the end air mass and the horizontal sub-step check
+//!   (row by row from cache); one for the vertical continuity and its
+//!   check; the air mass ends by taking the target's array (no copy).
 //! - Sweep order alternates x-y / y-x between steps (Strang-type symmetry).
 //! - Edges come from the grid: `Open` sides take their own side's inflow
 //!   values where air enters and are booked in the lateral budget, `Periodic` sides wrap, and across `Halo`
