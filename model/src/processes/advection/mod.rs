@@ -27,9 +27,14 @@
 //!   (exit 5) naming the cell, the met wind there and the time.
 //! - Layout for speed: one kernel works on n rows x L lanes with every inner
 //!   loop running along contiguous lanes (vectorised, branch-free selects).
-//!   y- and z-sweeps run in place (lanes = x), x-sweeps on a cache-blocked
-//!   transpose. Tracer-independent work (1/air, Courant fractions' inputs) is
-//!   done once per sweep and stays in cache while all tracers pass through.
+//!   y- and z-sweeps run in place (lanes = x), x-sweeps along each row.
+//!   Tracer-independent work (1/air, face weights) is done once per sweep
+//!   and layer (or block of columns) into thread-local buffers and stays in
+//!   cache while all tracers pass through.
+//! - Driver passes over the grid per step, each vectorised: one for the
+//!   face fluxes, the end air mass and the horizontal sub-step check
+//!   (row by row from cache); one for the vertical continuity and its
+//!   check; the air mass ends by taking the target's array (no copy).
 //! - Sweep order alternates x-y / y-x between steps (Strang-type symmetry).
 //! - Edges come from the grid: `Open` sides take their own side's inflow
 //!   values where air enters and are booked in the lateral budget, `Periodic` sides wrap, and across `Halo`
@@ -159,9 +164,6 @@ struct Work {
     start: Array3<f64>,
     end: Array3<f64>,
     target: Array3<f64>,
-    /// 1 / air mass before the first and the second horizontal sweep.
-    inv_air: Array3<f64>,
-    inv_second: Array3<f64>,
     /// Vertical air-mass flux through the bottom of each layer [0..=nz, j, i].
     w: Array3<f64>,
 }
@@ -175,50 +177,72 @@ impl Work {
             start: c(),
             end: c(),
             target: c(),
-            inv_air: c(),
-            inv_second: c(),
             w: Array3::zeros((nz + 1, ny, nx)),
         }
     }
 }
 
-/// Air-mass fluxes through x- and y-faces over `dt`: rho u L dz dt, with rho
-/// the mean of the two cells. A periodic seam uses the wrapped neighbour and
-/// is one face (the low side's value); an open edge uses its own cell; a
-/// halo edge the neighbour's cell from the context's density halo.
-fn face_fluxes(ctx: &StepContext, fx: &mut Array3<f64>, fy: &mut Array3<f64>) {
+/// The tracer-independent start of a step, one pass over the grid with
+/// layers in parallel: the air-mass fluxes through x- and y-faces over `dt`
+/// (into `fx`, `fy`), the air mass the met density prescribes at the end of
+/// the step (into `end`, as [`crate::state::air_mass_into`]), and the
+/// horizontal sub-steps those need with the current air mass `air` (see
+/// [`courant_row`]). Row j is checked as soon as its faces are known, so
+/// each row is read back from cache. Returns the need and the cell that
+/// needs it (the first such; a NaN wins).
+///
+/// Face flux: rho u L dz dt, with rho the mean of the two cells. A periodic
+/// seam uses the wrapped neighbour and is one face (the low side's value);
+/// an open edge uses its own cell; a halo edge the neighbour's cell from the
+/// context's density halo.
+fn prepare_step(
+    ctx: &StepContext,
+    air: &Array3<f64>,
+    work: &mut Work,
+    c: f64,
+) -> (f64, [usize; 3]) {
     let g = ctx.grid;
     let m = ctx.met_mid;
+    let dens_end = &ctx.met_end.density;
     let (ny, nx) = (g.ny, g.nx);
     let dt = ctx.dt;
     let e = g.edges;
     let rho_halo = ctx.density_halo;
     let beyond = |side: Side, k: usize, along: usize| rho_halo.adjacent(side, 0, k, along);
-    fx.axis_iter_mut(Axis(0))
+    let area = g.area.as_slice().expect("standard layout");
+    work.fx
+        .axis_iter_mut(Axis(0))
         .into_par_iter()
-        .zip(fy.axis_iter_mut(Axis(0)))
+        .zip(work.fy.axis_iter_mut(Axis(0)))
+        .zip(work.end.axis_iter_mut(Axis(0)))
         .enumerate()
-        .for_each(|(k, (mut x, mut y))| {
-            let (c, rho, u, v) = (
-                g.dz[k] * dt,
+        .map(|(k, ((mut x, mut y), mut end))| {
+            let dz = g.dz[k];
+            let (c_k, rho, u, v) = (
+                dz * dt,
                 m.density.index_axis(Axis(0), k),
                 m.u_face.index_axis(Axis(0), k),
                 m.v_face.index_axis(Axis(0), k),
             );
-            for j in 0..ny {
+            let rho_end = dens_end.index_axis(Axis(0), k);
+            let rho_end = rho_end.as_slice().expect("standard layout");
+            let end = end.as_slice_mut().expect("standard layout");
+            let air = air.index_axis(Axis(0), k);
+            let air = air.as_slice().expect("standard layout");
+            let x = x.as_slice_mut().expect("standard layout");
+            let y = y.as_slice_mut().expect("standard layout");
+            let x_face_row = |j: usize, xr: &mut [f64]| {
                 let (r, uu, len) = (rho.row(j), u.row(j), g.x_face_len.row(j));
                 let (r, uu, len) = (
                     r.to_slice().expect("contiguous rows"),
                     uu.to_slice().expect("contiguous rows"),
                     len.to_slice().expect("contiguous rows"),
                 );
-                let mut xr = x.row_mut(j);
-                let xr = xr.as_slice_mut().expect("contiguous rows");
                 // Interior faces: density averaged over the two neighbours.
                 let (rw, re) = (&r[..nx - 1], &r[1..nx]);
                 let (ui, li, xi) = (&uu[1..nx], &len[1..nx], &mut xr[1..nx]);
                 for f in 0..nx - 1 {
-                    xi[f] = 0.5 * (rw[f] + re[f]) * ui[f] * li[f] * c;
+                    xi[f] = 0.5 * (rw[f] + re[f]) * ui[f] * li[f] * c_k;
                 }
                 let (west_rho, east_rho) = match (e.west, e.east) {
                     (Edge::Periodic, _) => {
@@ -230,21 +254,19 @@ fn face_fluxes(ctx: &StepContext, fx: &mut Array3<f64>, fy: &mut Array3<f64>) {
                         beyond(Side::East, k, j).map_or(r[nx - 1], |h| 0.5 * (r[nx - 1] + h)),
                     ),
                 };
-                xr[0] = west_rho * uu[0] * len[0] * c;
-                xr[nx] = east_rho * uu[nx] * len[nx] * c;
+                xr[0] = west_rho * uu[0] * len[0] * c_k;
+                xr[nx] = east_rho * uu[nx] * len[nx] * c_k;
                 if e.periodic_x() {
                     // One physical face at each periodic seam: use the low side's value.
                     xr[nx] = xr[0];
                 }
-            }
-            for f in 0..=ny {
+            };
+            let y_face_row = |f: usize, yr: &mut [f64]| {
                 let (vv, len) = (v.row(f), g.y_face_len.row(f));
                 let (vv, len) = (
                     vv.to_slice().expect("contiguous rows"),
                     len.to_slice().expect("contiguous rows"),
                 );
-                let mut yr = y.row_mut(f);
-                let yr = yr.as_slice_mut().expect("contiguous rows");
                 let halo_side = match f {
                     0 if rho_halo.strip(Side::South).is_some() => Some(Side::South),
                     f if f == ny && rho_halo.strip(Side::North).is_some() => Some(Side::North),
@@ -259,9 +281,9 @@ fn face_fluxes(ctx: &StepContext, fx: &mut Array3<f64>, fy: &mut Array3<f64>) {
                         } else {
                             (inner[i], h)
                         };
-                        yr[i] = 0.5 * (ra + rb) * vv[i] * len[i] * c;
+                        yr[i] = 0.5 * (ra + rb) * vv[i] * len[i] * c_k;
                     }
-                    continue;
+                    return;
                 }
                 let (a, b) = if e.periodic_y() {
                     ((f + ny - 1) % ny, f % ny)
@@ -274,70 +296,96 @@ fn face_fluxes(ctx: &StepContext, fx: &mut Array3<f64>, fy: &mut Array3<f64>) {
                     rb.to_slice().expect("contiguous rows"),
                 );
                 for i in 0..nx {
-                    yr[i] = 0.5 * (ra[i] + rb[i]) * vv[i] * len[i] * c;
+                    yr[i] = 0.5 * (ra[i] + rb[i]) * vv[i] * len[i] * c_k;
                 }
-            }
-            if e.periodic_y() {
-                let low = y.row(0).to_owned();
-                y.row_mut(ny).assign(&low);
-            }
-        });
-}
-
-/// The fewest horizontal sub-steps n such that, with fluxes F/n, each sweep's
-/// outflow from a cell stays below `c` times the air mass the cell holds at
-/// that sweep, for either sweep order. The smaller of the `start` and `end`
-/// air mass of a cell bounds what it holds at the start of every sub-step.
-/// Also the cell [k, j, i] that needs them (the first such; a NaN wins).
-fn horizontal_substeps(
-    fx: &Array3<f64>,
-    fy: &Array3<f64>,
-    start: &Array3<f64>,
-    end: &Array3<f64>,
-    c: f64,
-) -> (f64, [usize; 3]) {
-    let air = start;
-    let (nz, ny, nx) = air.dim();
-    (0..nz)
-        .into_par_iter()
-        .map(|k| {
+            };
             let mut worst = (0.0, [k, 0, 0]);
-            for j in 0..ny {
-                let xr = &fx.slice(s![k, j, ..]).to_slice().expect("contiguous")[..nx + 1];
-                let (ys, yn) = (
-                    &fy.slice(s![k, j, ..]).to_slice().expect("contiguous")[..nx],
-                    &fy.slice(s![k, j + 1, ..]).to_slice().expect("contiguous")[..nx],
-                );
-                let m0 = &air.slice(s![k, j, ..]).to_slice().expect("contiguous")[..nx];
-                let m1 = &end.slice(s![k, j, ..]).to_slice().expect("contiguous")[..nx];
-                for i in 0..nx {
-                    // The smaller of the start and end air mass bounds every sub-step's.
-                    let m = if m0[i] < m1[i] { m0[i] } else { m1[i] };
-                    let (w, e, so, no) = (xr[i], xr[i + 1], ys[i], yn[i]);
-                    let (ox, ix) = ((-w).max(0.0) + e.max(0.0), w.max(0.0) + (-e).max(0.0));
-                    let (oy, iy) = ((-so).max(0.0) + no.max(0.0), so.max(0.0) + (-no).max(0.0));
-                    // ox/n <= c m; oy/n <= c m; oy/n <= c (m + (ix - ox)/n); and x<->y.
-                    let need = (ox / (c * m))
-                        .max(oy / (c * m))
-                        .max((oy / c - ix + ox) / m)
-                        .max((ox / c - iy + oy) / m);
-                    // A NaN flux makes every term NaN, which max passes over.
-                    let need = if (ox + oy + m).is_nan() {
-                        f64::NAN
-                    } else {
-                        need
-                    };
-                    if exceeds(need, worst.0) {
-                        worst = (need, [k, j, i]);
+            with_sweep_work(|w| {
+                let need = &mut w.courant;
+                need.resize(nx, 0.0);
+                let mut check = |j: usize, x: &[f64], y: &[f64], end: &[f64]| {
+                    let cells = j * nx..(j + 1) * nx;
+                    courant_row(
+                        &x[j * (nx + 1)..(j + 1) * (nx + 1)],
+                        (&y[cells.clone()], &y[cells.start + nx..cells.end + nx]),
+                        (&air[cells.clone()], &end[cells]),
+                        c,
+                        need,
+                    );
+                    for (i, &n) in need.iter().enumerate() {
+                        if exceeds(n, worst.0) {
+                            worst = (n, [k, j, i]);
+                        }
+                    }
+                };
+                for j in 0..ny {
+                    x_face_row(j, &mut x[j * (nx + 1)..(j + 1) * (nx + 1)]);
+                    y_face_row(j, &mut y[j * nx..(j + 1) * nx]);
+                    // The air mass at the end of the step, as `state::air_mass_into`.
+                    let cells = j * nx..(j + 1) * nx;
+                    for ((o, &d), &a) in end[cells.clone()]
+                        .iter_mut()
+                        .zip(&rho_end[cells.clone()])
+                        .zip(&area[cells])
+                    {
+                        *o = d * a * dz;
+                    }
+                    if j > 0 {
+                        check(j - 1, x, y, end);
                     }
                 }
-            }
+                y_face_row(ny, &mut y[ny * nx..]);
+                if e.periodic_y() {
+                    y.copy_within(..nx, ny * nx);
+                }
+                check(ny - 1, x, y, end);
+            });
             worst
         })
         .reduce(
             || (0.0, [0, 0, 0]),
             |a, b| if exceeds(b.0, a.0) { b } else { a },
         )
+}
+
+multiversion! {
+    /// The horizontal sub-steps each cell of a row needs: the fewest n such
+    /// that, with fluxes F/n, each sweep's outflow from the cell stays below
+    /// `c` times the air mass it holds at that sweep, for either sweep order.
+    /// The smaller of the start and end air mass of a cell bounds what it
+    /// holds at the start of every sub-step. `x`: the row's nx+1 x-face
+    /// fluxes; `y`: its south and north face fluxes; `air`: start and end air
+    /// mass. A NaN end air mass (the met density) gives NaN; a NaN flux is
+    /// passed over by the `max` of the in- and outflows (the air mass it
+    /// leaves is NaN, which the vertical sweep's continuity check reports).
+    fn courant_row / courant_row_portable = courant_row_impl(x: &[f64], y: (&[f64], &[f64]), air: (&[f64], &[f64]), c: f64, need: &mut [f64]) -> ()
+}
+
+#[inline(always)]
+fn courant_row_impl(
+    x: &[f64],
+    (ys, yn): (&[f64], &[f64]),
+    (m0, m1): (&[f64], &[f64]),
+    c: f64,
+    need: &mut [f64],
+) {
+    let nx = need.len();
+    let (xw, xe) = (&x[..nx], &x[1..nx + 1]);
+    let (ys, yn, m0, m1) = (&ys[..nx], &yn[..nx], &m0[..nx], &m1[..nx]);
+    for i in 0..nx {
+        // The smaller of the start and end air mass bounds every sub-step's.
+        let m = if m0[i] < m1[i] { m0[i] } else { m1[i] };
+        let (w, e, so, no) = (xw[i], xe[i], ys[i], yn[i]);
+        let (ox, ix) = ((-w).max(0.0) + e.max(0.0), w.max(0.0) + (-e).max(0.0));
+        let (oy, iy) = ((-so).max(0.0) + no.max(0.0), so.max(0.0) + (-no).max(0.0));
+        // ox/n <= c m; oy/n <= c m; oy/n <= c (m + (ix - ox)/n); and x<->y.
+        let n = (ox / (c * m))
+            .max(oy / (c * m))
+            .max((oy / c - ix + ox) / m)
+            .max((ox / c - iy + oy) / m);
+        // A NaN air mass makes every term NaN, which max would pass over.
+        need[i] = if (ox + oy + m).is_nan() { f64::NAN } else { n };
+    }
 }
 
 /// `a` is worse than `b`: larger, or NaN where `b` is not (so a NaN is
@@ -415,8 +463,48 @@ enum Dir {
     Y,
 }
 
-fn reciprocal_into(a: &Array3<f64>, inv: &mut Array3<f64>) {
-    Zip::from(inv).and(a).par_for_each(|i, &a| *i = 1.0 / a);
+multiversion! {
+    /// `inv` = 1 / `air`, element by element.
+    fn reciprocal / reciprocal_portable = reciprocal_impl(air: &[f64], inv: &mut [f64]) -> ()
+}
+
+#[inline(always)]
+fn reciprocal_impl(air: &[f64], inv: &mut [f64]) {
+    for (i, &a) in inv.iter_mut().zip(air) {
+        *i = 1.0 / a;
+    }
+}
+
+multiversion! {
+    /// The air-mass bookkeeping of a sweep of one layer along `dir`, one
+    /// pass: `inv` = 1 / the air mass before the sweep, then the sweep's
+    /// air-mass convergence added to `air` ([rows, nx]; `flux` x: [rows,
+    /// nx+1], y: [rows+1, nx]).
+    fn air_sweep / air_sweep_portable = air_sweep_impl(dir: Dir, air: &mut [f64], flux: &[f64], nx: usize, inv: &mut [f64]) -> ()
+}
+
+#[inline(always)]
+fn air_sweep_impl(dir: Dir, air: &mut [f64], flux: &[f64], nx: usize, inv: &mut [f64]) {
+    for (j, (a, iv)) in air
+        .chunks_exact_mut(nx)
+        .zip(inv.chunks_exact_mut(nx))
+        .enumerate()
+    {
+        let (lo, hi) = match dir {
+            Dir::X => {
+                let f = &flux[j * (nx + 1)..(j + 1) * (nx + 1)];
+                (&f[..nx], &f[1..])
+            }
+            Dir::Y => (
+                &flux[j * nx..(j + 1) * nx],
+                &flux[(j + 1) * nx..(j + 2) * nx],
+            ),
+        };
+        for i in 0..nx {
+            iv[i] = 1.0 / a[i];
+            a[i] += lo[i] - hi[i];
+        }
+    }
 }
 
 fn sum_over_planes(per_plane: Vec<Vec<Through>>, ntr: usize) -> Vec<Through> {
@@ -440,6 +528,11 @@ struct SweepWork {
     inv_bulk: Vec<f64>,
     faces: Vec<f64>,
     tag_faces: Vec<f64>,
+    /// A row's Courant numbers or sub-step needs.
+    courant: Vec<f64>,
+    /// 1 / air mass before each of the sweeps in hand: a layer's for the
+    /// horizontal ones, a block of columns' for the vertical one.
+    inv: [Vec<f64>; 2],
     /// The face weights of the sweeps in hand, shared by every tracer.
     weights: [FaceWeights; 2],
 }
@@ -758,21 +851,6 @@ fn join(axis: Axis, parts: &[ArrayView2<f64>]) -> Array2<f64> {
     out
 }
 
-/// Add a sweep's air-mass convergence to a plane of air mass.
-fn converge_air(dir: Dir, air: &mut ArrayViewMut2<f64>, flux: &ArrayView2<f64>) {
-    let (ny, nx) = air.dim();
-    match dir {
-        Dir::X => Zip::from(air)
-            .and(flux.slice(s![.., ..nx]))
-            .and(flux.slice(s![.., 1..]))
-            .for_each(|a, &w, &e| *a += w - e),
-        Dir::Y => Zip::from(air)
-            .and(flux.slice(s![..ny, ..]))
-            .and(flux.slice(s![1.., ..]))
-            .for_each(|a, &so, &no| *a += so - no),
-    }
-}
-
 impl Advection {
     /// Both horizontal sweeps, fused per layer: the tracer-independent air
     /// mass bookkeeping (1/air before each sweep, the pseudo-density between
@@ -795,25 +873,28 @@ impl Advection {
             Dir::Y => fy.index_axis(Axis(0), k),
         };
         let ends = [ends_of(order[0], &g.edges), ends_of(order[1], &g.edges)];
+        let (ny, nx) = (g.ny, g.nx);
         let per_layer: Vec<Vec<Through>> = state
             .mass
             .axis_iter_mut(Axis(1))
             .into_par_iter()
             .zip(state.air_mass.axis_iter_mut(Axis(0)).into_par_iter())
-            .zip(work.inv_air.axis_iter_mut(Axis(0)).into_par_iter())
-            .zip(work.inv_second.axis_iter_mut(Axis(0)).into_par_iter())
             .enumerate()
-            .map(|(k, (((mut planes, mut air), mut inv1), mut inv2))| {
+            .map(|(k, (mut planes, mut air))| {
                 with_sweep_work(|w| {
                     let (f1, f2) = (flux_of(order[0], k), flux_of(order[1], k));
-                    Zip::from(&mut inv1)
-                        .and(&air)
-                        .for_each(|i, &a| *i = 1.0 / a);
-                    converge_air(order[0], &mut air, &f1);
-                    Zip::from(&mut inv2)
-                        .and(&air)
-                        .for_each(|i, &a| *i = 1.0 / a);
-                    converge_air(order[1], &mut air, &f2);
+                    // 1/air before each sweep and the pseudo-density they
+                    // leave, into this thread's buffers (reused by its
+                    // next layer, so they stay in cache).
+                    let mut inv = std::mem::take(&mut w.inv);
+                    let air = air.as_slice_mut().expect("standard layout");
+                    for ((d, f), iv) in [(order[0], &f1), (order[1], &f2)].into_iter().zip(&mut inv)
+                    {
+                        iv.resize(ny * nx, 0.0);
+                        air_sweep(d, air, f.as_slice().expect("standard layout"), nx, iv);
+                    }
+                    let inv1 = ArrayView2::from_shape((ny, nx), &inv[0][..]).expect("layer");
+                    let inv2 = ArrayView2::from_shape((ny, nx), &inv[1][..]).expect("layer");
                     // Both sweeps' face weights once, for every tracer.
                     let mut wts = std::mem::take(&mut w.weights);
                     wts[0].compute(order[0], &inv1.view(), &f1);
@@ -873,6 +954,7 @@ impl Advection {
                         );
                     }
                     w.weights = wts;
+                    w.inv = inv;
                     out
                 })
             })
@@ -922,13 +1004,21 @@ impl Advection {
                 .axis_iter_mut(Axis(1))
                 .into_par_iter()
                 .zip(state.air_mass.axis_iter_mut(Axis(0)).into_par_iter())
-                .zip(work.inv_air.axis_iter_mut(Axis(0)).into_par_iter())
                 .enumerate()
-                .map(|(k, ((mut planes, mut air), mut inv))| {
+                .map(|(k, (mut planes, mut air))| {
                     with_sweep_work(|w| {
                         let f = flux.index_axis(Axis(0), k);
-                        Zip::from(&mut inv).and(&air).for_each(|i, &a| *i = 1.0 / a);
-                        converge_air(dir, &mut air, &f);
+                        let (ny, nx) = air.dim();
+                        let mut inv_buf = std::mem::take(&mut w.inv[0]);
+                        inv_buf.resize(ny * nx, 0.0);
+                        air_sweep(
+                            dir,
+                            air.as_slice_mut().expect("standard layout"),
+                            f.as_slice().expect("standard layout"),
+                            nx,
+                            &mut inv_buf,
+                        );
+                        let inv = ArrayView2::from_shape((ny, nx), &inv_buf[..]).expect("layer");
                         // Tracer-independent: 1/air and the face fluxes of
                         // the extended lines, once per layer. Faces beyond
                         // the interior carry nothing: they only feed halo cells.
@@ -942,6 +1032,7 @@ impl Advection {
                             .chain(inv_hi.iter().map(|a| a.view()))
                             .collect();
                         let inv_ext = join(axis, &inv_parts);
+                        w.inv[0] = inv_buf;
                         let mut f_dim = inv_ext.raw_dim();
                         f_dim[axis.index()] += 1;
                         let mut f_ext = Array2::zeros(f_dim);
@@ -986,7 +1077,9 @@ impl Advection {
     }
 
     /// Vertical sweep with air-mass fluxes diagnosed from continuity so the
-    /// air mass ends at `target`. Returns top in/out per tracer.
+    /// air mass ends at `target`. Returns top in/out per tracer. The air
+    /// mass ends as `work.target`'s array itself (swapped in, not copied);
+    /// `work.target` is left holding the old air mass.
     fn vertical_sweep(
         &self,
         g: &Grid,
@@ -998,7 +1091,7 @@ impl Advection {
         let (nz, nx) = (g.nz, g.nx);
         let ntr = state.tracers.len();
         let tagged = state.tracers.is_tagged().then_some(&state.tracers);
-        let (target, w, inv_air) = (&work.target, &mut work.w, &mut work.inv_air);
+        let (target, w) = (&work.target, &mut work.w);
         let air = &state.air_mass;
         // W[k] = air mass crossing the bottom of layer k upward; W[0] = 0 at
         // the ground; continuity from the bottom up, column rows in parallel.
@@ -1009,28 +1102,26 @@ impl Advection {
             .map(|(j, mut wj)| {
                 let mut worst = (0.0, [0, j, 0]);
                 wj.row_mut(0).fill(0.0);
-                let mut lo = vec![0.0; nx];
-                for k in 0..nz {
-                    let m = &air.slice(s![k, j, ..]).to_slice().expect("contiguous")[..nx];
-                    let t = &target.slice(s![k, j, ..]).to_slice().expect("contiguous")[..nx];
-                    let mut up = wj.row_mut(k + 1);
-                    let hi = &mut up.as_slice_mut().expect("contiguous")[..nx];
-                    for i in 0..nx {
-                        hi[i] = lo[i] + m[i] - t[i];
-                        let least = if m[i] < t[i] { m[i] } else { t[i] };
-                        let c = ((-lo[i]).max(0.0) + hi[i].max(0.0)) / least;
-                        // A NaN flux is reported; 0/0 (no air, no flux) is not.
-                        let c = match (lo[i] + hi[i]).is_nan() {
-                            true => f64::NAN,
-                            false if c.is_nan() => 0.0,
-                            false => c,
-                        };
-                        if exceeds(c, worst.0) {
-                            worst = (c, [k, j, i]);
+                with_sweep_work(|buffers| {
+                    let c = &mut buffers.courant;
+                    c.resize(nx, 0.0);
+                    for k in 0..nz {
+                        let m = &air.slice(s![k, j, ..]).to_slice().expect("contiguous")[..nx];
+                        let t = &target.slice(s![k, j, ..]).to_slice().expect("contiguous")[..nx];
+                        let (lo, mut hi) = wj.multi_slice_mut((s![k, ..], s![k + 1, ..]));
+                        vertical_courant_row(
+                            lo.as_slice().expect("contiguous"),
+                            (m, t),
+                            hi.as_slice_mut().expect("contiguous"),
+                            c,
+                        );
+                        for (i, &c) in c.iter().enumerate() {
+                            if exceeds(c, worst.0) {
+                                worst = (c, [k, j, i]);
+                            }
                         }
                     }
-                    lo.copy_from_slice(hi);
-                }
+                });
                 worst
             })
             .reduce(
@@ -1050,9 +1141,8 @@ impl Advection {
         let w = &*w;
         let mut per_tracer = vec![Through::default(); ntr];
         for _ in 0..pieces {
-            reciprocal_into(&state.air_mass, inv_air);
-            let inv_air = &*inv_air;
             let rows = column_rows(nx, g.ny);
+            let air = &state.air_mass;
             let per_row: Vec<Vec<Through>> = state
                 .mass
                 .axis_chunks_iter_mut(Axis(2), rows)
@@ -1065,11 +1155,17 @@ impl Advection {
                     let (j0, j1) = (b * rows, (b * rows + rows).min(g.ny));
                     let lanes = (j1 - j0) * nx;
                     let mut slabs = merged_rows_mut(slabs);
-                    let ia = merged_rows(inv_air.slice(s![.., j0..j1, ..]));
                     let fl = merged_rows(w.slice(s![.., j0..j1, ..]));
-                    debug_assert_eq!(ia.dim(), (nz, lanes));
                     with_sweep_work(|buffers| {
-                        // The row's face weights once, for every tracer.
+                        // The block's 1/air (this thread's buffer, in cache)
+                        // and face weights once, for every tracer.
+                        let mut inv = std::mem::take(&mut buffers.inv[0]);
+                        inv.resize(nz * lanes, 0.0);
+                        let a = merged_rows(air.slice(s![.., j0..j1, ..]));
+                        for (k, iv) in inv.chunks_exact_mut(lanes).enumerate() {
+                            reciprocal(row(&a, k), iv);
+                        }
+                        let ia = ArrayView2::from_shape((nz, lanes), &inv[..]).expect("block");
                         let mut wts = std::mem::take(&mut buffers.weights);
                         wts[0].compute(Dir::Y, &ia, &fl);
                         let mut out = vec![Through::default(); ntr];
@@ -1095,14 +1191,16 @@ impl Advection {
                                 }
                             }
                         }
+                        // Ground closed (flux 0); the top open to the background above.
+                        let [mut low, mut high] = std::mem::take(&mut buffers.inflow);
+                        low.clear();
+                        low.resize(lanes, 0.0);
+                        high.resize(lanes, 0.0);
                         let s = &mut buffers.kernel;
-                        let low = vec![0.0; lanes];
-                        let mut high = vec![0.0; lanes];
                         for (tr, mut slab) in slabs.outer_iter_mut().enumerate() {
                             if swept_with_tags(tagged, tr) {
                                 continue;
                             }
-                            // Ground closed (flux 0); the top open to the background above.
                             high.fill(top_bnd[tr]);
                             let (shx, sgx) = wts[0].view();
                             let e = ppm_rows_weighted(
@@ -1119,7 +1217,9 @@ impl Advection {
                             );
                             out[tr] += e.high;
                         }
+                        buffers.inflow = [low, high];
                         buffers.weights = wts;
+                        buffers.inv[0] = inv;
                         out
                     })
                 })
@@ -1134,11 +1234,42 @@ impl Advection {
                     .par_for_each(|a, &lo, &hi| *a += lo - hi);
             }
         }
-        // Continuity holds to round-off; pin the air mass to the target exactly.
-        Zip::from(&mut state.air_mass)
-            .and(target)
-            .par_for_each(|a, &t| *a = t);
+        // Continuity holds to round-off; pin the air mass to the target
+        // exactly (by taking the target's array: no copy).
+        std::mem::swap(&mut state.air_mass, &mut work.target);
         Ok(per_tracer)
+    }
+}
+
+multiversion! {
+    /// One layer of a row of columns in the vertical continuity pass: the
+    /// flux through the top of each cell, `hi` = `lo` + air - target (`lo`
+    /// the flux through its bottom, upward positive), and its Courant
+    /// number, the outflow over the smaller of its air mass and target. A
+    /// NaN flux gives NaN; 0/0 (no air, no flux) gives 0.
+    fn vertical_courant_row / vertical_courant_row_portable = vertical_courant_row_impl(lo: &[f64], air: (&[f64], &[f64]), hi: &mut [f64], courant: &mut [f64]) -> ()
+}
+
+#[inline(always)]
+fn vertical_courant_row_impl(
+    lo: &[f64],
+    (m, t): (&[f64], &[f64]),
+    hi: &mut [f64],
+    courant: &mut [f64],
+) {
+    let n = courant.len();
+    let (lo, m, t, hi) = (&lo[..n], &m[..n], &t[..n], &mut hi[..n]);
+    for i in 0..n {
+        hi[i] = lo[i] + m[i] - t[i];
+        let least = if m[i] < t[i] { m[i] } else { t[i] };
+        let c = ((-lo[i]).max(0.0) + hi[i].max(0.0)) / least;
+        courant[i] = if (lo[i] + hi[i]).is_nan() {
+            f64::NAN
+        } else if c.is_nan() {
+            0.0
+        } else {
+            c
+        };
     }
 }
 
@@ -1158,15 +1289,7 @@ impl Process for Advection {
             _ => Work::new(g.nz, g.ny, g.nx),
         };
         let divided = g.edges.any_halo();
-        face_fluxes(ctx, &mut work.fx, &mut work.fy);
-        crate::state::air_mass_into(g, &ctx.met_end.density, &mut work.end);
-        let (need, at) = horizontal_substeps(
-            &work.fx,
-            &work.fy,
-            &state.air_mass,
-            &work.end,
-            self.max_courant,
-        );
+        let (need, at) = prepare_step(ctx, &state.air_mass, &mut work, self.max_courant);
         let nsub = substeps_or_stop(ctx, "horizontal", need, at, self.max_courant)?;
         let frac = 1.0 / nsub as f64;
         if nsub > 1 {
@@ -1239,5 +1362,108 @@ mod tests {
             }
         }
         assert_eq!(lane_blocks(200).collect::<Vec<_>>(), [(0, 104), (104, 200)]);
+    }
+
+    /// The horizontal need of one cell, derived by hand from the definition:
+    /// air 1 (start) and 1.25 (end), c = 0.8; 0.5 leaves west, 0.3 east,
+    /// 0.2 enters from the south, 0.1 leaves north. The x sweep alone needs
+    /// 0.8/n <= 0.8, n >= 1; x then y: 0.1/n <= 0.8 (1 - 0.8/n), n >= 0.925;
+    /// y then x: 0.8/n <= 0.8 (1 + 0.1/n), n >= 0.9. So n = 1, set by the
+    /// smaller (start) air mass; with half the start air mass, n = 2
+    /// (x alone: 0.8/n <= 0.4).
+    #[test]
+    fn courant_row_matches_a_hand_derived_need() {
+        let mut need = [0.0; 2];
+        courant_row(
+            &[-0.5, 0.3, 0.3],
+            (&[0.2, 0.0], &[0.1, 0.0]),
+            (&[1.0, 0.5], &[1.25, 1.25]),
+            0.8,
+            &mut need[..],
+        );
+        // The second cell: 0.3 in from the first, 0.3 out east, nothing
+        // across y, air 0.5: x alone 0.3/n <= 0.4; y then x the same; x
+        // then y nothing moves. n = 0.75.
+        assert!((need[0] - 1.0).abs() < 1e-15, "{need:?}");
+        assert!((need[1] - 0.75).abs() < 1e-15, "{need:?}");
+        let mut need = [0.0; 1];
+        courant_row(
+            &[-0.5, 0.3],
+            (&[0.2], &[0.1]),
+            (&[0.5], &[1.25]),
+            0.8,
+            &mut need[..],
+        );
+        assert!((need[0] - 2.0).abs() < 1e-15, "{need:?}");
+        // A NaN (end) air mass is reported as NaN, not passed over.
+        courant_row(
+            &[-0.5, 0.3],
+            (&[0.2], &[0.1]),
+            (&[1.0], &[f64::NAN]),
+            0.8,
+            &mut need[..],
+        );
+        assert!(need[0].is_nan(), "{need:?}");
+    }
+
+    /// Continuity by hand: a column of three layers with air 2, 3, 1 and
+    /// targets 1.5, 3.5, 1: the flux through the top of layer 0 is 0.5 up,
+    /// through the top of layer 1 0.5 - 0.5 = 0, through the model top 0.
+    /// Courant numbers: 0.5 / 1.5; 0.5 in from below, nothing out, 0; 0.
+    #[test]
+    fn vertical_courant_row_follows_continuity() {
+        let (air, target) = ([2.0, 3.0, 1.0], [1.5, 3.5, 1.0]);
+        let mut lo = [0.0];
+        let (mut flux, mut courant) = (vec![], vec![]);
+        for k in 0..3 {
+            let (mut hi, mut c) = ([0.0], [0.0]);
+            vertical_courant_row(&lo, (&air[k..k + 1], &target[k..k + 1]), &mut hi, &mut c);
+            flux.push(hi[0]);
+            courant.push(c[0]);
+            lo = hi;
+        }
+        assert_eq!(flux, [0.5, 0.0, 0.0]);
+        assert!((courant[0] - 1.0 / 3.0).abs() < 1e-15, "{courant:?}");
+        assert_eq!(&courant[1..], [0.0, 0.0]);
+        // No air and no flux: 0, not NaN; a NaN flux: NaN.
+        let (mut hi, mut c) = ([0.0], [0.0]);
+        vertical_courant_row(&[0.0], (&[0.0], &[0.0]), &mut hi, &mut c);
+        assert_eq!(c[0], 0.0);
+        vertical_courant_row(&[f64::NAN], (&[1.0], &[1.0]), &mut hi, &mut c);
+        assert!(c[0].is_nan());
+    }
+
+    /// The vector builds of the driver's row passes give the baseline
+    /// build's results bit for bit (thread-count and machine identity).
+    #[test]
+    fn driver_passes_match_their_portable_builds() {
+        let n = 37;
+        let v = |a: usize, b: usize| -> Vec<f64> {
+            (0..n + 1)
+                .map(|i| ((i * a + b) % 23) as f64 / 7.0 - 1.3)
+                .collect()
+        };
+        let pos = |a: usize| -> Vec<f64> { v(a, 5).iter().map(|x| x.abs() + 0.1).collect() };
+        let (mut x, ys, yn, mut m0, m1) = (v(5, 1), v(7, 2), v(11, 3), pos(3), pos(13));
+        (x[4], m0[9]) = (f64::NAN, f64::NAN);
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        let (mut a, mut b) = (vec![0.0; n], vec![0.0; n]);
+        courant_row(&x, (&ys, &yn), (&m0, &m1), 0.9, &mut a);
+        courant_row_portable(&x, (&ys, &yn), (&m0, &m1), 0.9, &mut b);
+        assert_eq!(bits(&a), bits(&b));
+        let (mut h1, mut h2) = (vec![0.0; n], vec![0.0; n]);
+        vertical_courant_row(&x, (&m0, &m1), &mut h1, &mut a);
+        vertical_courant_row_portable(&x, (&m0, &m1), &mut h2, &mut b);
+        assert_eq!((bits(&h1), bits(&a)), (bits(&h2), bits(&b)));
+        reciprocal(&m0, &mut a);
+        reciprocal_portable(&m0, &mut b);
+        assert_eq!(bits(&a), bits(&b));
+        // One row of n cells: x faces n + 1, y faces 2 rows of n.
+        for (dir, flux) in [(Dir::X, &x), (Dir::Y, &[&ys[..n], &yn[..n]].concat())] {
+            let (mut air1, mut air2) = (m0[..n].to_vec(), m0[..n].to_vec());
+            air_sweep(dir, &mut air1, flux, n, &mut a);
+            air_sweep_portable(dir, &mut air2, flux, n, &mut b);
+            assert_eq!((bits(&air1), bits(&a)), (bits(&air2), bits(&b)));
+        }
     }
 }
