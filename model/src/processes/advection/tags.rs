@@ -118,12 +118,14 @@ fn apportion_rows_impl(
         Some([lo, _]) => below.fill(lo),
         None => share_row(lanes(m.row(n - 1)), lanes(inv_bulk.row(n - 1)), below),
     }
+    // Every slice cut to exactly l lanes: no bounds checks, so the loops vectorise.
+    let (below, tf, face0, row0) = (&mut below[..l], &mut tf[..l], &mut face0[..l], &mut row0[..l]);
     for c in 0..n {
-        let (a, ib) = (lanes(air.row(c)), lanes(inv_bulk.row(c)));
+        let (a, ib) = (&lanes(air.row(c))[..l], &lanes(inv_bulk.row(c))[..l]);
         let fl = &faces[c * l..(c + 1) * l];
         if c == 0 {
-            let here = &mut row0[..l];
-            share_row(lanes(m.row(0)), ib, here);
+            let here = &mut *row0;
+            share_row(&lanes(m.row(0))[..l], ib, here);
             for q in 0..l {
                 let t = fl[q] * if a[q] > 0.0 { below[q] } else { here[q] };
                 (tf[q], face0[q], below[q]) = (t, t, here[q]);
@@ -131,7 +133,7 @@ fn apportion_rows_impl(
             continue;
         }
         let (lower, upper) = m.multi_slice_mut((ndarray::s![c - 1, ..], ndarray::s![c, ..]));
-        let (lower, upper) = (lanes_mut(lower), lanes_mut(upper));
+        let (lower, upper) = (&mut lanes_mut(lower)[..l], &lanes_mut(upper)[..l]);
         for q in 0..l {
             let here = upper[q] * ib[q];
             let t = fl[q] * if a[q] > 0.0 { below[q] } else { here };
@@ -140,9 +142,9 @@ fn apportion_rows_impl(
         }
     }
     // Face n: row n-1 against the ghost beyond the high end, or row 0.
-    let a = lanes(air.row(n));
+    let a = &lanes(air.row(n))[..l];
     let fl = &faces[n * l..(n + 1) * l];
-    let last_row = lanes_mut(m.row_mut(n - 1));
+    let last_row = &mut lanes_mut(m.row_mut(n - 1))[..l];
     let mut total = EndFluxes::default();
     for q in 0..l {
         let beyond = match ghost {
