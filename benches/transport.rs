@@ -8,8 +8,8 @@ use airshed::budget::Budget;
 use airshed::config::Case;
 use airshed::parallel::Serial;
 use airshed::processes::advection::{
-    face_weights_line, face_weights_rows, ppm_line_weighted, ppm_rows_weighted, LineEnds,
-    PpmEdges, RowEnds, Scratch,
+    face_weights_line, face_weights_rows, ppm_line_weighted, ppm_rows_weighted, LineEnds, PpmEdges,
+    RowEnds, Scratch,
 };
 use airshed::processes::Boundary;
 use airshed::simulation::Simulation;
@@ -207,8 +207,16 @@ fn kernels(c: &mut Criterion) {
     let air = ndarray::Array2::<f64>::from_elem((N, N), 1e6);
     let inv = air.mapv(|a| 1.0 / a);
     let flux = ndarray::Array2::from_shape_fn((N + 1, N), |(_, q)| 1e6 * courant(q));
-    let (mut h, mut gw) = (ndarray::Array2::zeros((N + 1, N)), ndarray::Array2::zeros((N + 1, N)));
-    face_weights_rows(&inv.view(), &flux.view(), &mut h.view_mut(), &mut gw.view_mut());
+    let (mut h, mut gw) = (
+        ndarray::Array2::zeros((N + 1, N)),
+        ndarray::Array2::zeros((N + 1, N)),
+    );
+    face_weights_rows(
+        &inv.view(),
+        &flux.view(),
+        &mut h.view_mut(),
+        &mut gw.view_mut(),
+    );
     let mut g = c.benchmark_group("ppm_kernel_in_cache_200x200");
     g.sample_size(20);
     g.throughput(Throughput::Elements((N * N) as u64));

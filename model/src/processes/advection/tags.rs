@@ -68,21 +68,28 @@ fn apportion_line_impl(
     work: &mut Vec<f64>,
 ) -> EndFluxes {
     let n = m.len();
-    work.resize(2 * n + 3, 0.0);
-    let (share, tf) = work.split_at_mut(n + 2);
-    // Shares with one ghost cell at each end (the wrapped cell when periodic).
-    for c in 0..n {
-        share[c + 1] = m[c] * inv_bulk[c];
-    }
-    (share[0], share[n + 1]) = match ghost {
+    work.resize(n + 1, 0.0);
+    let (m_in, ib) = (&m[..n], &inv_bulk[..n]);
+    let (faces, air, tf) = (&faces[..n + 1], &air[..n + 1], &mut work[..n + 1]);
+    // The end faces, with the ghost's share beyond them (the wrapped cell's
+    // when periodic).
+    let share = |c: usize| m_in[c] * ib[c];
+    let (lo, hi) = match ghost {
         Some([lo, hi]) => (lo, hi),
-        None => (share[n], share[1]),
+        None => (share(n - 1), share(0)),
     };
-    let (below, above) = (&share[..n + 1], &share[1..n + 2]);
-    let (faces, air, tf) = (&faces[..n + 1], &air[..n + 1], &mut tf[..n + 1]);
-    for f in 0..n + 1 {
-        tf[f] = faces[f] * if air[f] > 0.0 { below[f] } else { above[f] };
+    tf[0] = faces[0] * if air[0] > 0.0 { lo } else { share(0) };
+    tf[n] = faces[n] * if air[n] > 0.0 { share(n - 1) } else { hi };
+    // Interior faces: both cells' shares computed in the loop, then the
+    // choice between values (a choice between loaded shares becomes a
+    // choice of address, which keeps the loop scalar).
+    let (mw, me, iw, ie) = (&m_in[..n - 1], &m_in[1..n], &ib[..n - 1], &ib[1..n]);
+    let (fi, ai, ti) = (&faces[1..n], &air[1..n], &mut tf[1..n]);
+    for f in 0..n - 1 {
+        let (below, above) = (mw[f] * iw[f], me[f] * ie[f]);
+        ti[f] = fi[f] * if ai[f] > 0.0 { below } else { above };
     }
+    let tf = &work[..n + 1];
     let (tin, tout) = (&tf[..n], &tf[1..n + 1]);
     for c in 0..n {
         m[c] += tin[c] - tout[c];
@@ -119,7 +126,12 @@ fn apportion_rows_impl(
         None => share_row(lanes(m.row(n - 1)), lanes(inv_bulk.row(n - 1)), below),
     }
     // Every slice cut to exactly l lanes: no bounds checks, so the loops vectorise.
-    let (below, tf, face0, row0) = (&mut below[..l], &mut tf[..l], &mut face0[..l], &mut row0[..l]);
+    let (below, tf, face0, row0) = (
+        &mut below[..l],
+        &mut tf[..l],
+        &mut face0[..l],
+        &mut row0[..l],
+    );
     for c in 0..n {
         let (a, ib) = (&lanes(air.row(c))[..l], &lanes(inv_bulk.row(c))[..l]);
         let fl = &faces[c * l..(c + 1) * l];
