@@ -232,6 +232,42 @@ fn the_state_check_names_the_process_after_which_mass_went_bad() {
 }
 
 #[test]
+fn the_state_check_reports_the_first_bad_cell_of_the_first_bad_tracer() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = case(&case_text(dir.path(), "mean"), dir.path());
+    let mut s = Simulation::from_case(&c).unwrap();
+    let m = &mut s.model.state.mass;
+    // Within round-off of the tracer's largest mass: not an error.
+    let big = m
+        .index_axis(ndarray::Axis(0), 1)
+        .fold(0.0f64, |a, &v| a.max(v));
+    assert!(big > 0.0);
+    m[[1, 0, 1, 1]] = -1e-12 * big;
+    s.model.check_state("test").unwrap();
+    // Two bad cells in tracer 1 and a NaN in tracer 2: the first cell in
+    // index order of the first tracer is the one named.
+    let m = &mut s.model.state.mass;
+    m[[1, 0, 2, 3]] = -1e-3 * big;
+    m[[1, 1, 0, 0]] = -1e-3 * big;
+    m[[2, 0, 0, 0]] = f64::NAN;
+    let err = s.model.check_state("test").unwrap_err().to_string();
+    let name = &s.model.state.tracers.species_of(1).name;
+    assert!(err.contains(&format!("tracer {name} ")), "{err}");
+    assert!(err.contains("(k=0, j=2, i=3)"), "{err}");
+    // An infinity alone is reported too.
+    let m = &mut s.model.state.mass;
+    m[[1, 0, 2, 3]] = 1.0;
+    m[[1, 1, 0, 0]] = 1.0;
+    m[[2, 0, 0, 0]] = 1.0;
+    m[[2, 1, 1, 1]] = f64::INFINITY;
+    let err = s.model.check_state("test").unwrap_err().to_string();
+    assert!(
+        err.contains("(k=1, j=1, i=1)") && err.contains("inf"),
+        "{err}"
+    );
+}
+
+#[test]
 fn the_budget_check_refuses_mass_that_no_process_booked() {
     let dir = tempfile::tempdir().unwrap();
     let c = case(&case_text(dir.path(), "mean"), dir.path());

@@ -139,24 +139,47 @@ impl Model {
     /// Refuse non-finite or clearly negative mass (beyond round-off),
     /// naming where it was found.
     pub fn check_state(&self, checkpoint: &str) -> Result<()> {
-        for tr in 0..self.state.tracers.len() {
-            let m = self.state.tracer(tr);
-            let max = m.iter().fold(0.0f64, |a, &v| a.max(v.abs()));
-            if let Some(((k, j, i), v)) = m
-                .indexed_iter()
-                .find(|(_, v)| !v.is_finite() || **v < -1e-10 * max)
-            {
-                let (i0, j0) = self.grid.origin;
-                return Err(Error::Numerics {
-                    process: checkpoint.to_string(),
-                    detail: format!(
-                        "tracer {} has mass {v} kg in cell (k={k}, j={}, i={})",
-                        self.state.tracers.species_of(tr).name,
-                        j + j0,
-                        i + i0
-                    ),
-                });
-            }
+        use rayon::prelude::*;
+        // One parallel pass per tracer finds whether anything is wrong (the
+        // largest |mass|, the smallest mass, and any non-finite value); only
+        // then is the tracer scanned again for the first offending cell, in
+        // index order, as before. Tracers in parallel; the first failing
+        // tracer in order is the one reported.
+        let state = &self.state;
+        let failed = (0..state.tracers.len())
+            .into_par_iter()
+            .map(|tr| {
+                let m = state.tracer(tr);
+                let (max, min, finite) =
+                    m.iter().fold((0.0f64, 0.0f64, true), |(mx, mn, ok), &v| {
+                        let a = v.abs();
+                        // Compare-selects, so the fold vectorises; a NaN fails `ok`.
+                        (
+                            if a > mx { a } else { mx },
+                            if v < mn { v } else { mn },
+                            ok & (a <= f64::MAX),
+                        )
+                    });
+                if finite && min >= -1e-10 * max {
+                    return None;
+                }
+                m.indexed_iter()
+                    .find(|(_, v)| !v.is_finite() || **v < -1e-10 * max)
+                    .map(|(at, &v)| (tr, at, v))
+            })
+            .find_first(|f| f.is_some())
+            .flatten();
+        if let Some((tr, (k, j, i), v)) = failed {
+            let (i0, j0) = self.grid.origin;
+            return Err(Error::Numerics {
+                process: checkpoint.to_string(),
+                detail: format!(
+                    "tracer {} has mass {v} kg in cell (k={k}, j={}, i={})",
+                    self.state.tracers.species_of(tr).name,
+                    j + j0,
+                    i + i0
+                ),
+            });
         }
         Ok(())
     }
