@@ -167,8 +167,18 @@ impl MetFields {
             let dz = g.dz[k];
             let cw = self.cloud_water.slice(s![k, j, ..]);
             let rho = self.density.slice(s![k, j, ..]);
-            for ((w, &c), &r) in out.iter_mut().zip(cw.iter()).zip(rho.iter()) {
-                *w += c * r * dz;
+            match (cw.as_slice(), rho.as_slice()) {
+                // Contiguous rows (the fields' standard layout): vectorised.
+                (Some(cw), Some(rho)) => {
+                    for ((w, &c), &r) in out.iter_mut().zip(cw).zip(rho) {
+                        *w += c * r * dz;
+                    }
+                }
+                _ => {
+                    for ((w, &c), &r) in out.iter_mut().zip(cw.iter()).zip(rho.iter()) {
+                        *w += c * r * dz;
+                    }
+                }
             }
         }
     }
