@@ -25,10 +25,11 @@
 //! Dry deposition runs in [`super::diffusion::VerticalDiffusion`]'s column pass, fused
 //! with diffusion when no chemistry runs, else alone after chemistry
 //! ([`super::standard_split`]; [`DryDeposition`] holds
-//! its settings, [`DryStep`] what a step shares: r_a, the surface state and
-//! the Schmidt scale per column, the cell-independent parts of v_d per
-//! species, v_d once per cell for each class of species with equal
-//! deposition parameters).
+//! its settings, [`DryStep`] what a step shares: the cell-independent
+//! parts of v_d per species; [`DryRow`] a row's r_a, Schmidt scale and
+//! Wesely surface terms, found row by row in the worker's reused scratch;
+//! v_d once per cell for each class of species with equal deposition
+//! parameters).
 //!
 //! Wet deposition ([`column_scavenging_rates`]), per layer:
 //! - below-cloud scavenging in the CALPUFF form (Scire et al. 2000, CALPUFF
@@ -221,25 +222,60 @@ fn velocity(
 /// `wetflag` test in `module_dep_simple.F`).
 pub fn surfaces(ctx: &StepContext, default: LandUse) -> Array2<Surface> {
     let g = ctx.grid;
-    let m: &MetFields = ctx.met_mid;
-    let hour_utc = ctx.start.hour_utc + (ctx.time + 0.5 * ctx.dt) / 3600.0;
-    let day = ctx.start.day_of_year as f64 + (hour_utc / 24.0).floor();
-    let month = wesely::month_of_day(day as u32);
-    Array2::from_shape_fn((g.ny, g.nx), |(j, i)| {
+    let clock = SunClock::of(ctx);
+    let mut lwp = vec![0.0; g.nx];
+    let mut out = Vec::with_capacity(g.ny * g.nx);
+    for j in 0..g.ny {
+        ctx.met_mid.liquid_water_path_row(g, j, &mut lwp);
+        out.extend((0..g.nx).map(|i| clock.surface(g, ctx.met_mid, default, j, i, lwp[i])));
+    }
+    Array2::from_shape_vec((g.ny, g.nx), out).expect("ny x nx surfaces")
+}
+
+/// The mid-step time that [`surfaces`] needs: UTC hour, day of the year
+/// and month.
+#[derive(Debug, Clone, Copy)]
+struct SunClock {
+    hour_utc: f64,
+    day: f64,
+    month: u32,
+}
+
+impl SunClock {
+    fn of(ctx: &StepContext) -> SunClock {
+        let hour_utc = ctx.start.hour_utc + (ctx.time + 0.5 * ctx.dt) / 3600.0;
+        let day = ctx.start.day_of_year as f64 + (hour_utc / 24.0).floor();
+        SunClock {
+            hour_utc,
+            day,
+            month: wesely::month_of_day(day as u32),
+        }
+    }
+
+    /// Column (j, i)'s surface state (see [`surfaces`]), given its liquid
+    /// water path `lwp`.
+    fn surface(
+        &self,
+        g: &crate::grid::Grid,
+        m: &MetFields,
+        default: LandUse,
+        j: usize,
+        i: usize,
+        lwp: f64,
+    ) -> Surface {
         let lat = g.lat[[j, i]];
-        let solar_hour = (hour_utc + g.lon[[j, i]] / 15.0).rem_euclid(24.0);
-        let mu = super::chemistry::cos_zenith(lat, day, solar_hour).max(0.0);
-        let lwp = m.liquid_water_path(g, j, i);
+        let solar_hour = (self.hour_utc + g.lon[[j, i]] / 15.0).rem_euclid(24.0);
+        let mu = super::chemistry::cos_zenith(lat, self.day, solar_hour).max(0.0);
         let rain = m.precip[[j, i]] > 0.0;
         Surface {
             land_use: LandUse::from_index(m.land_use[[j, i]]).unwrap_or(default),
-            season: Season::of(month, lat),
+            season: Season::of(self.month, lat),
             solar: wesely::clear_sky_irradiance(mu) * super::chemistry::below_cloud_factor(lwp, mu),
             temperature_c: m.temperature[[0, j, i]] - 273.15,
             dew: !rain && m.rh[[0, j, i]] >= 0.95,
             rain,
         }
-    })
+    }
 }
 
 /// Dry deposition's settings. It runs in a
@@ -253,21 +289,13 @@ pub struct DryDeposition {
 }
 
 impl DryDeposition {
-    /// What every species shares in one step: r_a, the Wesely surface
-    /// state and the air's Schmidt scale per column; per species what does
-    /// not depend on the cell. Species with the same deposition parameters
-    /// share one class (one v_d per cell for all of them).
-    pub fn prepare<'a>(&self, ctx: &'a StepContext, species: &[Species]) -> DryStep<'a> {
+    /// What every species shares in one step: per species what does not
+    /// depend on the cell. Species with the same deposition parameters
+    /// share one class (one v_d per cell for all of them). The per-column
+    /// inputs (r_a, the Wesely surface terms, the air's Schmidt scale) are
+    /// found row by row by [`DryStep::row`].
+    pub fn prepare<'a>(&self, ctx: &StepContext<'a>, species: &[Species]) -> DryStep<'a> {
         let g = ctx.grid;
-        let m = ctx.met_mid;
-        let z = g.z_mid[0];
-        let ra = ndarray::Zip::from(&m.z0)
-            .and(&m.ustar)
-            .and(&m.obukhov)
-            .par_map_collect(|&z0, &us, &l| aerodynamic_resistance(z, z0, us, l));
-        let schmidt = ndarray::Zip::from(m.temperature.index_axis(Axis(0), 0))
-            .and(m.pressure.index_axis(Axis(0), 0))
-            .par_map_collect(|&t, &p| schmidt_scale(t, p));
         let mut classes: Vec<(Species, Option<wesely::Gas>)> = Vec::new();
         let mut class_of = Vec::with_capacity(species.len());
         for sp in species {
@@ -281,19 +309,37 @@ impl DryDeposition {
                 });
             class_of.push(c);
         }
+        let classes: Vec<DryClass> = classes
+            .iter()
+            .map(|(sp, gas)| DryClass::of(sp, *gas))
+            .collect();
+        let wesely = classes.iter().any(|c| {
+            matches!(
+                c,
+                DryClass::Gas {
+                    rc: GasRc::Wesely(_),
+                    ..
+                }
+            )
+        });
         DryStep {
-            met: m,
+            grid: g,
+            met: ctx.met_mid,
             dt_over_dz: (ctx.dt, g.dz[0]),
-            ra,
-            surface: surfaces(ctx, self.default_land_use),
-            schmidt,
-            classes: classes
-                .iter()
-                .map(|(sp, gas)| DryClass::of(sp, *gas))
-                .collect(),
+            clock: SunClock::of(ctx),
+            default_land_use: self.default_land_use,
+            wesely,
+            classes,
             class_of,
         }
     }
+}
+
+/// A gas's canopy resistance: Wesely's, or the species table's constant.
+#[derive(Debug, Clone, Copy)]
+enum GasRc {
+    Wesely(wesely::Gas),
+    Constant(f64),
 }
 
 /// What v_d of one class of species needs beyond the cell: the parts of
@@ -304,11 +350,8 @@ enum DryClass {
     /// No dry deposition (an infinite constant canopy resistance).
     None,
     Gas {
-        species: Species,
-        gas: Option<wesely::Gas>,
         diffusivity: f64,
-        /// The constant r_c when the gas has no Wesely parameters.
-        constant_rc: Option<f64>,
+        rc: GasRc,
     },
     Particle {
         /// Settling velocity, m/s; Cunningham factor; 3 pi mu d.
@@ -329,10 +372,11 @@ impl DryClass {
                     return DryClass::None;
                 }
                 DryClass::Gas {
-                    species: *sp,
-                    gas,
                     diffusivity,
-                    constant_rc: gas.is_none().then_some(constant),
+                    rc: match gas {
+                        Some(gas) => GasRc::Wesely(gas),
+                        None => GasRc::Constant(constant),
+                    },
                 }
             }
             Phase::Particle { diameter, density } => DryClass::Particle {
@@ -347,13 +391,27 @@ impl DryClass {
 /// One step's dry deposition, shared by every tracer (see
 /// [`DryDeposition::prepare`]).
 pub struct DryStep<'a> {
+    grid: &'a crate::grid::Grid,
     met: &'a MetFields,
     dt_over_dz: (f64, f64),
-    ra: Array2<f64>,
-    surface: Array2<Surface>,
-    schmidt: Array2<f64>,
+    clock: SunClock,
+    default_land_use: LandUse,
+    /// Some class takes Wesely's r_c (so rows need their surface terms).
+    wesely: bool,
     classes: Vec<DryClass>,
     class_of: Vec<usize>,
+}
+
+/// One row's per-column inputs of v_d ([`DryStep::row`]): r_a, the air's
+/// [`schmidt_scale`], the Wesely surface terms, and the liquid water path
+/// they need. A worker's scratch, reused from row to row.
+#[derive(Debug, Clone, Default)]
+pub struct DryRow {
+    j: usize,
+    ra: Vec<f64>,
+    schmidt: Vec<f64>,
+    surface: Vec<wesely::SurfaceTerms>,
+    lwp: Vec<f64>,
 }
 
 impl DryStep<'_> {
@@ -372,41 +430,70 @@ impl DryStep<'_> {
         !matches!(self.classes[class], DryClass::None)
     }
 
+    /// Row `j`'s per-column inputs into `row`: r_a
+    /// ([`aerodynamic_resistance`] at the lowest midpoint), the air's
+    /// [`schmidt_scale`] and, when a class needs them, the Wesely surface
+    /// terms of [`surfaces`]' state (once per column for every gas).
+    pub fn row(&self, j: usize, row: &mut DryRow) {
+        let (g, m) = (self.grid, self.met);
+        let nx = g.nx;
+        let z = g.z_mid[0];
+        row.j = j;
+        row.ra.clear();
+        row.ra.extend(
+            m.z0.row(j)
+                .iter()
+                .zip(m.ustar.row(j).iter())
+                .zip(m.obukhov.row(j).iter())
+                .map(|((&z0, &us), &l)| aerodynamic_resistance(z, z0, us, l)),
+        );
+        row.schmidt.clear();
+        row.schmidt.extend(
+            m.temperature
+                .slice(ndarray::s![0, j, ..])
+                .iter()
+                .zip(m.pressure.slice(ndarray::s![0, j, ..]).iter())
+                .map(|(&t, &p)| schmidt_scale(t, p)),
+        );
+        row.surface.clear();
+        if self.wesely {
+            row.lwp.resize(nx, 0.0);
+            m.liquid_water_path_row(g, j, &mut row.lwp);
+            let (clock, default) = (&self.clock, self.default_land_use);
+            row.surface
+                .extend(row.lwp.iter().enumerate().map(|(i, &lwp)| {
+                    wesely::SurfaceTerms::of(&clock.surface(g, m, default, j, i, lwp))
+                }));
+        }
+    }
+
     /// exp(-v_d dt / dz_0), the fraction of the lowest layer's mass of
-    /// the species of `class` that survives the step, along row `j` into
-    /// `kept` [i]. Computed once per class and cell, applied to all the
-    /// class's species and their tags; v_d is [`velocity`]'s, operation
-    /// for operation.
-    pub fn surviving_row(&self, class: usize, j: usize, kept: &mut [f64]) {
+    /// the species of `class` that survives the step, along the row whose
+    /// inputs [`Self::row`] put in `row`, into `kept` [i]. Computed once
+    /// per class and cell, applied to all the class's species and their
+    /// tags; v_d is [`velocity`]'s, operation for operation.
+    pub fn surviving_row(&self, class: usize, row: &DryRow, kept: &mut [f64]) {
         let m = self.met;
         let (dt, dz) = self.dt_over_dz;
-        let ra = self.ra.row(j);
-        let ustar = m.ustar.row(j);
-        let cells = kept.iter_mut().zip(ra.iter()).zip(ustar.iter());
+        let ustar = m.ustar.row(row.j);
+        let cells = kept.iter_mut().zip(row.ra.iter()).zip(ustar.iter());
         match self.classes[class] {
             DryClass::None => kept.fill(1.0),
-            DryClass::Gas {
-                species,
-                gas,
-                diffusivity,
-                constant_rc,
-            } => {
-                let schmidt = self.schmidt.row(j);
-                let surface = self.surface.row(j);
+            DryClass::Gas { diffusivity, rc } => {
                 for (i, ((k, &ra), &us)) in cells.enumerate() {
                     let us = us.max(0.01);
-                    let rc = match constant_rc {
-                        Some(rc) => rc,
-                        None => canopy_resistance(&species, gas.as_ref(), Some(&surface[i])),
+                    let rc = match rc {
+                        GasRc::Constant(rc) => rc,
+                        GasRc::Wesely(gas) => row.surface[i].canopy_resistance(&gas),
                     };
-                    let sc = schmidt[i] / diffusivity;
+                    let sc = row.schmidt[i] / diffusivity;
                     let rb = 2.0 / (KARMAN * us) * (sc / PRANDTL).powf(2.0 / 3.0);
                     let vd = 1.0 / (ra + rb + rc);
                     *k = (-vd * dt / dz).exp();
                 }
             }
             DryClass::Particle { vs, slip, drag } => {
-                let t = m.temperature.slice(ndarray::s![0, j, ..]);
+                let t = m.temperature.slice(ndarray::s![0, row.j, ..]);
                 for (((k, &ra), &us), &t) in cells.zip(t.iter()) {
                     let us = us.max(0.01);
                     let db = BOLTZMANN * t * slip / drag;

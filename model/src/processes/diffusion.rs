@@ -11,7 +11,8 @@
 //!   (nz x nx values) is solved while it is in cache, in two passes (the
 //!   forward sweep reads each layer's mass as mixing ratio, back
 //!   substitution writes it back as mass: the same operations as four
-//!   passes); each worker reuses its row buffers. When no chemistry
+//!   passes); each worker reuses its row buffers (those of dry deposition's
+//!   per-column inputs too, found row by row). When no chemistry
 //!   sits between them ([`super::standard_split`]), dry deposition is the
 //!   column's lower boundary in the same pass, as in CMAQ (`vdiffacmx.F`:
 //!   the lowest layer decays by exp(-v_d dt / dz1) inside the vertical
@@ -28,7 +29,7 @@
 //! Both are linear: the matrix (vertical) and conductances (horizontal) are
 //! built once per step from the met and applied to every tracer.
 
-use super::deposition::DryDeposition;
+use super::deposition::{DryDeposition, DryRow};
 use super::{Process, ProcessKind, StepContext};
 use crate::budget::Budget;
 use crate::error::Result;
@@ -246,6 +247,8 @@ struct ColumnScratch {
     r: Vec<f64>,
     rhs: Vec<f64>,
     kept: Vec<f64>,
+    /// The row's per-column inputs of v_d.
+    dry: DryRow,
 }
 
 impl Process for VerticalDiffusion {
@@ -298,6 +301,7 @@ impl Process for VerticalDiffusion {
                     r: vec![0.0; (nz + 2) * nx],
                     rhs: vec![0.0; (nz + 1) * nx],
                     kept: vec![1.0; nx],
+                    dry: DryRow::default(),
                 },
                 |scratch, (j, mut row)| {
                     let mut lost = vec![0.0; ntr];
@@ -306,12 +310,16 @@ impl Process for VerticalDiffusion {
                         r,
                         rhs,
                         kept,
+                        dry: dry_row,
                     } = scratch;
                     system.build(ctx, air, j, theta);
+                    if let Some(dry) = &dry {
+                        dry.row(j, dry_row);
+                    }
                     for (c, (deposits, members)) in classes.iter().enumerate() {
                         let deposits = match &dry {
                             Some(dry) if *deposits => {
-                                dry.surviving_row(c, j, kept);
+                                dry.surviving_row(c, dry_row, kept);
                                 true
                             }
                             _ => false,

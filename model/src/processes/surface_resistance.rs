@@ -231,54 +231,104 @@ pub struct Surface {
 
 /// Wesely's bulk surface resistance r_c of `gas` over `s`, s/m (>= 10).
 pub fn canopy_resistance(gas: &Gas, s: &Surface) -> f64 {
-    let (row, col) = (s.season.row(), s.land_use.column());
-    let at = |t: &Table| t[row][col];
-    let (g, ts) = (s.solar.max(0.0), s.temperature_c);
-    let (h, f0) = (gas.hstar, gas.f0);
+    SurfaceTerms::of(s).canopy_resistance(gas)
+}
 
-    let rs = if ts > 0.0 && ts < 40.0 {
-        at(&R_I) * (1.0 + (200.0 / (g + 0.1)).powi(2)) * (400.0 / (ts * (40.0 - ts)))
-    } else {
-        INF
-    };
-    let rsm = rs * gas.diffusivity_ratio + 1.0 / (h / 3000.0 + 100.0 * f0);
-    let rdc = 100.0 * (1.0 + 1000.0 / (g + 10.0));
-    let cold = if ts < 0.0 {
-        1000.0 * (-ts - 4.0).exp()
-    } else {
-        0.0
-    };
+/// The terms of [`canopy_resistance`] that depend on the surface only (the
+/// Table 1 entries, bare stomatal r_s, r_dc, the cold-ground term, O3's wet
+/// upper-canopy r_lu): computed once per column and step, then combined
+/// with each gas's parameters by [`SurfaceTerms::canopy_resistance`] with
+/// the same operations in the same order, so r_c is bit for bit the same.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SurfaceTerms {
+    /// r_s before the D_H2O/D_x scaling (infinite with closed stomata).
+    rs: f64,
+    rdc: f64,
+    cold: f64,
+    rlu: f64,
+    /// Wet upper canopy, and its O3 resistance (eq. 11 or 13).
+    wet: bool,
+    rlu_o3: f64,
+    rain: bool,
+    urban: bool,
+    r_ac: f64,
+    r_cl_s: f64,
+    r_cl_o: f64,
+    r_gs_s: f64,
+    r_gs_o: f64,
+}
 
-    let rlu = at(&R_LU);
-    let wet = (s.dew || s.rain) && s.season != Season::Winter && s.land_use != LandUse::Water;
-    let rlu_x = if wet {
-        // Wet upper canopy: O3's eq. 11 (dew) or 13 (rain), SO2's eq. 10 or 12
-        // (50 s/m on urban surfaces), and eq. 14 (Walmsley & Wesely 5g) for others.
+impl SurfaceTerms {
+    /// The surface-only terms of column state `s` (module notes).
+    pub fn of(s: &Surface) -> SurfaceTerms {
+        let (row, col) = (s.season.row(), s.land_use.column());
+        let at = |t: &Table| t[row][col];
+        let (g, ts) = (s.solar.max(0.0), s.temperature_c);
+        let rs = if ts > 0.0 && ts < 40.0 {
+            at(&R_I) * (1.0 + (200.0 / (g + 0.1)).powi(2)) * (400.0 / (ts * (40.0 - ts)))
+        } else {
+            INF
+        };
+        let rdc = 100.0 * (1.0 + 1000.0 / (g + 10.0));
+        let cold = if ts < 0.0 {
+            1000.0 * (-ts - 4.0).exp()
+        } else {
+            0.0
+        };
+        let rlu = at(&R_LU);
+        let wet = (s.dew || s.rain) && s.season != Season::Winter && s.land_use != LandUse::Water;
         let rlu_o3 = 1.0 / (1.0 / if s.rain { 1000.0 } else { 3000.0 } + 1.0 / (3.0 * rlu));
-        match gas.reference {
-            Reference::So2 if s.land_use == LandUse::Urban => 50.0,
-            Reference::So2 if s.rain => 1.0 / (1.0 / 5000.0 + 1.0 / (3.0 * rlu)),
-            Reference::So2 => 100.0,
-            Reference::O3 => rlu_o3,
-            Reference::Other => {
-                1.0 / (1.0 / (3.0 * rlu / (1e-5 * h + f0)) + 1e-7 * h + f0 / rlu_o3)
-            }
+        SurfaceTerms {
+            rs,
+            rdc,
+            cold,
+            rlu,
+            wet,
+            rlu_o3,
+            rain: s.rain,
+            urban: s.land_use == LandUse::Urban,
+            r_ac: at(&R_AC),
+            r_cl_s: at(&R_CL_S),
+            r_cl_o: at(&R_CL_O),
+            r_gs_s: at(&R_GS_S),
+            r_gs_o: at(&R_GS_O),
         }
-    } else {
-        rlu / (1e-5 * h + f0)
-    } + cold;
+    }
 
-    let (rcl, rgs) = match gas.reference {
-        Reference::So2 => (at(&R_CL_S), at(&R_GS_S)),
-        Reference::O3 => (at(&R_CL_O), at(&R_GS_O)),
-        Reference::Other => (
-            1.0 / (1e-5 * h / at(&R_CL_S) + f0 / at(&R_CL_O)),
-            1.0 / (1e-5 * h / at(&R_GS_S) + f0 / at(&R_GS_O)),
-        ),
-    };
-    let conductance =
-        1.0 / rsm + 1.0 / rlu_x + 1.0 / (rdc + rcl + cold) + 1.0 / (at(&R_AC) + rgs + cold);
-    (1.0 / conductance).max(MIN_RC)
+    /// Wesely's r_c of `gas` over this surface, s/m (>= 10).
+    pub fn canopy_resistance(&self, gas: &Gas) -> f64 {
+        let t = self;
+        let (h, f0) = (gas.hstar, gas.f0);
+        let rsm = t.rs * gas.diffusivity_ratio + 1.0 / (h / 3000.0 + 100.0 * f0);
+        let (rlu, rlu_o3) = (t.rlu, t.rlu_o3);
+        let rlu_x = if t.wet {
+            // Wet upper canopy: O3's eq. 11 (dew) or 13 (rain), SO2's eq. 10 or 12
+            // (50 s/m on urban surfaces), and eq. 14 (Walmsley & Wesely 5g) for others.
+            match gas.reference {
+                Reference::So2 if t.urban => 50.0,
+                Reference::So2 if t.rain => 1.0 / (1.0 / 5000.0 + 1.0 / (3.0 * rlu)),
+                Reference::So2 => 100.0,
+                Reference::O3 => rlu_o3,
+                Reference::Other => {
+                    1.0 / (1.0 / (3.0 * rlu / (1e-5 * h + f0)) + 1e-7 * h + f0 / rlu_o3)
+                }
+            }
+        } else {
+            rlu / (1e-5 * h + f0)
+        } + t.cold;
+
+        let (rcl, rgs) = match gas.reference {
+            Reference::So2 => (t.r_cl_s, t.r_gs_s),
+            Reference::O3 => (t.r_cl_o, t.r_gs_o),
+            Reference::Other => (
+                1.0 / (1e-5 * h / t.r_cl_s + f0 / t.r_cl_o),
+                1.0 / (1e-5 * h / t.r_gs_s + f0 / t.r_gs_o),
+            ),
+        };
+        let conductance =
+            1.0 / rsm + 1.0 / rlu_x + 1.0 / (t.rdc + rcl + t.cold) + 1.0 / (t.r_ac + rgs + t.cold);
+        (1.0 / conductance).max(MIN_RC)
+    }
 }
 
 /// Clear-sky solar irradiance at the surface, W/m2, for the cosine of the
@@ -344,6 +394,92 @@ mod tests {
         Season::Winter,
         Season::Spring,
     ];
+
+    /// Wesely's r_c as one formula per gas and column (this module's code
+    /// before the surface terms were split out), the oracle for the split.
+    fn reference_rc(gas: &Gas, s: &Surface) -> f64 {
+        let (row, col) = (s.season.row(), s.land_use.column());
+        let at = |t: &Table| t[row][col];
+        let (g, ts) = (s.solar.max(0.0), s.temperature_c);
+        let (h, f0) = (gas.hstar, gas.f0);
+        let rs = if ts > 0.0 && ts < 40.0 {
+            at(&R_I) * (1.0 + (200.0 / (g + 0.1)).powi(2)) * (400.0 / (ts * (40.0 - ts)))
+        } else {
+            INF
+        };
+        let rsm = rs * gas.diffusivity_ratio + 1.0 / (h / 3000.0 + 100.0 * f0);
+        let rdc = 100.0 * (1.0 + 1000.0 / (g + 10.0));
+        let cold = if ts < 0.0 {
+            1000.0 * (-ts - 4.0).exp()
+        } else {
+            0.0
+        };
+        let rlu = at(&R_LU);
+        let wet = (s.dew || s.rain) && s.season != Season::Winter && s.land_use != LandUse::Water;
+        let rlu_x = if wet {
+            let rlu_o3 = 1.0 / (1.0 / if s.rain { 1000.0 } else { 3000.0 } + 1.0 / (3.0 * rlu));
+            match gas.reference {
+                Reference::So2 if s.land_use == LandUse::Urban => 50.0,
+                Reference::So2 if s.rain => 1.0 / (1.0 / 5000.0 + 1.0 / (3.0 * rlu)),
+                Reference::So2 => 100.0,
+                Reference::O3 => rlu_o3,
+                Reference::Other => {
+                    1.0 / (1.0 / (3.0 * rlu / (1e-5 * h + f0)) + 1e-7 * h + f0 / rlu_o3)
+                }
+            }
+        } else {
+            rlu / (1e-5 * h + f0)
+        } + cold;
+        let (rcl, rgs) = match gas.reference {
+            Reference::So2 => (at(&R_CL_S), at(&R_GS_S)),
+            Reference::O3 => (at(&R_CL_O), at(&R_GS_O)),
+            Reference::Other => (
+                1.0 / (1e-5 * h / at(&R_CL_S) + f0 / at(&R_CL_O)),
+                1.0 / (1e-5 * h / at(&R_GS_S) + f0 / at(&R_GS_O)),
+            ),
+        };
+        let conductance =
+            1.0 / rsm + 1.0 / rlu_x + 1.0 / (rdc + rcl + cold) + 1.0 / (at(&R_AC) + rgs + cold);
+        (1.0 / conductance).max(MIN_RC)
+    }
+
+    #[test]
+    fn surface_terms_once_per_column_give_every_gas_the_same_bits() {
+        let gases: Vec<Gas> = ["SO2", "O3", "NO2", "HNO3", "H2O2", "NH3", "N2O5", "CLNO2"]
+            .iter()
+            .map(|n| gas(n).unwrap())
+            .collect();
+        let mut cases = 0;
+        for &land_use in crate::land_use::ALL.iter() {
+            for season in SEASONS {
+                for (solar, ts) in [
+                    (0.0, -7.5),
+                    (35.0, 0.0),
+                    (310.0, 13.7),
+                    (880.0, 39.9),
+                    (500.0, 41.0),
+                ] {
+                    for (dew, rain) in [(false, false), (true, false), (false, true)] {
+                        let s = Surface {
+                            land_use,
+                            season,
+                            solar,
+                            temperature_c: ts,
+                            dew,
+                            rain,
+                        };
+                        let terms = SurfaceTerms::of(&s);
+                        for g in &gases {
+                            let (split, whole) = (terms.canopy_resistance(g), reference_rc(g, &s));
+                            assert_eq!(split.to_bits(), whole.to_bits(), "{g:?} over {s:?}");
+                            cases += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert_eq!(cases, 11 * 5 * 5 * 3 * 8);
+    }
 
     #[test]
     fn deciduous_forest_matches_wesely_table_3() {
