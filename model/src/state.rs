@@ -214,13 +214,25 @@ pub fn air_mass_of(grid: &Grid, density: &Array3<f64>) -> Array3<f64> {
 /// Air mass per cell into an existing array, layers in parallel.
 pub fn air_mass_into(grid: &Grid, density: &Array3<f64>, out: &mut Array3<f64>) {
     use rayon::prelude::*;
+    let area = grid.area.as_slice().expect("standard layout");
     out.axis_iter_mut(Axis(0))
         .into_par_iter()
         .enumerate()
         .for_each(|(k, mut o)| {
-            ndarray::Zip::from(&mut o)
-                .and(density.index_axis(Axis(0), k))
-                .and(&grid.area)
-                .for_each(|o, &d, &a| *o = d * a * grid.dz[k]);
+            let d = density.index_axis(Axis(0), k);
+            air_mass_of_cells(
+                d.as_slice().expect("standard layout"),
+                area,
+                grid.dz[k],
+                o.as_slice_mut().expect("standard layout"),
+            );
         });
+}
+
+/// Air mass = density x area x layer depth for a run of cells of one layer
+/// (`density`, `area` and `out` alike in length and order).
+pub fn air_mass_of_cells(density: &[f64], area: &[f64], dz: f64, out: &mut [f64]) {
+    for ((o, &d), &a) in out.iter_mut().zip(density).zip(area) {
+        *o = d * a * dz;
+    }
 }

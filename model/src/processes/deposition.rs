@@ -296,19 +296,10 @@ impl DryDeposition {
     /// found row by row by [`DryStep::row`].
     pub fn prepare<'a>(&self, ctx: &StepContext<'a>, species: &[Species]) -> DryStep<'a> {
         let g = ctx.grid;
-        let mut classes: Vec<(Species, Option<wesely::Gas>)> = Vec::new();
-        let mut class_of = Vec::with_capacity(species.len());
-        for sp in species {
-            let gas = wesely::gas(sp.name);
-            let c = classes
-                .iter()
-                .position(|(other, g)| other.phase == sp.phase && *g == gas)
-                .unwrap_or_else(|| {
-                    classes.push((*sp, gas));
-                    classes.len() - 1
-                });
-            class_of.push(c);
-        }
+        let (classes, members) = classes_of(
+            species.iter().map(|sp| (*sp, wesely::gas(sp.name))),
+            |(a, ga), (b, gb)| a.phase == b.phase && ga == gb,
+        );
         let classes: Vec<DryClass> = classes
             .iter()
             .map(|(sp, gas)| DryClass::of(sp, *gas))
@@ -330,9 +321,30 @@ impl DryDeposition {
             default_land_use: self.default_land_use,
             wesely,
             classes,
-            class_of,
+            members,
         }
     }
+}
+
+/// Items grouped into classes of equal keys (`same`), in order of first
+/// appearance: each class's key (its first item's) and its items' indices.
+/// Species that deposit or scavenge alike share one class, so one factor
+/// per cell serves them all.
+fn classes_of<K>(
+    keys: impl IntoIterator<Item = K>,
+    same: impl Fn(&K, &K) -> bool,
+) -> (Vec<K>, Vec<Vec<usize>>) {
+    let (mut classes, mut members): (Vec<K>, Vec<Vec<usize>>) = (Vec::new(), Vec::new());
+    for (s, key) in keys.into_iter().enumerate() {
+        match classes.iter().position(|c| same(c, &key)) {
+            Some(c) => members[c].push(s),
+            None => {
+                classes.push(key);
+                members.push(vec![s]);
+            }
+        }
+    }
+    (classes, members)
 }
 
 /// A gas's canopy resistance: Wesely's, or the species table's constant.
@@ -399,7 +411,8 @@ pub struct DryStep<'a> {
     /// Some class takes Wesely's r_c (so rows need their surface terms).
     wesely: bool,
     classes: Vec<DryClass>,
-    class_of: Vec<usize>,
+    /// The species of each class, in order.
+    members: Vec<Vec<usize>>,
 }
 
 /// One row's per-column inputs of v_d ([`DryStep::row`]): r_a, the air's
@@ -420,9 +433,9 @@ impl DryStep<'_> {
         self.classes.len()
     }
 
-    /// The class of species `s`.
-    pub fn class_of(&self, s: usize) -> usize {
-        self.class_of[s]
+    /// The species of class `class`, in order.
+    pub fn members(&self, class: usize) -> &[usize] {
+        &self.members[class]
     }
 
     /// False when the class does not deposit (every factor is 1).
@@ -872,14 +885,11 @@ impl Process for WetDeposition {
         let (nz, nx, dt) = (g.nz, g.nx, ctx.dt);
         let tracers = &state.tracers;
         // Species that scavenge alike share one class.
-        let mut classes: Vec<(Scavenging, Vec<usize>)> = Vec::new();
-        for (s, sp) in tracers.species.iter().enumerate() {
-            let sc = Scavenging::of(sp);
-            match classes.iter_mut().find(|(c, _)| c.same_as(&sc)) {
-                Some((_, members)) => members.push(s),
-                None => classes.push((sc, vec![s])),
-            }
-        }
+        let (scavenging, members) = classes_of(
+            tracers.species.iter().map(Scavenging::of),
+            Scavenging::same_as,
+        );
+        let classes: Vec<(Scavenging, Vec<usize>)> = scavenging.into_iter().zip(members).collect();
         let ntr = tracers.len();
         // Per row j: each tracer's loss, summed in a fixed order (layers,
         // then cells in four interleaved partial sums), so the result does

@@ -280,10 +280,7 @@ impl Process for VerticalDiffusion {
         // Species in deposition classes (one v_d per cell for a class).
         let classes: Vec<(bool, Vec<usize>)> = match &dry {
             Some(dry) => (0..dry.classes())
-                .map(|c| {
-                    let members = (0..nspecies).filter(|&s| dry.class_of(s) == c).collect();
-                    (dry.deposits(c), members)
-                })
+                .map(|c| (dry.deposits(c), dry.members(c).to_vec()))
                 .collect(),
             None => vec![(false, (0..nspecies).collect())],
         };

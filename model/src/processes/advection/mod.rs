@@ -321,15 +321,14 @@ fn prepare_step(
                 for j in 0..ny {
                     x_face_row(j, &mut x[j * (nx + 1)..(j + 1) * (nx + 1)]);
                     y_face_row(j, &mut y[j * nx..(j + 1) * nx]);
-                    // The air mass at the end of the step, as `state::air_mass_into`.
+                    // The air mass at the end of the step.
                     let cells = j * nx..(j + 1) * nx;
-                    for ((o, &d), &a) in end[cells.clone()]
-                        .iter_mut()
-                        .zip(&rho_end[cells.clone()])
-                        .zip(&area[cells])
-                    {
-                        *o = d * a * dz;
-                    }
+                    crate::state::air_mass_of_cells(
+                        &rho_end[cells.clone()],
+                        &area[cells.clone()],
+                        dz,
+                        &mut end[cells],
+                    );
                     if j > 0 {
                         check(j - 1, x, y, end);
                     }
